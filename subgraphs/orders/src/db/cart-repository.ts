@@ -1,0 +1,54 @@
+import { and, asc, eq, inArray, sql } from 'drizzle-orm';
+import type { Executor } from './database.js';
+import { cartItems, carts, type CartItemRow, type CartRow } from './schema.js';
+
+/** Carts SQL, returning plain rows. */
+export class CartRepository {
+  constructor(private readonly db: Executor) {}
+
+  /** The customer's cart, created on first use. */
+  async getOrCreate(customerId: string): Promise<CartRow> {
+    const [created] = await this.db.insert(carts).values({ customerId }).onConflictDoNothing({ target: carts.customerId }).returning();
+    if (created) return created;
+    const [existing] = await this.db.select().from(carts).where(eq(carts.customerId, customerId));
+    return existing!;
+  }
+
+  /**
+   * The customer's cart, locked until the transaction ends, so that concurrent changes to one
+   * cart apply one after another (each sees the quantities the previous one left).
+   */
+  async getOrCreateLocked(customerId: string): Promise<CartRow> {
+    await this.db.insert(carts).values({ customerId }).onConflictDoNothing({ target: carts.customerId });
+    const [cart] = await this.db.select().from(carts).where(eq(carts.customerId, customerId)).for('update');
+    return cart!;
+  }
+
+  async itemsOf(cartIds: readonly string[]): Promise<CartItemRow[]> {
+    if (cartIds.length === 0) return [];
+    return this.db.select().from(cartItems).where(inArray(cartItems.cartId, cartIds)).orderBy(asc(cartItems.createdAt), asc(cartItems.id));
+  }
+
+  async findItem(cartId: string, productId: string): Promise<CartItemRow | undefined> {
+    const [item] = await this.db.select().from(cartItems).where(and(eq(cartItems.cartId, cartId), eq(cartItems.productId, productId)));
+    return item;
+  }
+
+  async setQuantity(cartId: string, productId: string, quantity: number): Promise<void> {
+    await this.db
+      .insert(cartItems)
+      .values({ cartId, productId, quantity })
+      .onConflictDoUpdate({ target: [cartItems.cartId, cartItems.productId], set: { quantity, updatedAt: sql`now()` } });
+    await this.touch(cartId);
+  }
+
+  async removeItem(cartId: string, productId: string): Promise<boolean> {
+    const removed = await this.db.delete(cartItems).where(and(eq(cartItems.cartId, cartId), eq(cartItems.productId, productId))).returning({ id: cartItems.id });
+    await this.touch(cartId);
+    return removed.length > 0;
+  }
+
+  private async touch(cartId: string): Promise<void> {
+    await this.db.update(carts).set({ updatedAt: sql`now()` }).where(eq(carts.id, cartId));
+  }
+}

@@ -1,0 +1,23 @@
+import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type ServiceName, type UserTokenVerifier } from '@greencart/platform';
+import type { ProductsDatabase } from './db/database.js';
+import { createLoaders, type ProductsLoaders } from './loaders.js';
+import { CatalogueService } from './services/catalogue-service.js';
+
+/** What every products resolver gets for one request. */
+export interface ProductsContext {
+  /** The signed-in customer or admin; undefined when anonymous. */
+  user: AuthenticatedUser | undefined;
+  /** The GreenCart service that sent the request. */
+  caller: ServiceName | undefined;
+  loaders: ProductsLoaders;
+  catalogue: CatalogueService;
+}
+
+export function createContextFactory(deps: { database: ProductsDatabase; verifier: UserTokenVerifier }) {
+  return async (request: IncomingGraphQLRequest): Promise<ProductsContext> => ({
+    user: await authenticate(deps.verifier, request.headers.authorization),
+    caller: request.caller,
+    loaders: createLoaders(deps.database.db),
+    catalogue: new CatalogueService(deps.database.db),
+  });
+}

@@ -1,0 +1,67 @@
+import { sql } from 'drizzle-orm';
+import { bigint, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/** Millisecond precision, so that a timestamp survives a round trip through a JS Date (cursors). */
+const timestamps = {
+  createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+};
+
+export const categories = pgTable(
+  'categories',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    name: text().notNull(),
+    ...timestamps,
+  },
+  (table) => [uniqueIndex('categories_name_lower_key').on(sql`lower(${table.name})`)],
+);
+
+export const productStatuses = ['ACTIVE', 'ARCHIVED'] as const;
+
+export const products = pgTable(
+  'products',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    sku: text().notNull(),
+    name: text().notNull(),
+    description: text().notNull().default(''),
+    priceCents: bigint({ mode: 'number' }).notNull(),
+    stock: integer().notNull(),
+    categoryId: uuid()
+      .notNull()
+      .references(() => categories.id),
+    status: text({ enum: productStatuses }).notNull().default('ACTIVE'),
+    ...timestamps,
+    updatedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+    archivedAt: timestamp({ withTimezone: true, precision: 3 }),
+  },
+  (table) => [
+    uniqueIndex('products_sku_key').on(table.sku),
+    index('products_category_id_idx').on(table.categoryId),
+    index('products_name_id_idx').on(table.name, table.id),
+    index('products_price_id_idx').on(table.priceCents, table.id),
+    index('products_created_at_id_idx').on(table.createdAt, table.id),
+    check('products_stock_not_negative', sql`${table.stock} >= 0`),
+    check('products_price_not_negative', sql`${table.priceCents} >= 0`),
+  ],
+);
+
+export const productRecommendations = pgTable(
+  'product_recommendations',
+  {
+    productId: uuid()
+      .notNull()
+      .references(() => products.id),
+    recommendedProductId: uuid()
+      .notNull()
+      .references(() => products.id),
+    ...timestamps,
+  },
+  (table) => [
+    primaryKey({ name: 'product_recommendations_pkey', columns: [table.productId, table.recommendedProductId] }),
+    check('product_recommendations_not_self', sql`${table.productId} <> ${table.recommendedProductId}`),
+  ],
+);
+
+export type CategoryRow = typeof categories.$inferSelect;
+export type ProductRow = typeof products.$inferSelect;
