@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
+import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { hmacWithPublicKey, signedToken, tamperedToken, tokenFromAnotherKey, unsignedToken } from './support/tokens.js';
+
+let supergraph: TestSupergraph;
+let customer: { token: string; id: string };
+
+beforeAll(async () => {
+  supergraph = await startSupergraph();
+  customer = await supergraph.registerCustomer();
+});
+afterAll(() => supergraph?.stop());
+
+describe('health and readiness', () => {
+  it('answers /health and /ready on the gateway and each subgraph', async () => {
+    for (const url of [supergraph.gatewayUrl, ...Object.values(supergraph.subgraphUrls)]) {
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+      expect((await fetch(`${url}/ready`)).status).toBe(200);
+    }
+  });
+});
+
+describe('subgraphs answer only GreenCart services', () => {
+  const queries = {
+    plain: '{ __typename }',
+    service: '{ _service { sdl } }',
+    entities: '{ _entities(representations: [{ __typename: "Product", id: "00000000-0000-0000-0000-000000000000" }]) { __typename } }',
+  };
+
+  for (const [kind, query] of Object.entries(queries)) {
+    it(`refuses a direct ${kind} query without service credentials with 401`, async () => {
+      for (const url of Object.values(supergraph.subgraphUrls)) {
+        const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+        expect(response.status).toBe(401);
+        const body = await response.json();
+        expect(body.data).toBeUndefined();
+      }
+    });
+  }
+
+  it('refuses a service token signed with another secret, or a customer token in its place', async () => {
+    const forged = await createServiceCredentials({ secret: 'x'.repeat(40), serviceName: 'gateway' }).token();
+    for (const token of [forged, customer.token]) {
+      const response = await fetch(`${supergraph.subgraphUrls.products}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: token },
+        body: JSON.stringify({ query: queries.service }),
+      });
+      expect(response.status).toBe(401);
+    }
+  });
+
+  it('answers a sibling service that proves itself', async () => {
+    const token = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'orders' }).token();
+    const response = await fetch(`${supergraph.subgraphUrls.products}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: token },
+      body: JSON.stringify({ query: queries.service }),
+    });
+    expect(response.status).toBe(200);
+    expect((await response.json()).data._service.sdl).toContain('type Product');
+  });
+
+  it('does not expose federation internals through the gateway', async () => {
+    const response = await supergraph.request(queries.entities);
+    expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+  });
+});
+
+describe('access tokens', () => {
+  const publicQuery = '{ categories { id } }';
+
+  it('lets anonymous requests read public fields', async () => {
+    const data = await supergraph.data(publicQuery);
+    expect(data.categories.length).toBeGreaterThan(0);
+  });
+
+  it('accepts a token signed by accounts', async () => {
+    const data = await supergraph.data('{ me { id role } }', {}, { token: customer.token });
+    expect(data.me).toEqual({ id: customer.id, role: 'CUSTOMER' });
+  });
+
+  const forgeries: Array<[string, () => Promise<string> | string]> = [
+    ['unsigned (alg: none)', () => unsignedToken(customer.id)],
+    ['HS256 signed with the public key', () => hmacWithPublicKey(supergraph.keys.publicKeyPem, customer.id)],
+    ['signed by another key', () => tokenFromAnotherKey(customer.id)],
+    ['with a wrong issuer', () => signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, iss: 'someone-else' })],
+    ['with a wrong audience', () => signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, aud: 'another-api' })],
+    ['expired', () => signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, expiresIn: Math.floor(Date.now() / 1000) - 60 })],
+    ['tampered with', () => tamperedToken(customer.token)],
+    ['malformed', () => 'not-a-jwt'],
+  ];
+
+  for (const [name, forge] of forgeries) {
+    it(`refuses a token ${name} with UNAUTHENTICATED, even on public fields`, async () => {
+      const response = await supergraph.request(publicQuery, {}, { token: await forge() });
+      expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      expect(response.data ?? null).toBeNull();
+    });
+  }
+
+  it('refuses an Authorization header that is not a bearer token', async () => {
+    const response = await supergraph.request(publicQuery, {}, { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
+    expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('has subgraphs verify the token themselves, not trust the gateway blindly', async () => {
+    // A caller inside the network with service credentials but a forged user token gets nothing.
+    const service = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'gateway' }).token();
+    const response = await fetch(`${supergraph.subgraphUrls.accounts}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: service, authorization: `Bearer ${unsignedToken(customer.id)}` },
+      body: JSON.stringify({ query: '{ me { id } }' }),
+    });
+    const body = await response.json();
+    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+});
