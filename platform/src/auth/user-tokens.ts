@@ -1,10 +1,10 @@
+import { createPublicKey } from 'node:crypto';
 import { join } from 'node:path';
 import {
   SignJWT,
   calculateJwkThumbprint,
   exportJWK,
   exportPKCS8,
-  exportSPKI,
   generateKeyPair,
   importPKCS8,
   importSPKI,
@@ -47,19 +47,16 @@ export async function loadUserTokenKeys(options: {
   if (options.privateKeyPem && options.publicKeyPem) {
     return { privateKeyPem: options.privateKeyPem, publicKeyPem: options.publicKeyPem, generated: false };
   }
-  let pair: UserTokenKeyPair | undefined;
-  const makePair = async () => {
-    const { privateKey, publicKey } = await generateKeyPair(USER_TOKEN_ALGORITHM, { extractable: true });
-    pair = { privateKeyPem: await exportPKCS8(privateKey), publicKeyPem: await exportSPKI(publicKey) };
-    return pair;
-  };
-  const privateFile = await loadOrCreateFile(join(options.dataDir, 'keys', 'user-token-private.pem'), async () => (await makePair()).privateKeyPem);
-  const publicFile = await loadOrCreateFile(join(options.dataDir, 'keys', 'user-token-public.pem'), async () => pair?.publicKeyPem ?? publicKeyFromPrivate(privateFile.value));
+  const privateFile = await loadOrCreateFile(join(options.dataDir, 'keys', 'user-token-private.pem'), async () => {
+    const { privateKey } = await generateKeyPair(USER_TOKEN_ALGORITHM, { extractable: true });
+    return exportPKCS8(privateKey);
+  });
+  // Derived from whichever private key won a race between starting processes, so the two match.
+  const publicFile = await loadOrCreateFile(join(options.dataDir, 'keys', 'user-token-public.pem'), () => publicKeyFromPrivate(privateFile.value));
   return { privateKeyPem: privateFile.value, publicKeyPem: publicFile.value, generated: privateFile.created };
 }
 
-async function publicKeyFromPrivate(privateKeyPem: string): Promise<string> {
-  const { createPublicKey } = await import('node:crypto');
+function publicKeyFromPrivate(privateKeyPem: string): string {
   return createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
 }
 

@@ -104,10 +104,8 @@ export type MutationUpdateCartItemArgs = {
   input: UpdateCartItemInput;
 };
 
-/** A product from the catalogue (owned by the products subgraph). */
 export type Product = {
   __typename?: 'Product';
-  /** The product's ID. */
   id: Scalars['ID']['output'];
 };
 
