@@ -19,11 +19,11 @@ export const commonEnvironment = {
   JWT_AUDIENCE: z.string().default('greencart'),
 };
 
-/** Variables of a subgraph that owns a database. */
-export const databaseEnvironment = (defaultName: string) => ({
-  DATABASE_URL: z.string().url().optional(),
-  DATABASE_NAME: z.string().regex(/^[a-z_][a-z0-9_]*$/).default(defaultName),
-});
+/** The PostgreSQL server; each subgraph keeps its own database on it. */
+export const databaseServerUrl = z.string().url().optional();
+
+/** A subgraph's database name (its own variable, so one environment can serve every process). */
+export const databaseName = (defaultName: string) => z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default(defaultName);
 
 export { pem as pemVariable };
 

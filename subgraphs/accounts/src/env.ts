@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { commonEnvironment, databaseEnvironment, pemVariable, readEnvironment } from '@greencart/platform';
+import { commonEnvironment, databaseName, databaseServerUrl, pemVariable, readEnvironment } from '@greencart/platform';
 
 /** The accounts subgraph's configuration: the only reader of process.env here. */
 export const readAccountsEnvironment = () =>
   readEnvironment({
     ...commonEnvironment,
-    ...databaseEnvironment('greencart_accounts'),
+    DATABASE_URL: databaseServerUrl,
+    ACCOUNTS_DATABASE_NAME: databaseName('greencart_accounts'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4001),
     JWT_PRIVATE_KEY: pemVariable,
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),

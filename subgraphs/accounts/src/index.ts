@@ -7,7 +7,7 @@ runMain('accounts', async () => {
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see the README).');
   const runtime = await createServiceRuntime('accounts', env);
   const issuer = await createUserTokenIssuer({ ...runtime.keys, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
-  const database = await prepareAccountsDatabase({ serverUrl: env.DATABASE_URL, name: env.DATABASE_NAME });
+  const database = await prepareAccountsDatabase({ serverUrl: env.DATABASE_URL, name: env.ACCOUNTS_DATABASE_NAME });
   await seedAdministrator(database.db, env.GREENCART_ADMIN_PASSWORD);
   const service = await startAccountsService({ ...runtime, issuer, database }, { port: env.PORT, host: env.HOST });
   stopOnSignals(runtime.logger, async () => {

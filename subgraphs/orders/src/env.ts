@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { commonEnvironment, databaseEnvironment, readEnvironment } from '@greencart/platform';
+import { commonEnvironment, databaseName, databaseServerUrl, readEnvironment } from '@greencart/platform';
 
 /** The orders subgraph's configuration: the only reader of process.env here. */
 export const readOrdersEnvironment = () =>
   readEnvironment({
     ...commonEnvironment,
-    ...databaseEnvironment('greencart_orders'),
+    DATABASE_URL: databaseServerUrl,
+    ORDERS_DATABASE_NAME: databaseName('greencart_orders'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4002),
     PRODUCTS_URL: z.string().url().default('http://127.0.0.1:4003'),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),

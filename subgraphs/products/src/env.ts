@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { commonEnvironment, databaseEnvironment, readEnvironment } from '@greencart/platform';
+import { commonEnvironment, databaseName, databaseServerUrl, readEnvironment } from '@greencart/platform';
 
 /** The products subgraph's configuration: the only reader of process.env here. */
 export const readProductsEnvironment = () =>
   readEnvironment({
     ...commonEnvironment,
-    ...databaseEnvironment('greencart_products'),
+    DATABASE_URL: databaseServerUrl,
+    PRODUCTS_DATABASE_NAME: databaseName('greencart_products'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4003),
     SEED_DEMO_DATA: z.enum(['true', 'false']).default('true').transform((value) => value === 'true'),
   });

@@ -6,7 +6,7 @@ runMain('products', async () => {
   const env = readProductsEnvironment();
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see the README).');
   const runtime = await createServiceRuntime('products', env);
-  const database = await prepareProductsDatabase({ serverUrl: env.DATABASE_URL, name: env.DATABASE_NAME });
+  const database = await prepareProductsDatabase({ serverUrl: env.DATABASE_URL, name: env.PRODUCTS_DATABASE_NAME });
   if (env.SEED_DEMO_DATA) await seedDemoCatalogue(database.db);
   const service = await startProductsService({ ...runtime, database }, { port: env.PORT, host: env.HOST });
   stopOnSignals(runtime.logger, async () => {
