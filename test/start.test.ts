@@ -1,0 +1,99 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { repositoryRoot } from '@greencart/platform';
+import { graphqlClient } from './support/graphql.js';
+import { freePort, isListening } from './support/ports.js';
+
+/**
+ * `npm start` as a user runs it: scripts/start.ts in its own process, with its own data folder
+ * and free ports, started twice on the same data.
+ */
+let dataDir: string;
+let ports: { gateway: number; accounts: number; orders: number; products: number; postgres: number };
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'greencart-start-'));
+  await chmod(dataDir, 0o755);
+  ports = { gateway: await freePort(), accounts: await freePort(), orders: await freePort(), products: await freePort(), postgres: await freePort() };
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+function startGreenCart(): ChildProcess {
+  const { DATABASE_URL: _ignored, ...environment } = process.env;
+  return spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
+    cwd: repositoryRoot,
+    env: {
+      ...environment,
+      GREENCART_DATA_DIR: dataDir,
+      EMBEDDED_POSTGRES_PORT: String(ports.postgres),
+      PORT: String(ports.gateway),
+      ACCOUNTS_PORT: String(ports.accounts),
+      ORDERS_PORT: String(ports.orders),
+      PRODUCTS_PORT: String(ports.products),
+      LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+}
+
+async function waitUntilReady(child: ChildProcess): Promise<void> {
+  let exited = false;
+  child.once('exit', () => (exited = true));
+  for (let attempt = 0; attempt < 240; attempt++) {
+    if (exited) throw new Error('npm start exited before it was ready');
+    const ready = await fetch(`http://127.0.0.1:${ports.gateway}/ready`).then((response) => response.ok, () => false);
+    if (ready) return;
+    await sleep(250);
+  }
+  throw new Error('the gateway did not become ready');
+}
+
+/** Ctrl-C, as a terminal sends it; resolves with the exit code. */
+async function interrupt(child: ChildProcess): Promise<number | null> {
+  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  child.kill('SIGINT');
+  return exit;
+}
+
+const catalogueQuery = '{ products(first: 0) { totalCount } categories { name productCount } }';
+
+describe('npm start', () => {
+  it('runs migrations, demo data, three subgraphs and the gateway, and stops cleanly on Ctrl-C', async () => {
+    const child = startGreenCart();
+    try {
+      await waitUntilReady(child);
+      const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
+      const catalogue = await api.data(catalogueQuery);
+      expect(catalogue.products.totalCount).toBeGreaterThanOrEqual(60);
+      expect(catalogue.categories.length).toBeGreaterThanOrEqual(6);
+      expect(catalogue.categories.every((category: { productCount: number }) => category.productCount > 0)).toBe(true);
+      await api.adminToken();
+      for (const port of [ports.accounts, ports.orders, ports.products]) {
+        expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
+      }
+    } finally {
+      expect(await interrupt(child)).toBe(0);
+    }
+    for (const port of Object.values(ports)) expect(await isListening(port)).toBe(false);
+    expect(await readdir(join(dataDir, 'keys'))).toEqual(['user-token-private.pem', 'user-token-public.pem']);
+  });
+
+  it('reuses the data on the next start, and seeding again changes nothing', async () => {
+    const child = startGreenCart();
+    try {
+      await waitUntilReady(child);
+      const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
+      const customer = await api.registerCustomer();
+      const catalogue = await api.data(catalogueQuery);
+      expect(catalogue.products.totalCount).toBe(64);
+      expect(catalogue.categories).toHaveLength(6);
+      expect((await api.data('{ me { id } }', {}, { token: customer.token })).me.id).toBe(customer.id);
+    } finally {
+      expect(await interrupt(child)).toBe(0);
+    }
+  });
+});
