@@ -34,9 +34,11 @@ export function isValidEmail(email: string): boolean {
 export function validateRegistration(input: { email: string; password: string; name: string }): UserError[] {
   const errors: UserError[] = [];
   if (!isValidEmail(normaliseEmail(input.email))) errors.push(userError(UserErrorCode.INVALID_INPUT, 'Enter a valid email address.', 'email'));
-  if (input.password.length < MIN_PASSWORD_LENGTH) {
+  // Characters (code points), not UTF-16 units: four emoji are four characters.
+  const passwordLength = [...input.password].length;
+  if (passwordLength < MIN_PASSWORD_LENGTH) {
     errors.push(userError(UserErrorCode.INVALID_INPUT, `The password must be at least ${MIN_PASSWORD_LENGTH} characters.`, 'password'));
-  } else if (input.password.length > MAX_PASSWORD_LENGTH) {
+  } else if (passwordLength > MAX_PASSWORD_LENGTH) {
     errors.push(userError(UserErrorCode.INVALID_INPUT, `The password must be at most ${MAX_PASSWORD_LENGTH} characters.`, 'password'));
   }
   const name = input.name.trim();

@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { productRules } from '../src/services/catalogue-service.js';
+
+const invalid = (field: string) => ({ code: 'INVALID_INPUT', field, message: expect.any(String) });
+
+describe('productRules.sku', () => {
+  it.each(['ABC-123', 'apple.red_1', '7', 'A'.repeat(64), ' TRIMMED-1 '])('accepts %j', (sku) => {
+    expect(productRules.sku(sku)).toBeUndefined();
+  });
+
+  it.each(['', '   ', '-ABC', '.abc', '_abc', 'AB C', 'ABC/1', 'ABC;DROP', 'A'.repeat(65), 'ÄPFEL'])('refuses %j as INVALID_INPUT on "sku"', (sku) => {
+    expect(productRules.sku(sku)).toEqual(invalid('sku'));
+  });
+
+  it('reports the field path it is given', () => {
+    expect(productRules.sku('', 'input.sku')).toEqual(invalid('input.sku'));
+  });
+});
+
+describe('productRules.name', () => {
+  it.each(['Organic apples', 'X', 'x'.repeat(200), `  ${'x'.repeat(200)}  `])('accepts a name of %#', (name) => {
+    expect(productRules.name(name)).toBeUndefined();
+  });
+
+  it.each(['', '   ', '\n\t', 'x'.repeat(201)])('refuses a blank or long name (%#)', (name) => {
+    expect(productRules.name(name)).toEqual(invalid('name'));
+  });
+});
+
+describe('productRules.description', () => {
+  it('accepts an empty description and one of 5000 characters', () => {
+    expect(productRules.description('')).toBeUndefined();
+    expect(productRules.description('d'.repeat(5000))).toBeUndefined();
+  });
+
+  it('refuses one over 5000 characters', () => {
+    expect(productRules.description('d'.repeat(5001))).toEqual(invalid('description'));
+  });
+});
+
+describe('productRules.stock', () => {
+  it.each([0, 1, 250, 1_000_000_000])('accepts %i', (stock) => {
+    expect(productRules.stock(stock)).toBeUndefined();
+  });
+
+  it.each([-1, -1000, 1.5, 0.1, Number.NaN, Number.POSITIVE_INFINITY, 1_000_000_001])('refuses %d as INVALID_INPUT on "stock"', (stock) => {
+    expect(productRules.stock(stock)).toEqual(invalid('stock'));
+  });
+
+  it('reports the field path it is given', () => {
+    expect(productRules.stock(-1, 'input.stock')).toEqual(invalid('input.stock'));
+  });
+});
+
+describe('productRules.price', () => {
+  it.each([
+    ['19.99', 1999],
+    ['19.9', 1990],
+    ['19', 1900],
+    ['0', 0],
+    ['0.10', 10],
+  ])('reads %j as %i cents', (price, cents) => {
+    expect(productRules.price(price)).toEqual({ cents });
+  });
+
+  it.each(['-1', '-0.01', '1.234', 'abc', '', '1e3', '$5.00', '99999999999999999999'])('refuses %j as INVALID_INPUT on "price"', (price) => {
+    const result = productRules.price(price);
+    expect(result.cents).toBeUndefined();
+    expect(result.error).toEqual(invalid('price'));
+  });
+
+  it('reports the field path it is given', () => {
+    expect(productRules.price('-5', 'filter.minPrice').error).toEqual(invalid('filter.minPrice'));
+  });
+});
