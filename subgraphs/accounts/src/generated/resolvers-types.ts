@@ -92,9 +92,9 @@ export type LoginInput = {
 export type Mutation = {
   __typename?: 'Mutation';
   /** Signs in with email and password. */
-  login: AuthPayload;
+  login: Maybe<AuthPayload>;
   /** Creates a customer account and signs it in. */
-  register: AuthPayload;
+  register: Maybe<AuthPayload>;
 };
 
 
@@ -369,8 +369,8 @@ export interface EmailAddressScalarConfig extends GraphQLScalarTypeConfig<Resolv
 }
 
 export type MutationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  login?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
-  register?: Resolver<ResolversTypes['AuthPayload'], ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  login?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
+  register?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
 }>;
 
 export type PaymentMethodResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['PaymentMethod'] = ResolversParentTypes['PaymentMethod'], FederationReferenceType extends FederationReferenceTypes['PaymentMethod'] = FederationReferenceTypes['PaymentMethod']> = ResolversObject<{

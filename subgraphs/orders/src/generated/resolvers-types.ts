@@ -82,11 +82,11 @@ export type Money = {
 export type Mutation = {
   __typename?: 'Mutation';
   /** Adds units of a product to the cart. The cart may not hold more units than are in stock. Requires sign-in. */
-  addToCart: CartPayload;
+  addToCart: Maybe<CartPayload>;
   /** Removes a product from the cart. Requires sign-in. */
-  removeFromCart: CartPayload;
+  removeFromCart: Maybe<CartPayload>;
   /** Sets the quantity of a product in the cart (0 removes it). Requires sign-in. */
-  updateCartItem: CartPayload;
+  updateCartItem: Maybe<CartPayload>;
 };
 
 
@@ -311,9 +311,9 @@ export type MoneyResolvers<ContextType = OrdersContext, ParentType extends Resol
 }>;
 
 export type MutationResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  addToCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'input'>>;
-  removeFromCart?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationRemoveFromCartArgs, 'productId'>>;
-  updateCartItem?: Resolver<ResolversTypes['CartPayload'], ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'input'>>;
+  addToCart?: Resolver<Maybe<ResolversTypes['CartPayload']>, ParentType, ContextType, RequireFields<MutationAddToCartArgs, 'input'>>;
+  removeFromCart?: Resolver<Maybe<ResolversTypes['CartPayload']>, ParentType, ContextType, RequireFields<MutationRemoveFromCartArgs, 'productId'>>;
+  updateCartItem?: Resolver<Maybe<ResolversTypes['CartPayload']>, ParentType, ContextType, RequireFields<MutationUpdateCartItemArgs, 'input'>>;
 }>;
 
 export type ProductResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product']> = ResolversObject<{

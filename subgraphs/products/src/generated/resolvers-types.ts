@@ -93,19 +93,19 @@ export type Money = {
 export type Mutation = {
   __typename?: 'Mutation';
   /** Recommends one product alongside another. Adding an existing recommendation changes nothing. Admins only. */
-  addRecommendation: ProductPayload;
+  addRecommendation: Maybe<ProductPayload>;
   /** Creates a category. Admins only. */
-  createCategory: CreateCategoryPayload;
+  createCategory: Maybe<CreateCategoryPayload>;
   /** Creates a product. Admins only. */
-  createProduct: ProductPayload;
+  createProduct: Maybe<ProductPayload>;
   /** Archives a product: it leaves the catalogue and cannot be added to carts or ordered, but orders that hold it still show it. Admins only. */
-  deleteProduct: DeleteProductPayload;
+  deleteProduct: Maybe<DeleteProductPayload>;
   /** Stops recommending one product alongside another. Admins only. */
-  removeRecommendation: ProductPayload;
+  removeRecommendation: Maybe<ProductPayload>;
   /** Changes a product's name, description, price or category. Admins only. */
-  updateProduct: ProductPayload;
+  updateProduct: Maybe<ProductPayload>;
   /** Sets the units in stock (not negative). Admins only. */
-  updateStock: ProductPayload;
+  updateStock: Maybe<ProductPayload>;
 };
 
 
@@ -253,7 +253,7 @@ export type ProductStatus =
 export type Query = {
   __typename?: 'Query';
   /** All categories, sorted by name. */
-  categories: Array<Category>;
+  categories: Maybe<Array<Category>>;
   /** A category by ID; null when there is none. */
   category: Maybe<Category>;
   /** An active product by ID; null when there is none (or it is archived). */
@@ -264,7 +264,7 @@ export type Query = {
    * Active products, sorted by name then ID unless `sortKey` says otherwise.
    * `first` defaults to 20 and may be 0 to 100; `after` takes an `endCursor`.
    */
-  products: ProductConnection;
+  products: Maybe<ProductConnection>;
 };
 
 
@@ -534,13 +534,13 @@ export type MoneyResolvers<ContextType = ProductsContext, ParentType extends Res
 }>;
 
 export type MutationResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
-  addRecommendation?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationAddRecommendationArgs, 'productId' | 'recommendedProductId'>>;
-  createCategory?: Resolver<ResolversTypes['CreateCategoryPayload'], ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
-  createProduct?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
-  deleteProduct?: Resolver<ResolversTypes['DeleteProductPayload'], ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
-  removeRecommendation?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationRemoveRecommendationArgs, 'productId' | 'recommendedProductId'>>;
-  updateProduct?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
-  updateStock?: Resolver<ResolversTypes['ProductPayload'], ParentType, ContextType, RequireFields<MutationUpdateStockArgs, 'productId' | 'stock'>>;
+  addRecommendation?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationAddRecommendationArgs, 'productId' | 'recommendedProductId'>>;
+  createCategory?: Resolver<Maybe<ResolversTypes['CreateCategoryPayload']>, ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
+  createProduct?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
+  deleteProduct?: Resolver<Maybe<ResolversTypes['DeleteProductPayload']>, ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
+  removeRecommendation?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationRemoveRecommendationArgs, 'productId' | 'recommendedProductId'>>;
+  updateProduct?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
+  updateStock?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationUpdateStockArgs, 'productId' | 'stock'>>;
 }>;
 
 export type PageInfoResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = ResolversObject<{
@@ -584,11 +584,11 @@ export type ProductPayloadResolvers<ContextType = ProductsContext, ParentType ex
 }>;
 
 export type QueryResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
-  categories?: Resolver<Array<ResolversTypes['Category']>, ParentType, ContextType>;
+  categories?: Resolver<Maybe<Array<ResolversTypes['Category']>>, ParentType, ContextType>;
   category?: Resolver<Maybe<ResolversTypes['Category']>, ParentType, ContextType, RequireFields<QueryCategoryArgs, 'id'>>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductArgs, 'id'>>;
   productBySku?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<QueryProductBySkuArgs, 'sku'>>;
-  products?: Resolver<ResolversTypes['ProductConnection'], ParentType, ContextType, RequireFields<QueryProductsArgs, 'first' | 'reverse' | 'sortKey'>>;
+  products?: Resolver<Maybe<ResolversTypes['ProductConnection']>, ParentType, ContextType, RequireFields<QueryProductsArgs, 'first' | 'reverse' | 'sortKey'>>;
 }>;
 
 export type UserErrorResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{

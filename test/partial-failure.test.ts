@@ -1,0 +1,36 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+
+/** One subgraph down: the gateway stays up and answers what it can. */
+let supergraph: TestSupergraph;
+let customer: { token: string; id: string };
+
+beforeAll(async () => {
+  supergraph = await startSupergraph();
+  customer = await supergraph.registerCustomer();
+  await supergraph.stopSubgraph('products');
+});
+afterAll(() => supergraph?.stop());
+
+describe('with the products subgraph down', () => {
+  it('keeps the gateway healthy but not ready', async () => {
+    expect((await fetch(`${supergraph.gatewayUrl}/health`)).status).toBe(200);
+    expect((await fetch(`${supergraph.gatewayUrl}/ready`)).status).toBe(503);
+    expect((await fetch(`${supergraph.subgraphUrls.accounts}/ready`)).status).toBe(200);
+  });
+
+  it('answers a query that does not need products in full', async () => {
+    const response = await supergraph.request('{ me { id email } }', {}, { token: customer.token });
+    expect(response.errors).toBeUndefined();
+    expect(response.data.me.id).toBe(customer.id);
+  });
+
+  it('answers a query that needs products with an error, and keeps serving', async () => {
+    const response = await supergraph.request('{ me { id } categories { name } }', {}, { token: customer.token });
+    expect(response.status).toBe(200);
+    expect(response.errors?.length).toBeGreaterThan(0);
+    expect(response.data?.me?.id).toBe(customer.id);
+    const again = await supergraph.request('{ me { id } }', {}, { token: customer.token });
+    expect(again.data.me.id).toBe(customer.id);
+  });
+});
