@@ -33,7 +33,7 @@ describe('subgraphs answer only GreenCart services', () => {
       for (const url of Object.values(supergraph.subgraphUrls)) {
         const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
         expect(response.status).toBe(401);
-        const body = await response.json();
+        const body = (await response.json()) as { data?: unknown };
         expect(body.data).toBeUndefined();
       }
     });
@@ -59,7 +59,8 @@ describe('subgraphs answer only GreenCart services', () => {
       body: JSON.stringify({ query: queries.service }),
     });
     expect(response.status).toBe(200);
-    expect((await response.json()).data._service.sdl).toContain('type Product');
+    const body = (await response.json()) as { data: { _service: { sdl: string } } };
+    expect(body.data._service.sdl).toContain('type Product');
   });
 
   it('does not expose federation internals through the gateway', async () => {
@@ -113,7 +114,7 @@ describe('access tokens', () => {
       headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: service, authorization: `Bearer ${unsignedToken(customer.id)}` },
       body: JSON.stringify({ query: '{ me { id } }' }),
     });
-    const body = await response.json();
+    const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
     expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -13,5 +13,5 @@ export * from './environment.js';
 export * from './loader-results.js';
 export * from './auth/roles.js';
 export * from './service-runtime.js';
-export * from './subgraph-schema.js';
+export * from './subgraph.js';
 export * from './http/subgraph-client.js';

@@ -2,6 +2,12 @@ import { readFileSync } from 'node:fs';
 import { parse, type GraphQLSchema } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
+import type { BaseContext } from '@apollo/server';
+import type { Sql } from 'postgres';
+import type { ServiceCredentials, ServiceName } from './auth/service-credentials.js';
+import type { UserTokenVerifier } from './auth/user-tokens.js';
+import { startGraphQLService, type IncomingGraphQLRequest, type RunningService } from './http/graphql-service.js';
+import type { Logger } from './logger.js';
 
 /**
  * Builds a federated subgraph schema from its `schema.graphql` and its codegen-typed resolvers
@@ -10,4 +16,37 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 export function buildSubgraphSchemaFromFile(schemaFile: URL, resolvers: object): GraphQLSchema {
   const typeDefs = parse(readFileSync(schemaFile, 'utf8'));
   return buildSubgraphSchema({ typeDefs, resolvers: resolvers as GraphQLResolverMap<unknown> });
+}
+
+/** What every subgraph process is given, whatever it serves. */
+export interface SubgraphDependencies {
+  /** The subgraph's own database; `/ready` answers 200 only while it does. */
+  database: { sql: Sql };
+  verifier: UserTokenVerifier;
+  credentials: ServiceCredentials;
+  logger: Logger;
+  production: boolean;
+}
+
+/**
+ * Starts a subgraph: its schema from `schema.graphql` beside `src/`, GraphQL answered only to
+ * callers with service credentials, and readiness tied to its database.
+ */
+export function startSubgraph<TContext extends BaseContext>(
+  options: { name: ServiceName; schemaFile: URL; resolvers: object; context: (request: IncomingGraphQLRequest) => Promise<TContext> },
+  deps: SubgraphDependencies,
+  listen: { port: number; host: string },
+): Promise<RunningService> {
+  return startGraphQLService<TContext>(
+    {
+      name: options.name,
+      schema: buildSubgraphSchemaFromFile(options.schemaFile, options.resolvers),
+      context: options.context,
+      production: deps.production,
+      logger: deps.logger,
+      requireServiceCredentials: deps.credentials,
+      isReady: async () => (await deps.database.sql`select 1 as ok`).length === 1,
+    },
+    listen,
+  );
 }
