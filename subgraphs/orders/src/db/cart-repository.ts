@@ -6,12 +6,13 @@ import { cartItems, carts, type CartItemRow, type CartRow } from './schema.js';
 export class CartRepository {
   constructor(private readonly db: Executor) {}
 
-  /** The customer's cart, created on first use. */
+  /** The customer's cart, created on first use (reads of an existing cart write nothing). */
   async getOrCreate(customerId: string): Promise<CartRow> {
-    const [created] = await this.db.insert(carts).values({ customerId }).onConflictDoNothing({ target: carts.customerId }).returning();
-    if (created) return created;
     const [existing] = await this.db.select().from(carts).where(eq(carts.customerId, customerId));
-    return existing!;
+    if (existing) return existing;
+    const [created] = await this.db.insert(carts).values({ customerId }).onConflictDoNothing({ target: carts.customerId }).returning();
+    // A concurrent first read may have created it between our two statements.
+    return created ?? (await this.db.select().from(carts).where(eq(carts.customerId, customerId)))[0]!;
   }
 
   /**

@@ -38,8 +38,8 @@ export type Cart = {
   id: Scalars['ID']['output'];
   /** The lines in the cart, oldest first. */
   items: Array<CartItem>;
-  /** The sum of the line totals at current prices. */
-  subtotal: Money;
+  /** The sum of the line totals at current prices; null only while the catalogue cannot be reached. */
+  subtotal: Maybe<Money>;
   /** The number of units over all lines. */
   totalQuantity: Scalars['Int']['output'];
 };
@@ -49,8 +49,8 @@ export type CartItem = {
   __typename?: 'CartItem';
   /** The line's opaque ID. */
   id: Scalars['ID']['output'];
-  /** The product's current price times the quantity. */
-  lineTotal: Money;
+  /** The product's current price times the quantity; null only while the catalogue cannot be reached. */
+  lineTotal: Maybe<Money>;
   /** The product, with its current price and stock; null only while the catalogue cannot be reached. */
   product: Maybe<Product>;
   /** How many units. */
@@ -285,13 +285,13 @@ export type ShareableDirectiveResolver<Result, Parent, ContextType = OrdersConte
 export type CartResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Cart'] = ResolversParentTypes['Cart']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['CartItem']>, ParentType, ContextType>;
-  subtotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  subtotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   totalQuantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type CartItemResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['CartItem'] = ResolversParentTypes['CartItem']> = ResolversObject<{
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
-  lineTotal?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+  lineTotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
   product?: Resolver<Maybe<ResolversTypes['Product']>, ParentType, ContextType>;
   quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
