@@ -118,3 +118,21 @@ describe('access tokens', () => {
     expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
+
+describe('text PostgreSQL cannot store', () => {
+  it('refuses a NUL character anywhere in a request with BAD_USER_INPUT, and stores nothing', async () => {
+    const email = `nul-${Date.now()}@example.com`;
+    const response = await supergraph.request('mutation($input: RegisterInput!) { register(input: $input) { token } }', {
+      input: { email, password: 'long enough password', name: 'Nul\u0000Byte' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    const login = await supergraph.data('mutation($input: LoginInput!) { login(input: $input) { userErrors { code } } }', { input: { email, password: 'long enough password' } });
+    expect(login.login.userErrors).toEqual([{ code: 'INVALID_CREDENTIALS' }]);
+  });
+
+  it('refuses it in the query text too', async () => {
+    const response = await supergraph.request('{ products(filter: { search: "oat\u0000" }) { totalCount } }');
+    expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+  });
+});

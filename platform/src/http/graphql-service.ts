@@ -94,6 +94,11 @@ export async function startGraphQLService<TContext extends BaseContext>(
   app.use(
     '/graphql',
     express.json({ limit: '1mb' }),
+    (req, res, next) => {
+      // PostgreSQL text cannot hold NUL, and no GreenCart input needs it: refuse it once, here.
+      if (!containsNul(req.body)) return next();
+      res.status(400).json({ errors: [{ message: 'Text in a request must not contain NUL characters.', extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+    },
     async (req, res, next) => {
       if (!credentials) return next();
       const caller = await credentials.verify(req.get(SERVICE_TOKEN_HEADER));
@@ -126,6 +131,13 @@ export async function startGraphQLService<TContext extends BaseContext>(
       await apollo.stop();
     },
   };
+}
+
+function containsNul(value: unknown): boolean {
+  if (typeof value === 'string') return value.includes('\u0000');
+  if (Array.isArray(value)) return value.some(containsNul);
+  if (value && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item));
+  return false;
 }
 
 function clientAddress(req: Request): string | undefined {

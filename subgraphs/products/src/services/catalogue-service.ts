@@ -17,6 +17,8 @@ import { ProductRepository, type NewProduct, type ProductChanges, type ProductLi
 import type { CategoryRow, ProductRow } from '../db/schema.js';
 
 const SKU = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+/** The form `Date.toISOString` gives the CREATED_AT cursor, in years PostgreSQL accepts (not year 0). */
+const CURSOR_TIMESTAMP = /^[1-9]\d{3}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const MAX_NAME = 200;
 const MAX_DESCRIPTION = 5000;
 const MAX_STOCK = 1_000_000_000;
@@ -97,6 +99,7 @@ export class CatalogueService {
     if (args.after) {
       const [cursorSortKey, value, id] = decodeCursor(args.after, ['string', sortKey === 'PRICE' ? 'number' : 'string', 'string'] as const);
       if (cursorSortKey !== sortKey || !isUuid(id)) throw badUserInput('after is a cursor from another ordering of this list.', 'after');
+      if (!isCursorValue(sortKey, value)) throw badUserInput('after is not a cursor this list gave out.', 'after');
       after = { value, id };
     }
     const rows = await this.products.listActive({ filter, sortKey, reverse, after, limit: first + 1 });
@@ -241,6 +244,16 @@ function parseFilter(filter: ProductListArguments['filter']): ProductListFilter 
     parsed[target] = cents;
   }
   return parsed;
+}
+
+/**
+ * Whether a decoded cursor value is one `sortValue` could have given, so that it is safe to query
+ * with (a cursor's content is base64, so the request-level NUL check cannot see into it).
+ */
+function isCursorValue(sortKey: ProductSortKey, value: string | number): boolean {
+  if (typeof value === 'number') return true;
+  if (sortKey === 'CREATED_AT') return CURSOR_TIMESTAMP.test(value) && !Number.isNaN(Date.parse(value));
+  return !value.includes('\u0000');
 }
 
 function sortValue(row: ProductRow, sortKey: ProductSortKey): string | number {
