@@ -2,35 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
-// The contract's AddToCart and CartFields (shared/contract/operations.graphql).
-const ADD_TO_CART = /* GraphQL */ `
-  mutation AddToCart($input: AddToCartInput!) {
-    addToCart(input: $input) {
-      cart { ...CartFields }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  fragment MoneyFields on Money {
-    amount
-    currencyCode
-  }
-  fragment UserErrorFields on UserError {
-    field
-    message
-    code
-  }
-  fragment CartFields on Cart {
-    id
-    totalQuantity
-    subtotal { ...MoneyFields }
-    items {
-      id
-      quantity
-      lineTotal { ...MoneyFields }
-      product { id name price { ...MoneyFields } stock inStock }
-    }
-  }
-`;
+import { ADD_TO_CART } from './support/cart-operations.js';
 /** The part of a cart the orders subgraph owns alone: it needs nothing from products. */
 const ORDERS_OWNED_CART = /* GraphQL */ `
   {

@@ -2,67 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
-// The contract's cart operations (shared/contract/operations.graphql), as the frontends send them.
-const CART_FIELDS = /* GraphQL */ `
-  fragment MoneyFields on Money {
-    amount
-    currencyCode
-  }
-  fragment CartFields on Cart {
-    id
-    totalQuantity
-    subtotal { ...MoneyFields }
-    items {
-      id
-      quantity
-      lineTotal { ...MoneyFields }
-      product { id name price { ...MoneyFields } stock inStock }
-    }
-  }
-`;
-const USER_ERROR_FIELDS = /* GraphQL */ `
-  fragment UserErrorFields on UserError {
-    field
-    message
-    code
-  }
-`;
-const CART = /* GraphQL */ `
-  query Cart {
-    cart { ...CartFields }
-  }
-  ${CART_FIELDS}
-`;
-const ADD_TO_CART = /* GraphQL */ `
-  mutation AddToCart($input: AddToCartInput!) {
-    addToCart(input: $input) {
-      cart { ...CartFields }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${CART_FIELDS}
-  ${USER_ERROR_FIELDS}
-`;
-const UPDATE_CART_ITEM = /* GraphQL */ `
-  mutation UpdateCartItem($input: UpdateCartItemInput!) {
-    updateCartItem(input: $input) {
-      cart { ...CartFields }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${CART_FIELDS}
-  ${USER_ERROR_FIELDS}
-`;
-const REMOVE_FROM_CART = /* GraphQL */ `
-  mutation RemoveFromCart($productId: ID!) {
-    removeFromCart(productId: $productId) {
-      cart { ...CartFields }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${CART_FIELDS}
-  ${USER_ERROR_FIELDS}
-`;
+import { ADD_TO_CART, CART, REMOVE_FROM_CART, UPDATE_CART_ITEM } from './support/cart-operations.js';
 
 interface Money {
   amount: string;
