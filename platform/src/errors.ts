@@ -90,3 +90,26 @@ export function createErrorFormatter(options: { production: boolean; log: (error
     };
   };
 }
+
+/** Thrown inside a transaction to roll it back and answer with user errors instead. */
+export class Refusal extends Error {
+  constructor(readonly userErrors: UserError[]) {
+    super(userErrors.map((error) => error.message).join(' '));
+  }
+}
+
+/**
+ * Runs `work` in a transaction. A `Refusal` thrown inside rolls everything back and comes out as
+ * `{ userErrors }`; any other error propagates.
+ */
+export async function transactionOrRefusal<Transaction, Value>(
+  db: { transaction: (work: (tx: Transaction) => Promise<Value>) => Promise<Value> },
+  work: (tx: Transaction) => Promise<Value>,
+): Promise<{ value: Value; userErrors: [] } | { value: null; userErrors: UserError[] }> {
+  try {
+    return { value: await db.transaction(work), userErrors: [] };
+  } catch (error) {
+    if (error instanceof Refusal) return { value: null, userErrors: error.userErrors };
+    throw error;
+  }
+}

@@ -8,6 +8,7 @@ import {
   createSubgraphClient,
   createUserTokenIssuer,
   createUserTokenVerifier,
+  databaseUrl,
   dropDatabase,
   repositoryRoot,
   type LogLevel,
@@ -40,6 +41,8 @@ export interface TestSupergraph extends GraphQLClient {
   gatewayUrl: string;
   subgraphUrls: { accounts: string; orders: string; products: string };
   statements: { accounts: StatementCounter; orders: StatementCounter; products: StatementCounter };
+  /** Each subgraph's own database, for tests that inspect what was (or was not) stored. */
+  databaseUrls: { accounts: string; orders: string; products: string };
   /** The key pair and secret this supergraph trusts, for forging tokens in tests. */
   keys: { privateKeyPem: string; publicKeyPem: string; serviceSecret: string };
   /** Stops one subgraph (to test partial failure); stop() skips it afterwards. */
@@ -107,6 +110,7 @@ export async function startSupergraph(options: { seedCatalogue?: boolean } = {})
     gatewayUrl: gateway.url,
     subgraphUrls,
     statements,
+    databaseUrls: { accounts: databaseUrl(serverUrl, names.accounts), orders: databaseUrl(serverUrl, names.orders), products: databaseUrl(serverUrl, names.products) },
     keys,
     async stopSubgraph(name) {
       await running.get(name)?.stop();

@@ -2,6 +2,9 @@ import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type
 import type { AccountsDatabase } from './db/database.js';
 import { createLoaders, type AccountsLoaders } from './loaders.js';
 import { AccountService } from './services/account-service.js';
+import { AddressBook } from './services/address-book.js';
+import { testCardVault, type CardVault } from './services/card-vault.js';
+import { Wallet } from './services/wallet.js';
 
 /** What every accounts resolver gets for one request. */
 export interface AccountsContext {
@@ -11,14 +14,19 @@ export interface AccountsContext {
   caller: ServiceName | undefined;
   loaders: AccountsLoaders;
   accounts: AccountService;
+  addressBook: AddressBook;
+  wallet: Wallet;
 }
 
-export function createContextFactory(deps: { database: AccountsDatabase; verifier: UserTokenVerifier; issuer: UserTokenIssuer }) {
+export function createContextFactory(deps: { database: AccountsDatabase; verifier: UserTokenVerifier; issuer: UserTokenIssuer; vault?: CardVault }) {
+  const vault = deps.vault ?? testCardVault;
   return async (request: IncomingGraphQLRequest): Promise<AccountsContext> => ({
     user: await authenticate(deps.verifier, request.headers.authorization),
     caller: request.caller,
     loaders: createLoaders(deps.database.db),
     accounts: new AccountService(deps.database.db, deps.issuer),
+    addressBook: new AddressBook(deps.database.db),
+    wallet: new Wallet(deps.database.db, vault),
   });
 }
 

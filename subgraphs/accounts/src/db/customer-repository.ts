@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, inArray, isNull } from 'drizzle-orm';
+import { eq, inArray, sql } from 'drizzle-orm';
 import { isUuid } from '@greencart/platform';
 import type { Executor } from './database.js';
-import { addresses, customers, paymentMethods, type AddressRow, type CustomerRow, type PaymentMethodRow } from './schema.js';
+import { customers, type CustomerRow } from './schema.js';
 
 export interface NewCustomer {
   email: string;
@@ -10,7 +10,7 @@ export interface NewCustomer {
   role?: CustomerRow['role'];
 }
 
-/** Customers, addresses and payment methods SQL, returning plain rows. */
+/** Customers SQL, returning plain rows. */
 export class CustomerRepository {
   constructor(private readonly db: Executor) {}
 
@@ -35,31 +35,19 @@ export class CustomerRepository {
     await this.db.insert(customers).values(customer).onConflictDoNothing({ target: customers.email });
   }
 
-  async addressesOf(customerIds: readonly string[]): Promise<AddressRow[]> {
-    const valid = customerIds.filter(isUuid);
-    if (valid.length === 0) return [];
-    return this.db
-      .select()
-      .from(addresses)
-      .where(inArray(addresses.customerId, valid))
-      .orderBy(desc(addresses.isDefault), asc(addresses.createdAt), asc(addresses.id));
+  /** The customer's row, locked until the transaction ends: changes to one customer's address book or wallet apply one at a time. */
+  async lock(id: string): Promise<CustomerRow | undefined> {
+    if (!isUuid(id)) return undefined;
+    const [row] = await this.db.select().from(customers).where(eq(customers.id, id)).for('update');
+    return row;
   }
 
-  /** Cards the customers have not removed. */
-  async activePaymentMethodsOf(customerIds: readonly string[]): Promise<PaymentMethodRow[]> {
-    const valid = customerIds.filter(isUuid);
-    if (valid.length === 0) return [];
-    return this.db
-      .select()
-      .from(paymentMethods)
-      .where(and(inArray(paymentMethods.customerId, valid), isNull(paymentMethods.removedAt)))
-      .orderBy(desc(paymentMethods.isDefault), asc(paymentMethods.createdAt), asc(paymentMethods.id));
-  }
-
-  /** Payment methods by id, removed ones included (transactions that used them still show them). */
-  async findPaymentMethodsByIds(ids: readonly string[]): Promise<PaymentMethodRow[]> {
-    const valid = ids.filter(isUuid);
-    if (valid.length === 0) return [];
-    return this.db.select().from(paymentMethods).where(inArray(paymentMethods.id, valid));
+  async updateProfile(id: string, changes: { name?: string; phone?: string | null }): Promise<CustomerRow | undefined> {
+    const [row] = await this.db
+      .update(customers)
+      .set({ ...changes, updatedAt: sql`now()` })
+      .where(eq(customers.id, id))
+      .returning();
+    return row;
   }
 }

@@ -5,6 +5,7 @@ import type { AuthResult } from '../services/account-service';
 import type { AccountsContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
+export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
 export type RequireFields<T, K extends keyof T> = Omit<T, K> & { [P in K]-?: NonNullable<T[P]> };
 /** All built-in and custom scalars, mapped to their actual values */
 export type Scalars = {
@@ -39,6 +40,31 @@ export type Address = {
   line2: Maybe<Scalars['String']['output']>;
   /** Postal or ZIP code. */
   postalCode: Scalars['String']['output'];
+};
+
+/** A postal address to save. */
+export type AddressInput = {
+  /** City or town, 1 to 100 characters. */
+  city: Scalars['String']['input'];
+  /** Country as an ISO 3166-1 alpha-2 code, such as `US` (any letter case). */
+  country: Scalars['String']['input'];
+  /** Whether to make this the default address. Left out: it becomes the default when there is none yet. */
+  isDefault?: InputMaybe<Scalars['Boolean']['input']>;
+  /** First line: street and number, 1 to 200 characters. */
+  line1: Scalars['String']['input'];
+  /** Second line, up to 200 characters. */
+  line2?: InputMaybe<Scalars['String']['input']>;
+  /** Postal or ZIP code: 1 to 20 letters, digits, spaces or dashes. */
+  postalCode: Scalars['String']['input'];
+};
+
+/** The result of a mutation that saves or changes an address. */
+export type AddressPayload = {
+  __typename?: 'AddressPayload';
+  /** The address after the change; null when refused. */
+  address: Maybe<Address>;
+  /** Why the change was refused; empty on success. */
+  userErrors: Array<UserError>;
 };
 
 /** The result of `register` or `login`. */
@@ -91,10 +117,34 @@ export type LoginInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Signs in with email and password. */
+  /** Saves an address for the signed-in customer. */
+  addAddress: Maybe<AddressPayload>;
+  /** Saves a payment card for the signed-in customer. The first card becomes the default. */
+  addPaymentMethod: Maybe<PaymentMethodPayload>;
+  /** Signs in with email and password. Repeated failures for one email or from one client address are throttled (RATE_LIMITED). */
   login: Maybe<AuthPayload>;
   /** Creates a customer account and signs it in. */
   register: Maybe<AuthPayload>;
+  /** Removes one of the signed-in customer's addresses. When it was the default, the most recently added remaining address becomes the default. */
+  removeAddress: Maybe<RemovePayload>;
+  /** Removes a card from the signed-in customer's wallet. It is kept for the payments that used it. When it was the default, the most recently added remaining card becomes the default. */
+  removePaymentMethod: Maybe<RemovePayload>;
+  /** Makes one of the signed-in customer's addresses the default. */
+  setDefaultAddress: Maybe<AddressPayload>;
+  /** Makes one of the signed-in customer's cards the default. */
+  setDefaultPaymentMethod: Maybe<PaymentMethodPayload>;
+  /** Changes the signed-in customer's name or phone number. */
+  updateProfile: Maybe<UpdateProfilePayload>;
+};
+
+
+export type MutationAddAddressArgs = {
+  input: AddressInput;
+};
+
+
+export type MutationAddPaymentMethodArgs = {
+  input: PaymentMethodInput;
 };
 
 
@@ -105,6 +155,31 @@ export type MutationLoginArgs = {
 
 export type MutationRegisterArgs = {
   input: RegisterInput;
+};
+
+
+export type MutationRemoveAddressArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationRemovePaymentMethodArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSetDefaultAddressArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationSetDefaultPaymentMethodArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
+export type MutationUpdateProfileArgs = {
+  input: UpdateProfileInput;
 };
 
 /** A saved payment card. Only the brand, the last four digits and the expiry are kept. */
@@ -124,6 +199,30 @@ export type PaymentMethod = {
   last4: Scalars['String']['output'];
 };
 
+/**
+ * A payment card to save. Only its brand, last four digits, expiry and a processor token are kept;
+ * the number and the CVC are never stored.
+ */
+export type PaymentMethodInput = {
+  /** The card number (12 to 19 digits; spaces and dashes are ignored); must pass the Luhn check. */
+  cardNumber: Scalars['String']['input'];
+  /** The card verification code: 3 digits (4 for American Express). */
+  cvc: Scalars['String']['input'];
+  /** Expiry month, 1 to 12. */
+  expMonth: Scalars['Int']['input'];
+  /** Expiry year, four digits; the card must not have expired. */
+  expYear: Scalars['Int']['input'];
+};
+
+/** The result of a mutation that saves or changes a payment method. */
+export type PaymentMethodPayload = {
+  __typename?: 'PaymentMethodPayload';
+  /** The payment method after the change; null when refused. */
+  paymentMethod: Maybe<PaymentMethod>;
+  /** Why the change was refused; empty on success. */
+  userErrors: Array<UserError>;
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The signed-in customer; null when anonymous. */
@@ -140,12 +239,38 @@ export type RegisterInput = {
   password: Scalars['String']['input'];
 };
 
+/** The result of a removal. */
+export type RemovePayload = {
+  __typename?: 'RemovePayload';
+  /** The ID of what was removed; null when refused. */
+  removedId: Maybe<Scalars['ID']['output']>;
+  /** Why the removal was refused; empty on success. */
+  userErrors: Array<UserError>;
+};
+
 /** What a signed-in user may do. */
 export type Role =
   /** A store administrator. */
   | 'ADMIN'
   /** A shopper: everyone who registers. */
   | 'CUSTOMER';
+
+/** Input for `updateProfile`. Fields left out keep their value. */
+export type UpdateProfileInput = {
+  /** A new name, 1 to 200 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** A new phone number: 6 to 15 digits, optionally with a leading `+` and spaces, dashes, dots or parentheses. An empty string removes it. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The result of `updateProfile`. */
+export type UpdateProfilePayload = {
+  __typename?: 'UpdateProfilePayload';
+  /** The customer after the change; null when refused. */
+  customer: Maybe<Customer>;
+  /** Why the change was refused; empty on success. */
+  userErrors: Array<UserError>;
+};
 
 /** Why a mutation did not do what was asked. Nothing was changed. */
 export type UserError = {
@@ -272,6 +397,8 @@ export type ResolversTypes = ResolversObject<{
   Address: ResolverTypeWrapper<AddressRow>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Boolean: ResolverTypeWrapper<Scalars['Boolean']['output']>;
+  AddressInput: AddressInput;
+  AddressPayload: ResolverTypeWrapper<Omit<AddressPayload, 'address'> & { address?: Maybe<ResolversTypes['Address']> }>;
   AuthPayload: ResolverTypeWrapper<AuthResult>;
   CardBrand: CardBrand;
   Customer: ResolverTypeWrapper<CustomerRow>;
@@ -281,9 +408,14 @@ export type ResolversTypes = ResolversObject<{
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PaymentMethod: ResolverTypeWrapper<PaymentMethodRow>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  PaymentMethodInput: PaymentMethodInput;
+  PaymentMethodPayload: ResolverTypeWrapper<Omit<PaymentMethodPayload, 'paymentMethod'> & { paymentMethod?: Maybe<ResolversTypes['PaymentMethod']> }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RegisterInput: RegisterInput;
+  RemovePayload: ResolverTypeWrapper<RemovePayload>;
   Role: Role;
+  UpdateProfileInput: UpdateProfileInput;
+  UpdateProfilePayload: ResolverTypeWrapper<Omit<UpdateProfilePayload, 'customer'> & { customer?: Maybe<ResolversTypes['Customer']> }>;
   UserError: ResolverTypeWrapper<UserError>;
   UserErrorCode: UserErrorCode;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
@@ -296,6 +428,8 @@ export type ResolversParentTypes = ResolversObject<{
   Address: AddressRow;
   ID: Scalars['ID']['output'];
   Boolean: Scalars['Boolean']['output'];
+  AddressInput: AddressInput;
+  AddressPayload: Omit<AddressPayload, 'address'> & { address?: Maybe<ResolversParentTypes['Address']> };
   AuthPayload: AuthResult;
   Customer: CustomerRow;
   DateTime: Scalars['DateTime']['output'];
@@ -304,8 +438,13 @@ export type ResolversParentTypes = ResolversObject<{
   Mutation: Record<PropertyKey, never>;
   PaymentMethod: PaymentMethodRow;
   Int: Scalars['Int']['output'];
+  PaymentMethodInput: PaymentMethodInput;
+  PaymentMethodPayload: Omit<PaymentMethodPayload, 'paymentMethod'> & { paymentMethod?: Maybe<ResolversParentTypes['PaymentMethod']> };
   Query: Record<PropertyKey, never>;
   RegisterInput: RegisterInput;
+  RemovePayload: RemovePayload;
+  UpdateProfileInput: UpdateProfileInput;
+  UpdateProfilePayload: Omit<UpdateProfilePayload, 'customer'> & { customer?: Maybe<ResolversParentTypes['Customer']> };
   UserError: UserError;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
@@ -342,6 +481,11 @@ export type AddressResolvers<ContextType = AccountsContext, ParentType extends R
   postalCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type AddressPayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AddressPayload'] = ResolversParentTypes['AddressPayload']> = ResolversObject<{
+  address?: Resolver<Maybe<ResolversTypes['Address']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type AuthPayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['AuthPayload'] = ResolversParentTypes['AuthPayload']> = ResolversObject<{
   customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
   token?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -369,8 +513,15 @@ export interface EmailAddressScalarConfig extends GraphQLScalarTypeConfig<Resolv
 }
 
 export type MutationResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  addAddress?: Resolver<Maybe<ResolversTypes['AddressPayload']>, ParentType, ContextType, RequireFields<MutationAddAddressArgs, 'input'>>;
+  addPaymentMethod?: Resolver<Maybe<ResolversTypes['PaymentMethodPayload']>, ParentType, ContextType, RequireFields<MutationAddPaymentMethodArgs, 'input'>>;
   login?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationLoginArgs, 'input'>>;
   register?: Resolver<Maybe<ResolversTypes['AuthPayload']>, ParentType, ContextType, RequireFields<MutationRegisterArgs, 'input'>>;
+  removeAddress?: Resolver<Maybe<ResolversTypes['RemovePayload']>, ParentType, ContextType, RequireFields<MutationRemoveAddressArgs, 'id'>>;
+  removePaymentMethod?: Resolver<Maybe<ResolversTypes['RemovePayload']>, ParentType, ContextType, RequireFields<MutationRemovePaymentMethodArgs, 'id'>>;
+  setDefaultAddress?: Resolver<Maybe<ResolversTypes['AddressPayload']>, ParentType, ContextType, RequireFields<MutationSetDefaultAddressArgs, 'id'>>;
+  setDefaultPaymentMethod?: Resolver<Maybe<ResolversTypes['PaymentMethodPayload']>, ParentType, ContextType, RequireFields<MutationSetDefaultPaymentMethodArgs, 'id'>>;
+  updateProfile?: Resolver<Maybe<ResolversTypes['UpdateProfilePayload']>, ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
 }>;
 
 export type PaymentMethodResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['PaymentMethod'] = ResolversParentTypes['PaymentMethod'], FederationReferenceType extends FederationReferenceTypes['PaymentMethod'] = FederationReferenceTypes['PaymentMethod']> = ResolversObject<{
@@ -383,8 +534,23 @@ export type PaymentMethodResolvers<ContextType = AccountsContext, ParentType ext
   last4?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type PaymentMethodPayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['PaymentMethodPayload'] = ResolversParentTypes['PaymentMethodPayload']> = ResolversObject<{
+  paymentMethod?: Resolver<Maybe<ResolversTypes['PaymentMethod']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   me?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+}>;
+
+export type RemovePayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['RemovePayload'] = ResolversParentTypes['RemovePayload']> = ResolversObject<{
+  removedId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
+}>;
+
+export type UpdateProfilePayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['UpdateProfilePayload'] = ResolversParentTypes['UpdateProfilePayload']> = ResolversObject<{
+  customer?: Resolver<Maybe<ResolversTypes['Customer']>, ParentType, ContextType>;
+  userErrors?: Resolver<Array<ResolversTypes['UserError']>, ParentType, ContextType>;
 }>;
 
 export type UserErrorResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
@@ -403,13 +569,17 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = AccountsContext> = ResolversObject<{
   Address?: AddressResolvers<ContextType>;
+  AddressPayload?: AddressPayloadResolvers<ContextType>;
   AuthPayload?: AuthPayloadResolvers<ContextType>;
   Customer?: CustomerResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EmailAddress?: GraphQLScalarType;
   Mutation?: MutationResolvers<ContextType>;
   PaymentMethod?: PaymentMethodResolvers<ContextType>;
+  PaymentMethodPayload?: PaymentMethodPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RemovePayload?: RemovePayloadResolvers<ContextType>;
+  UpdateProfilePayload?: UpdateProfilePayloadResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

@@ -4,6 +4,7 @@ import type { AccountsDb } from '../db/database.js';
 import { CustomerRepository } from '../db/customer-repository.js';
 import type { CustomerRow } from '../db/schema.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
+import { validateProfileChanges } from './profile-rules.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 /** Long enough for any passphrase, short enough that hashing cannot be used to burn CPU. */
@@ -70,6 +71,13 @@ export class AccountService {
       if (isUniqueViolation(error)) return refused(emailTaken());
       throw error;
     }
+  }
+
+  async updateProfile(customerId: string, input: { name?: string | null; phone?: string | null }): Promise<{ value: CustomerRow | null; userErrors: UserError[] }> {
+    const { changes, errors } = validateProfileChanges(input);
+    if (errors.length > 0) return { value: null, userErrors: errors };
+    const updated = await this.db.transaction((tx) => new CustomerRepository(tx).updateProfile(customerId, changes));
+    return updated ? { value: updated, userErrors: [] } : { value: null, userErrors: [userError(UserErrorCode.NOT_FOUND, 'No such customer.')] };
   }
 
   async login(input: { email: string; password: string }): Promise<AuthResult> {

@@ -1,7 +1,7 @@
 import type DataLoader from 'dataloader';
-import { UserErrorCode, isUuid, userError, type UserError } from '@greencart/platform';
+import { Refusal, UserErrorCode, isUuid, transactionOrRefusal, userError, type UserError } from '@greencart/platform';
 import type { CatalogueProduct } from '../clients/products-client.js';
-import type { OrdersDb } from '../db/database.js';
+import type { Executor, OrdersDb } from '../db/database.js';
 import { CartRepository } from '../db/cart-repository.js';
 import type { CartRow } from '../db/schema.js';
 
@@ -73,24 +73,14 @@ export class CartService {
 
   /** Runs a change under the cart's lock; a refusal rolls the transaction back. */
   private async inTransaction(customerId: string, change: (carts: CartRepository, cart: CartRow) => Promise<UserError[]>): Promise<CartResult> {
-    class Refused extends Error {
-      constructor(readonly userErrors: UserError[]) {
-        super('refused');
-      }
-    }
-    try {
-      const cart = await this.db.transaction(async (tx) => {
-        const carts = new CartRepository(tx);
-        const locked = await carts.getOrCreateLocked(customerId);
-        const errors = await change(carts, locked);
-        if (errors.length > 0) throw new Refused(errors);
-        return locked;
-      });
-      return { cart, userErrors: [] };
-    } catch (error) {
-      if (error instanceof Refused) return refused(...error.userErrors);
-      throw error;
-    }
+    const result = await transactionOrRefusal<Executor, CartRow>(this.db, async (tx) => {
+      const carts = new CartRepository(tx);
+      const locked = await carts.getOrCreateLocked(customerId);
+      const errors = await change(carts, locked);
+      if (errors.length > 0) throw new Refusal(errors);
+      return locked;
+    });
+    return result.value ? { cart: result.value, userErrors: [] } : refused(...result.userErrors);
   }
 }
 
