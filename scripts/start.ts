@@ -8,8 +8,10 @@ import { z } from 'zod';
 import {
   commonEnvironment,
   createLogger,
+  JWKS_PATH,
   loadServiceSecret,
-  loadUserTokenKeys,
+  loadUserTokenKeySet,
+  pemVariable,
   readEnvironment,
   repositoryRoot,
   resolveDataDir,
@@ -27,6 +29,8 @@ const env = readEnvironment({
   ORDERS_PORT: z.coerce.number().int().default(4002),
   PRODUCTS_PORT: z.coerce.number().int().default(4003),
   READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
+  JWT_PRIVATE_KEY: pemVariable,
+  JWT_RETIRED_PUBLIC_KEYS: pemVariable,
 });
 const logger = createLogger('start', env.LOG_LEVEL === 'silent' ? 'silent' : 'info', env.LOG_FORMAT);
 const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
@@ -35,8 +39,9 @@ let database: EmbeddedPostgresServer | undefined;
 let stopping = false;
 
 async function main(): Promise<void> {
-  // Keys and the service secret are made once here, before four processes could race to make them.
-  await loadUserTokenKeys({ privateKeyPem: process.env.JWT_PRIVATE_KEY, publicKeyPem: env.JWT_PUBLIC_KEY, dataDir });
+  // Accounts' signing key and the service secret are made once here, before the processes could
+  // race to make them; loading the key set also reports a bad key before anything starts.
+  await loadUserTokenKeySet({ privateKeyPem: env.JWT_PRIVATE_KEY, retiredPublicKeysBundle: env.JWT_RETIRED_PUBLIC_KEYS, dataDir });
   await loadServiceSecret({ secret: env.SERVICE_TOKEN_SECRET, dataDir });
 
   let databaseUrl = env.DATABASE_URL;
@@ -46,7 +51,8 @@ async function main(): Promise<void> {
   }
 
   const local = (port: number) => `http://127.0.0.1:${port}`;
-  const shared = { LOG_FORMAT: env.LOG_FORMAT, GREENCART_DATA_DIR: dataDir, DATABASE_URL: databaseUrl };
+  // Every verifier fetches the keys from the accounts process started here.
+  const shared = { LOG_FORMAT: env.LOG_FORMAT, GREENCART_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, JWKS_URL: `${local(env.ACCOUNTS_PORT)}${JWKS_PATH}` };
   run('products', 'subgraphs/products/src/index.ts', { ...shared, PORT: String(env.PRODUCTS_PORT) });
   run('accounts', 'subgraphs/accounts/src/index.ts', { ...shared, PORT: String(env.ACCOUNTS_PORT) });
   run('orders', 'subgraphs/orders/src/index.ts', { ...shared, PORT: String(env.ORDERS_PORT), PRODUCTS_URL: local(env.PRODUCTS_PORT) });

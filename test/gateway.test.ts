@@ -82,10 +82,18 @@ describe('access tokens', () => {
     expect(data.me).toEqual({ id: customer.id, role: 'CUSTOMER' });
   });
 
+  it('accepts a hand-made token with the right claims and kid (so the refusals below are about what they change)', async () => {
+    const token = await signedToken(supergraph.keys.privateKeyPem, { sub: customer.id });
+    const data = await supergraph.data('{ me { id } }', {}, { token });
+    expect(data.me.id).toBe(customer.id);
+  });
+
   const forgeries: Array<[string, () => Promise<string> | string]> = [
-    ['unsigned (alg: none)', () => unsignedToken(customer.id)],
+    ['unsigned (alg: none)', () => unsignedToken(customer.id, supergraph.keys.kid)],
     ['HS256 signed with the public key', () => hmacWithPublicKey(supergraph.keys.publicKeyPem, customer.id)],
-    ['signed by another key', () => tokenFromAnotherKey(customer.id)],
+    ['signed by another key under our kid', () => tokenFromAnotherKey(customer.id, { kid: supergraph.keys.kid })],
+    ['with an unknown kid', () => tokenFromAnotherKey(customer.id)],
+    ['without a kid', () => signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, kid: null })],
     ['with a wrong issuer', () => signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, iss: 'someone-else' })],
     ['with a wrong audience', () => signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, aud: 'another-api' })],
     ['expired', () => signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, expiresIn: Math.floor(Date.now() / 1000) - 60 })],
@@ -109,13 +117,17 @@ describe('access tokens', () => {
   it('has subgraphs verify the token themselves, not trust the gateway blindly', async () => {
     // A caller inside the network with service credentials but a forged user token gets nothing.
     const service = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'gateway' }).token();
-    const response = await fetch(`${supergraph.subgraphUrls.accounts}/graphql`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: service, authorization: `Bearer ${unsignedToken(customer.id)}` },
-      body: JSON.stringify({ query: '{ me { id } }' }),
-    });
-    const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
-    expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    for (const forged of [unsignedToken(customer.id, supergraph.keys.kid), await tokenFromAnotherKey(customer.id)]) {
+      for (const url of Object.values(supergraph.subgraphUrls)) {
+        const response = await fetch(`${url}/graphql`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: service, authorization: `Bearer ${forged}` },
+          body: JSON.stringify({ query: '{ __typename }' }),
+        });
+        const body = (await response.json()) as { errors?: Array<{ extensions?: { code?: string } }> };
+        expect(body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+      }
+    }
   });
 });
 

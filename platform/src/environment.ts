@@ -14,9 +14,12 @@ export const commonEnvironment = {
   HOST: z.string().default('127.0.0.1'),
   GREENCART_DATA_DIR: z.string().optional(),
   SERVICE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  JWT_PUBLIC_KEY: pem,
   JWT_ISSUER: z.string().default('greencart-accounts'),
   JWT_AUDIENCE: z.string().default('greencart'),
+  // Accounts publishes its keys here; the gateway and the other subgraphs verify against them.
+  JWKS_URL: z.string().url().default('http://127.0.0.1:4001/.well-known/jwks.json'),
+  JWKS_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  JWKS_REFETCH_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
 };
 
 /** The PostgreSQL server; each subgraph keeps its own database on it. */

@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import { createServiceCredentials, loadServiceSecret, type ServiceCredentials, type ServiceName } from './auth/service-credentials.js';
-import { createUserTokenVerifier, loadUserTokenKeys, type UserTokenKeyPair, type UserTokenVerifier } from './auth/user-tokens.js';
+import { loadUserTokenKeySet, publishedKeySet, type PublishedKeySet, type UserTokenKeySet } from './auth/signing-keys.js';
+import { createLocalUserTokenVerifier, createRemoteUserTokenVerifier, type UserTokenVerifier } from './auth/user-tokens.js';
 import { resolveDataDir } from './data-dir.js';
 import type { commonEnvironment } from './environment.js';
 import { createLogger, errorFields, type Logger } from './logger.js';
@@ -12,27 +13,49 @@ export interface ServiceRuntime {
   logger: Logger;
   production: boolean;
   dataDir: string;
-  keys: UserTokenKeyPair;
   verifier: UserTokenVerifier;
   credentials: ServiceCredentials;
 }
 
-export async function createServiceRuntime(name: ServiceName, env: CommonEnvironment & { JWT_PRIVATE_KEY?: string }): Promise<ServiceRuntime> {
+/** Accounts also holds the keys: it signs with one, publishes them all, and verifies locally. */
+export interface AccountsRuntime extends ServiceRuntime {
+  keySet: UserTokenKeySet;
+  /** The JWKS document served at `/.well-known/jwks.json`. */
+  publishedKeys: PublishedKeySet;
+}
+
+/** The gateway, orders and products: tokens are verified against the keys accounts publishes. */
+export async function createServiceRuntime(name: Exclude<ServiceName, 'accounts'>, env: CommonEnvironment): Promise<ServiceRuntime> {
+  const base = await createRuntimeBase(name, env);
+  const verifier = createRemoteUserTokenVerifier({
+    issuer: env.JWT_ISSUER,
+    audience: env.JWT_AUDIENCE,
+    jwksUrl: env.JWKS_URL,
+    cacheSeconds: env.JWKS_CACHE_SECONDS,
+    refetchCooldownSeconds: env.JWKS_REFETCH_COOLDOWN_SECONDS,
+  });
+  return { ...base, verifier };
+}
+
+/** Accounts: loads (or generates) its key set, and verifies tokens against it without HTTP. */
+export async function createAccountsRuntime(env: CommonEnvironment & { JWT_PRIVATE_KEY?: string; JWT_RETIRED_PUBLIC_KEYS?: string }): Promise<AccountsRuntime> {
+  const base = await createRuntimeBase('accounts', env);
+  const { keySet, generated } = await loadUserTokenKeySet({ privateKeyPem: env.JWT_PRIVATE_KEY, retiredPublicKeysBundle: env.JWT_RETIRED_PUBLIC_KEYS, dataDir: base.dataDir });
+  if (generated) base.logger.warn('generated a token signing key under the data folder; set JWT_PRIVATE_KEY to manage keys yourself', { dataDir: base.dataDir });
+  // Said at every start, so an operator can see a rotation took effect.
+  base.logger.info('token signing keys', { signingKid: keySet.signingKey.kid, retiredKids: keySet.retiredKeys.map((key) => key.kid) });
+  const publishedKeys = await publishedKeySet(keySet);
+  const verifier = createLocalUserTokenVerifier({ issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, keySet: publishedKeys });
+  return { ...base, verifier, keySet, publishedKeys };
+}
+
+async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Promise<Omit<ServiceRuntime, 'verifier'>> {
   const logger = createLogger(name, env.LOG_LEVEL, env.LOG_FORMAT);
   const production = env.NODE_ENV === 'production';
   const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
-  const keys = await loadUserTokenKeys({ privateKeyPem: env.JWT_PRIVATE_KEY, publicKeyPem: env.JWT_PUBLIC_KEY, dataDir });
-  if (keys.generated) logger.warn('generated a token signing key pair under the data folder; set JWT_PRIVATE_KEY and JWT_PUBLIC_KEY to manage keys yourself', { dataDir });
   const secret = await loadServiceSecret({ secret: env.SERVICE_TOKEN_SECRET, dataDir });
   if (secret.generated) logger.warn('generated the service token secret under the data folder; set SERVICE_TOKEN_SECRET to manage it yourself', { dataDir });
-  return {
-    logger,
-    production,
-    dataDir,
-    keys,
-    verifier: await createUserTokenVerifier({ publicKeyPem: keys.publicKeyPem, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE }),
-    credentials: createServiceCredentials({ secret: secret.secret, serviceName: name }),
-  };
+  return { logger, production, dataDir, credentials: createServiceCredentials({ secret: secret.secret, serviceName: name }) };
 }
 
 /** Stops cleanly on Ctrl-C or a termination signal, and exits non-zero on a failed start. */

@@ -3,6 +3,7 @@ import { parse, type GraphQLSchema } from 'graphql';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
 import type { BaseContext } from '@apollo/server';
+import type { Express } from 'express';
 import type { Sql } from 'postgres';
 import type { ServiceCredentials, ServiceName } from './auth/service-credentials.js';
 import type { UserTokenVerifier } from './auth/user-tokens.js';
@@ -33,7 +34,14 @@ export interface SubgraphDependencies {
  * callers with service credentials, and readiness tied to its database.
  */
 export function startSubgraph<TContext extends BaseContext>(
-  options: { name: ServiceName; schemaFile: URL; resolvers: object; context: (request: IncomingGraphQLRequest) => Promise<TContext> },
+  options: {
+    name: ServiceName;
+    schemaFile: URL;
+    resolvers: object;
+    context: (request: IncomingGraphQLRequest) => Promise<TContext>;
+    /** Extra HTTP routes beside GraphQL, open to every caller (accounts' published keys). */
+    routes?: (app: Express) => void;
+  },
   deps: SubgraphDependencies,
   listen: { port: number; host: string },
 ): Promise<RunningService> {
@@ -46,6 +54,7 @@ export function startSubgraph<TContext extends BaseContext>(
       logger: deps.logger,
       requireServiceCredentials: deps.credentials,
       isReady: async () => (await deps.database.sql`select 1 as ok`).length === 1,
+      routes: options.routes,
     },
     listen,
   );

@@ -1,24 +1,28 @@
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { exportPKCS8, exportSPKI, generateKeyPair } from 'jose';
 import { inject } from 'vitest';
 import {
+  buildUserTokenKeySet,
+  createLocalUserTokenVerifier,
   createLogger,
+  createRemoteUserTokenVerifier,
   createServiceCredentials,
   createSubgraphClient,
   createUserTokenIssuer,
-  createUserTokenVerifier,
-  databaseUrl,
   dropDatabase,
+  JWKS_PATH,
+  publishedKeySet,
   repositoryRoot,
   type LogLevel,
   type RunningService,
+  type ServiceName,
 } from '@greencart/platform';
 import { prepareAccountsDatabase, seedAdministrator, startAccountsService } from '@greencart/accounts';
 import { prepareOrdersDatabase, startOrdersService } from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
 import { startGateway } from '@greencart/gateway';
 import { graphqlClient, type GraphQLClient } from './graphql.js';
+import { newSigningKeyPair } from './tokens.js';
 
 export const TOKEN_SETTINGS = { issuer: 'greencart-accounts', audience: 'greencart' } as const;
 export const ADMIN = { email: 'admin@greencart.dev', password: 'greencart-admin' } as const;
@@ -37,35 +41,50 @@ export class StatementCounter {
   }
 }
 
+/** Accounts' keys: the pair that signs, and the public keys that still verify but sign nothing. */
+export interface AccountsKeyOptions {
+  signingKeys: { privateKeyPem: string; publicKeyPem: string };
+  retiredPublicKeyPems?: string[];
+}
+
+export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
+  seedCatalogue?: boolean;
+  /** How long the gateway, orders and products cache accounts' keys (default 300, as in production). */
+  jwksCacheSeconds?: number;
+  /** The least time between two key fetches caused by an unknown kid (default 30, as in production). */
+  jwksCooldownSeconds?: number;
+}
+
 export interface TestSupergraph extends GraphQLClient {
   gatewayUrl: string;
   subgraphUrls: { accounts: string; orders: string; products: string };
+  /** Accounts' published keys, which every other service verifies against. */
+  jwksUrl: string;
   statements: { accounts: StatementCounter; orders: StatementCounter; products: StatementCounter };
-  /** Each subgraph's own database, for tests that inspect what was (or was not) stored. */
-  databaseUrls: { accounts: string; orders: string; products: string };
-  /** The key pair and secret this supergraph trusts, for forging tokens in tests. */
-  keys: { privateKeyPem: string; publicKeyPem: string; serviceSecret: string };
+  /** Accounts' current signing key pair and its kid, and the service secret, for forging tokens in tests. */
+  readonly keys: { privateKeyPem: string; publicKeyPem: string; kid: string; serviceSecret: string };
   /** Stops one subgraph (to test partial failure); stop() skips it afterwards. */
   stopSubgraph(name: 'accounts' | 'orders' | 'products'): Promise<void>;
+  /** Starts accounts again on the same port with another key set, as an operator rotating keys would. */
+  restartAccounts(options: AccountsKeyOptions): Promise<void>;
   stop(): Promise<void>;
 }
 
 /**
  * The whole supergraph for one test file: fresh databases on the run's PostgreSQL server, the three
- * subgraphs and the gateway as real HTTP servers on free ports, wired as in production.
+ * subgraphs and the gateway as real HTTP servers on free ports, wired as in production: accounts
+ * signs and publishes its keys, and every other service verifies against them over HTTP.
  */
-export async function startSupergraph(options: { seedCatalogue?: boolean } = {}): Promise<TestSupergraph> {
+export async function startSupergraph(options: SupergraphOptions = {}): Promise<TestSupergraph> {
   const serverUrl = inject('postgresServerUrl');
   const suffix = randomBytes(5).toString('hex');
   const names = { accounts: `test_${suffix}_accounts`, orders: `test_${suffix}_orders`, products: `test_${suffix}_products` };
   const statements = { accounts: new StatementCounter(), orders: new StatementCounter(), products: new StatementCounter() };
   const level = (process.env.TEST_LOG_LEVEL ?? 'silent') as LogLevel;
+  const jwksCacheSeconds = options.jwksCacheSeconds ?? 300;
 
-  const pair = await generateKeyPair('ES256', { extractable: true });
-  const keys = { privateKeyPem: await exportPKCS8(pair.privateKey), publicKeyPem: await exportSPKI(pair.publicKey), serviceSecret: randomBytes(32).toString('base64url') };
-  const verifier = await createUserTokenVerifier({ ...TOKEN_SETTINGS, publicKeyPem: keys.publicKeyPem });
-  const issuer = await createUserTokenIssuer({ ...TOKEN_SETTINGS, ...keys, ttlSeconds: 900 });
-  const credentialsFor = (serviceName: 'gateway' | 'accounts' | 'orders' | 'products') => createServiceCredentials({ secret: keys.serviceSecret, serviceName });
+  const serviceSecret = randomBytes(32).toString('base64url');
+  const credentialsFor = (serviceName: ServiceName) => createServiceCredentials({ secret: serviceSecret, serviceName });
   const listen = { port: 0, host: '127.0.0.1' };
 
   const [accountsDb, ordersDb, productsDb] = await Promise.all([
@@ -76,13 +95,48 @@ export async function startSupergraph(options: { seedCatalogue?: boolean } = {})
   await seedAdministrator(accountsDb.db, ADMIN.password);
   if (options.seedCatalogue ?? true) await seedDemoCatalogue(productsDb.db);
 
-  const common = { verifier, production: false };
-  const products = await startProductsService({ ...common, database: productsDb, credentials: credentialsFor('products'), logger: createLogger('products', level) }, listen);
-  const accounts = await startAccountsService({ ...common, database: accountsDb, issuer, credentials: credentialsFor('accounts'), logger: createLogger('accounts', level) }, listen);
+  /** Accounts as its index.ts builds it: a key set, the JWKS it publishes, a verifier against it. */
+  async function startAccounts(keyOptions: AccountsKeyOptions, port: number) {
+    const keySet = await buildUserTokenKeySet({ privateKeyPem: keyOptions.signingKeys.privateKeyPem, retiredPublicKeyPems: keyOptions.retiredPublicKeyPems });
+    const publishedKeys = await publishedKeySet(keySet);
+    const service = await startAccountsService(
+      {
+        production: false,
+        database: accountsDb,
+        issuer: await createUserTokenIssuer({ ...TOKEN_SETTINGS, signingKey: keySet.signingKey, ttlSeconds: 900 }),
+        verifier: createLocalUserTokenVerifier({ ...TOKEN_SETTINGS, keySet: publishedKeys }),
+        publishedKeys,
+        jwksCacheSeconds,
+        credentials: credentialsFor('accounts'),
+        logger: createLogger('accounts', level),
+      },
+      { ...listen, port },
+    );
+    return { service, signingKey: keySet.signingKey };
+  }
+
+  // Accounts first: the others fetch its keys (lazily, on the first token they see).
+  let accounts = await startAccounts({ signingKeys: options.signingKeys ?? (await newSigningKeyPair()), retiredPublicKeyPems: options.retiredPublicKeyPems }, 0);
+  const accountsPort = accounts.service.port;
+  const jwksUrl = `${accounts.service.url}${JWKS_PATH}`;
+  // One verifier per process, each with its own cache, as when they run apart.
+  const remoteVerifier = () =>
+    createRemoteUserTokenVerifier({
+      ...TOKEN_SETTINGS,
+      jwksUrl,
+      cacheSeconds: jwksCacheSeconds,
+      refetchCooldownSeconds: options.jwksCooldownSeconds ?? 30,
+    });
+
+  const products = await startProductsService(
+    { production: false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: createLogger('products', level) },
+    listen,
+  );
   const ordersCredentials = credentialsFor('orders');
   const orders = await startOrdersService(
     {
-      ...common,
+      production: false,
+      verifier: remoteVerifier(),
       database: ordersDb,
       credentials: ordersCredentials,
       products: createSubgraphClient({ name: 'products', url: products.url, credentials: ordersCredentials, timeoutMs: 5_000 }),
@@ -90,10 +144,11 @@ export async function startSupergraph(options: { seedCatalogue?: boolean } = {})
     },
     listen,
   );
-  const subgraphUrls = { accounts: accounts.url, orders: orders.url, products: products.url };
+  const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url };
   const gateway = await startGateway(
     {
-      ...common,
+      production: false,
+      verifier: remoteVerifier(),
       supergraphSdl: await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8'),
       subgraphUrls,
       credentials: credentialsFor('gateway'),
@@ -104,17 +159,26 @@ export async function startSupergraph(options: { seedCatalogue?: boolean } = {})
   );
   for (const counter of Object.values(statements)) counter.reset();
 
-  const running = new Map<string, RunningService>([['gateway', gateway], ['orders', orders], ['accounts', accounts], ['products', products]]);
+  const running = new Map<string, RunningService>([['gateway', gateway], ['orders', orders], ['accounts', accounts.service], ['products', products]]);
   return {
     ...graphqlClient(`${gateway.url}/graphql`),
     gatewayUrl: gateway.url,
     subgraphUrls,
+    jwksUrl,
     statements,
-    databaseUrls: { accounts: databaseUrl(serverUrl, names.accounts), orders: databaseUrl(serverUrl, names.orders), products: databaseUrl(serverUrl, names.products) },
-    keys,
+    get keys() {
+      const { privateKeyPem, publicKeyPem, kid } = accounts.signingKey;
+      return { privateKeyPem, publicKeyPem, kid, serviceSecret };
+    },
     async stopSubgraph(name) {
       await running.get(name)?.stop();
       running.delete(name);
+    },
+    async restartAccounts(keyOptions) {
+      await running.get('accounts')?.stop();
+      running.delete('accounts');
+      accounts = await startAccounts(keyOptions, accountsPort);
+      running.set('accounts', accounts.service);
     },
     async stop() {
       for (const service of running.values()) await service.stop();

@@ -1,21 +1,14 @@
-import { createPublicKey } from 'node:crypto';
-import { join } from 'node:path';
 import {
   SignJWT,
-  calculateJwkThumbprint,
-  exportJWK,
-  exportPKCS8,
-  generateKeyPair,
+  createLocalJWKSet,
+  createRemoteJWKSet,
   importPKCS8,
-  importSPKI,
   jwtVerify,
   errors as joseErrors,
+  type JWTVerifyGetKey,
 } from 'jose';
 import { unauthenticated } from '../errors.js';
-import { loadOrCreateFile } from '../data-dir.js';
-
-/** Customer tokens are ES256 JWTs: accounts signs with the private key, everyone verifies. */
-export const USER_TOKEN_ALGORITHM = 'ES256';
+import { USER_TOKEN_ALGORITHM, type PublishedKeySet, type SigningKey } from './signing-keys.js';
 
 export type Role = 'CUSTOMER' | 'ADMIN';
 
@@ -30,46 +23,10 @@ export interface UserTokenSettings {
   audience: string;
 }
 
-export interface UserTokenKeyPair {
-  privateKeyPem: string;
-  publicKeyPem: string;
-}
-
-/**
- * Key pair from the environment when given; otherwise generated once under the data folder
- * (`keys/`), so that every local process and every restart verifies the same tokens.
- */
-export async function loadUserTokenKeys(options: {
-  privateKeyPem?: string;
-  publicKeyPem?: string;
-  dataDir: string;
-}): Promise<UserTokenKeyPair & { generated: boolean }> {
-  if (options.privateKeyPem && options.publicKeyPem) {
-    return { privateKeyPem: options.privateKeyPem, publicKeyPem: options.publicKeyPem, generated: false };
-  }
-  const privateFile = await loadOrCreateFile(join(options.dataDir, 'keys', 'user-token-private.pem'), async () => {
-    const { privateKey } = await generateKeyPair(USER_TOKEN_ALGORITHM, { extractable: true });
-    return exportPKCS8(privateKey);
-  });
-  // Derived from whichever private key won a race between starting processes, so the two match.
-  const publicFile = await loadOrCreateFile(join(options.dataDir, 'keys', 'user-token-public.pem'), () => publicKeyFromPrivate(privateFile.value));
-  return { privateKeyPem: privateFile.value, publicKeyPem: publicFile.value, generated: privateFile.created };
-}
-
-function publicKeyFromPrivate(privateKeyPem: string): string {
-  return createPublicKey(privateKeyPem).export({ type: 'spki', format: 'pem' }).toString();
-}
-
-/** The key id published with a key and stamped on its tokens: the key's JWK thumbprint. */
-export async function keyIdOf(publicKeyPem: string): Promise<string> {
-  const key = await importSPKI(publicKeyPem, USER_TOKEN_ALGORITHM, { extractable: true });
-  return calculateJwkThumbprint(await exportJWK(key));
-}
-
-/** Signs access tokens for customers (accounts only). */
-export async function createUserTokenIssuer(options: UserTokenSettings & { privateKeyPem: string; publicKeyPem: string; ttlSeconds: number }) {
-  const privateKey = await importPKCS8(options.privateKeyPem, USER_TOKEN_ALGORITHM);
-  const kid = await keyIdOf(options.publicKeyPem);
+/** Signs access tokens for customers (accounts only), stamped with the signing key's kid. */
+export async function createUserTokenIssuer(options: UserTokenSettings & { signingKey: SigningKey; ttlSeconds: number }) {
+  const privateKey = await importPKCS8(options.signingKey.privateKeyPem, USER_TOKEN_ALGORITHM);
+  const { kid } = options.signingKey;
   return {
     ttlSeconds: options.ttlSeconds,
     issue(user: AuthenticatedUser): Promise<string> {
@@ -86,19 +43,78 @@ export async function createUserTokenIssuer(options: UserTokenSettings & { priva
 }
 export type UserTokenIssuer = Awaited<ReturnType<typeof createUserTokenIssuer>>;
 
+/** Checks a bearer token: the user it names, or UNAUTHENTICATED. */
+export interface UserTokenVerifier {
+  verify(token: string): Promise<AuthenticatedUser>;
+}
+
 /**
- * Verifies a bearer token with the algorithm pinned and `iss`, `aud`, `exp` checked.
- * Any failure is UNAUTHENTICATED; the reason is not told to the client.
+ * Raised when the published keys cannot be fetched (accounts down, a timeout, a broken answer).
+ * The token may well be valid, so this is our failure, not the client's: it is not UNAUTHENTICATED
+ * but an unexpected error, logged and masked as INTERNAL_SERVER_ERROR.
  */
-export async function createUserTokenVerifier(options: UserTokenSettings & { publicKeyPem: string }) {
-  const publicKey = await importSPKI(options.publicKeyPem, USER_TOKEN_ALGORITHM);
+export class SigningKeysUnavailableError extends Error {
+  readonly code = 'SIGNING_KEYS_UNAVAILABLE';
+}
+
+/** Accounts: verifies against its own key set, in memory. */
+export function createLocalUserTokenVerifier(options: UserTokenSettings & { keySet: PublishedKeySet }): UserTokenVerifier {
+  return verifierWithKeys(options, createLocalJWKSet(options.keySet));
+}
+
+/** How a verifier outside accounts keeps the published keys. */
+export interface RemoteKeySetOptions {
+  /** Accounts' `/.well-known/jwks.json`. */
+  jwksUrl: string;
+  /** How long a fetched set is used before it is fetched again (so a removed key stops verifying). */
+  cacheSeconds: number;
+  /** The least time between two fetches caused by an unknown kid (so forged kids cannot flood accounts). */
+  refetchCooldownSeconds: number;
+  timeoutMs?: number;
+}
+
+const DEFAULT_JWKS_TIMEOUT_MS = 5_000;
+
+/**
+ * The gateway and the other subgraphs: verifies against the keys accounts publishes, cached and
+ * fetched again when a token names a kid the cache does not hold (a key added since).
+ */
+export function createRemoteUserTokenVerifier(options: UserTokenSettings & RemoteKeySetOptions): UserTokenVerifier {
+  const remoteKeys = createRemoteJWKSet(new URL(options.jwksUrl), {
+    cacheMaxAge: options.cacheSeconds * 1000,
+    cooldownDuration: options.refetchCooldownSeconds * 1000,
+    timeoutDuration: options.timeoutMs ?? DEFAULT_JWKS_TIMEOUT_MS,
+  });
+  const getKey: JWTVerifyGetKey = async (header, token) => {
+    try {
+      return await remoteKeys(header, token);
+    } catch (error) {
+      // No published key for this kid is the token's problem; anything else is the fetch's.
+      if (error instanceof joseErrors.JWKSNoMatchingKey || error instanceof joseErrors.JWKSMultipleMatchingKeys) throw error;
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new SigningKeysUnavailableError(`could not fetch the token signing keys from ${options.jwksUrl}: ${reason}`, { cause: error });
+    }
+  };
+  return verifierWithKeys(options, getKey);
+}
+
+/**
+ * Verifies with the algorithm pinned, a `kid` required, and `iss`, `aud`, `exp` checked.
+ * Any token failure is UNAUTHENTICATED; the reason is not told to the client.
+ */
+function verifierWithKeys(settings: UserTokenSettings, keys: JWTVerifyGetKey): UserTokenVerifier {
+  const getKey: JWTVerifyGetKey = (header, token) => {
+    // Without a kid, jose would try the only key of a one-key set: require it so every token names its key.
+    if (typeof header.kid !== 'string' || header.kid === '') throw new joseErrors.JWKSNoMatchingKey('the token names no key (kid)');
+    return keys(header, token);
+  };
   return {
     async verify(token: string): Promise<AuthenticatedUser> {
       try {
-        const { payload } = await jwtVerify(token, publicKey, {
+        const { payload } = await jwtVerify(token, getKey, {
           algorithms: [USER_TOKEN_ALGORITHM],
-          issuer: options.issuer,
-          audience: options.audience,
+          issuer: settings.issuer,
+          audience: settings.audience,
           requiredClaims: ['sub', 'exp', 'iat'],
         });
         const role = payload.role;
@@ -106,13 +122,13 @@ export async function createUserTokenVerifier(options: UserTokenSettings & { pub
           throw new joseErrors.JWTClaimValidationFailed('unexpected claims', payload);
         }
         return { id: payload.sub, role };
-      } catch {
+      } catch (error) {
+        if (error instanceof SigningKeysUnavailableError) throw error;
         throw unauthenticated('The access token is invalid or has expired.', 401);
       }
     },
   };
 }
-export type UserTokenVerifier = Awaited<ReturnType<typeof createUserTokenVerifier>>;
 
 /** Reads `Authorization: Bearer <token>`; undefined when absent, UNAUTHENTICATED when malformed. */
 export function bearerToken(header: string | undefined | null): string | undefined {

@@ -9,6 +9,7 @@ export const readAccountsEnvironment = () =>
     ACCOUNTS_DATABASE_NAME: databaseName('greencart_accounts'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4001),
     JWT_PRIVATE_KEY: pemVariable,
-    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(3600),
+    JWT_RETIRED_PUBLIC_KEYS: pemVariable,
+    ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
     GREENCART_ADMIN_PASSWORD: z.string().min(8).default('greencart-admin'),
   });

@@ -1,15 +1,15 @@
-import { createServiceRuntime, createUserTokenIssuer, runMain, stopOnSignals } from '@greencart/platform';
+import { createAccountsRuntime, createUserTokenIssuer, runMain, stopOnSignals } from '@greencart/platform';
 import { readAccountsEnvironment } from './env.js';
 import { prepareAccountsDatabase, seedAdministrator, startAccountsService } from './server.js';
 
 runMain('accounts', async () => {
   const env = readAccountsEnvironment();
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see the README).');
-  const runtime = await createServiceRuntime('accounts', env);
-  const issuer = await createUserTokenIssuer({ ...runtime.keys, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
+  const runtime = await createAccountsRuntime(env);
+  const issuer = await createUserTokenIssuer({ signingKey: runtime.keySet.signingKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
   const database = await prepareAccountsDatabase({ serverUrl: env.DATABASE_URL, name: env.ACCOUNTS_DATABASE_NAME });
   await seedAdministrator(database.db, env.GREENCART_ADMIN_PASSWORD);
-  const service = await startAccountsService({ ...runtime, issuer, database }, { port: env.PORT, host: env.HOST });
+  const service = await startAccountsService({ ...runtime, issuer, database, jwksCacheSeconds: env.JWKS_CACHE_SECONDS }, { port: env.PORT, host: env.HOST });
   stopOnSignals(runtime.logger, async () => {
     await service.stop();
     await database.close();

@@ -1,4 +1,4 @@
-import { startSubgraph, type RunningService, type SubgraphDependencies, type UserTokenIssuer } from '@greencart/platform';
+import { jwksRoute, startSubgraph, type PublishedKeySet, type RunningService, type SubgraphDependencies, type UserTokenIssuer } from '@greencart/platform';
 import { createContextFactory, type AccountsContext } from './context.js';
 import type { AccountsDatabase } from './db/database.js';
 import { resolvers } from './resolvers/index.js';
@@ -6,12 +6,20 @@ import { resolvers } from './resolvers/index.js';
 export interface AccountsDependencies extends SubgraphDependencies {
   database: AccountsDatabase;
   issuer: UserTokenIssuer;
+  /** The keys served at `/.well-known/jwks.json`, for the gateway and the other subgraphs. */
+  publishedKeys: PublishedKeySet;
+  /** How long verifiers may cache them (the response's max-age). */
+  jwksCacheSeconds: number;
 }
 
 /** Starts the accounts subgraph on `listen.port` (0: any free port). No side effects on import. */
 export function startAccountsService(deps: AccountsDependencies, listen: { port: number; host: string }): Promise<RunningService> {
   const schemaFile = new URL('../schema.graphql', import.meta.url);
-  return startSubgraph<AccountsContext>({ name: 'accounts', schemaFile, resolvers, context: createContextFactory(deps) }, deps, listen);
+  return startSubgraph<AccountsContext>(
+    { name: 'accounts', schemaFile, resolvers, context: createContextFactory(deps), routes: jwksRoute(deps.publishedKeys, deps.jwksCacheSeconds) },
+    deps,
+    listen,
+  );
 }
 
 export { prepareAccountsDatabase } from './db/database.js';
