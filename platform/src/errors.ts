@@ -50,6 +50,11 @@ export function forbidden(message = 'You are not allowed to do this.'): GraphQLE
   return new GraphQLError(message, { extensions: { code: ErrorCode.FORBIDDEN } });
 }
 
+/** Too many attempts: a top-level error telling the client when it may try again. */
+export function rateLimited(message: string, retryAfterSeconds: number): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds } });
+}
+
 export function badUserInput(message: string, argumentName?: string): GraphQLError {
   return new GraphQLError(message, {
     extensions: { code: ErrorCode.BAD_USER_INPUT, ...(argumentName ? { argumentName } : {}) },
@@ -79,7 +84,7 @@ export function createErrorFormatter(options: { production: boolean; log: (error
     if (typeof code === 'string' && CLIENT_FACING_CODES.has(code)) {
       // Raised on purpose: the message is for the client, a stack trace would be noise.
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, extensions };
+      return { ...formatted, message: withoutVariableValues(formatted.message), extensions };
     }
     options.log(error);
     return {
@@ -89,6 +94,22 @@ export function createErrorFormatter(options: { production: boolean; log: (error
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+const INVALID_VARIABLE = /^Variable "\$\w+" got invalid value/;
+const VALUE_FREE_REASONS = [/Field "\w+" of required type "[^"]+" was not provided\.$/, /Field "\w+" is not defined by type "\w+"\.(?: Did you mean [^?]*\?)?$/];
+
+/**
+ * graphql-js quotes a variable's value when it fails to coerce, and the value may be a whole
+ * input holding a card number or a password. Keep the variable, the path and the reason; drop
+ * the value.
+ */
+export function withoutVariableValues(message: string): string {
+  const head = INVALID_VARIABLE.exec(message);
+  if (!head) return message;
+  const path = [...message.matchAll(/ at "([\w.$[\]]+)"; /g)].at(-1)?.[1];
+  const reason = VALUE_FREE_REASONS.map((pattern) => pattern.exec(message)?.[0]).find(Boolean) ?? 'it is not of the expected type.';
+  return `${head[0]}${path ? ` at "${path}"` : ''}; ${reason}`;
 }
 
 /** Thrown inside a transaction to roll it back and answer with user errors instead. */

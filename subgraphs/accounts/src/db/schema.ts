@@ -70,6 +70,17 @@ export const paymentMethods = pgTable(
   ],
 );
 
+/**
+ * Sign-in attempts per email (`email:…`) and per client address (`address:…`) in the current
+ * window: the login throttle's counters. Counted before the password is checked, so concurrent
+ * guesses cannot slip past the limit.
+ */
+export const signInAttempts = pgTable('sign_in_attempts', {
+  key: text().primaryKey(),
+  attempts: integer().notNull(),
+  windowStartedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+});
+
 export type CustomerRow = typeof customers.$inferSelect;
 export type AddressRow = typeof addresses.$inferSelect;
 export type PaymentMethodRow = typeof paymentMethods.$inferSelect;

@@ -13,7 +13,7 @@ function changingAccountOf(ctx: AccountsContext): string {
 
 export const Mutation: MutationResolvers = {
   register: (_, { input }, ctx) => ctx.accounts.register(input),
-  login: (_, { input }, ctx) => ctx.accounts.login(input),
+  login: (_, { input }, ctx) => ctx.accounts.login(input, ctx.clientAddress),
   updateProfile: async (_, { input }, ctx) => {
     const result = await ctx.accounts.updateProfile(changingAccountOf(ctx), input);
     return { customer: result.value, userErrors: result.userErrors };

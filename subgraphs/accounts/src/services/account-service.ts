@@ -5,6 +5,7 @@ import { CustomerRepository } from '../db/customer-repository.js';
 import type { CustomerRow } from '../db/schema.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
 import { validateProfileChanges } from './profile-rules.js';
+import type { SignInThrottle } from './sign-in-throttle.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 /** Long enough for any passphrase, short enough that hashing cannot be used to burn CPU. */
@@ -54,6 +55,7 @@ export class AccountService {
   constructor(
     private readonly db: AccountsDb,
     private readonly tokens: UserTokenIssuer,
+    private readonly throttle: SignInThrottle,
   ) {
     this.customers = new CustomerRepository(db);
   }
@@ -80,10 +82,14 @@ export class AccountService {
     return updated ? { value: updated, userErrors: [] } : { value: null, userErrors: [userError(UserErrorCode.NOT_FOUND, 'No such customer.')] };
   }
 
-  async login(input: { email: string; password: string }): Promise<AuthResult> {
-    const customer = await this.customers.findByEmail(normaliseEmail(input.email));
+  /** Signs in; throttled per email and per client address (RATE_LIMITED) before any password is checked. */
+  async login(input: { email: string; password: string }, clientAddress: string | undefined): Promise<AuthResult> {
+    const email = normaliseEmail(input.email);
+    await this.throttle.admit(email, clientAddress);
+    const customer = await this.customers.findByEmail(email);
     const valid = customer ? await verifyPassword(input.password, customer.passwordHash) : await verifyAgainstDummy(input.password);
     if (!customer || !valid) return refused(INVALID_CREDENTIALS);
+    await this.throttle.succeeded(email, clientAddress);
     return { token: await this.tokens.issue(asUser(customer)), customer, userErrors: [] };
   }
 }
