@@ -4,12 +4,14 @@ import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type
 export interface GatewayContext {
   user: AuthenticatedUser | undefined;
   authorization: string | undefined;
+  /** The client's address, passed on so that subgraphs can limit per client (sign-in throttle). */
+  clientAddress: string | undefined;
 }
 
 /** A bad token fails the whole request with UNAUTHENTICATED, even for public fields. */
 export function createContextFactory(deps: { verifier: UserTokenVerifier }) {
   return async (request: IncomingGraphQLRequest): Promise<GatewayContext> => {
     const authorization = request.headers.authorization;
-    return { user: await authenticate(deps.verifier, authorization), authorization };
+    return { user: await authenticate(deps.verifier, authorization), authorization, clientAddress: request.clientAddress };
   };
 }

@@ -11,4 +11,5 @@ export const readGatewayEnvironment = () =>
     ORDERS_URL: z.string().url().optional(),
     PRODUCTS_URL: z.string().url().optional(),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   });

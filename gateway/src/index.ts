@@ -13,6 +13,7 @@ runMain('gateway', async () => {
       supergraphSdl,
       subgraphUrls: { accounts: env.ACCOUNTS_URL, orders: env.ORDERS_URL, products: env.PRODUCTS_URL },
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
+      trustProxy: env.TRUST_PROXY,
     },
     { port: env.PORT, host: env.HOST },
   );

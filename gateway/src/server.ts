@@ -14,6 +14,8 @@ export interface GatewayDependencies {
   logger: Logger;
   production: boolean;
   subgraphTimeoutMs: number;
+  /** Behind a reverse proxy: believe its X-Forwarded-For for the client's address. */
+  trustProxy?: boolean;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -39,6 +41,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       context: createContextFactory(deps),
       production: deps.production,
       logger: deps.logger,
+      trustProxy: deps.trustProxy,
       // Ready only when every subgraph says it is ready (its database answers).
       isReady: async () => {
         const answers = await Promise.all(

@@ -1,6 +1,6 @@
 import { RemoteGraphQLDataSource, type GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { Fetcher } from '@apollo/utils.fetcher';
-import { SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
+import { CLIENT_ADDRESS_HEADER, SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
 import type { GatewayContext } from './context.js';
 
 /**
@@ -20,6 +20,7 @@ export class SubgraphDataSource extends RemoteGraphQLDataSource<GatewayContext> 
         if (!headers) return;
         headers.set(SERVICE_TOKEN_HEADER, await credentials.token());
         if ('authorization' in context && context.authorization) headers.set('authorization', context.authorization);
+        if ('clientAddress' in context && context.clientAddress) headers.set(CLIENT_ADDRESS_HEADER, context.clientAddress);
       },
     });
   }

@@ -9,6 +9,7 @@ import {
   createServiceCredentials,
   createSubgraphClient,
   createUserTokenIssuer,
+  databaseUrl,
   dropDatabase,
   JWKS_PATH,
   publishedKeySet,
@@ -17,7 +18,7 @@ import {
   type RunningService,
   type ServiceName,
 } from '@greencart/platform';
-import { prepareAccountsDatabase, seedAdministrator, startAccountsService } from '@greencart/accounts';
+import { prepareAccountsDatabase, seedAdministrator, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
 import { prepareOrdersDatabase, startOrdersService } from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
 import { startGateway } from '@greencart/gateway';
@@ -53,6 +54,10 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   jwksCacheSeconds?: number;
   /** The least time between two key fetches caused by an unknown kid (default 30, as in production). */
   jwksCooldownSeconds?: number;
+  /** Sign-in throttle limits (default: production's). */
+  signInThrottle?: SignInThrottleSettings;
+  /** Whether the gateway believes X-Forwarded-For for the client's address. */
+  trustProxy?: boolean;
 }
 
 export interface TestSupergraph extends GraphQLClient {
@@ -61,6 +66,8 @@ export interface TestSupergraph extends GraphQLClient {
   /** Accounts' published keys, which every other service verifies against. */
   jwksUrl: string;
   statements: { accounts: StatementCounter; orders: StatementCounter; products: StatementCounter };
+  /** Each subgraph's own database, for tests that inspect what was (or was not) stored. */
+  databaseUrls: { accounts: string; orders: string; products: string };
   /** Accounts' current signing key pair and its kid, and the service secret, for forging tokens in tests. */
   readonly keys: { privateKeyPem: string; publicKeyPem: string; kid: string; serviceSecret: string };
   /** Stops one subgraph (to test partial failure); stop() skips it afterwards. */
@@ -107,6 +114,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         verifier: createLocalUserTokenVerifier({ ...TOKEN_SETTINGS, keySet: publishedKeys }),
         publishedKeys,
         jwksCacheSeconds,
+        signInThrottle: options.signInThrottle,
         credentials: credentialsFor('accounts'),
         logger: createLogger('accounts', level),
       },
@@ -154,6 +162,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       credentials: credentialsFor('gateway'),
       logger: createLogger('gateway', level),
       subgraphTimeoutMs: 5_000,
+      trustProxy: options.trustProxy,
     },
     listen,
   );
@@ -166,6 +175,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     subgraphUrls,
     jwksUrl,
     statements,
+    databaseUrls: { accounts: databaseUrl(serverUrl, names.accounts), orders: databaseUrl(serverUrl, names.orders), products: databaseUrl(serverUrl, names.products) },
     get keys() {
       const { privateKeyPem, publicKeyPem, kid } = accounts.signingKey;
       return { privateKeyPem, publicKeyPem, kid, serviceSecret };

@@ -16,6 +16,12 @@ import { SERVICE_TOKEN_HEADER, type ServiceCredentials, type ServiceName } from 
 import { createErrorFormatter, ErrorCode } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 
+/**
+ * The end client's address, as the gateway saw it, passed on to subgraphs (which believe it only
+ * from a caller with service credentials): per-address limits such as the sign-in throttle need it.
+ */
+export const CLIENT_ADDRESS_HEADER = 'x-greencart-client-address';
+
 /** What a context factory gets to know about one GraphQL request. */
 export interface IncomingGraphQLRequest {
   headers: http.IncomingHttpHeaders;
@@ -37,6 +43,8 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   requireServiceCredentials?: ServiceCredentials;
   /** `GET /ready` answers 200 only while this resolves true. */
   isReady: () => Promise<boolean>;
+  /** Gateway behind a reverse proxy: take the client address from the first X-Forwarded-For entry. */
+  trustProxy?: boolean;
   /** Extra routes (mounted before GraphQL). */
   routes?: (app: Express) => void;
   plugins?: ApolloServerPlugin<TContext>[];
@@ -113,7 +121,7 @@ export async function startGraphQLService<TContext extends BaseContext>(
     },
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
-        options.context({ headers: req.headers, caller: res.locals.caller as ServiceName | undefined, clientAddress: clientAddress(req) }),
+        options.context({ headers: req.headers, caller: res.locals.caller as ServiceName | undefined, clientAddress: clientAddress(req, res.locals.caller !== undefined, options.trustProxy ?? false) }),
     }),
   );
 
@@ -140,7 +148,14 @@ function containsNul(value: unknown): boolean {
   return false;
 }
 
-function clientAddress(req: Request): string | undefined {
+const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
+
+/** The end client's address: passed on by a GreenCart service, told by a trusted proxy, or the socket's. */
+function clientAddress(req: Request, fromService: boolean, trustProxy: boolean): string | undefined {
+  const passedOn = req.get(CLIENT_ADDRESS_HEADER);
+  if (fromService && passedOn && ADDRESS.test(passedOn)) return passedOn;
+  const forwarded = req.get('x-forwarded-for')?.split(',')[0]?.trim();
+  if (trustProxy && forwarded && ADDRESS.test(forwarded)) return forwarded;
   return req.socket.remoteAddress;
 }
 

@@ -11,5 +11,8 @@ export const readAccountsEnvironment = () =>
     JWT_PRIVATE_KEY: pemVariable,
     JWT_RETIRED_PUBLIC_KEYS: pemVariable,
     ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
+    LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().min(1).default(5),
+    LOGIN_MAX_FAILURES_PER_ADDRESS: z.coerce.number().int().min(1).default(100),
+    LOGIN_THROTTLE_WINDOW_SECONDS: z.coerce.number().int().min(1).default(900),
     GREENCART_ADMIN_PASSWORD: z.string().min(8).default('greencart-admin'),
   });

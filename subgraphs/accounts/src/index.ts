@@ -9,7 +9,20 @@ runMain('accounts', async () => {
   const issuer = await createUserTokenIssuer({ signingKey: runtime.keySet.signingKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
   const database = await prepareAccountsDatabase({ serverUrl: env.DATABASE_URL, name: env.ACCOUNTS_DATABASE_NAME });
   await seedAdministrator(database.db, env.GREENCART_ADMIN_PASSWORD);
-  const service = await startAccountsService({ ...runtime, issuer, database, jwksCacheSeconds: env.JWKS_CACHE_SECONDS }, { port: env.PORT, host: env.HOST });
+  const service = await startAccountsService(
+    {
+      ...runtime,
+      issuer,
+      database,
+      jwksCacheSeconds: env.JWKS_CACHE_SECONDS,
+      signInThrottle: {
+        maxFailuresPerEmail: env.LOGIN_MAX_FAILURES_PER_EMAIL,
+        maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
+        windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
+      },
+    },
+    { port: env.PORT, host: env.HOST },
+  );
   stopOnSignals(runtime.logger, async () => {
     await service.stop();
     await database.close();

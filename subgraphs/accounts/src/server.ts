@@ -2,6 +2,8 @@ import { jwksRoute, startSubgraph, type PublishedKeySet, type RunningService, ty
 import { createContextFactory, type AccountsContext } from './context.js';
 import type { AccountsDatabase } from './db/database.js';
 import { resolvers } from './resolvers/index.js';
+import type { CardVault } from './services/card-vault.js';
+import type { SignInThrottleSettings } from './services/sign-in-throttle.js';
 
 export interface AccountsDependencies extends SubgraphDependencies {
   database: AccountsDatabase;
@@ -10,6 +12,10 @@ export interface AccountsDependencies extends SubgraphDependencies {
   publishedKeys: PublishedKeySet;
   /** How long verifiers may cache them (the response's max-age). */
   jwksCacheSeconds: number;
+  /** Where card numbers are tokenised (default: the built-in test vault). */
+  vault?: CardVault;
+  /** Sign-in throttle limits (default: 5 failures per email, 100 per address, in 15 minutes). */
+  signInThrottle?: SignInThrottleSettings;
 }
 
 /** Starts the accounts subgraph on `listen.port` (0: any free port). No side effects on import. */
@@ -24,3 +30,4 @@ export function startAccountsService(deps: AccountsDependencies, listen: { port:
 
 export { prepareAccountsDatabase } from './db/database.js';
 export { seedAdministrator, ADMIN_EMAIL } from './seed/admin.js';
+export { DEFAULT_SIGN_IN_THROTTLE, type SignInThrottleSettings } from './services/sign-in-throttle.js';
