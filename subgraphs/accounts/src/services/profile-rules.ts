@@ -4,7 +4,8 @@ import { ISO_COUNTRY_CODES } from './countries.js';
 /** Input rules for profiles and addresses: pure, so unit-tested on their own. */
 
 const MAX_NAME = 200;
-const PHONE = /^\+?[0-9][0-9 ().-]*$/;
+// An opening parenthesis may come first, as in the common (415) 555-0100.
+const PHONE = /^\+?\(?[0-9][0-9 ().-]*$/;
 
 export interface ProfileChanges {
   name?: string;
