@@ -782,4 +782,15 @@ describe('card numbers, CVCs and passwords go nowhere', () => {
       });
     }
   });
+
+  describe('logs', () => {
+    it('carry no card number or CVC from anything the tests above sent, at debug level', () => {
+      const text = supergraph.logs.join('\n');
+      // Control: the services did log (at least their start-up), so an empty check proves nothing.
+      expect(text).toContain('"message":"listening"');
+      for (const value of sensitiveValues()) expect(text).not.toContain(value);
+      expect(containsCvc(text, CVC)).toBe(false);
+      expect(containsCvc(text, AMEX_CVC)).toBe(false);
+    });
+  });
 });

@@ -31,7 +31,7 @@ describe('generated resolver types', () => {
  * When every operation is implemented this list goes and the test checks them all.
  */
 const IMPLEMENTED_OPERATIONS = [
-  'Register', 'Login', 'Me',
+  'Register', 'Login', 'Me', 'UpdateProfile', 'AddAddress', 'RemoveAddress', 'AddPaymentMethod', 'RemovePaymentMethod',
   'Products', 'Product', 'Categories', 'CreateCategory', 'CreateProduct', 'UpdateProduct', 'DeleteProduct', 'UpdateStock', 'AddRecommendation', 'RemoveRecommendation',
   'Cart', 'AddToCart', 'UpdateCartItem', 'RemoveFromCart',
 ];

@@ -12,7 +12,11 @@ export interface Logger {
 /** `json` for machines (the default); `pretty` for a person at a terminal (`npm start` sets it there). */
 export type LogFormat = 'json' | 'pretty';
 
-export function createLogger(service: string, level: LogLevel = 'info', format: LogFormat = 'json'): Logger {
+/** Where log lines go: stderr, or (in tests) a collector. */
+export type LogSink = (line: string) => void;
+const toStderr: LogSink = (line) => process.stderr.write(`${line}\n`);
+
+export function createLogger(service: string, level: LogLevel = 'info', format: LogFormat = 'json', sink: LogSink = toStderr): Logger {
   const threshold = LEVELS[level];
   const write = (at: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
     if (LEVELS[at] < threshold) return;
@@ -23,7 +27,7 @@ export function createLogger(service: string, level: LogLevel = 'info', format: 
         : `${time.slice(11, 19)} ${at.toUpperCase().padEnd(5)} ${service.padEnd(8)} ${message}${Object.entries(fields ?? {})
             .map(([key, value]) => ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
             .join('')}`;
-    process.stderr.write(`${line}\n`);
+    sink(line);
   };
   return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
 }

@@ -66,6 +66,8 @@ export interface TestSupergraph extends GraphQLClient {
   /** Accounts' published keys, which every other service verifies against. */
   jwksUrl: string;
   statements: { accounts: StatementCounter; orders: StatementCounter; products: StatementCounter };
+  /** Every line the four services logged, at debug level. */
+  logs: string[];
   /** Each subgraph's own database, for tests that inspect what was (or was not) stored. */
   databaseUrls: { accounts: string; orders: string; products: string };
   /** Accounts' current signing key pair and its kid, and the service secret, for forging tokens in tests. */
@@ -87,7 +89,15 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const suffix = randomBytes(5).toString('hex');
   const names = { accounts: `test_${suffix}_accounts`, orders: `test_${suffix}_orders`, products: `test_${suffix}_products` };
   const statements = { accounts: new StatementCounter(), orders: new StatementCounter(), products: new StatementCounter() };
-  const level = (process.env.TEST_LOG_LEVEL ?? 'silent') as LogLevel;
+  // Every service logs at debug level into `logs` (tests check what never reaches a log);
+  // TEST_LOG_LEVEL also prints them.
+  const logs: string[] = [];
+  const printLevel = process.env.TEST_LOG_LEVEL as LogLevel | undefined;
+  const logger = (service: string) =>
+    createLogger(service, 'debug', 'json', (line) => {
+      logs.push(line);
+      if (printLevel && printLevel !== 'silent') process.stderr.write(`${line}\n`);
+    });
   const jwksCacheSeconds = options.jwksCacheSeconds ?? 300;
 
   const serviceSecret = randomBytes(32).toString('base64url');
@@ -116,7 +126,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         jwksCacheSeconds,
         signInThrottle: options.signInThrottle,
         credentials: credentialsFor('accounts'),
-        logger: createLogger('accounts', level),
+        logger: logger('accounts'),
       },
       { ...listen, port },
     );
@@ -137,7 +147,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     });
 
   const products = await startProductsService(
-    { production: false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: createLogger('products', level) },
+    { production: false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: logger('products') },
     listen,
   );
   const ordersCredentials = credentialsFor('orders');
@@ -148,7 +158,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       database: ordersDb,
       credentials: ordersCredentials,
       products: createSubgraphClient({ name: 'products', url: products.url, credentials: ordersCredentials, timeoutMs: 5_000 }),
-      logger: createLogger('orders', level),
+      logger: logger('orders'),
     },
     listen,
   );
@@ -160,7 +170,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       supergraphSdl: await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8'),
       subgraphUrls,
       credentials: credentialsFor('gateway'),
-      logger: createLogger('gateway', level),
+      logger: logger('gateway'),
       subgraphTimeoutMs: 5_000,
       trustProxy: options.trustProxy,
     },
@@ -175,6 +185,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     subgraphUrls,
     jwksUrl,
     statements,
+    logs,
     databaseUrls: { accounts: databaseUrl(serverUrl, names.accounts), orders: databaseUrl(serverUrl, names.orders), products: databaseUrl(serverUrl, names.products) },
     get keys() {
       const { privateKeyPem, publicKeyPem, kid } = accounts.signingKey;
