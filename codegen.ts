@@ -43,6 +43,13 @@ const config: CodegenConfig = {
       Cart: '../db/schema#CartRow',
       CartItem: '../db/schema#CartItemRow',
       CartPayload: '../services/cart-service#CartResult',
+      Order: '../db/schema#OrderRow',
+      OrderItem: '../db/schema#OrderItemRow',
+      Transaction: '../db/schema#TransactionRow',
+      Invoice: '../db/schema#InvoiceRow',
+      OrderConnection: '../services/order-service#OrderPage',
+      OrderPayload: '../services/order-placement#OrderResult',
+      Customer: '{ id: string }',
     }),
     ...resolverTypes('products', '../context#ProductsContext', {
       ProductConnection: '../services/catalogue-service#ProductPage',

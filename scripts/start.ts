@@ -55,7 +55,7 @@ async function main(): Promise<void> {
   const shared = { LOG_FORMAT: env.LOG_FORMAT, GREENCART_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, JWKS_URL: `${local(env.ACCOUNTS_PORT)}${JWKS_PATH}` };
   run('products', 'subgraphs/products/src/index.ts', { ...shared, PORT: String(env.PRODUCTS_PORT) });
   run('accounts', 'subgraphs/accounts/src/index.ts', { ...shared, PORT: String(env.ACCOUNTS_PORT) });
-  run('orders', 'subgraphs/orders/src/index.ts', { ...shared, PORT: String(env.ORDERS_PORT), PRODUCTS_URL: local(env.PRODUCTS_PORT) });
+  run('orders', 'subgraphs/orders/src/index.ts', { ...shared, PORT: String(env.ORDERS_PORT), PRODUCTS_URL: local(env.PRODUCTS_PORT), ACCOUNTS_URL: local(env.ACCOUNTS_PORT) });
   run('gateway', 'gateway/src/index.ts', {
     ...shared,
     PORT: String(env.PORT),

@@ -19,7 +19,7 @@ import {
   type ServiceName,
 } from '@greencart/platform';
 import { prepareAccountsDatabase, seedAdministrator, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
-import { prepareOrdersDatabase, startOrdersService } from '@greencart/orders';
+import { createAccountsClient, createStockClient, OrderRecovery, prepareOrdersDatabase, startOrdersService, type FaultInjector } from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
 import { startGateway } from '@greencart/gateway';
 import { graphqlClient, type GraphQLClient } from './graphql.js';
@@ -58,6 +58,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   signInThrottle?: SignInThrottleSettings;
   /** Whether the gateway believes X-Forwarded-For for the client's address. */
   trustProxy?: boolean;
+  /** Makes placing an order fail at chosen points (orders' fault injection, tests only). */
+  faults?: FaultInjector;
 }
 
 export interface TestSupergraph extends GraphQLClient {
@@ -66,6 +68,8 @@ export interface TestSupergraph extends GraphQLClient {
   /** Accounts' published keys, which every other service verifies against. */
   jwksUrl: string;
   statements: { accounts: StatementCounter; orders: StatementCounter; products: StatementCounter };
+  /** Runs orders' recovery sweep now, treating claims older than `abandonedAfterSeconds` as abandoned. */
+  sweepOrders(abandonedAfterSeconds?: number): Promise<number>;
   /** Every line the four services logged, at debug level. */
   logs: string[];
   /** Each subgraph's own database, for tests that inspect what was (or was not) stored. */
@@ -151,13 +155,19 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     listen,
   );
   const ordersCredentials = credentialsFor('orders');
+  const ordersClient = (name: string, url: string) => createSubgraphClient({ name, url, credentials: ordersCredentials, timeoutMs: 5_000 });
+  const stock = createStockClient(ordersClient('products', products.url));
+  const recovery = new OrderRecovery(ordersDb.db, stock, logger('orders'));
   const orders = await startOrdersService(
     {
       production: false,
       verifier: remoteVerifier(),
       database: ordersDb,
       credentials: ordersCredentials,
-      products: createSubgraphClient({ name: 'products', url: products.url, credentials: ordersCredentials, timeoutMs: 5_000 }),
+      products: ordersClient('products', products.url),
+      stock,
+      accounts: createAccountsClient(ordersClient('accounts', accounts.service.url)),
+      faults: options.faults,
       logger: logger('orders'),
     },
     listen,
@@ -185,6 +195,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     subgraphUrls,
     jwksUrl,
     statements,
+    sweepOrders: (abandonedAfterSeconds = 0) => recovery.sweep(abandonedAfterSeconds),
     logs,
     databaseUrls: { accounts: databaseUrl(serverUrl, names.accounts), orders: databaseUrl(serverUrl, names.orders), products: databaseUrl(serverUrl, names.products) },
     get keys() {

@@ -20,6 +20,8 @@ export function createLoaders(db: AccountsDb) {
     paymentMethodsByCustomerId: new DataLoader<string, PaymentMethodRow[]>(async (ids) =>
       groupsByKey(ids, await paymentMethods.listActiveFor(ids), (row) => row.customerId),
     ),
+    /** Addresses for `_entities` references from orders (placing an order copies one). */
+    addressById: new DataLoader<string, AddressRow | null>(async (ids) => rowsByKey(ids, await addresses.findByIds(ids), (row) => row.id)),
     /** Payment methods for `_entities` references from payments (removed ones included). */
     paymentMethodById: new DataLoader<string, PaymentMethodRow | null>(async (ids) => rowsByKey(ids, await paymentMethods.findByIds(ids), (row) => row.id)),
   };

@@ -1,7 +1,12 @@
-import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type ServiceName, type SubgraphClient, type UserTokenVerifier } from '@greencart/platform';
+import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type Logger, type ServiceName, type SubgraphClient, type UserTokenVerifier } from '@greencart/platform';
 import type { OrdersDatabase } from './db/database.js';
 import { createLoaders, type OrdersLoaders } from './loaders.js';
+import type { AccountsClient } from './clients/accounts-client.js';
+import type { StockClient } from './clients/stock-client.js';
 import { CartService } from './services/cart-service.js';
+import type { FaultInjector } from './services/faults.js';
+import { OrderPlacement } from './services/order-placement.js';
+import { OrderService } from './services/order-service.js';
 
 /** What every orders resolver gets for one request. */
 export interface OrdersContext {
@@ -9,18 +14,35 @@ export interface OrdersContext {
   user: AuthenticatedUser | undefined;
   /** The GreenCart service that sent the request. */
   caller: ServiceName | undefined;
+  /** The bearer token as sent, passed on when orders asks accounts on the customer's behalf. */
+  authorization: string | undefined;
   loaders: OrdersLoaders;
   carts: CartService;
+  placement: OrderPlacement;
+  orders: OrderService;
 }
 
-export function createContextFactory(deps: { database: OrdersDatabase; verifier: UserTokenVerifier; products: SubgraphClient }) {
+export interface OrdersContextDependencies {
+  database: OrdersDatabase;
+  verifier: UserTokenVerifier;
+  products: SubgraphClient;
+  stock: StockClient;
+  accounts: AccountsClient;
+  logger: Logger;
+  faults?: FaultInjector;
+}
+
+export function createContextFactory(deps: OrdersContextDependencies) {
   return async (request: IncomingGraphQLRequest): Promise<OrdersContext> => {
     const loaders = createLoaders(deps.database.db, deps.products);
     return {
       user: await authenticate(deps.verifier, request.headers.authorization),
       caller: request.caller,
+      authorization: request.headers.authorization,
       loaders,
       carts: new CartService(deps.database.db, loaders.catalogueProductById),
+      placement: new OrderPlacement(deps.database.db, deps.stock, deps.accounts, deps.logger, deps.faults),
+      orders: new OrderService(deps.database.db, deps.stock, deps.logger),
     };
   };
 }

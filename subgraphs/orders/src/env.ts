@@ -9,5 +9,7 @@ export const readOrdersEnvironment = () =>
     ORDERS_DATABASE_NAME: databaseName('greencart_orders'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4002),
     PRODUCTS_URL: z.string().url().default('http://127.0.0.1:4003'),
+    ACCOUNTS_URL: z.string().url().default('http://127.0.0.1:4001'),
+    ORDER_RECOVERY_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   });

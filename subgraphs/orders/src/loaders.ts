@@ -1,16 +1,24 @@
 import DataLoader from 'dataloader';
-import { groupsByKey, type SubgraphClient } from '@greencart/platform';
+import { groupsByKey, rowsByKey, type SubgraphClient } from '@greencart/platform';
 import { createCatalogueProductLoader } from './clients/products-client.js';
 import { CartRepository } from './db/cart-repository.js';
 import type { OrdersDb } from './db/database.js';
-import type { CartItemRow } from './db/schema.js';
+import { OrderRepository } from './db/order-repository.js';
+import type { CartItemRow, InvoiceRow, OrderItemRow, TransactionRow } from './db/schema.js';
 
 /** Per-request loaders: each turns the N lookups of one GraphQL response into one statement or call. */
 export function createLoaders(db: OrdersDb, products: SubgraphClient) {
   const carts = new CartRepository(db);
+  const orders = new OrderRepository(db);
   return {
     /** `Cart.items`, also read by `totalQuantity` and `subtotal` of the same cart. */
     cartItemsByCartId: new DataLoader<string, CartItemRow[]>(async (ids) => groupsByKey(ids, await carts.itemsOf(ids), (row) => row.cartId)),
+    /** `Order.items` across a page of orders: one statement however many orders and lines. */
+    orderItemsByOrderId: new DataLoader<string, OrderItemRow[]>(async (ids) => groupsByKey(ids, await orders.itemsOf(ids), (row) => row.orderId)),
+    /** `Order.transactions` across a page of orders. */
+    transactionsByOrderId: new DataLoader<string, TransactionRow[]>(async (ids) => groupsByKey(ids, await orders.transactionsOf(ids), (row) => row.orderId)),
+    /** `Order.invoice` across a page of orders. */
+    invoiceByOrderId: new DataLoader<string, InvoiceRow | null>(async (ids) => rowsByKey(ids, await orders.invoicesOf(ids), (row) => row.orderId)),
     /** Current catalogue prices and stock for every line of the response, in one call to products. */
     catalogueProductById: createCatalogueProductLoader(products),
   };

@@ -19,6 +19,13 @@ export class AddressRepository {
       .orderBy(desc(addresses.isDefault), asc(addresses.createdAt), asc(addresses.id));
   }
 
+  /** Addresses by id, whoever owns them: callers check ownership. */
+  async findByIds(ids: readonly string[]): Promise<AddressRow[]> {
+    const valid = ids.filter(isUuid);
+    if (valid.length === 0) return [];
+    return this.db.select().from(addresses).where(inArray(addresses.id, valid));
+  }
+
   async findOwned(customerId: string, id: string): Promise<AddressRow | undefined> {
     if (!isUuid(id)) return undefined;
     const [row] = await this.db.select().from(addresses).where(and(eq(addresses.id, id), eq(addresses.customerId, customerId)));

@@ -1,5 +1,6 @@
 import { scalarResolvers } from '@greencart/platform';
 import type { Resolvers } from '../generated/resolvers-types.js';
+import { Address } from './Address.js';
 import { Customer } from './Customer.js';
 import { Mutation } from './Mutation.js';
 import { PaymentMethod } from './PaymentMethod.js';
@@ -11,5 +12,6 @@ export const resolvers: Resolvers = {
   Query,
   Mutation,
   Customer,
+  Address,
   PaymentMethod,
 };

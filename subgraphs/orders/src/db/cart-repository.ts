@@ -30,6 +30,35 @@ export class CartRepository {
     return this.db.select().from(cartItems).where(inArray(cartItems.cartId, cartIds)).orderBy(asc(cartItems.createdAt), asc(cartItems.id));
   }
 
+  /** The lines of the customer's cart (none when they have no cart yet). */
+  async itemsOfCustomer(customerId: string): Promise<CartItemRow[]> {
+    return this.db
+      .select({ item: cartItems })
+      .from(cartItems)
+      .innerJoin(carts, eq(carts.id, cartItems.cartId))
+      .where(eq(carts.customerId, customerId))
+      .orderBy(asc(cartItems.createdAt), asc(cartItems.id))
+      .then((rows) => rows.map((row) => row.item));
+  }
+
+  /**
+   * Takes ordered lines out of the customer's cart: each line loses the quantity ordered (a line
+   * the customer raised meanwhile keeps the difference).
+   */
+  async removeOrdered(customerId: string, ordered: Array<{ productId: string; quantity: number }>): Promise<void> {
+    const [cart] = await this.db.select().from(carts).where(eq(carts.customerId, customerId)).for('update');
+    if (!cart) return;
+    for (const line of ordered) {
+      // Delete before decrementing: a decremented line must not then match the delete.
+      await this.db.delete(cartItems).where(and(eq(cartItems.cartId, cart.id), eq(cartItems.productId, line.productId), sql`${cartItems.quantity} <= ${line.quantity}`));
+      await this.db
+        .update(cartItems)
+        .set({ quantity: sql`${cartItems.quantity} - ${line.quantity}`, updatedAt: sql`now()` })
+        .where(and(eq(cartItems.cartId, cart.id), eq(cartItems.productId, line.productId), sql`${cartItems.quantity} > ${line.quantity}`));
+    }
+    await this.touch(cart.id);
+  }
+
   async findItem(cartId: string, productId: string): Promise<CartItemRow | undefined> {
     const [item] = await this.db.select().from(cartItems).where(and(eq(cartItems.cartId, cartId), eq(cartItems.productId, productId)));
     return item;

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { check, index, integer, pgTable, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -30,5 +30,110 @@ export const cartItems = pgTable(
   ],
 );
 
+export const orderStatuses = ['PLACING', 'PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'] as const;
+export type OrderStatus = (typeof orderStatuses)[number];
+
+/** Order numbers: GC- and this sequence, so they are unique and short enough to read out on the phone. */
+export const orderNumbers = pgSequence('order_number_seq', { startWith: 100001 });
+
+/**
+ * Orders. A row is written first as PLACING, which claims the customer's idempotency key before
+ * any stock is taken; it becomes PENDING_PAYMENT with its lines in one transaction once the stock
+ * is reserved. PLACING rows are never shown; one left by a crash is swept and its stock released.
+ */
+export const orders = pgTable(
+  'orders',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    /** Set when the order is placed (PLACING rows have none). */
+    number: text(),
+    customerId: uuid().notNull(),
+    status: text({ enum: orderStatuses }).notNull(),
+    idempotencyKey: text().notNull(),
+    /** A digest of what was asked (items or the cart, and the address), to tell a retry from a different order with the same key. */
+    requestFingerprint: text().notNull(),
+    /** The products subgraph's reservation of this order's stock. */
+    stockReservationId: uuid().notNull(),
+    /** When a cancelled (or abandoned) order's stock was given back; null while that is still to do. */
+    stockReleasedAt: timestamp({ withTimezone: true, precision: 3 }),
+    subtotalCents: bigint({ mode: 'number' }).notNull().default(0),
+    totalCents: bigint({ mode: 'number' }).notNull().default(0),
+    shippingLine1: text(),
+    shippingLine2: text(),
+    shippingCity: text(),
+    shippingPostalCode: text(),
+    shippingCountry: text(),
+    ...timestamps,
+  },
+  (table) => [
+    uniqueIndex('orders_customer_id_idempotency_key_key').on(table.customerId, table.idempotencyKey),
+    uniqueIndex('orders_number_key').on(table.number),
+    uniqueIndex('orders_stock_reservation_id_key').on(table.stockReservationId),
+    index('orders_customer_id_created_at_idx').on(table.customerId, table.createdAt, table.id),
+    index('orders_created_at_idx').on(table.createdAt, table.id),
+    check('orders_totals_not_negative', sql`${table.subtotalCents} >= 0 and ${table.totalCents} >= 0`),
+  ],
+);
+
+export const orderItems = pgTable(
+  'order_items',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    orderId: uuid()
+      .notNull()
+      .references(() => orders.id, { onDelete: 'cascade' }),
+    /** The line's place in the order, as the customer listed it. */
+    position: integer().notNull(),
+    productId: uuid().notNull(),
+    sku: text().notNull(),
+    name: text().notNull(),
+    quantity: integer().notNull(),
+    unitPriceCents: bigint({ mode: 'number' }).notNull(),
+    lineTotalCents: bigint({ mode: 'number' }).notNull(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [index('order_items_order_id_idx').on(table.orderId), check('order_items_quantity_positive', sql`${table.quantity} > 0`)],
+);
+
+export const transactionKinds = ['CHARGE', 'REFUND'] as const;
+export const transactionStatuses = ['SUCCEEDED', 'FAILED'] as const;
+
+/** Payment attempts and refunds (written by payments). */
+export const transactions = pgTable(
+  'transactions',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    orderId: uuid()
+      .notNull()
+      .references(() => orders.id),
+    kind: text({ enum: transactionKinds }).notNull(),
+    status: text({ enum: transactionStatuses }).notNull(),
+    amountCents: bigint({ mode: 'number' }).notNull(),
+    failureReason: text(),
+    paymentMethodId: uuid(),
+    createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [index('transactions_order_id_idx').on(table.orderId, table.createdAt)],
+);
+
+/** Invoices: one per paid order, never changed after they are issued (written by payments). */
+export const invoices = pgTable(
+  'invoices',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    orderId: uuid()
+      .notNull()
+      .references(() => orders.id),
+    number: text().notNull(),
+    totalCents: bigint({ mode: 'number' }).notNull(),
+    issuedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
+  },
+  (table) => [uniqueIndex('invoices_order_id_key').on(table.orderId), uniqueIndex('invoices_number_key').on(table.number)],
+);
+
+export type OrderRow = typeof orders.$inferSelect;
+export type OrderItemRow = typeof orderItems.$inferSelect;
+export type TransactionRow = typeof transactions.$inferSelect;
+export type InvoiceRow = typeof invoices.$inferSelect;
 export type CartRow = typeof carts.$inferSelect;
 export type CartItemRow = typeof cartItems.$inferSelect;

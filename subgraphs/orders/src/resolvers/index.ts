@@ -1,14 +1,27 @@
-import { DecimalScalar } from '@greencart/platform';
+import { DecimalScalar, scalarResolvers } from '@greencart/platform';
 import type { Resolvers } from '../generated/resolvers-types.js';
 import { Cart } from './Cart.js';
 import { CartItem } from './CartItem.js';
+import { Customer } from './Customer.js';
+import { Invoice } from './Invoice.js';
+import { Order } from './Order.js';
+import { OrderConnection } from './OrderConnection.js';
+import { OrderItem } from './OrderItem.js';
+import { Transaction } from './Transaction.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
 
 export const resolvers: Resolvers = {
   Decimal: DecimalScalar,
+  DateTime: scalarResolvers.DateTime,
   Query,
   Mutation,
   Cart,
   CartItem,
+  Customer,
+  Order,
+  OrderItem,
+  OrderConnection,
+  Transaction,
+  Invoice,
 };

@@ -1,0 +1,114 @@
+import {
+  Refusal,
+  UserErrorCode,
+  badUserInput,
+  connectionPage,
+  decodeCursor,
+  encodeCursor,
+  isUuid,
+  pageSize,
+  transactionOrRefusal,
+  userError,
+  type AuthenticatedUser,
+  type Logger,
+} from '@greencart/platform';
+import type { StockClient } from '../clients/stock-client.js';
+import type { Executor, OrdersDb } from '../db/database.js';
+import { OrderRepository, type OrderScope } from '../db/order-repository.js';
+import type { OrderRow } from '../db/schema.js';
+import type { OrderResult } from './order-placement.js';
+import { canCancel, canFulfil, type PublicOrderStatus } from './order-rules.js';
+
+/** A page of orders, with what is needed to count them all only if the client asks. */
+export interface OrderPage {
+  edges: Array<{ cursor: string; node: OrderRow }>;
+  pageInfo: ReturnType<typeof connectionPage>['pageInfo'];
+  scope: OrderScope;
+}
+
+const orderNotFound = () => new Refusal([userError(UserErrorCode.NOT_FOUND, 'No such order.', 'id')]);
+
+/** Reading orders, and the changes after placing: cancellation and fulfilment. */
+export class OrderService {
+  private readonly orders: OrderRepository;
+
+  constructor(
+    private readonly db: OrdersDb,
+    private readonly stock: StockClient,
+    private readonly logger: Logger,
+  ) {
+    this.orders = new OrderRepository(db);
+  }
+
+  /** The scope a user may list: their own orders, or every order for an admin. */
+  static scopeOf(user: AuthenticatedUser): OrderScope {
+    return user.role === 'ADMIN' ? { everyone: true } : { customerId: user.id };
+  }
+
+  async list(scope: OrderScope, args: { first?: number | null; after?: string | null }): Promise<OrderPage> {
+    const first = pageSize(args.first);
+    let after: { createdAt: Date; id: string } | undefined;
+    if (args.after) {
+      const [createdAt, id] = decodeCursor(args.after, ['string', 'string'] as const);
+      const date = new Date(createdAt);
+      if (Number.isNaN(date.getTime()) || !isUuid(id)) throw badUserInput('after is not a cursor this list gave out.', 'after');
+      after = { createdAt: date, id };
+    }
+    const rows = await this.orders.listPage(scope, after, first + 1);
+    return { ...connectionPage(rows, first, args.after, (row) => encodeCursor([row.createdAt.toISOString(), row.id])), scope };
+  }
+
+  count(scope: OrderScope): Promise<number> {
+    return this.orders.count(scope);
+  }
+
+  /** An order the user may see (their own, or any for an admin); null otherwise. */
+  async find(user: AuthenticatedUser, id: string): Promise<OrderRow | null> {
+    const [order] = await this.orders.findByIds([id]);
+    return order && mayAccess(user, order) ? order : null;
+  }
+
+  /** Cancels an order (from PENDING_PAYMENT or PAID) and gives its stock back. */
+  async cancel(user: AuthenticatedUser, id: string): Promise<OrderResult> {
+    const result = await transactionOrRefusal<Executor, OrderRow>(this.db, async (tx) => {
+      const orders = new OrderRepository(tx);
+      const order = await orders.lock(id);
+      if (!order || !mayAccess(user, order)) throw orderNotFound();
+      if (!canCancel(order.status as PublicOrderStatus)) {
+        throw new Refusal([userError(UserErrorCode.INVALID_STATE, `An order that is ${order.status} cannot be cancelled.`, 'id')]);
+      }
+      return orders.setStatus(order.id, 'CANCELLED');
+    });
+    if (!result.value) return { order: null, userErrors: result.userErrors };
+    await this.releaseStock(result.value);
+    return { order: result.value, userErrors: [] };
+  }
+
+  /** Moves an order along its fulfilment (admins): PAID → SHIPPED → DELIVERED only. */
+  async updateStatus(id: string, status: PublicOrderStatus): Promise<OrderResult> {
+    const result = await transactionOrRefusal<Executor, OrderRow>(this.db, async (tx) => {
+      const orders = new OrderRepository(tx);
+      const order = await orders.lock(id);
+      if (!order) throw orderNotFound();
+      if (!canFulfil(order.status as PublicOrderStatus, status)) {
+        throw new Refusal([userError(UserErrorCode.INVALID_STATE, `An order cannot go from ${order.status} to ${status}.`, 'status')]);
+      }
+      return orders.setStatus(order.id, status);
+    });
+    return result.value ? { order: result.value, userErrors: [] } : { order: null, userErrors: result.userErrors };
+  }
+
+  /** Gives a cancelled order's stock back; if products cannot be reached, the recovery sweep retries. */
+  private async releaseStock(order: OrderRow): Promise<void> {
+    try {
+      await this.stock.release(order.stockReservationId);
+      await this.orders.markStockReleased(order.id);
+    } catch (error) {
+      this.logger.warn('could not give back a cancelled order\'s stock yet; the recovery sweep will retry', { orderId: order.id, error: String(error) });
+    }
+  }
+}
+
+export function mayAccess(user: AuthenticatedUser, order: OrderRow): boolean {
+  return user.role === 'ADMIN' || order.customerId === user.id;
+}
