@@ -2,6 +2,7 @@ import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type
 import type { ProductsDatabase } from './db/database.js';
 import { createLoaders, type ProductsLoaders } from './loaders.js';
 import { CatalogueService } from './services/catalogue-service.js';
+import { StockService } from './services/stock-service.js';
 
 /** What every products resolver gets for one request. */
 export interface ProductsContext {
@@ -11,6 +12,8 @@ export interface ProductsContext {
   caller: ServiceName | undefined;
   loaders: ProductsLoaders;
   catalogue: CatalogueService;
+  /** Stock reservations, for the orders service only. */
+  stock: StockService;
 }
 
 export function createContextFactory(deps: { database: ProductsDatabase; verifier: UserTokenVerifier }) {
@@ -19,5 +22,6 @@ export function createContextFactory(deps: { database: ProductsDatabase; verifie
     caller: request.caller,
     loaders: createLoaders(deps.database.db),
     catalogue: new CatalogueService(deps.database.db),
+    stock: new StockService(deps.database.db),
   });
 }

@@ -63,5 +63,50 @@ export const productRecommendations = pgTable(
   ],
 );
 
+export const stockReservationStatuses = ['RESERVED', 'RELEASED'] as const;
+
+/**
+ * Stock taken for a sibling service (orders) under an id the caller chose, so that a retried call
+ * takes nothing more and a release gives the stock back once. A RELEASED row without lines is a
+ * tombstone: the release arrived first, and a late reserve with that id must take nothing.
+ */
+export const stockReservations = pgTable(
+  'stock_reservations',
+  {
+    id: uuid().primaryKey(),
+    status: text({ enum: stockReservationStatuses }).notNull(),
+    ...timestamps,
+    releasedAt: timestamp({ withTimezone: true, precision: 3 }),
+  },
+  (table) => [check('stock_reservations_status_known', sql`${table.status} in ('RESERVED', 'RELEASED')`)],
+);
+
+/** One product's units in a reservation, with the product's identity and price at that moment. */
+export const stockReservationLines = pgTable(
+  'stock_reservation_lines',
+  {
+    reservationId: uuid()
+      .notNull()
+      .references(() => stockReservations.id),
+    productId: uuid()
+      .notNull()
+      .references(() => products.id),
+    /** The line's place in the request, so that a repeated call answers in the same order. */
+    position: integer().notNull(),
+    sku: text().notNull(),
+    name: text().notNull(),
+    quantity: integer().notNull(),
+    unitPriceCents: bigint({ mode: 'number' }).notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'stock_reservation_lines_pkey', columns: [table.reservationId, table.productId] }),
+    index('stock_reservation_lines_product_id_idx').on(table.productId),
+    check('stock_reservation_lines_quantity_positive', sql`${table.quantity} > 0`),
+    check('stock_reservation_lines_price_not_negative', sql`${table.unitPriceCents} >= 0`),
+  ],
+);
+
 export type CategoryRow = typeof categories.$inferSelect;
 export type ProductRow = typeof products.$inferSelect;
+export type StockReservationRow = typeof stockReservations.$inferSelect;
+export type StockReservationLineRow = typeof stockReservationLines.$inferSelect;

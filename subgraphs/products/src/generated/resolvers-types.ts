@@ -100,8 +100,18 @@ export type Mutation = {
   createProduct: Maybe<ProductPayload>;
   /** Archives a product: it leaves the catalogue and cannot be added to carts or ordered, but orders that hold it still show it. Admins only. */
   deleteProduct: Maybe<DeleteProductPayload>;
+  /**
+   * Gives back the stock of a reservation, once; releasing an unknown ID keeps a later reserve with it
+   * from taking stock. Internal: for the orders service only.
+   */
+  releaseStock: Maybe<StockReleaseResult>;
   /** Stops recommending one product alongside another. Admins only. */
   removeRecommendation: Maybe<ProductPayload>;
+  /**
+   * Takes the stock of every line, all or none, under a reservation ID chosen by the caller. Repeating
+   * an ID takes no more stock. Internal: for the orders service only.
+   */
+  reserveStock: Maybe<StockReservationResult>;
   /** Changes a product's name, description, price or category. Admins only. */
   updateProduct: Maybe<ProductPayload>;
   /** Sets the units in stock (not negative). Admins only. */
@@ -130,9 +140,20 @@ export type MutationDeleteProductArgs = {
 };
 
 
+export type MutationReleaseStockArgs = {
+  reservationId: Scalars['ID']['input'];
+};
+
+
 export type MutationRemoveRecommendationArgs = {
   productId: Scalars['ID']['input'];
   recommendedProductId: Scalars['ID']['input'];
+};
+
+
+export type MutationReserveStockArgs = {
+  lines: Array<StockLineInput>;
+  reservationId: Scalars['ID']['input'];
 };
 
 
@@ -291,6 +312,73 @@ export type QueryProductsArgs = {
   sortKey?: InputMaybe<ProductSortKey>;
 };
 
+/** A reserved line, with the product's price and identity at the moment of reservation. */
+export type ReservedStockLine = {
+  __typename?: 'ReservedStockLine';
+  /** The product's name when the stock was taken. */
+  name: Scalars['String']['output'];
+  /** The product whose stock was taken. */
+  productId: Scalars['ID']['output'];
+  /** How many units were taken. */
+  quantity: Scalars['Int']['output'];
+  /** The product's sku when the stock was taken. */
+  sku: Scalars['String']['output'];
+  /** The product's price when the stock was taken. */
+  unitPrice: Money;
+};
+
+/** A line of a stock reservation request. Internal: for the orders service only. */
+export type StockLineInput = {
+  /** The product whose stock to take. */
+  productId: Scalars['ID']['input'];
+  /** How many units to take; at least 1. */
+  quantity: Scalars['Int']['input'];
+};
+
+/** A line of a stock reservation that could not be reserved. */
+export type StockLineProblem = {
+  __typename?: 'StockLineProblem';
+  /** Units in stock now, for OUT_OF_STOCK; null otherwise. */
+  available: Maybe<Scalars['Int']['output']>;
+  /** Why the line could not be reserved. */
+  code: StockProblemCode;
+  /** The product the line names. */
+  productId: Scalars['ID']['output'];
+  /** The product's sku; null when there is no such product. */
+  sku: Maybe<Scalars['String']['output']>;
+};
+
+/** Why a line could not be reserved. */
+export type StockProblemCode =
+  /** There is no such product, or it is archived. */
+  | 'NOT_FOUND'
+  /** The product has fewer units in stock than the line asks for. */
+  | 'OUT_OF_STOCK';
+
+/** The result of `releaseStock`. */
+export type StockReleaseResult = {
+  __typename?: 'StockReleaseResult';
+  /** Always true: the reservation is released, and its stock given back once. */
+  released: Scalars['Boolean']['output'];
+  /** The reservation's ID, as given. */
+  reservationId: Scalars['ID']['output'];
+};
+
+/** The result of `reserveStock`. */
+export type StockReservationResult = {
+  __typename?: 'StockReservationResult';
+  /** The reserved lines, one per product; empty when nothing is reserved. */
+  lines: Array<ReservedStockLine>;
+  /** Why the reservation was refused; empty when it was not. */
+  problems: Array<StockLineProblem>;
+  /** true when this reservation id was released (or released before it was ever reserved). */
+  released: Scalars['Boolean']['output'];
+  /** The reservation's ID, as given. */
+  reservationId: Scalars['ID']['output'];
+  /** true when the stock of every line is taken (now, or by an earlier call with this id). */
+  reserved: Scalars['Boolean']['output'];
+};
+
 /** Input for `updateProduct`. Fields left out keep their value. */
 export type UpdateProductInput = {
   /** A new category. */
@@ -447,6 +535,12 @@ export type ResolversTypes = ResolversObject<{
   ProductSortKey: ProductSortKey;
   ProductStatus: ProductStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ReservedStockLine: ResolverTypeWrapper<ReservedStockLine>;
+  StockLineInput: StockLineInput;
+  StockLineProblem: ResolverTypeWrapper<StockLineProblem>;
+  StockProblemCode: StockProblemCode;
+  StockReleaseResult: ResolverTypeWrapper<StockReleaseResult>;
+  StockReservationResult: ResolverTypeWrapper<StockReservationResult>;
   UpdateProductInput: UpdateProductInput;
   UserError: ResolverTypeWrapper<UserError>;
   UserErrorCode: UserErrorCode;
@@ -476,6 +570,11 @@ export type ResolversParentTypes = ResolversObject<{
   ProductFilter: ProductFilter;
   ProductPayload: Omit<ProductPayload, 'product'> & { product?: Maybe<ResolversParentTypes['Product']> };
   Query: Record<PropertyKey, never>;
+  ReservedStockLine: ReservedStockLine;
+  StockLineInput: StockLineInput;
+  StockLineProblem: StockLineProblem;
+  StockReleaseResult: StockReleaseResult;
+  StockReservationResult: StockReservationResult;
   UpdateProductInput: UpdateProductInput;
   UserError: UserError;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
@@ -538,7 +637,9 @@ export type MutationResolvers<ContextType = ProductsContext, ParentType extends 
   createCategory?: Resolver<Maybe<ResolversTypes['CreateCategoryPayload']>, ParentType, ContextType, RequireFields<MutationCreateCategoryArgs, 'input'>>;
   createProduct?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationCreateProductArgs, 'input'>>;
   deleteProduct?: Resolver<Maybe<ResolversTypes['DeleteProductPayload']>, ParentType, ContextType, RequireFields<MutationDeleteProductArgs, 'id'>>;
+  releaseStock?: Resolver<Maybe<ResolversTypes['StockReleaseResult']>, ParentType, ContextType, RequireFields<MutationReleaseStockArgs, 'reservationId'>>;
   removeRecommendation?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationRemoveRecommendationArgs, 'productId' | 'recommendedProductId'>>;
+  reserveStock?: Resolver<Maybe<ResolversTypes['StockReservationResult']>, ParentType, ContextType, RequireFields<MutationReserveStockArgs, 'lines' | 'reservationId'>>;
   updateProduct?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationUpdateProductArgs, 'id' | 'input'>>;
   updateStock?: Resolver<Maybe<ResolversTypes['ProductPayload']>, ParentType, ContextType, RequireFields<MutationUpdateStockArgs, 'productId' | 'stock'>>;
 }>;
@@ -591,6 +692,34 @@ export type QueryResolvers<ContextType = ProductsContext, ParentType extends Res
   products?: Resolver<Maybe<ResolversTypes['ProductConnection']>, ParentType, ContextType, RequireFields<QueryProductsArgs, 'first' | 'reverse' | 'sortKey'>>;
 }>;
 
+export type ReservedStockLineResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['ReservedStockLine'] = ResolversParentTypes['ReservedStockLine']> = ResolversObject<{
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unitPrice?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
+}>;
+
+export type StockLineProblemResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['StockLineProblem'] = ResolversParentTypes['StockLineProblem']> = ResolversObject<{
+  available?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  code?: Resolver<ResolversTypes['StockProblemCode'], ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  sku?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type StockReleaseResultResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['StockReleaseResult'] = ResolversParentTypes['StockReleaseResult']> = ResolversObject<{
+  released?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reservationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
+export type StockReservationResultResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['StockReservationResult'] = ResolversParentTypes['StockReservationResult']> = ResolversObject<{
+  lines?: Resolver<Array<ResolversTypes['ReservedStockLine']>, ParentType, ContextType>;
+  problems?: Resolver<Array<ResolversTypes['StockLineProblem']>, ParentType, ContextType>;
+  released?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  reservationId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reserved?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+}>;
+
 export type UserErrorResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
   code?: Resolver<ResolversTypes['UserErrorCode'], ParentType, ContextType>;
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -619,6 +748,10 @@ export type Resolvers<ContextType = ProductsContext> = ResolversObject<{
   ProductEdge?: ProductEdgeResolvers<ContextType>;
   ProductPayload?: ProductPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  ReservedStockLine?: ReservedStockLineResolvers<ContextType>;
+  StockLineProblem?: StockLineProblemResolvers<ContextType>;
+  StockReleaseResult?: StockReleaseResultResolvers<ContextType>;
+  StockReservationResult?: StockReservationResultResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

@@ -1,4 +1,4 @@
-import { requireAdmin } from '@greencart/platform';
+import { forbidden, money, requireAdmin } from '@greencart/platform';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import type { ProductsContext } from '../context.js';
 import type { Result } from '../services/catalogue-service.js';
@@ -11,6 +11,11 @@ function productPayload(ctx: ProductsContext, result: Result<ProductRow>) {
     ctx.loaders.recommendationsByProductId.clear(result.value.id);
   }
   return { product: result.value, userErrors: result.userErrors };
+}
+
+/** Stock moves only for orders, proven by its service token; the gateway (and so any client) may not. */
+function requireOrdersService(ctx: ProductsContext): void {
+  if (ctx.caller !== 'orders') throw forbidden('Only the orders service may reserve or release stock.');
 }
 
 export const Mutation: MutationResolvers = {
@@ -43,5 +48,17 @@ export const Mutation: MutationResolvers = {
   removeRecommendation: async (_, { productId, recommendedProductId }, ctx) => {
     requireAdmin(ctx.user);
     return productPayload(ctx, await ctx.catalogue.removeRecommendation(productId, recommendedProductId));
+  },
+  reserveStock: async (_, { reservationId, lines }, ctx) => {
+    requireOrdersService(ctx);
+    const reservation = await ctx.stock.reserve(reservationId, lines);
+    return {
+      ...reservation,
+      lines: reservation.lines.map(({ unitPriceCents, ...line }) => ({ ...line, unitPrice: money(unitPriceCents) })),
+    };
+  },
+  releaseStock: async (_, { reservationId }, ctx) => {
+    requireOrdersService(ctx);
+    return ctx.stock.release(reservationId);
   },
 };

@@ -1,0 +1,104 @@
+import { asc, eq, sql } from 'drizzle-orm';
+import type { Executor } from './database.js';
+import { products, stockReservationLines, stockReservations, type StockReservationLineRow, type StockReservationRow } from './schema.js';
+
+/** A product row as locked for a stock movement: what a reservation needs to judge and record a line. */
+export interface LockedProductRow {
+  id: string;
+  sku: string;
+  name: string;
+  priceCents: number;
+  stock: number;
+  status: 'ACTIVE' | 'ARCHIVED';
+}
+
+/** A change of one product's stock by `quantity` units. */
+export interface StockMovement {
+  productId: string;
+  quantity: number;
+}
+
+export type NewStockReservationLine = Omit<StockReservationLineRow, 'reservationId'>;
+
+/**
+ * Stock reservation SQL. Every method is meant to run inside one transaction that first called
+ * `lockReservationId`; methods return plain rows.
+ */
+export class StockReservationRepository {
+  constructor(private readonly db: Executor) {}
+
+  /**
+   * Serialises transactions on one reservation id until this transaction ends, so that racing calls
+   * with the same id apply one after the other (two ids that hash alike merely wait for each other).
+   */
+  async lockReservationId(reservationId: string): Promise<void> {
+    await this.db.execute(sql`select pg_advisory_xact_lock(hashtextextended(${`stock-reservation:${reservationId}`}, 0))`);
+  }
+
+  async findReservation(reservationId: string): Promise<StockReservationRow | undefined> {
+    const [row] = await this.db.select().from(stockReservations).where(eq(stockReservations.id, reservationId));
+    return row;
+  }
+
+  /** The lines of a reservation, in the order they were requested. */
+  async findLines(reservationId: string): Promise<StockReservationLineRow[]> {
+    return this.db
+      .select()
+      .from(stockReservationLines)
+      .where(eq(stockReservationLines.reservationId, reservationId))
+      .orderBy(asc(stockReservationLines.position));
+  }
+
+  /**
+   * Locks these products' rows, archived ones included, always in id order: two transactions that
+   * lock overlapping sets then wait for each other instead of deadlocking.
+   */
+  async lockProducts(productIds: readonly string[]): Promise<LockedProductRow[]> {
+    if (productIds.length === 0) return [];
+    return this.db
+      .select({ id: products.id, sku: products.sku, name: products.name, priceCents: products.priceCents, stock: products.stock, status: products.status })
+      .from(products)
+      .where(sql`${products.id} = any(${uuidArray(productIds)})`)
+      .orderBy(asc(products.id))
+      .for('update');
+  }
+
+  /** Takes or gives back each movement's units in one statement; a CHECK keeps stock from going below zero. */
+  async moveStock(movements: readonly StockMovement[], direction: 'take' | 'give back'): Promise<void> {
+    if (movements.length === 0) return;
+    const sign = direction === 'take' ? -1 : 1;
+    const values = sql.join(
+      movements.map((movement) => sql`(${movement.productId}::uuid, ${sign * movement.quantity}::int)`),
+      sql`, `,
+    );
+    await this.db.execute(sql`
+      update ${products} set stock = ${products.stock} + movement.delta, updated_at = now()
+      from (values ${values}) as movement(product_id, delta)
+      where ${products.id} = movement.product_id`);
+  }
+
+  /** Records a reservation whose stock was just taken, with its lines, in two statements. */
+  async insertReserved(reservationId: string, lines: readonly NewStockReservationLine[]): Promise<void> {
+    await this.db.insert(stockReservations).values({ id: reservationId, status: 'RESERVED' });
+    if (lines.length > 0) {
+      await this.db.insert(stockReservationLines).values(lines.map((line) => ({ ...line, reservationId })));
+    }
+  }
+
+  /** Records that a reservation id was released before it was ever reserved. */
+  async insertTombstone(reservationId: string): Promise<void> {
+    await this.db.insert(stockReservations).values({ id: reservationId, status: 'RELEASED', releasedAt: sql`now()` });
+  }
+
+  async markReleased(reservationId: string): Promise<void> {
+    await this.db.update(stockReservations).set({ status: 'RELEASED', releasedAt: sql`now()` }).where(eq(stockReservations.id, reservationId));
+  }
+}
+
+/** A uuid[] parameter built from single values (drizzle would spread a plain array into a list). */
+function uuidArray(ids: readonly string[]) {
+  return sql`array[${sql.join(
+    ids.map((id) => sql`${id}`),
+    sql`, `,
+  )}]::uuid[]`;
+}
