@@ -49,6 +49,9 @@ const config: CodegenConfig = {
       Invoice: '../db/schema#InvoiceRow',
       OrderConnection: '../services/order-service#OrderPage',
       OrderPayload: '../services/order-placement#OrderResult',
+      PayOrderPayload: '../services/payment-service#PayResult',
+      InvoiceLine: '../db/schema#InvoiceLineRow',
+      InvoiceConnection: '../services/invoice-service#InvoicePage',
       Customer: '{ id: string }',
     }),
     ...resolverTypes('products', '../context#ProductsContext', {

@@ -1,6 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
+import { SERVICE_TOKEN_HEADER, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
@@ -42,6 +42,30 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       production: deps.production,
       logger: deps.logger,
       trustProxy: deps.trustProxy,
+      routes: (app) => {
+        // Printable invoices: browsers open the signed link here; orders checks it and renders the page.
+        app.get('/invoices/:id/print', async (req, res) => {
+          const orders = routingUrls.get('orders');
+          if (!orders) {
+            res.status(503).type('text/plain').send('Invoices are not available right now.');
+            return;
+          }
+          const target = new URL(req.originalUrl, orders);
+          const answer = await fetch(target, {
+            headers: { [SERVICE_TOKEN_HEADER]: await deps.credentials.token() },
+            signal: AbortSignal.timeout(deps.subgraphTimeoutMs),
+          }).catch(() => undefined);
+          if (!answer) {
+            res.status(502).type('text/plain').send('Invoices are not available right now.');
+            return;
+          }
+          for (const header of ['content-type', 'content-security-policy', 'cache-control', 'referrer-policy']) {
+            const value = answer.headers.get(header);
+            if (value) res.set(header, value);
+          }
+          res.status(answer.status).send(Buffer.from(await answer.arrayBuffer()));
+        });
+      },
       // Ready only when every subgraph says it is ready (its database answers).
       isReady: async () => {
         const answers = await Promise.all(

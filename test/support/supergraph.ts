@@ -19,10 +19,11 @@ import {
   type ServiceName,
 } from '@greencart/platform';
 import { prepareAccountsDatabase, seedAdministrator, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
-import { createAccountsClient, createStockClient, OrderRecovery, prepareOrdersDatabase, startOrdersService, type FaultInjector } from '@greencart/orders';
+import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, startOrdersService, type FaultInjector } from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
 import { startGateway } from '@greencart/gateway';
 import { graphqlClient, type GraphQLClient } from './graphql.js';
+import { freePort } from './ports.js';
 import { newSigningKeyPair } from './tokens.js';
 
 export const TOKEN_SETTINGS = { issuer: 'greencart-accounts', audience: 'greencart' } as const;
@@ -154,6 +155,8 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     { production: false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: logger('products') },
     listen,
   );
+  // The gateway's port is chosen now: orders signs invoice links with the gateway's address.
+  const gatewayPort = await freePort();
   const ordersCredentials = credentialsFor('orders');
   const ordersClient = (name: string, url: string) => createSubgraphClient({ name, url, credentials: ordersCredentials, timeoutMs: 5_000 });
   const stock = createStockClient(ordersClient('products', products.url));
@@ -168,6 +171,8 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       stock,
       accounts: createAccountsClient(ordersClient('accounts', accounts.service.url)),
       faults: options.faults,
+      processor: createTestPaymentProcessor(),
+      invoiceLinks: createInvoiceLinks({ secret: randomBytes(32).toString('base64url'), publicUrl: `http://127.0.0.1:${gatewayPort}` }),
       logger: logger('orders'),
     },
     listen,
@@ -184,7 +189,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       subgraphTimeoutMs: 5_000,
       trustProxy: options.trustProxy,
     },
-    listen,
+    { ...listen, port: gatewayPort },
   );
   for (const counter of Object.values(statements)) counter.reset();
 

@@ -7,6 +7,10 @@ import { CartService } from './services/cart-service.js';
 import type { FaultInjector } from './services/faults.js';
 import { OrderPlacement } from './services/order-placement.js';
 import { OrderService } from './services/order-service.js';
+import { InvoiceService } from './services/invoice-service.js';
+import type { InvoiceLinks } from './services/invoice-links.js';
+import type { PaymentProcessor } from './services/payment-processor.js';
+import { PaymentService } from './services/payment-service.js';
 
 /** What every orders resolver gets for one request. */
 export interface OrdersContext {
@@ -20,6 +24,9 @@ export interface OrdersContext {
   carts: CartService;
   placement: OrderPlacement;
   orders: OrderService;
+  payments: PaymentService;
+  invoices: InvoiceService;
+  invoiceLinks: InvoiceLinks;
 }
 
 export interface OrdersContextDependencies {
@@ -28,6 +35,8 @@ export interface OrdersContextDependencies {
   products: SubgraphClient;
   stock: StockClient;
   accounts: AccountsClient;
+  processor: PaymentProcessor;
+  invoiceLinks: InvoiceLinks;
   logger: Logger;
   faults?: FaultInjector;
 }
@@ -42,7 +51,10 @@ export function createContextFactory(deps: OrdersContextDependencies) {
       loaders,
       carts: new CartService(deps.database.db, loaders.catalogueProductById),
       placement: new OrderPlacement(deps.database.db, deps.stock, deps.accounts, deps.logger, deps.faults),
-      orders: new OrderService(deps.database.db, deps.stock, deps.logger),
+      orders: new OrderService(deps.database.db, deps.stock, deps.processor, deps.logger),
+      payments: new PaymentService(deps.database.db, deps.accounts, deps.processor),
+      invoices: new InvoiceService(deps.database.db),
+      invoiceLinks: deps.invoiceLinks,
     };
   };
 }

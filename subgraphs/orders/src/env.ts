@@ -10,6 +10,8 @@ export const readOrdersEnvironment = () =>
     PORT: z.coerce.number().int().min(0).max(65535).default(4002),
     PRODUCTS_URL: z.string().url().default('http://127.0.0.1:4003'),
     ACCOUNTS_URL: z.string().url().default('http://127.0.0.1:4001'),
+    PUBLIC_URL: z.string().url().default('http://localhost:4000'),
+    INVOICE_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     ORDER_RECOVERY_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   });

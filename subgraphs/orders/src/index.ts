@@ -1,6 +1,8 @@
-import { createServiceRuntime, createSubgraphClient, runMain, stopOnSignals } from '@greencart/platform';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { createServiceRuntime, createSubgraphClient, loadOrCreateFile, runMain, stopOnSignals } from '@greencart/platform';
 import { readOrdersEnvironment } from './env.js';
-import { createAccountsClient, createStockClient, OrderRecovery, prepareOrdersDatabase, startOrdersService } from './server.js';
+import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, startOrdersService } from './server.js';
 
 runMain('orders', async () => {
   const env = readOrdersEnvironment();
@@ -11,7 +13,10 @@ runMain('orders', async () => {
   const stock = createStockClient(products);
   const accounts = createAccountsClient(client('accounts', env.ACCOUNTS_URL));
   const database = await prepareOrdersDatabase({ serverUrl: env.DATABASE_URL, name: env.ORDERS_DATABASE_NAME });
-  const service = await startOrdersService({ ...runtime, database, products, stock, accounts }, { port: env.PORT, host: env.HOST });
+  const linkSecret = env.INVOICE_LINK_SECRET ?? (await loadOrCreateFile(join(runtime.dataDir, 'secrets', 'invoice-link-secret'), () => randomBytes(32).toString('base64url'))).value;
+  const invoiceLinks = createInvoiceLinks({ secret: linkSecret, publicUrl: env.PUBLIC_URL });
+  const processor = createTestPaymentProcessor();
+  const service = await startOrdersService({ ...runtime, database, products, stock, accounts, processor, invoiceLinks }, { port: env.PORT, host: env.HOST });
   // Puts right orders that a crash or an unreachable products subgraph left half done.
   const stopRecovery = new OrderRecovery(database.db, stock, runtime.logger).start(env.ORDER_RECOVERY_INTERVAL_SECONDS);
   stopOnSignals(runtime.logger, async () => {

@@ -4,13 +4,19 @@ import { createCatalogueProductLoader } from './clients/products-client.js';
 import { CartRepository } from './db/cart-repository.js';
 import type { OrdersDb } from './db/database.js';
 import { OrderRepository } from './db/order-repository.js';
-import type { CartItemRow, InvoiceRow, OrderItemRow, TransactionRow } from './db/schema.js';
+import { InvoiceRepository } from './db/invoice-repository.js';
+import type { CartItemRow, InvoiceLineRow, InvoiceRow, OrderItemRow, OrderRow, TransactionRow } from './db/schema.js';
 
 /** Per-request loaders: each turns the N lookups of one GraphQL response into one statement or call. */
 export function createLoaders(db: OrdersDb, products: SubgraphClient) {
   const carts = new CartRepository(db);
   const orders = new OrderRepository(db);
+  const invoices = new InvoiceRepository(db);
   return {
+    /** `Invoice.order` across a page of invoices. */
+    orderById: new DataLoader<string, OrderRow | null>(async (ids) => rowsByKey(ids, await orders.findByIds(ids), (row) => row.id)),
+    /** `Invoice.lines` across a page of invoices. */
+    invoiceLinesByInvoiceId: new DataLoader<string, InvoiceLineRow[]>(async (ids) => groupsByKey(ids, await invoices.linesOf(ids), (row) => row.invoiceId)),
     /** `Cart.items`, also read by `totalQuantity` and `subtotal` of the same cart. */
     cartItemsByCartId: new DataLoader<string, CartItemRow[]>(async (ids) => groupsByKey(ids, await carts.itemsOf(ids), (row) => row.cartId)),
     /** `Order.items` across a page of orders: one statement however many orders and lines. */

@@ -188,6 +188,7 @@ export type MutationUpdateProfileArgs = {
 /** A saved payment card. Only the brand, the last four digits and the expiry are kept. */
 export type PaymentMethod = {
   __typename?: 'PaymentMethod';
+  active: Scalars['Boolean']['output'];
   /** The card network. */
   brand: CardBrand;
   /** Expiry month, 1 to 12. */
@@ -200,6 +201,7 @@ export type PaymentMethod = {
   isDefault: Scalars['Boolean']['output'];
   /** The last four digits of the card number. */
   last4: Scalars['String']['output'];
+  processorToken: Scalars['String']['output'];
 };
 
 /**
@@ -534,12 +536,14 @@ export type MutationResolvers<ContextType = AccountsContext, ParentType extends 
 
 export type PaymentMethodResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['PaymentMethod'] = ResolversParentTypes['PaymentMethod'], FederationReferenceType extends FederationReferenceTypes['PaymentMethod'] = FederationReferenceTypes['PaymentMethod']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['PaymentMethod']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   brand?: Resolver<ResolversTypes['CardBrand'], ParentType, ContextType>;
   expMonth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   expYear?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   isDefault?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   last4?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  processorToken?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type PaymentMethodPayloadResolvers<ContextType = AccountsContext, ParentType extends ResolversParentTypes['PaymentMethodPayload'] = ResolversParentTypes['PaymentMethodPayload']> = ResolversObject<{

@@ -1,3 +1,4 @@
+import { forbidden } from '@greencart/platform';
 import { maySeeCustomer } from '../context.js';
 import type { PaymentMethodResolvers } from '../generated/resolvers-types.js';
 
@@ -7,4 +8,10 @@ export const PaymentMethod: PaymentMethodResolvers = {
     const method = await ctx.loaders.paymentMethodById.load(reference.id);
     return method && maySeeCustomer(ctx, method.customerId) ? method : null;
   },
+  // The token charges the card: only the orders service, paying an order, may read it.
+  processorToken: (method, _, ctx) => {
+    if (ctx.caller !== 'orders') throw forbidden('Only the orders service may read a processor token.');
+    return method.processorToken;
+  },
+  active: (method) => method.removedAt === null,
 };

@@ -16,6 +16,22 @@ const ADDRESS = /* GraphQL */ `
   }
 `;
 
+const PAYMENT_METHOD = /* GraphQL */ `
+  query PaymentMethodToCharge($representations: [_Any!]!) {
+    _entities(representations: $representations) {
+      ... on PaymentMethod { processorToken active }
+    }
+  }
+`;
+
+const CUSTOMER = /* GraphQL */ `
+  query BilledCustomer($representations: [_Any!]!) {
+    _entities(representations: $representations) {
+      ... on Customer { name email }
+    }
+  }
+`;
+
 /** The accounts subgraph, asked directly with orders' service credentials. */
 export function createAccountsClient(accounts: SubgraphClient) {
   return {
@@ -27,6 +43,27 @@ export function createAccountsClient(accounts: SubgraphClient) {
       const data = await accounts.request<{ _entities: Array<CustomerAddress | null> }>(
         ADDRESS,
         { representations: [{ __typename: 'Address', id: addressId }] },
+        { authorization },
+      );
+      return data._entities[0] ?? null;
+    },
+
+    /** A card of the signed-in customer that can still pay (resolved only for its owner); null otherwise. */
+    async chargeablePaymentMethod(authorization: string, paymentMethodId: string): Promise<{ processorToken: string } | null> {
+      const data = await accounts.request<{ _entities: Array<{ processorToken: string; active: boolean } | null> }>(
+        PAYMENT_METHOD,
+        { representations: [{ __typename: 'PaymentMethod', id: paymentMethodId }] },
+        { authorization },
+      );
+      const method = data._entities[0];
+      return method?.active ? { processorToken: method.processorToken } : null;
+    },
+
+    /** The signed-in customer's name and email, as an invoice is made out to them. */
+    async billedTo(authorization: string, customerId: string): Promise<{ name: string; email: string } | null> {
+      const data = await accounts.request<{ _entities: Array<{ name: string; email: string } | null> }>(
+        CUSTOMER,
+        { representations: [{ __typename: 'Customer', id: customerId }] },
         { authorization },
       );
       return data._entities[0] ?? null;

@@ -111,12 +111,17 @@ export const transactions = pgTable(
     amountCents: bigint({ mode: 'number' }).notNull(),
     failureReason: text(),
     paymentMethodId: uuid(),
+    /** The processor's id for the charge or refund (what a refund refers to). */
+    processorReference: text(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
   (table) => [index('transactions_order_id_idx').on(table.orderId, table.createdAt)],
 );
 
-/** Invoices: one per paid order, never changed after they are issued (written by payments). */
+/** Invoice numbers: INV- and this sequence, taken under a lock so that they increase in issue order. */
+export const invoiceNumbers = pgSequence('invoice_number_seq', { startWith: 1 });
+
+/** Invoices: one per paid order, never changed after they are issued. */
 export const invoices = pgTable(
   'invoices',
   {
@@ -124,16 +129,45 @@ export const invoices = pgTable(
     orderId: uuid()
       .notNull()
       .references(() => orders.id),
+    /** The order's customer, kept here so that a customer's invoices list without a join. */
+    customerId: uuid().notNull(),
     number: text().notNull(),
+    billedToName: text().notNull(),
+    billedToEmail: text().notNull(),
+    subtotalCents: bigint({ mode: 'number' }).notNull(),
     totalCents: bigint({ mode: 'number' }).notNull(),
     issuedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (table) => [uniqueIndex('invoices_order_id_key').on(table.orderId), uniqueIndex('invoices_number_key').on(table.number)],
+  (table) => [
+    uniqueIndex('invoices_order_id_key').on(table.orderId),
+    uniqueIndex('invoices_number_key').on(table.number),
+    index('invoices_issued_at_idx').on(table.issuedAt, table.id),
+    index('invoices_customer_id_issued_at_idx').on(table.customerId, table.issuedAt, table.id),
+  ],
+);
+
+/** An invoice's lines, copied from the order when the invoice is issued. */
+export const invoiceLines = pgTable(
+  'invoice_lines',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    invoiceId: uuid()
+      .notNull()
+      .references(() => invoices.id),
+    position: integer().notNull(),
+    description: text().notNull(),
+    sku: text().notNull(),
+    quantity: integer().notNull(),
+    unitPriceCents: bigint({ mode: 'number' }).notNull(),
+    lineTotalCents: bigint({ mode: 'number' }).notNull(),
+  },
+  (table) => [index('invoice_lines_invoice_id_idx').on(table.invoiceId, table.position)],
 );
 
 export type OrderRow = typeof orders.$inferSelect;
 export type OrderItemRow = typeof orderItems.$inferSelect;
 export type TransactionRow = typeof transactions.$inferSelect;
 export type InvoiceRow = typeof invoices.$inferSelect;
+export type InvoiceLineRow = typeof invoiceLines.$inferSelect;
 export type CartRow = typeof carts.$inferSelect;
 export type CartItemRow = typeof cartItems.$inferSelect;

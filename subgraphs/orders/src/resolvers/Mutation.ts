@@ -19,6 +19,7 @@ export const Mutation: MutationResolvers = {
     ctx.loaders.cartItemsByCartId.clearAll();
     return result;
   },
+  payOrder: (_, { input }, ctx) => ctx.payments.pay(requireUser(ctx.user), ctx.authorization ?? '', input),
   cancelOrder: (_, { id }, ctx) => ctx.orders.cancel(requireUser(ctx.user), id),
   updateOrderStatus: (_, { id, status }, ctx) => {
     requireAdmin(ctx.user);

@@ -4,6 +4,8 @@ import { Cart } from './Cart.js';
 import { CartItem } from './CartItem.js';
 import { Customer } from './Customer.js';
 import { Invoice } from './Invoice.js';
+import { InvoiceConnection } from './InvoiceConnection.js';
+import { InvoiceLine } from './InvoiceLine.js';
 import { Order } from './Order.js';
 import { OrderConnection } from './OrderConnection.js';
 import { OrderItem } from './OrderItem.js';
@@ -24,4 +26,6 @@ export const resolvers: Resolvers = {
   OrderConnection,
   Transaction,
   Invoice,
+  InvoiceLine,
+  InvoiceConnection,
 };

@@ -15,6 +15,8 @@ import {
 import type { StockClient } from '../clients/stock-client.js';
 import type { Executor, OrdersDb } from '../db/database.js';
 import { OrderRepository, type OrderScope } from '../db/order-repository.js';
+import { PaymentRepository } from '../db/payment-repository.js';
+import type { PaymentProcessor } from './payment-processor.js';
 import type { OrderRow } from '../db/schema.js';
 import type { OrderResult } from './order-placement.js';
 import { canCancel, canFulfil, type PublicOrderStatus } from './order-rules.js';
@@ -35,6 +37,7 @@ export class OrderService {
   constructor(
     private readonly db: OrdersDb,
     private readonly stock: StockClient,
+    private readonly processor: PaymentProcessor,
     private readonly logger: Logger,
   ) {
     this.orders = new OrderRepository(db);
@@ -68,7 +71,7 @@ export class OrderService {
     return order && mayAccess(user, order) ? order : null;
   }
 
-  /** Cancels an order (from PENDING_PAYMENT or PAID) and gives its stock back. */
+  /** Cancels an order (from PENDING_PAYMENT or PAID): a paid one is refunded in full; the stock comes back. */
   async cancel(user: AuthenticatedUser, id: string): Promise<OrderResult> {
     const result = await transactionOrRefusal<Executor, OrderRow>(this.db, async (tx) => {
       const orders = new OrderRepository(tx);
@@ -77,6 +80,7 @@ export class OrderService {
       if (!canCancel(order.status as PublicOrderStatus)) {
         throw new Refusal([userError(UserErrorCode.INVALID_STATE, `An order that is ${order.status} cannot be cancelled.`, 'id')]);
       }
+      if (order.status === 'PAID') await this.refund(tx, order);
       return orders.setStatus(order.id, 'CANCELLED');
     });
     if (!result.value) return { order: null, userErrors: result.userErrors };
@@ -96,6 +100,23 @@ export class OrderService {
       return orders.setStatus(order.id, status);
     });
     return result.value ? { order: result.value, userErrors: [] } : { order: null, userErrors: result.userErrors };
+  }
+
+  /** Refunds a paid order's total, recorded as a REFUND transaction; a failed refund cancels nothing. */
+  private async refund(tx: Executor, order: OrderRow): Promise<void> {
+    const payments = new PaymentRepository(tx);
+    const charge = await payments.successfulCharge(order.id);
+    if (!charge?.processorReference) throw new Error(`Paid order ${order.id} has no successful charge to refund`);
+    const outcome = await this.processor.refund({ idempotencyKey: `order-${order.id}-refund`, chargeReference: charge.processorReference, amountCents: order.totalCents });
+    if (!outcome.succeeded) throw new Refusal([userError(UserErrorCode.INVALID_STATE, `The refund failed (${outcome.failureReason}); the order stays paid.`, 'id')]);
+    await payments.record({
+      orderId: order.id,
+      kind: 'REFUND',
+      status: 'SUCCEEDED',
+      amountCents: order.totalCents,
+      paymentMethodId: charge.paymentMethodId,
+      processorReference: outcome.reference,
+    });
   }
 
   /** Gives a cancelled order's stock back; if products cannot be reached, the recovery sweep retries. */
