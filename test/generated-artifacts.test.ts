@@ -26,19 +26,10 @@ describe('generated resolver types', () => {
   });
 });
 
-/**
- * The contract's operations that GreenCart implements so far; the others belong to open issues.
- * When every operation is implemented this list goes and the test checks them all.
- */
-const IMPLEMENTED_OPERATIONS = [
-  'Register', 'Login', 'Me', 'UpdateProfile', 'AddAddress', 'RemoveAddress', 'AddPaymentMethod', 'RemovePaymentMethod',
-  'Products', 'Product', 'Categories', 'CreateCategory', 'CreateProduct', 'UpdateProduct', 'DeleteProduct', 'UpdateStock', 'AddRecommendation', 'RemoveRecommendation',
-  'Cart', 'AddToCart', 'UpdateCartItem', 'RemoveFromCart',
-];
 const contractPath = join(repositoryRoot, '..', 'shared', 'contract', 'operations.graphql');
 
 describe.runIf(existsSync(contractPath))('the API contract (../shared/contract)', () => {
-  it('validates every implemented contract operation against the composed API schema', () => {
+  it('validates every contract operation against the composed API schema', () => {
     // Apollo's internals use their own copy of graphql: print the API schema and rebuild it with ours.
     const apiSchema = buildSchema(printFederationSchema(Supergraph.build(readFileSync(supergraphSchemaPath, 'utf8')).apiSchema()));
     const contract = parse(readFileSync(contractPath, 'utf8'));
@@ -62,10 +53,9 @@ describe.runIf(existsSync(contractPath))('the API contract (../shared/contract)'
       return { kind: Kind.DOCUMENT, definitions: [operation, ...needed.values()] };
     };
 
-    const names = operations.map((operation) => (operation.kind === Kind.OPERATION_DEFINITION ? operation.name?.value : undefined));
-    for (const name of IMPLEMENTED_OPERATIONS) expect(names).toContain(name);
+    expect(operations.length).toBeGreaterThan(0);
     for (const operation of operations) {
-      if (operation.kind !== Kind.OPERATION_DEFINITION || !IMPLEMENTED_OPERATIONS.includes(operation.name?.value ?? '')) continue;
+      if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
       const errors = validate(apiSchema, withFragments(operation)).map((error) => error.message);
       expect(errors, operation.name?.value).toEqual([]);
     }
