@@ -1,10 +1,11 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, Kind, parse, validate, visit, type DefinitionNode, type DocumentNode, type FragmentDefinitionNode } from 'graphql';
+import { buildSchema, parse, print, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { executeCodegen } from '@graphql-codegen/cli';
 import { printSchema as printFederationSchema, Supergraph } from '@apollo/federation-internals';
 import codegenConfig from '../codegen.js';
+import { operationDocuments } from '@greencart/gateway';
 import { composeSupergraph, repositoryRoot, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 
 describe('supergraph.graphql', () => {
@@ -28,35 +29,27 @@ describe('generated resolver types', () => {
 
 const contractPath = join(repositoryRoot, '..', 'shared', 'contract', 'operations.graphql');
 
+const clientOperationsPath = join(repositoryRoot, 'client', 'src', 'operations.graphql');
+const operationsOf = (path: string) =>
+  parse(readFileSync(path, 'utf8'))
+    .definitions.map((definition) => print(definition))
+    .sort();
+
 describe.runIf(existsSync(contractPath))('the API contract (../shared/contract)', () => {
-  it('validates every contract operation against the composed API schema', () => {
+  it("is what the repository's operation documents hold (client/src/operations.graphql)", () => {
+    expect(operationsOf(clientOperationsPath)).toEqual(operationsOf(contractPath));
+  });
+
+});
+
+describe("the operations frontends send (client/src/operations.graphql, the contract's)", () => {
+  it('validates every operation against the composed API schema', () => {
     // Apollo's internals use their own copy of graphql: print the API schema and rebuild it with ours.
     const apiSchema = buildSchema(printFederationSchema(Supergraph.build(readFileSync(supergraphSchemaPath, 'utf8')).apiSchema()));
-    const contract = parse(readFileSync(contractPath, 'utf8'));
-    const operations = contract.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
-    const fragments = new Map(
-      contract.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
-    );
-    const withFragments = (operation: DefinitionNode): DocumentNode => {
-      const needed = new Map<string, FragmentDefinitionNode>();
-      const collect = (node: DefinitionNode) =>
-        visit(node, {
-          FragmentSpread(spread) {
-            const fragment = fragments.get(spread.name.value);
-            if (fragment && !needed.has(fragment.name.value)) {
-              needed.set(fragment.name.value, fragment);
-              collect(fragment);
-            }
-          },
-        });
-      collect(operation);
-      return { kind: Kind.DOCUMENT, definitions: [operation, ...needed.values()] };
-    };
-
+    const operations = operationDocuments(readFileSync(clientOperationsPath, 'utf8'));
     expect(operations.length).toBeGreaterThan(0);
-    for (const operation of operations) {
-      if (operation.kind !== Kind.OPERATION_DEFINITION) continue;
-      const errors = validate(apiSchema, withFragments(operation)).map((error) => error.message);
+    for (const { operation, document } of operations) {
+      const errors = validate(apiSchema, document).map((error) => error.message);
       expect(errors, operation.name?.value).toEqual([]);
     }
   });

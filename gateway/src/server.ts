@@ -2,6 +2,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { SERVICE_TOKEN_HEADER, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
+import { graphiqlPage } from './graphiql.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
 export interface GatewayDependencies {
@@ -43,6 +44,11 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       logger: deps.logger,
       trustProxy: deps.trustProxy,
       routes: (app) => {
+        // GraphiQL for a browser opening /graphql, in development only (GraphQL over GET still works).
+        app.get('/graphql', (req, res, next) => {
+          if (deps.production || req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
+          res.type('html').send(graphiqlPage());
+        });
         // Printable invoices: browsers open the signed link here; orders checks it and renders the page.
         app.get('/invoices/:id/print', async (req, res) => {
           const orders = routingUrls.get('orders');
@@ -82,3 +88,5 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
     listen,
   );
 }
+
+export { operationDocuments } from './graphiql.js';
