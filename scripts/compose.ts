@@ -1,6 +1,6 @@
 // Composes supergraph.yaml into the committed supergraph.graphql (Rover cannot be installed here).
 import { writeFileSync } from 'node:fs';
-import { composeSupergraph, supergraphSchemaPath } from './lib/supergraph.js';
+import { apiSchemaOf, apiSchemaPath, composeSupergraph, supergraphSchemaPath } from './lib/supergraph.js';
 
 const { supergraphSdl, errors, hints } = composeSupergraph();
 for (const hint of hints) console.warn(`hint: ${hint}`);
@@ -9,4 +9,5 @@ if (!supergraphSdl) {
   process.exit(1);
 }
 writeFileSync(supergraphSchemaPath, supergraphSdl);
-console.log(`Wrote ${supergraphSchemaPath}`);
+writeFileSync(apiSchemaPath, apiSchemaOf(supergraphSdl));
+console.log(`Wrote ${supergraphSchemaPath} and ${apiSchemaPath}`);

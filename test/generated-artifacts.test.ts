@@ -6,13 +6,19 @@ import { executeCodegen } from '@graphql-codegen/cli';
 import { printSchema as printFederationSchema, Supergraph } from '@apollo/federation-internals';
 import codegenConfig from '../codegen.js';
 import { operationDocuments } from '@greencart/gateway';
-import { composeSupergraph, repositoryRoot, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
+import { apiSchemaOf, apiSchemaPath, composeSupergraph, repositoryRoot, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 
 describe('supergraph.graphql', () => {
   it('composes from supergraph.yaml without errors and is committed up to date (npm run compose)', () => {
     const { supergraphSdl, errors } = composeSupergraph();
     expect(errors).toEqual([]);
     expect(supergraphSdl).toBe(readFileSync(supergraphSchemaPath, 'utf8'));
+  });
+
+  it("gives clients its API schema (client/schema.graphql), committed up to date", () => {
+    const api = readFileSync(apiSchemaPath, 'utf8');
+    expect(api).toBe(apiSchemaOf(readFileSync(supergraphSchemaPath, 'utf8')));
+    expect(api).not.toMatch(/reserveStock|processorToken|_entities|join__/);
   });
 });
 

@@ -3,12 +3,15 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'graphql';
 import { composeServices } from '@apollo/composition';
+import { printSchema as printFederationSchema, Supergraph } from '@apollo/federation-internals';
 import YAML from 'yaml';
 import { z } from 'zod';
 
 export const repositoryRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const supergraphConfigPath = join(repositoryRoot, 'supergraph.yaml');
 export const supergraphSchemaPath = join(repositoryRoot, 'supergraph.graphql');
+/** What clients see: the supergraph's API schema (no federation machinery, nothing @inaccessible). */
+export const apiSchemaPath = join(repositoryRoot, 'client', 'schema.graphql');
 
 const roverConfig = z.object({
   federation_version: z.string(),
@@ -31,4 +34,9 @@ export function composeSupergraph(path = supergraphConfigPath): { supergraphSdl?
   const hints = (result.hints ?? []).map((hint) => hint.toString());
   if (result.errors) return { errors: result.errors.map((error) => error.message), hints };
   return { supergraphSdl: result.supergraphSdl, errors: [], hints };
+}
+
+/** The API schema of a composed supergraph, as SDL with descriptions. */
+export function apiSchemaOf(supergraphSdl: string): string {
+  return `${printFederationSchema(Supergraph.build(supergraphSdl).apiSchema())}\n`;
 }
