@@ -5,8 +5,10 @@ import { describe, expect, it } from 'vitest';
 import { executeCodegen } from '@graphql-codegen/cli';
 import { printSchema as printFederationSchema, Supergraph } from '@apollo/federation-internals';
 import codegenConfig from '../codegen.js';
-import { operationDocuments } from '@greencart/gateway';
+import { buildPersistedDocuments, operationDocuments, persistedDocumentsPath } from '@greencart/gateway';
 import { apiSchemaOf, apiSchemaPath, composeSupergraph, repositoryRoot, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
+
+const clientOperationsPath = join(repositoryRoot, 'client', 'src', 'operations.graphql');
 
 describe('supergraph.graphql', () => {
   it('composes from supergraph.yaml without errors and is committed up to date (npm run compose)', () => {
@@ -19,6 +21,14 @@ describe('supergraph.graphql', () => {
     const api = readFileSync(apiSchemaPath, 'utf8');
     expect(api).toBe(apiSchemaOf(readFileSync(supergraphSchemaPath, 'utf8')));
     expect(api).not.toMatch(/reserveStock|processorToken|_entities|join__/);
+  });
+});
+
+describe('the persisted-documents manifest (client/persisted-documents.json)', () => {
+  it('holds exactly the client operations (npm run codegen)', () => {
+    const manifest = JSON.parse(readFileSync(persistedDocumentsPath, 'utf8'));
+    expect(manifest).toEqual(buildPersistedDocuments(readFileSync(clientOperationsPath, 'utf8')));
+    expect(Object.keys(manifest)).toHaveLength(parse(readFileSync(clientOperationsPath, 'utf8')).definitions.filter((definition) => definition.kind === 'OperationDefinition').length);
   });
 });
 
@@ -35,7 +45,6 @@ describe('generated resolver types', () => {
 
 const contractPath = join(repositoryRoot, '..', 'shared', 'contract', 'operations.graphql');
 
-const clientOperationsPath = join(repositoryRoot, 'client', 'src', 'operations.graphql');
 const operationsOf = (path: string) =>
   parse(readFileSync(path, 'utf8'))
     .definitions.map((definition) => print(definition))

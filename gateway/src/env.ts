@@ -11,5 +11,7 @@ export const readGatewayEnvironment = () =>
     ORDERS_URL: z.string().url().optional(),
     PRODUCTS_URL: z.string().url().optional(),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    // safelist: run only the client's persisted documents (the default in production).
+    PERSISTED_DOCUMENTS: z.enum(['safelist', 'off']).optional(),
     TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   });

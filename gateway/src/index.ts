@@ -14,6 +14,7 @@ runMain('gateway', async () => {
       subgraphUrls: { accounts: env.ACCOUNTS_URL, orders: env.ORDERS_URL, products: env.PRODUCTS_URL },
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
       trustProxy: env.TRUST_PROXY,
+      safelist: (env.PERSISTED_DOCUMENTS ?? (runtime.production ? 'safelist' : 'off')) === 'safelist',
     },
     { port: env.PORT, host: env.HOST },
   );

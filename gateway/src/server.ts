@@ -3,6 +3,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { SERVICE_TOKEN_HEADER, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { graphiqlPage } from './graphiql.js';
+import { safelist } from './persisted-documents.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
 export interface GatewayDependencies {
@@ -17,6 +18,8 @@ export interface GatewayDependencies {
   subgraphTimeoutMs: number;
   /** Behind a reverse proxy: believe its X-Forwarded-For for the client's address. */
   trustProxy?: boolean;
+  /** Run only the client's persisted documents (client/persisted-documents.json). */
+  safelist?: boolean;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -43,6 +46,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       production: deps.production,
       logger: deps.logger,
       trustProxy: deps.trustProxy,
+      beforeGraphQL: deps.safelist ? [safelist()] : [],
       routes: (app) => {
         // GraphiQL for a browser opening /graphql, in development only (GraphQL over GET still works).
         app.get('/graphql', (req, res, next) => {
@@ -90,3 +94,5 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
 }
 
 export { operationDocuments } from './graphiql.js';
+export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
+export { operationsPath } from './graphiql.js';

@@ -59,6 +59,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   signInThrottle?: SignInThrottleSettings;
   /** Whether the gateway believes X-Forwarded-For for the client's address. */
   trustProxy?: boolean;
+  /** Whether the gateway runs only the client's persisted documents. */
+  safelist?: boolean;
   /** Makes placing an order fail at chosen points (orders' fault injection, tests only). */
   faults?: FaultInjector;
 }
@@ -188,6 +190,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       logger: logger('gateway'),
       subgraphTimeoutMs: 5_000,
       trustProxy: options.trustProxy,
+      safelist: options.safelist,
     },
     { ...listen, port: gatewayPort },
   );

@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type Request } from 'express';
+import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
@@ -45,6 +45,8 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   isReady: () => Promise<boolean>;
   /** Gateway behind a reverse proxy: take the client address from the first X-Forwarded-For entry. */
   trustProxy?: boolean;
+  /** Checks run on every GraphQL request after its body is read (the gateway's safelist). */
+  beforeGraphQL?: RequestHandler[];
   /** Extra routes (mounted before GraphQL). */
   routes?: (app: Express) => void;
   plugins?: ApolloServerPlugin<TContext>[];
@@ -107,6 +109,7 @@ export async function startGraphQLService<TContext extends BaseContext>(
       if (!containsNul(req.body)) return next();
       res.status(400).json({ errors: [{ message: 'Text in a request must not contain NUL characters.', extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
     },
+    ...(options.beforeGraphQL ?? []),
     async (req, res, next) => {
       if (!credentials) return next();
       const caller = await credentials.verify(req.get(SERVICE_TOKEN_HEADER));

@@ -1,0 +1,72 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RequestHandler } from 'express';
+import { Kind, parse, print, type DocumentNode } from 'graphql';
+import { ErrorCode, repositoryRoot } from '@greencart/platform';
+import { operationDocuments } from './graphiql.js';
+
+/** The manifest of the operations the GreenCart client ships: normalised text by SHA-256. */
+export const persistedDocumentsPath = join(repositoryRoot, 'client', 'persisted-documents.json');
+
+/**
+ * One canonical text per operation, whatever the spacing or the order of its fragments: the
+ * operation first, then its fragments by name, as graphql-js prints them.
+ */
+export function normalizedDocument(document: DocumentNode): string {
+  const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
+  const fragments = document.definitions
+    .filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)
+    .sort((a, b) => a.name.value.localeCompare(b.name.value));
+  return [...operations, ...fragments].map((definition) => print(definition)).join('\n\n');
+}
+
+export function documentHash(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** The manifest for a file of operations: each operation with its fragments, by hash. */
+export function buildPersistedDocuments(operationsSource: string): Record<string, string> {
+  const entries = operationDocuments(operationsSource).map(({ document }) => normalizedDocument(document));
+  return Object.fromEntries(entries.map((text) => [documentHash(text), text]).sort(([a], [b]) => a!.localeCompare(b!)));
+}
+
+const rejection = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
+
+/**
+ * The safelist: a request runs only if it names a manifest entry by hash (`documentId`, or Apollo's
+ * `extensions.persistedQuery.sha256Hash`), or sends a full text that is one of them. Anything else
+ * is refused before any subgraph is asked.
+ */
+export function safelist(manifest: Record<string, string> = JSON.parse(readFileSync(persistedDocumentsPath, 'utf8'))): RequestHandler {
+  return (req, res, next) => {
+    const source = (req.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;
+    if (!source || typeof source !== 'object') return next();
+    let extensions = source.extensions;
+    if (typeof extensions === 'string') extensions = JSON.parse(extensions) as unknown;
+    const persisted = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
+    const hash = typeof source.documentId === 'string' ? source.documentId.replace(/^sha256:/, '') : typeof persisted === 'string' ? persisted : undefined;
+
+    if (hash !== undefined && typeof source.query !== 'string') {
+      const text = manifest[hash];
+      if (!text) {
+        res.status(400).json(rejection('No persisted document has this hash.', 'PERSISTED_QUERY_NOT_FOUND'));
+        return;
+      }
+      source.query = text;
+      delete source.documentId;
+      if (extensions && typeof extensions === 'object') delete (extensions as { persistedQuery?: unknown }).persistedQuery;
+      if (req.method === 'GET') source.extensions = JSON.stringify(extensions ?? {});
+      return next();
+    }
+    if (typeof source.query !== 'string') return next();
+    let text: string;
+    try {
+      text = normalizedDocument(parse(source.query));
+    } catch {
+      return next(); // a syntax error: Apollo answers it as usual
+    }
+    if (manifest[documentHash(text)] === text) return next();
+    res.status(400).json(rejection('Only the operations of the GreenCart client (its persisted documents) run here.', ErrorCode.OPERATION_NOT_IN_SAFELIST));
+  };
+}
