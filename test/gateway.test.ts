@@ -148,3 +148,19 @@ describe('text PostgreSQL cannot store', () => {
     expect(response.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 });
+
+describe('query plans for developers', () => {
+  it('shows how a query fans out when asked with x-greencart-query-plan, and not otherwise', async () => {
+    const query = '{ me { id } categories { name } }';
+    const planned = await fetch(`${supergraph.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}`, 'x-greencart-query-plan': 'true' },
+      body: JSON.stringify({ query }),
+    }).then((response) => response.json() as Promise<{ extensions?: { queryPlan?: string } }>);
+    expect(planned.extensions?.queryPlan).toMatch(/Parallel/);
+    expect(planned.extensions?.queryPlan).toContain('Fetch(service: "accounts")');
+    expect(planned.extensions?.queryPlan).toContain('Fetch(service: "products")');
+    const plain = await supergraph.request(query, {}, { token: customer.token });
+    expect(JSON.stringify(plain)).not.toContain('queryPlan');
+  });
+});

@@ -6,6 +6,8 @@ export interface GatewayContext {
   authorization: string | undefined;
   /** The client's address, passed on so that subgraphs can limit per client (sign-in throttle). */
   clientAddress: string | undefined;
+  /** The query plan, when a developer asked for it (see QUERY_PLAN_HEADER). */
+  queryPlan?: string;
 }
 
 /** A bad token fails the whole request with UNAUTHENTICATED, even for public fields. */

@@ -1,4 +1,6 @@
 import { ApolloGateway } from '@apollo/gateway';
+import type { ApolloServerPlugin } from '@apollo/server';
+import { prettyFormatQueryPlan } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { SERVICE_TOKEN_HEADER, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
@@ -24,11 +26,31 @@ export interface GatewayDependencies {
 
 const READY_TIMEOUT_MS = 2_000;
 
+/** A request header that asks for the query plan in `extensions.queryPlan` (development only). */
+export const QUERY_PLAN_HEADER = 'x-greencart-query-plan';
+
+const queryPlanInResponse: ApolloServerPlugin<GatewayContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response }) {
+        if (contextValue.queryPlan && response.body.kind === 'single') {
+          response.body.singleResult.extensions = { ...response.body.singleResult.extensions, queryPlan: contextValue.queryPlan };
+        }
+      },
+    };
+  },
+};
+
 /** Starts the gateway on `listen.port` (0: any free port). No side effects on import. */
 export async function startGateway(deps: GatewayDependencies, listen: { port: number; host: string }): Promise<RunningService> {
   const routingUrls = new Map<string, string>();
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
+    // Development: a developer who asks (x-greencart-query-plan) sees how the query fans out.
+    experimental_didResolveQueryPlan: ({ queryPlan, requestContext }) => {
+      if (deps.production || !requestContext.request.http?.headers.get(QUERY_PLAN_HEADER)) return;
+      (requestContext.context as GatewayContext).queryPlan = prettyFormatQueryPlan(queryPlan);
+    },
     logger: { debug: () => {}, info: (message) => deps.logger.info(String(message)), warn: (message) => deps.logger.warn(String(message)), error: (message) => deps.logger.error(String(message)) },
     buildService: ({ name, url }) => {
       const override = deps.subgraphUrls[name];
@@ -47,6 +69,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       logger: deps.logger,
       trustProxy: deps.trustProxy,
       beforeGraphQL: deps.safelist ? [safelist()] : [],
+      plugins: [queryPlanInResponse],
       routes: (app) => {
         // GraphiQL for a browser opening /graphql, in development only (GraphQL over GET still works).
         app.get('/graphql', (req, res, next) => {
