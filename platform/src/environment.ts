@@ -32,7 +32,9 @@ export { pem as pemVariable };
 
 /** Reads and checks the environment once; throws an EnvironmentError naming every problem. */
 export function readEnvironment<Shape extends z.ZodRawShape>(shape: Shape, source: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<Shape>> {
-  const result = z.object(shape).safeParse(source);
+  // An empty value means unset (compose files pass `${SECRET:-}` through as an empty string).
+  const given = Object.fromEntries(Object.entries(source).filter(([, value]) => value !== ''));
+  const result = z.object(shape).safeParse(given);
   if (result.success) return result.data;
   const problems = result.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
   throw new EnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
