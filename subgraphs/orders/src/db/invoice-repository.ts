@@ -14,7 +14,7 @@ export class InvoiceRepository {
   /**
    * Issues the order's invoice with its lines copied from the order's items. Numbering is
    * serialised by a transaction-scoped lock, so a later-issued invoice always has a higher number
-   * and a later `issuedAt`.
+   * and a strictly later `issuedAt`.
    */
   async issue(order: OrderRow, items: OrderItemRow[], billedTo: { name: string; email: string }): Promise<InvoiceRow> {
     await this.db.execute(sql`select pg_advisory_xact_lock(${INVOICE_NUMBERING_LOCK})`);
@@ -28,7 +28,8 @@ export class InvoiceRepository {
         billedToEmail: billedTo.email,
         subtotalCents: order.subtotalCents,
         totalCents: order.totalCents,
-        issuedAt: sql`clock_timestamp()`,
+        // Strictly after the last invoice (timestamps have millisecond precision), so issue order never ties.
+        issuedAt: sql`greatest(clock_timestamp(), (select max(${invoices.issuedAt}) + interval '1 millisecond' from ${invoices}))`,
       })
       .returning();
     await this.db.insert(invoiceLines).values(
