@@ -160,7 +160,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   // The gateway's port is chosen now: orders signs invoice links with the gateway's address.
   const gatewayPort = await freePort();
   const ordersCredentials = credentialsFor('orders');
-  const ordersClient = (name: string, url: string) => createSubgraphClient({ name, url, credentials: ordersCredentials, timeoutMs: 5_000 });
+  const ordersClient = (name: string, url: string) => createSubgraphClient({ name, url, credentials: ordersCredentials, timeoutMs: 15_000 });
   const stock = createStockClient(ordersClient('products', products.url));
   const recovery = new OrderRecovery(ordersDb.db, stock, logger('orders'));
   const orders = await startOrdersService(
@@ -188,7 +188,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       subgraphUrls,
       credentials: credentialsFor('gateway'),
       logger: logger('gateway'),
-      subgraphTimeoutMs: 5_000,
+      subgraphTimeoutMs: 15_000,
       trustProxy: options.trustProxy,
       safelist: options.safelist,
     },

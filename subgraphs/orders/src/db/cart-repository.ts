@@ -43,20 +43,28 @@ export class CartRepository {
 
   /**
    * Takes ordered lines out of the customer's cart: each line loses the quantity ordered (a line
-   * the customer raised meanwhile keeps the difference).
+   * the customer raised meanwhile keeps the difference). Answers false when a line is no longer in
+   * the cart (another order took it), leaving the caller to roll its transaction back.
    */
-  async removeOrdered(customerId: string, ordered: Array<{ productId: string; quantity: number }>): Promise<void> {
+  async removeOrdered(customerId: string, ordered: Array<{ productId: string; quantity: number }>): Promise<boolean> {
     const [cart] = await this.db.select().from(carts).where(eq(carts.customerId, customerId)).for('update');
-    if (!cart) return;
+    if (!cart) return false;
     for (const line of ordered) {
       // Delete before decrementing: a decremented line must not then match the delete.
-      await this.db.delete(cartItems).where(and(eq(cartItems.cartId, cart.id), eq(cartItems.productId, line.productId), sql`${cartItems.quantity} <= ${line.quantity}`));
-      await this.db
+      const deleted = await this.db
+        .delete(cartItems)
+        .where(and(eq(cartItems.cartId, cart.id), eq(cartItems.productId, line.productId), sql`${cartItems.quantity} <= ${line.quantity}`))
+        .returning({ id: cartItems.id });
+      if (deleted.length > 0) continue;
+      const decremented = await this.db
         .update(cartItems)
         .set({ quantity: sql`${cartItems.quantity} - ${line.quantity}`, updatedAt: sql`now()` })
-        .where(and(eq(cartItems.cartId, cart.id), eq(cartItems.productId, line.productId), sql`${cartItems.quantity} > ${line.quantity}`));
+        .where(and(eq(cartItems.cartId, cart.id), eq(cartItems.productId, line.productId), sql`${cartItems.quantity} > ${line.quantity}`))
+        .returning({ id: cartItems.id });
+      if (decremented.length === 0) return false;
     }
     await this.touch(cart.id);
+    return true;
   }
 
   async findItem(cartId: string, productId: string): Promise<CartItemRow | undefined> {

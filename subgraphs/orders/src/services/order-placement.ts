@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { UserErrorCode, isUuid, transactionOrRefusal, userError, type Logger, type UserError } from '@greencart/platform';
+import { Refusal, UserErrorCode, isUuid, transactionOrRefusal, userError, type Logger, type UserError } from '@greencart/platform';
 import type { AccountsClient, CustomerAddress } from '../clients/accounts-client.js';
 import type { ReservedLine, StockClient, StockProblem } from '../clients/stock-client.js';
 import { CartRepository } from '../db/cart-repository.js';
@@ -8,6 +8,9 @@ import { OrderRepository } from '../db/order-repository.js';
 import type { OrderRow } from '../db/schema.js';
 import { SimulatedCrash, type FaultInjector } from './faults.js';
 import { MAX_LINE_QUANTITY } from './cart-service.js';
+
+/** Different products in one order, at most (the stock reservation takes every line in one statement). */
+export const MAX_ORDER_LINES = 100;
 
 export interface PlaceOrderInput {
   idempotencyKey: string;
@@ -29,9 +32,11 @@ interface Line {
 export function mergeLines(items: Array<{ productId: string; quantity: number }>): Line[] {
   const merged = new Map<string, Line>();
   items.forEach((item, index) => {
-    const line = merged.get(item.productId);
+    // Product ids are UUIDs, which the catalogue takes in any letter case and answers in lower case.
+    const productId = isUuid(item.productId) ? item.productId.toLowerCase() : item.productId;
+    const line = merged.get(productId);
     if (line) line.quantity += item.quantity;
-    else merged.set(item.productId, { productId: item.productId, quantity: item.quantity, field: `items.${index}` });
+    else merged.set(productId, { productId, quantity: item.quantity, field: `items.${index}` });
   });
   return [...merged.values()];
 }
@@ -77,6 +82,9 @@ export class OrderPlacement {
 
     const lines = input.items ? mergeLines(input.items) : await this.cartLines(customerId);
     if (lines.length === 0) return refused(userError(UserErrorCode.CART_EMPTY, 'The cart is empty.'));
+    if (lines.length > MAX_ORDER_LINES) {
+      return refused(userError(UserErrorCode.INVALID_INPUT, `An order may hold at most ${MAX_ORDER_LINES} different products.`, input.items ? 'items' : null));
+    }
     const unknown = lines.find((line) => !isUuid(line.productId));
     if (unknown) return refused(productNotFound(unknown.field));
 
@@ -109,7 +117,10 @@ export class OrderPlacement {
       await this.faults?.at('afterReserve');
       // Products answers in its own order; the order keeps the customer's.
       const reserved = lines.map((line) => reservation.lines.find((reservedLine) => reservedLine.productId === line.productId)!);
-      return await this.complete(claim, reserved, shipping, input.items ? null : lines);
+      const result = await this.complete(claim, reserved, shipping, input.items ? null : lines);
+      // A refused completion wrote nothing: give the stock back and free the key now.
+      if (!result.order) await this.abandon(claim, 'completion refused');
+      return result;
     } catch (error) {
       if (!(error instanceof SimulatedCrash)) await this.abandon(claim, error);
       throw error;
@@ -123,7 +134,10 @@ export class OrderPlacement {
     const result = await transactionOrRefusal<Executor, OrderRow>(this.db, async (tx) => {
       const order = await new OrderRepository(tx).completePlacement(claim.id, { items, subtotalCents, totalCents: subtotalCents, shipping });
       if (!order) throw new Error(`Order claim ${claim.id} vanished before it was completed`);
-      if (fromCart) await new CartRepository(tx).removeOrdered(claim.customerId, fromCart);
+      if (fromCart && !(await new CartRepository(tx).removeOrdered(claim.customerId, fromCart))) {
+        // Another order took these cart lines after they were read: a cart is ordered once.
+        throw new Refusal([userError(UserErrorCode.CONFLICT, 'The cart was ordered by another request meanwhile; check your orders and your cart.')]);
+      }
       await this.faults?.at('beforeCommit');
       return order;
     });

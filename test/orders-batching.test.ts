@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ORDERS, orderTools, usd, type OrderConnectionView, type OrderTools } from './support/order-operations.js';
+import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+
+// The cost of a page of orders in SQL statements: it must not grow with the number of lines, in
+// the orders database (items) or in the products database (each line's product).
+
+let supergraph: TestSupergraph;
+let tools: OrderTools;
+
+beforeAll(async () => {
+  supergraph = await startSupergraph({ seedCatalogue: false });
+  tools = await orderTools(supergraph);
+});
+afterAll(() => supergraph?.stop());
+
+/** A customer with `orders` orders of `lines` lines each, over `lines` products of their own. */
+async function customerWithOrders(orders: number, lines: number) {
+  const customer = await supergraph.registerCustomer();
+  const products = await Promise.all(Array.from({ length: lines }, (_, index) => tools.createProduct({ stock: orders, price: `${index + 1}.00` })));
+  for (let i = 0; i < orders; i++) await tools.placed(customer.token, products.map((product) => ({ productId: product.id, quantity: 1 })));
+  return customer;
+}
+
+/**
+ * Statements counted since the last reset, leaving out the type catalogue lookup postgres.js makes
+ * once on each new connection (which connection a query gets is not the query's cost).
+ */
+function applicationStatements(database: 'orders' | 'products'): number {
+  return supergraph.statements[database].statements.filter((statement) => !/\bpg_catalog\./.test(statement)).length;
+}
+
+/** Statements each database runs for one `orders(first: 10)` page with OrderFields. */
+async function costOfOrdersPage(token: string) {
+  supergraph.statements.orders.reset();
+  supergraph.statements.products.reset();
+  const { orders } = await supergraph.data<{ orders: OrderConnectionView }>(ORDERS, { first: 10 }, { token });
+  return { orders, ordersStatements: applicationStatements('orders'), productsStatements: applicationStatements('products') };
+}
+
+describe('cost of a page of orders', () => {
+  it('is the same number of statements for 10 orders × 10 lines as for 10 orders × 1 line', async () => {
+    const oneLine = await customerWithOrders(10, 1);
+    const tenLines = await customerWithOrders(10, 10);
+
+    const small = await costOfOrdersPage(oneLine.token);
+    const large = await costOfOrdersPage(tenLines.token);
+
+    // Both pages were answered in full, so the counts cover every field of OrderFields.
+    expect(small.orders.edges).toHaveLength(10);
+    expect(large.orders.edges).toHaveLength(10);
+    expect(large.orders.totalCount).toBe(10);
+    for (const { node } of large.orders.edges) {
+      expect(node.items).toHaveLength(10);
+      expect(node.items.every((item) => item.product !== null && item.product.price.amount === item.unitPrice.amount)).toBe(true);
+      // 1.00 + 2.00 + … + 10.00
+      expect(node.total).toEqual(usd('55.00'));
+    }
+    expect(large.orders.edges[0]!.node.items[9]!.product).toMatchObject({ stock: 0, inStock: false });
+
+    expect(small.ordersStatements).toBeGreaterThan(0);
+    expect(large.ordersStatements).toBe(small.ordersStatements);
+    expect(small.productsStatements).toBeGreaterThan(0);
+    expect(large.productsStatements).toBe(small.productsStatements);
+  });
+
+  it('is the same for a page of 10 orders as for a page of 1', async () => {
+    const customer = await customerWithOrders(10, 3);
+    supergraph.statements.orders.reset();
+    supergraph.statements.products.reset();
+    const one = await supergraph.data<{ orders: OrderConnectionView }>(ORDERS, { first: 1 }, { token: customer.token });
+    const oneCost = { orders: applicationStatements('orders'), products: applicationStatements('products') };
+    const ten = await costOfOrdersPage(customer.token);
+
+    expect(one.orders.edges).toHaveLength(1);
+    expect(ten.orders.edges).toHaveLength(10);
+    expect(ten.ordersStatements).toBe(oneCost.orders);
+    expect(ten.productsStatements).toBe(oneCost.products);
+  });
+});
