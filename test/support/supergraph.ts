@@ -59,6 +59,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   signInThrottle?: SignInThrottleSettings;
   /** Whether the gateway believes X-Forwarded-For for the client's address. */
   trustProxy?: boolean;
+  /** Every service with NODE_ENV=production behaviour. */
+  production?: boolean;
   /** Whether the gateway runs only the client's persisted documents. */
   safelist?: boolean;
   /** Makes placing an order fail at chosen points (orders' fault injection, tests only). */
@@ -125,7 +127,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     const publishedKeys = await publishedKeySet(keySet);
     const service = await startAccountsService(
       {
-        production: false,
+        production: options.production ?? false,
         database: accountsDb,
         issuer: await createUserTokenIssuer({ ...TOKEN_SETTINGS, signingKey: keySet.signingKey, ttlSeconds: 900 }),
         verifier: createLocalUserTokenVerifier({ ...TOKEN_SETTINGS, keySet: publishedKeys }),
@@ -154,7 +156,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     });
 
   const products = await startProductsService(
-    { production: false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: logger('products') },
+    { production: options.production ?? false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: logger('products') },
     listen,
   );
   // The gateway's port is chosen now: orders signs invoice links with the gateway's address.
@@ -165,7 +167,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const recovery = new OrderRecovery(ordersDb.db, stock, logger('orders'));
   const orders = await startOrdersService(
     {
-      production: false,
+      production: options.production ?? false,
       verifier: remoteVerifier(),
       database: ordersDb,
       credentials: ordersCredentials,
@@ -182,7 +184,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url };
   const gateway = await startGateway(
     {
-      production: false,
+      production: options.production ?? false,
       verifier: remoteVerifier(),
       supergraphSdl: await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8'),
       subgraphUrls,

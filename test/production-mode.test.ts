@@ -1,0 +1,58 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+
+/** NODE_ENV=production: nothing that helps an attacker map the API or the network. */
+let supergraph: TestSupergraph;
+let customer: { token: string };
+
+beforeAll(async () => {
+  supergraph = await startSupergraph({ production: true });
+  customer = await supergraph.registerCustomer();
+});
+afterAll(() => supergraph?.stop());
+
+describe('production mode', () => {
+  it('refuses introspection', async () => {
+    const response = await supergraph.request('{ __schema { types { name } } }');
+    expect(response.data ?? null).toBeNull();
+    expect(response.errors?.[0]?.message).toMatch(/introspection/i);
+  });
+
+  it('serves no playground page', async () => {
+    const response = await fetch(`${supergraph.gatewayUrl}/graphql`, { headers: { accept: 'text/html' } });
+    expect(response.headers.get('content-type') ?? '').not.toContain('text/html');
+    expect(await response.text()).not.toMatch(/graphiql/i);
+  });
+
+  it('gives no field suggestions', async () => {
+    const response = await supergraph.request('{ prodcts { totalCount } }');
+    expect(response.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(JSON.stringify(response.errors)).not.toMatch(/did you mean/i);
+  });
+
+  it('keeps CSRF prevention on: a GET without a preflight header is refused', async () => {
+    const response = await fetch(`${supergraph.gatewayUrl}/graphql?query=${encodeURIComponent('{ categories { name } }')}`);
+    expect(response.status).toBe(400);
+  });
+
+  it('leaks no stack trace, internal address or subgraph answer when a subgraph fails', async () => {
+    const { products } = await supergraph.data('{ products(first: 1) { edges { node { id } } } }');
+    await supergraph.data('mutation($id: ID!) { addToCart(input: { productId: $id, quantity: 1 }) { userErrors { code } } }', { id: products.edges[0].node.id }, { token: customer.token });
+    await supergraph.stopSubgraph('products');
+    const responses = [
+      await supergraph.request('{ categories { name } }'),
+      await supergraph.request('{ cart { id subtotal { amount } items { product { name } } } }', {}, { token: customer.token }),
+      await supergraph.request('mutation { addToCart(input: { productId: "00000000-0000-4000-8000-000000000001", quantity: 1 }) { userErrors { code } } }', {}, { token: customer.token }),
+    ];
+    for (const response of responses) {
+      expect(response.errors?.length).toBeGreaterThan(0);
+      const text = JSON.stringify(response);
+      expect(text).not.toMatch(/stacktrace|ECONNREFUSED|127\.0\.0\.1|localhost|fetch failed|\bat \w+ \(|SELECT|postgres/i);
+      for (const error of response.errors ?? []) {
+        if (error.extensions?.code === 'INTERNAL_SERVER_ERROR') expect(error.message).toBe('Internal server error');
+      }
+    }
+    // What clients were not told is in the log, for the operators.
+    expect(supergraph.logs.some((line) => /ECONNREFUSED|fetch failed|did not answer/.test(line))).toBe(true);
+  });
+});
