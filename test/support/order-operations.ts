@@ -1,112 +1,19 @@
 import { randomUUID } from 'node:crypto';
+import { print } from 'graphql';
 import { expect } from 'vitest';
+import { CancelOrderDocument, MyOrdersDocument, OrderDocument, OrdersDocument, PlaceOrderDocument, UpdateOrderStatusDocument } from '@greencart/client';
 import type { TestSupergraph } from './supergraph.js';
 
-// The contract's order operations (shared/contract/operations.graphql), as the frontends send them,
+// The contract's order operations, exactly as the typed SDK sends them (its generated documents),
 // and the helpers the order tests share: admin-made products with known stock, placing orders,
 // and the stock invariant.
 
-const MONEY_FIELDS = /* GraphQL */ `
-  fragment MoneyFields on Money {
-    amount
-    currencyCode
-  }
-`;
-const USER_ERROR_FIELDS = /* GraphQL */ `
-  fragment UserErrorFields on UserError {
-    field
-    message
-    code
-  }
-`;
-export const ORDER_FIELDS = /* GraphQL */ `
-  fragment OrderFields on Order {
-    id
-    number
-    status
-    createdAt
-    subtotal { ...MoneyFields }
-    total { ...MoneyFields }
-    items {
-      id
-      quantity
-      unitPrice { ...MoneyFields }
-      lineTotal { ...MoneyFields }
-      product { id sku name price { ...MoneyFields } stock inStock }
-    }
-  }
-  ${MONEY_FIELDS}
-`;
-export const PLACE_ORDER = /* GraphQL */ `
-  mutation PlaceOrder($input: PlaceOrderInput!) {
-    placeOrder(input: $input) {
-      order { ...OrderFields }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${ORDER_FIELDS}
-  ${USER_ERROR_FIELDS}
-`;
-export const ORDERS = /* GraphQL */ `
-  query Orders($first: Int, $after: String) {
-    orders(first: $first, after: $after) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { cursor node { ...OrderFields } }
-    }
-  }
-  ${ORDER_FIELDS}
-`;
-export const ORDER = /* GraphQL */ `
-  query Order($id: ID!) {
-    order(id: $id) {
-      ...OrderFields
-      customer { id email name }
-      transactions {
-        id
-        kind
-        status
-        amount { ...MoneyFields }
-        failureReason
-        createdAt
-        paymentMethod { id brand last4 }
-      }
-      invoice { id number issuedAt total { ...MoneyFields } }
-    }
-  }
-  ${ORDER_FIELDS}
-`;
-export const MY_ORDERS = /* GraphQL */ `
-  query MyOrders {
-    me {
-      id
-      email
-      orders(first: 10) {
-        totalCount
-        edges { node { id number status total { ...MoneyFields } } }
-      }
-    }
-  }
-  ${MONEY_FIELDS}
-`;
-export const CANCEL_ORDER = /* GraphQL */ `
-  mutation CancelOrder($id: ID!) {
-    cancelOrder(id: $id) {
-      order { id status }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${USER_ERROR_FIELDS}
-`;
-export const UPDATE_ORDER_STATUS = /* GraphQL */ `
-  mutation UpdateOrderStatus($id: ID!, $status: OrderStatus!) {
-    updateOrderStatus(id: $id, status: $status) {
-      order { id status }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${USER_ERROR_FIELDS}
-`;
+export const PLACE_ORDER = print(PlaceOrderDocument);
+export const ORDERS = print(OrdersDocument);
+export const ORDER = print(OrderDocument);
+export const MY_ORDERS = print(MyOrdersDocument);
+export const CANCEL_ORDER = print(CancelOrderDocument);
+export const UPDATE_ORDER_STATUS = print(UpdateOrderStatusDocument);
 
 export interface Money {
   amount: string;

@@ -1,3 +1,5 @@
+import { print } from 'graphql';
+import { CancelOrderDocument, InvoiceDocument, InvoicesDocument, PayOrderDocument, UpdateOrderStatusDocument } from '@greencart/client';
 import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { TestSupergraph } from './supergraph.js';
@@ -12,25 +14,8 @@ const MONEY_FIELDS = /* GraphQL */ `
     currencyCode
   }
 `;
-const USER_ERROR_FIELDS = /* GraphQL */ `
-  fragment UserErrorFields on UserError {
-    field
-    message
-    code
-  }
-`;
 
-export const PAY_ORDER = /* GraphQL */ `
-  mutation PayOrder($input: PayOrderInput!) {
-    payOrder(input: $input) {
-      order { id status }
-      transaction { id kind status amount { ...MoneyFields } failureReason }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${MONEY_FIELDS}
-  ${USER_ERROR_FIELDS}
-`;
+export const PAY_ORDER = print(PayOrderDocument);
 
 /** The contract's Order query, narrowed to what payments change. */
 export const ORDER = /* GraphQL */ `
@@ -56,52 +41,13 @@ export const ORDER = /* GraphQL */ `
   ${MONEY_FIELDS}
 `;
 
-export const CANCEL_ORDER = /* GraphQL */ `
-  mutation CancelOrder($id: ID!) {
-    cancelOrder(id: $id) {
-      order { id status }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${USER_ERROR_FIELDS}
-`;
+export const CANCEL_ORDER = print(CancelOrderDocument);
 
-export const UPDATE_ORDER_STATUS = /* GraphQL */ `
-  mutation UpdateOrderStatus($id: ID!, $status: OrderStatus!) {
-    updateOrderStatus(id: $id, status: $status) {
-      order { id status }
-      userErrors { ...UserErrorFields }
-    }
-  }
-  ${USER_ERROR_FIELDS}
-`;
+export const UPDATE_ORDER_STATUS = print(UpdateOrderStatusDocument);
 
-export const INVOICE = /* GraphQL */ `
-  query Invoice($id: ID!) {
-    invoice(id: $id) {
-      id
-      number
-      issuedAt
-      order { id number status }
-      billedTo { name email }
-      lines { description sku quantity unitPrice { ...MoneyFields } lineTotal { ...MoneyFields } }
-      subtotal { ...MoneyFields }
-      total { ...MoneyFields }
-    }
-  }
-  ${MONEY_FIELDS}
-`;
+export const INVOICE = print(InvoiceDocument);
 
-export const INVOICES = /* GraphQL */ `
-  query Invoices($first: Int, $after: String) {
-    invoices(first: $first, after: $after) {
-      totalCount
-      pageInfo { hasNextPage endCursor }
-      edges { node { id number issuedAt total { ...MoneyFields } order { id number } } }
-    }
-  }
-  ${MONEY_FIELDS}
-`;
+export const INVOICES = print(InvoicesDocument);
 
 export const TEST_CARDS = {
   visa: '4242424242424242',
