@@ -59,6 +59,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   signInThrottle?: SignInThrottleSettings;
   /** Whether the gateway believes X-Forwarded-For for the client's address. */
   trustProxy?: boolean;
+  /** A PostgreSQL server of the test's own (default: the run's shared one). */
+  postgresServerUrl?: string;
   /** Every service with NODE_ENV=production behaviour. */
   production?: boolean;
   /** Whether the gateway runs only the client's persisted documents. */
@@ -94,7 +96,7 @@ export interface TestSupergraph extends GraphQLClient {
  * signs and publishes its keys, and every other service verifies against them over HTTP.
  */
 export async function startSupergraph(options: SupergraphOptions = {}): Promise<TestSupergraph> {
-  const serverUrl = inject('postgresServerUrl');
+  const serverUrl = options.postgresServerUrl ?? inject('postgresServerUrl');
   const suffix = randomBytes(5).toString('hex');
   const names = { accounts: `test_${suffix}_accounts`, orders: `test_${suffix}_orders`, products: `test_${suffix}_products` };
   const statements = { accounts: new StatementCounter(), orders: new StatementCounter(), products: new StatementCounter() };
