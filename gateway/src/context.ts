@@ -6,6 +6,8 @@ export interface GatewayContext {
   authorization: string | undefined;
   /** The client's address, passed on so that subgraphs can limit per client (sign-in throttle). */
   clientAddress: string | undefined;
+  /** The request's id, passed on to every subgraph call. */
+  requestId: string;
   /** The query plan, when a developer asked for it (see QUERY_PLAN_HEADER). */
   queryPlan?: string;
 }
@@ -14,6 +16,6 @@ export interface GatewayContext {
 export function createContextFactory(deps: { verifier: UserTokenVerifier }) {
   return async (request: IncomingGraphQLRequest): Promise<GatewayContext> => {
     const authorization = request.headers.authorization;
-    return { user: await authenticate(deps.verifier, authorization), authorization, clientAddress: request.clientAddress };
+    return { user: await authenticate(deps.verifier, authorization), authorization, clientAddress: request.clientAddress, requestId: request.requestId };
   };
 }

@@ -1,8 +1,13 @@
 import { z } from 'zod';
 import { commonEnvironment, readEnvironment } from '@greencart/platform';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
+import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
+
+const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
+const rate = (fallback: number) => z.coerce.number().positive().default(fallback);
 
 /** The gateway's configuration: the only reader of process.env here. */
-export const readGatewayEnvironment = () =>
+export const readGatewayEnvironment = (source: NodeJS.ProcessEnv = process.env) =>
   readEnvironment({
     ...commonEnvironment,
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
@@ -14,4 +19,17 @@ export const readGatewayEnvironment = () =>
     // safelist: run only the client's persisted documents (the default in production).
     PERSISTED_DOCUMENTS: z.enum(['safelist', 'off']).optional(),
     TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
-  });
+    // Request limits (see the README's Operations).
+    REQUEST_MAX_DEPTH: count(DEFAULT_REQUEST_LIMITS.maxDepth),
+    REQUEST_MAX_ALIASES: count(DEFAULT_REQUEST_LIMITS.maxAliases),
+    REQUEST_MAX_DIRECTIVES: count(DEFAULT_REQUEST_LIMITS.maxDirectives),
+    REQUEST_MAX_TOKENS: count(DEFAULT_REQUEST_LIMITS.maxTokens),
+    REQUEST_MAX_COST: count(DEFAULT_REQUEST_LIMITS.maxCost),
+    REQUEST_MAX_BODY_BYTES: count(DEFAULT_MAX_BODY_BYTES),
+    REQUEST_TIMEOUT_MS: count(DEFAULT_REQUEST_TIMEOUT_MS),
+    // Rate limits: token buckets per client address and per customer, in this process's memory.
+    RATE_LIMIT_ADDRESS_BURST: count(DEFAULT_RATE_LIMITS.perAddress.burst),
+    RATE_LIMIT_ADDRESS_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perAddress.perSecond),
+    RATE_LIMIT_CUSTOMER_BURST: count(DEFAULT_RATE_LIMITS.perCustomer.burst),
+    RATE_LIMIT_CUSTOMER_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perCustomer.perSecond),
+  }, source);

@@ -2,10 +2,12 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { SERVICE_TOKEN_HEADER, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
+import { createServiceMetrics, REQUEST_ID_HEADER, requestScopeOf, SERVICE_TOKEN_HEADER, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { graphiqlPage } from './graphiql.js';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, requestLimitsPlugin, tokenLimit, withRequestDeadline, type RequestDeadline, type RequestLimits } from './limits.js';
 import { safelist } from './persisted-documents.js';
+import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
 export interface GatewayDependencies {
@@ -22,6 +24,14 @@ export interface GatewayDependencies {
   trustProxy?: boolean;
   /** Run only the client's persisted documents (client/persisted-documents.json). */
   safelist?: boolean;
+  /** Depth, aliases, directives, tokens and cost one request may have (default DEFAULT_REQUEST_LIMITS). */
+  requestLimits?: RequestLimits;
+  /** The largest JSON body the gateway reads, in bytes (default 256 KiB). */
+  maxBodyBytes?: number;
+  /** How long the gateway works on one request before it answers REQUEST_TIMEOUT (default 30 s). */
+  requestTimeoutMs?: number;
+  /** Token buckets per client address and per customer (default DEFAULT_RATE_LIMITS). */
+  rateLimits?: RateLimitSettings;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -44,6 +54,7 @@ const queryPlanInResponse: ApolloServerPlugin<GatewayContext> = {
 /** Starts the gateway on `listen.port` (0: any free port). No side effects on import. */
 export async function startGateway(deps: GatewayDependencies, listen: { port: number; host: string }): Promise<RunningService> {
   const routingUrls = new Map<string, string>();
+  const metrics = createServiceMetrics('gateway');
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     // Development: a developer who asks (x-greencart-query-plan) sees how the query fans out.
@@ -56,20 +67,36 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       const override = deps.subgraphUrls[name];
       const routingUrl = override ? new URL('/graphql', override).toString() : url!;
       routingUrls.set(name, routingUrl);
-      return new SubgraphDataSource({ url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs });
+      return new SubgraphDataSource({ name, url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs, metrics });
     },
   });
 
-  return startGraphQLService<GatewayContext>(
+  const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;
+  const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS);
+  const createContext = createContextFactory(deps);
+
+  return startGraphQLService<GatewayContext & RequestDeadline>(
     {
       name: 'gateway',
-      gateway: gateway as unknown as GatewayInterface,
-      context: createContextFactory(deps),
+      gateway: withRequestDeadline(gateway as unknown as GatewayInterface, requestTimeoutMs),
+      // The deadline runs from here; the rate limits come first, per address before the token is
+      // verified, per customer once it is.
+      context: async (request) => {
+        const deadlineAt = performance.now() + requestTimeoutMs;
+        rateLimiter.checkAddress(request.clientAddress);
+        const context = await createContext(request);
+        rateLimiter.checkCustomer(context.user);
+        return { ...context, deadlineAt };
+      },
       production: deps.production,
       logger: deps.logger,
+      metrics,
       trustProxy: deps.trustProxy,
-      beforeGraphQL: deps.safelist ? [safelist()] : [],
-      plugins: [queryPlanInResponse],
+      maxBodyBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      // Tokens are counted before anything parses the document, the safelist included.
+      beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
+      plugins: [queryPlanInResponse, requestLimitsPlugin(requestLimits)],
       routes: (app) => {
         // GraphiQL for a browser opening /graphql, in development only (GraphQL over GET still works).
         app.get('/graphql', (req, res, next) => {
@@ -85,7 +112,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
           }
           const target = new URL(req.originalUrl, orders);
           const answer = await fetch(target, {
-            headers: { [SERVICE_TOKEN_HEADER]: await deps.credentials.token() },
+            headers: { [SERVICE_TOKEN_HEADER]: await deps.credentials.token(), [REQUEST_ID_HEADER]: requestScopeOf(res).requestId },
             signal: AbortSignal.timeout(deps.subgraphTimeoutMs),
           }).catch(() => undefined);
           if (!answer) {
@@ -117,5 +144,8 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
 }
 
 export { operationDocuments } from './graphiql.js';
+export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, exceedsTokenLimit, requestLimitErrors, type RequestLimits } from './limits.js';
+export { DEFAULT_RATE_LIMITS, TokenBuckets, type RateLimitSettings } from './rate-limits.js';
+export { readGatewayEnvironment } from './env.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
 export { operationsPath } from './graphiql.js';

@@ -11,6 +11,8 @@ export * from './auth/user-tokens.js';
 export * from './auth/service-credentials.js';
 export * from './http/graphql-service.js';
 export * from './http/jwks-route.js';
+export * from './http/metrics.js';
+export * from './http/request-id.js';
 export * from './environment.js';
 export * from './loader-results.js';
 export * from './auth/roles.js';

@@ -1,35 +1,81 @@
-/** A small structured logger: one JSON line per event on stderr, filtered by LOG_LEVEL. */
-const LEVELS = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 } as const;
-export type LogLevel = keyof typeof LEVELS;
+import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino';
+
+/** Structured logging (pino): one JSON line per event on stderr, filtered by LOG_LEVEL. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
 export interface Logger {
   debug(message: string, fields?: Record<string, unknown>): void;
   info(message: string, fields?: Record<string, unknown>): void;
   warn(message: string, fields?: Record<string, unknown>): void;
   error(message: string, fields?: Record<string, unknown>): void;
+  /** A logger that adds `fields` to every line (such as `{ requestId }` for one request). */
+  child(fields: Record<string, unknown>): Logger;
 }
 
 /** `json` for machines (the default); `pretty` for a person at a terminal (`npm start` sets it there). */
 export type LogFormat = 'json' | 'pretty';
 
-/** Where log lines go: stderr, or (in tests) a collector. */
+/** Where log lines go (one JSON line each, without its newline): stderr, or (in tests) a collector. */
 export type LogSink = (line: string) => void;
-const toStderr: LogSink = (line) => process.stderr.write(`${line}\n`);
 
-export function createLogger(service: string, level: LogLevel = 'info', format: LogFormat = 'json', sink: LogSink = toStderr): Logger {
-  const threshold = LEVELS[level];
-  const write = (at: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
-    if (LEVELS[at] < threshold) return;
-    const time = new Date().toISOString();
-    const line =
-      format === 'json'
-        ? JSON.stringify({ time, level: at, service, message, ...fields })
-        : `${time.slice(11, 19)} ${at.toUpperCase().padEnd(5)} ${service.padEnd(8)} ${message}${Object.entries(fields ?? {})
-            .map(([key, value]) => ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-            .join('')}`;
-    sink(line);
+/** Creates a service's logger; every line carries `time`, `level`, `service` and `message`. */
+export function createLogger(service: string, level: LogLevel = 'info', format: LogFormat = 'json', sink?: LogSink): Logger {
+  const options = {
+    level,
+    base: { service },
+    messageKey: 'message',
+    timestamp: stdTimeFunctions.isoTime,
+    formatters: { level: (label: string) => ({ level: label }) },
   };
-  return { debug: write('debug'), info: write('info'), warn: write('warn'), error: write('error') };
+  return wrap(pino(options, destination(format, sink)));
+}
+
+function destination(format: LogFormat, sink: LogSink | undefined): DestinationStream {
+  // The common case stays on pino's own fast path: JSON straight to stderr, written synchronously
+  // so that nothing is lost when the process exits.
+  if (format === 'json' && !sink) return pinoDestination({ fd: 2, sync: true });
+  const write = sink ?? ((line: string) => process.stderr.write(`${line}\n`));
+  return {
+    write(chunk: string) {
+      const line = chunk.endsWith('\n') ? chunk.slice(0, -1) : chunk;
+      write(format === 'pretty' ? prettyLine(line) : line);
+    },
+  };
+}
+
+function wrap(logger: PinoLogger): Logger {
+  return {
+    debug: (message, fields) => logger.debug(ownFields(fields), message),
+    info: (message, fields) => logger.info(ownFields(fields), message),
+    warn: (message, fields) => logger.warn(ownFields(fields), message),
+    error: (message, fields) => logger.error(ownFields(fields), message),
+    child: (fields) => wrap(logger.child(ownFields(fields))),
+  };
+}
+
+const RESERVED_KEYS = new Set(['time', 'level', 'service', 'message']);
+
+/** A field named like one of the line's own keys is renamed (`_level`), so a line never holds a key twice. */
+function ownFields(fields: Record<string, unknown> | undefined): Record<string, unknown> {
+  if (!fields) return {};
+  if (!Object.keys(fields).some((key) => RESERVED_KEYS.has(key))) return fields;
+  return Object.fromEntries(Object.entries(fields).map(([key, value]) => [RESERVED_KEYS.has(key) ? `_${key}` : key, value]));
+}
+
+/** A JSON log line as a person reads it: `12:34:56 INFO  gateway  listening url=http://…`. */
+export function prettyLine(jsonLine: string): string {
+  let entry: Record<string, unknown>;
+  try {
+    entry = JSON.parse(jsonLine) as Record<string, unknown>;
+  } catch {
+    return jsonLine;
+  }
+  const { time, level, service, message, ...fields } = entry;
+  const clock = typeof time === 'string' ? time.slice(11, 19) : '';
+  const rest = Object.entries(fields)
+    .map(([key, value]) => ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
+    .join('');
+  return `${clock} ${String(level).toUpperCase().padEnd(5)} ${String(service).padEnd(8)} ${String(message)}${rest}`;
 }
 
 /** Fields that describe an error for a log line (never for a client). */

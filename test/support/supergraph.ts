@@ -21,7 +21,7 @@ import {
 import { prepareAccountsDatabase, seedAdministrator, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
 import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, startOrdersService, type FaultInjector } from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
-import { startGateway } from '@greencart/gateway';
+import { startGateway, type RateLimitSettings, type RequestLimits } from '@greencart/gateway';
 import { graphqlClient, type GraphQLClient } from './graphql.js';
 import { freePort } from './ports.js';
 import { newSigningKeyPair } from './tokens.js';
@@ -67,6 +67,14 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   safelist?: boolean;
   /** Makes placing an order fail at chosen points (orders' fault injection, tests only). */
   faults?: FaultInjector;
+  /** The gateway's request limits (default: production's). */
+  requestLimits?: RequestLimits;
+  /** The largest JSON body the gateway reads, in bytes (default: production's). */
+  maxBodyBytes?: number;
+  /** The gateway's deadline per request (default: production's). */
+  requestTimeoutMs?: number;
+  /** The gateway's rate limits per client address and per customer (default: production's). */
+  rateLimits?: RateLimitSettings;
 }
 
 export interface TestSupergraph extends GraphQLClient {
@@ -195,6 +203,10 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       subgraphTimeoutMs: 15_000,
       trustProxy: options.trustProxy,
       safelist: options.safelist,
+      requestLimits: options.requestLimits,
+      maxBodyBytes: options.maxBodyBytes,
+      requestTimeoutMs: options.requestTimeoutMs,
+      rateLimits: options.rateLimits,
     },
     { ...listen, port: gatewayPort },
   );

@@ -15,6 +15,8 @@ import {
 import { SERVICE_TOKEN_HEADER, type ServiceCredentials, type ServiceName } from '../auth/service-credentials.js';
 import { createErrorFormatter, ErrorCode } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
+import { createServiceMetrics, metricsRoute, observeGraphQLRequests, operationNamePlugin, errorCodeLabel, type ServiceMetrics } from './metrics.js';
+import { currentRequest, requestScope, requestScopeOf } from './request-id.js';
 
 /**
  * The end client's address, as the gateway saw it, passed on to subgraphs (which believe it only
@@ -28,6 +30,10 @@ export interface IncomingGraphQLRequest {
   /** The GreenCart service that sent the request, proven by its service token (subgraphs only). */
   caller?: ServiceName;
   clientAddress: string | undefined;
+  /** The request's id (`x-request-id`): the caller's, or a new one; pass it on to sibling services. */
+  requestId: string;
+  /** The service's logger with `requestId` on every line. */
+  logger: Logger;
 }
 
 export interface GraphQLServiceOptions<TContext extends BaseContext> {
@@ -47,9 +53,13 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   trustProxy?: boolean;
   /** Checks run on every GraphQL request after its body is read (the gateway's safelist). */
   beforeGraphQL?: RequestHandler[];
+  /** The largest JSON body read, in bytes (default 1 MiB); a larger one is refused with HTTP 413. */
+  maxBodyBytes?: number;
   /** Extra routes (mounted before GraphQL). */
   routes?: (app: Express) => void;
   plugins?: ApolloServerPlugin<TContext>[];
+  /** The service's metrics, served at `GET /metrics` (made here when not given; the gateway adds its subgraph calls). */
+  metrics?: ServiceMetrics;
 }
 
 export interface RunningService {
@@ -67,6 +77,15 @@ export async function startGraphQLService<TContext extends BaseContext>(
 ): Promise<RunningService> {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestScope(options.logger));
+  const metrics = options.metrics ?? createServiceMetrics(options.name);
+  const formatError = createErrorFormatter({
+    production: options.production,
+    log: (error) => {
+      const request = currentRequest();
+      (request?.logger ?? options.logger).error('unexpected error', { operation: request?.operationName, ...errorFields(error) });
+    },
+  });
   const httpServer = http.createServer(app);
   httpServer.keepAliveTimeout = 65_000;
 
@@ -76,16 +95,18 @@ export async function startGraphQLService<TContext extends BaseContext>(
     includeStacktraceInErrorResponses: !options.production,
     hideSchemaDetailsFromClientErrors: options.production,
     csrfPrevention: true,
-    formatError: createErrorFormatter({
-      production: options.production,
-      log: (error) => options.logger.error('unexpected error', errorFields(error)),
-    }),
+    formatError: (formatted, error) => {
+      const answer = formatError(formatted, error);
+      currentRequest()?.errorCodes.push(errorCodeLabel(answer.extensions?.code));
+      return answer;
+    },
     plugins: [
       ApolloServerPluginDrainHttpServer({ httpServer }),
       ApolloServerPluginUsageReportingDisabled(),
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageDisabled(),
+      operationNamePlugin,
       ...(options.plugins ?? []),
     ],
   });
@@ -98,12 +119,14 @@ export async function startGraphQLService<TContext extends BaseContext>(
     const ready = await withTimeout(options.isReady(), READINESS_TIMEOUT_MS).catch(() => false);
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name });
   });
+  app.get('/metrics', metricsRoute(metrics));
   options.routes?.(app);
 
   const credentials = options.requireServiceCredentials;
   app.use(
     '/graphql',
-    express.json({ limit: '1mb' }),
+    observeGraphQLRequests(metrics),
+    readJsonBody(options.maxBodyBytes ?? 1024 * 1024),
     (req, res, next) => {
       // PostgreSQL text cannot hold NUL, and no GreenCart input needs it: refuse it once, here.
       if (!containsNul(req.body)) return next();
@@ -124,7 +147,13 @@ export async function startGraphQLService<TContext extends BaseContext>(
     },
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
-        options.context({ headers: req.headers, caller: res.locals.caller as ServiceName | undefined, clientAddress: clientAddress(req, res.locals.caller !== undefined, options.trustProxy ?? false) }),
+        options.context({
+          headers: req.headers,
+          caller: res.locals.caller as ServiceName | undefined,
+          clientAddress: clientAddress(req, res.locals.caller !== undefined, options.trustProxy ?? false),
+          requestId: requestScopeOf(res).requestId,
+          logger: requestScopeOf(res).logger,
+        }),
     }),
   );
 
@@ -142,6 +171,16 @@ export async function startGraphQLService<TContext extends BaseContext>(
       await apollo.stop();
     },
   };
+}
+
+/** express.json, answering a body over the limit with a GraphQL-shaped 413 instead of express's HTML error page. */
+function readJsonBody(limit: number): RequestHandler {
+  const read = express.json({ limit });
+  return (req, res, next) =>
+    read(req, res, (error?: unknown) => {
+      if ((error as { type?: unknown } | undefined)?.type !== 'entity.too.large') return next(error);
+      res.status(413).json({ errors: [{ message: `The request body is larger than ${limit} bytes.`, extensions: { code: 'BAD_REQUEST' } }] });
+    });
 }
 
 function containsNul(value: unknown): boolean {

@@ -1,17 +1,32 @@
 import { SERVICE_TOKEN_HEADER, type ServiceCredentials } from '../auth/service-credentials.js';
+import { REQUEST_ID_HEADER } from './request-id.js';
 
 /** A failed call to a sibling service: unexpected, so clients see it as an internal error. */
 export class ServiceCallError extends Error {}
+
+export interface SubgraphRequestOptions {
+  /** The end user's bearer token, passed on for checks made on their behalf. */
+  authorization?: string;
+  /** The id of the request being answered, so that the sibling logs under the same id. */
+  requestId?: string;
+}
+
+export interface SubgraphClient {
+  /** Sends one operation; its data, or a ServiceCallError. */
+  request<Data>(query: string, variables: Record<string, unknown>, options?: SubgraphRequestOptions): Promise<Data>;
+  /** The same client, sending `requestId` with every call (made per request, from its context). */
+  forRequest(requestId: string): SubgraphClient;
+}
 
 /**
  * Calls a sibling subgraph's GraphQL endpoint directly (not through the gateway) with this
  * service's credentials, a timeout, and the keep-alive connections of Node's fetch.
  */
-export function createSubgraphClient(settings: { name: string; url: string; credentials: ServiceCredentials; timeoutMs: number }) {
+export function createSubgraphClient(settings: { name: string; url: string; credentials: ServiceCredentials; timeoutMs: number; requestId?: string }): SubgraphClient {
   const endpoint = new URL('/graphql', settings.url).toString();
   return {
-    /** Sends one operation; `authorization` passes the end user's bearer token on, for checks made on their behalf. */
-    async request<Data>(query: string, variables: Record<string, unknown>, options: { authorization?: string } = {}): Promise<Data> {
+    async request<Data>(query: string, variables: Record<string, unknown>, options: SubgraphRequestOptions = {}): Promise<Data> {
+      const requestId = options.requestId ?? settings.requestId;
       let response: Response;
       try {
         response = await fetch(endpoint, {
@@ -20,6 +35,7 @@ export function createSubgraphClient(settings: { name: string; url: string; cred
             'content-type': 'application/json',
             [SERVICE_TOKEN_HEADER]: await settings.credentials.token(),
             ...(options.authorization ? { authorization: options.authorization } : {}),
+            ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
           },
           body: JSON.stringify({ query, variables }),
           signal: AbortSignal.timeout(settings.timeoutMs),
@@ -34,6 +50,7 @@ export function createSubgraphClient(settings: { name: string; url: string; cred
       }
       return body.data;
     },
+
+    forRequest: (requestId) => createSubgraphClient({ ...settings, requestId }),
   };
 }
-export type SubgraphClient = ReturnType<typeof createSubgraphClient>;

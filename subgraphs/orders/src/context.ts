@@ -1,4 +1,4 @@
-import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type Logger, type ServiceName, type SubgraphClient, type UserTokenVerifier } from '@greencart/platform';
+import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type ServiceName, type SubgraphClient, type UserTokenVerifier } from '@greencart/platform';
 import type { OrdersDatabase } from './db/database.js';
 import { createLoaders, type OrdersLoaders } from './loaders.js';
 import type { AccountsClient } from './clients/accounts-client.js';
@@ -37,22 +37,24 @@ export interface OrdersContextDependencies {
   accounts: AccountsClient;
   processor: PaymentProcessor;
   invoiceLinks: InvoiceLinks;
-  logger: Logger;
   faults?: FaultInjector;
 }
 
 export function createContextFactory(deps: OrdersContextDependencies) {
   return async (request: IncomingGraphQLRequest): Promise<OrdersContext> => {
-    const loaders = createLoaders(deps.database.db, deps.products);
+    // Calls to products and accounts carry this request's id, so their logs line up with ours.
+    const stock = deps.stock.forRequest(request.requestId);
+    const accounts = deps.accounts.forRequest(request.requestId);
+    const loaders = createLoaders(deps.database.db, deps.products.forRequest(request.requestId));
     return {
       user: await authenticate(deps.verifier, request.headers.authorization),
       caller: request.caller,
       authorization: request.headers.authorization,
       loaders,
       carts: new CartService(deps.database.db, loaders.catalogueProductById),
-      placement: new OrderPlacement(deps.database.db, deps.stock, deps.accounts, deps.logger, deps.faults),
-      orders: new OrderService(deps.database.db, deps.stock, deps.processor, deps.logger),
-      payments: new PaymentService(deps.database.db, deps.accounts, deps.processor),
+      placement: new OrderPlacement(deps.database.db, stock, accounts, request.logger, deps.faults),
+      orders: new OrderService(deps.database.db, stock, deps.processor, request.logger),
+      payments: new PaymentService(deps.database.db, accounts, deps.processor),
       invoices: new InvoiceService(deps.database.db),
       invoiceLinks: deps.invoiceLinks,
     };

@@ -33,12 +33,22 @@ const CUSTOMER = /* GraphQL */ `
 `;
 
 /** The accounts subgraph, asked directly with orders' service credentials. */
-export function createAccountsClient(accounts: SubgraphClient) {
+export interface AccountsClient {
+  /**
+   * One of the signed-in customer's addresses: their own token is passed on, and accounts
+   * resolves an address only for its owner, so another customer's address is simply not found.
+   */
+  addressOf(authorization: string, addressId: string): Promise<CustomerAddress | null>;
+  /** A card of the signed-in customer that can still pay (resolved only for its owner); null otherwise. */
+  chargeablePaymentMethod(authorization: string, paymentMethodId: string): Promise<{ processorToken: string } | null>;
+  /** The signed-in customer's name and email, as an invoice is made out to them. */
+  billedTo(authorization: string, customerId: string): Promise<{ name: string; email: string } | null>;
+  /** The same queries, sending one request's id on to accounts. */
+  forRequest(requestId: string): AccountsClient;
+}
+
+export function createAccountsClient(accounts: SubgraphClient): AccountsClient {
   return {
-    /**
-     * One of the signed-in customer's addresses: their own token is passed on, and accounts
-     * resolves an address only for its owner, so another customer's address is simply not found.
-     */
     async addressOf(authorization: string, addressId: string): Promise<CustomerAddress | null> {
       const data = await accounts.request<{ _entities: Array<CustomerAddress | null> }>(
         ADDRESS,
@@ -48,7 +58,6 @@ export function createAccountsClient(accounts: SubgraphClient) {
       return data._entities[0] ?? null;
     },
 
-    /** A card of the signed-in customer that can still pay (resolved only for its owner); null otherwise. */
     async chargeablePaymentMethod(authorization: string, paymentMethodId: string): Promise<{ processorToken: string } | null> {
       const data = await accounts.request<{ _entities: Array<{ processorToken: string; active: boolean } | null> }>(
         PAYMENT_METHOD,
@@ -59,7 +68,6 @@ export function createAccountsClient(accounts: SubgraphClient) {
       return method?.active ? { processorToken: method.processorToken } : null;
     },
 
-    /** The signed-in customer's name and email, as an invoice is made out to them. */
     async billedTo(authorization: string, customerId: string): Promise<{ name: string; email: string } | null> {
       const data = await accounts.request<{ _entities: Array<{ name: string; email: string } | null> }>(
         CUSTOMER,
@@ -68,6 +76,7 @@ export function createAccountsClient(accounts: SubgraphClient) {
       );
       return data._entities[0] ?? null;
     },
+
+    forRequest: (requestId) => createAccountsClient(accounts.forRequest(requestId)),
   };
 }
-export type AccountsClient = ReturnType<typeof createAccountsClient>;

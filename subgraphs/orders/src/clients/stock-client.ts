@@ -47,9 +47,17 @@ interface ReserveAnswer {
  * The products subgraph's internal stock operations, called directly with orders' service
  * credentials. Both are idempotent under the reservation id, so either can be retried.
  */
-export function createStockClient(products: SubgraphClient) {
+export interface StockClient {
+  /** Takes the stock of every line at once, or none; answers the prices of the moment. */
+  reserve(reservationId: string, lines: Array<{ productId: string; quantity: number }>): Promise<Reservation>;
+  /** Gives a reservation's stock back (once, however often it is called). */
+  release(reservationId: string): Promise<void>;
+  /** The same operations, sending one request's id on to products. */
+  forRequest(requestId: string): StockClient;
+}
+
+export function createStockClient(products: SubgraphClient): StockClient {
   return {
-    /** Takes the stock of every line at once, or none; answers the prices of the moment. */
     async reserve(reservationId: string, lines: Array<{ productId: string; quantity: number }>): Promise<Reservation> {
       const { reserveStock: answer } = await products.request<ReserveAnswer>(RESERVE, { reservationId, lines });
       if (!answer.reserved) return { reserved: false, released: answer.released, problems: answer.problems };
@@ -63,10 +71,10 @@ export function createStockClient(products: SubgraphClient) {
       };
     },
 
-    /** Gives a reservation's stock back (once, however often it is called). */
     async release(reservationId: string): Promise<void> {
       await products.request<{ releaseStock: { released: boolean } }>(RELEASE, { reservationId });
     },
+
+    forRequest: (requestId) => createStockClient(products.forRequest(requestId)),
   };
 }
-export type StockClient = ReturnType<typeof createStockClient>;

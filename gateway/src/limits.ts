@@ -1,0 +1,195 @@
+import { createRequire } from 'node:module';
+import type { RequestHandler } from 'express';
+import type { ArgumentNode, DocumentNode, GraphQLError as GraphQLErrorType, GraphQLSchema, ValidationContext, ValidationRule } from 'graphql';
+import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
+import type { GatewayExecutionResult, GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
+import { costLimitRule } from '@escape.tech/graphql-armor-cost-limit';
+import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
+import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
+import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
+import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
+import { ErrorCode } from '@greencart/platform';
+
+// The gateway's schema is built by Apollo's CommonJS copy of graphql; TypeInfo and validate refuse a
+// schema from another copy (as an ESM import of graphql can be under vitest), so use that one.
+const { GraphQLError, Kind, TypeInfo, validate, visit, visitWithTypeInfo } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+
+/** What one GraphQL request may ask of the gateway (GraphQL Armor's checks, see the README's Operations). */
+export interface RequestLimits {
+  /** Nesting of fields; fragments and inline fragments add no level of their own. */
+  maxDepth: number;
+  /** Aliased fields, counted once per use of the fragment that holds them. */
+  maxAliases: number;
+  /** Directives (`@include`, `@skip`, …), counted like aliases. */
+  maxDirectives: number;
+  /** Lexical tokens of the document, counted before it is parsed. */
+  maxTokens: number;
+  /** GraphQL Armor's cost: 1 a scalar, 2 an object, ×1.5 a level, × the page size (`first`). */
+  maxCost: number;
+}
+
+/**
+ * The gateway's defaults: every operation of the client (client/src/operations.graphql) passes
+ * them with room to spare, pages of 100 included (test/limits.test.ts).
+ */
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = { maxDepth: 10, maxAliases: 15, maxDirectives: 20, maxTokens: 2_000, maxCost: 50_000 };
+
+/** The largest JSON body the gateway reads (express.json's limit), in bytes. */
+export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+
+/** How long the gateway works on one request before it answers REQUEST_TIMEOUT. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
+
+/** The page-size arguments GraphQL Armor's cost multiplies by. */
+const PAGE_SIZE_ARGUMENTS = new Set(['first', 'last']);
+
+function limitError(message: string): GraphQLErrorType {
+  // Armor words every refusal as a "Syntax Error"; these are limits, the syntax was fine.
+  return new GraphQLError(message.replace(/^Syntax Error: /, ''), { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+}
+
+function armorRules(limits: RequestLimits): ValidationRule[] {
+  const reject = { propagateOnRejection: false, onReject: [(context: ValidationContext | null, error: GraphQLErrorType) => context?.reportError(limitError(error.message))] };
+  return [
+    maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...reject }),
+    maxAliasesRule({ n: limits.maxAliases, ...reject }),
+    maxDirectivesRule({ n: limits.maxDirectives, ...reject }),
+    costLimitRule({ maxCost: limits.maxCost, flattenFragments: true, ...reject }),
+  ];
+}
+
+/**
+ * The document with every page size written out: GraphQL Armor's cost reads `first` only from
+ * literals, so a page size given in a variable, or left to the schema's default, would cost
+ * nothing. A variable that holds no integer counts as the schema's default.
+ */
+export function withPageSizes(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> = {}): DocumentNode {
+  const typeInfo = new TypeInfo(schema);
+  const variableDefaults = new Map<string, unknown>();
+  visit(document, {
+    VariableDefinition(definition) {
+      if (definition.defaultValue?.kind === Kind.INT) variableDefaults.set(definition.variable.name.value, Number(definition.defaultValue.value));
+    },
+  });
+  const pageSize = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) ? { kind: Kind.INT, value: String(value) } as const : undefined);
+  return visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(field) {
+        const definition = typeInfo.getFieldDef();
+        if (!definition) return undefined;
+        let changed = false;
+        const argumentsOut: ArgumentNode[] = [];
+        for (const argument of definition.args.filter((candidate) => PAGE_SIZE_ARGUMENTS.has(candidate.name))) {
+          const given = field.arguments?.find((node) => node.name.value === argument.name)?.value;
+          if (given?.kind === Kind.INT) continue; // a literal: Armor reads it
+          const name = given?.kind === Kind.VARIABLE ? given.name.value : undefined;
+          const fromVariable = name === undefined ? undefined : name in variables ? variables[name] : variableDefaults.get(name);
+          const value = pageSize(fromVariable) ?? pageSize(argument.defaultValue);
+          if (value) {
+            argumentsOut.push({ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: argument.name }, value });
+            changed = true;
+          }
+        }
+        if (!changed) return undefined;
+        const written = new Set(argumentsOut.map((argument) => argument.name.value));
+        return { ...field, arguments: [...argumentsOut, ...(field.arguments ?? []).filter((argument) => !written.has(argument.name.value))] };
+      },
+    }),
+  );
+}
+
+/**
+ * Checks one parsed and validated document against the limits (all but tokens, which are counted
+ * before parsing): the errors to answer with, none when it may run.
+ */
+export function requestLimitErrors(schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined, limits: RequestLimits): readonly GraphQLErrorType[] {
+  return validate(schema, withPageSizes(schema, document, variables), armorRules(limits));
+}
+
+/** Whether a GraphQL document has more than `maxTokens` tokens (a syntax error is not this check's business). */
+export function exceedsTokenLimit(source: string, maxTokens: number): boolean {
+  // Every token takes at least one character: a short text needs no counting.
+  if (source.length <= maxTokens) return false;
+  let exceeded = false;
+  try {
+    new MaxTokensParserWLexer(source, { n: maxTokens, onReject: [() => (exceeded = true)], propagateOnRejection: true }).parseDocument();
+  } catch {
+    // Over the limit (exceeded is set), or a syntax error that Apollo answers as usual.
+  }
+  return exceeded;
+}
+
+/**
+ * Refuses a document over the token limit before anything parses it (Apollo, the safelist), so a
+ * huge document costs the gateway no more than reading `maxTokens` tokens.
+ */
+export function tokenLimit(maxTokens: number): RequestHandler {
+  return (req, res, next) => {
+    const source: unknown = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
+    if (typeof source !== 'string' || !exceedsTokenLimit(source, maxTokens)) return next();
+    res.status(400).json({ errors: [{ message: `Token limit of ${maxTokens} exceeded.`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+  };
+}
+
+/**
+ * Depth, aliases, directives and cost, checked once Apollo has parsed and validated the document
+ * and before the gateway plans it: a request over a limit reaches no subgraph.
+ */
+export function requestLimitsPlugin<TContext extends BaseContext>(limits: RequestLimits): ApolloServerPlugin<TContext> {
+  return {
+    async requestDidStart() {
+      return {
+        async didResolveOperation({ schema, document, request }) {
+          const [error] = requestLimitErrors(schema, document, request.variables, limits);
+          if (error) throw error;
+        },
+      };
+    },
+  };
+}
+
+/** Set on each request's context when it arrives (performance.now() milliseconds): when its answer is due. */
+export interface RequestDeadline {
+  deadlineAt: number;
+}
+
+function timedOut(timeoutMs: number): GatewayExecutionResult {
+  return {
+    errors: [
+      new GraphQLError(`The request did not finish within ${timeoutMs} ms.`, {
+        extensions: { code: ErrorCode.REQUEST_TIMEOUT, http: { status: 504 } },
+      }),
+    ],
+  };
+}
+
+/**
+ * The gateway, with each request's planning and execution racing its deadline: when the deadline
+ * passes, the client gets REQUEST_TIMEOUT at once and the connection is free again; subgraph
+ * calls still under way end by their own deadline (SUBGRAPH_TIMEOUT_MS) and are not waited for.
+ */
+export function withRequestDeadline(gateway: GatewayInterface, timeoutMs: number): GatewayInterface {
+  const withDeadline = (execute: GatewayExecutor): GatewayExecutor => async (requestContext) => {
+    const deadlineAt: unknown = requestContext.context.deadlineAt;
+    const remaining = (typeof deadlineAt === 'number' ? deadlineAt : performance.now() + timeoutMs) - performance.now();
+    if (remaining <= 0) return timedOut(timeoutMs);
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<GatewayExecutionResult>((resolve) => {
+      timer = setTimeout(() => resolve(timedOut(timeoutMs)), remaining);
+    });
+    try {
+      return await Promise.race([execute(requestContext), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+  return {
+    load: async (options) => {
+      const loaded = await gateway.load(options);
+      return { ...loaded, executor: loaded.executor && withDeadline(loaded.executor) };
+    },
+    onSchemaLoadOrUpdate: (callback) => gateway.onSchemaLoadOrUpdate(callback),
+    stop: () => gateway.stop(),
+  };
+}
