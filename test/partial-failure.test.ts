@@ -13,9 +13,11 @@ beforeAll(async () => {
 afterAll(() => supergraph?.stop());
 
 describe('with the products subgraph down', () => {
-  it('keeps the gateway healthy but not ready', async () => {
+  it('keeps the gateway healthy but not ready, and says which subgraph is down', async () => {
     expect((await fetch(`${supergraph.gatewayUrl}/health`)).status).toBe(200);
-    expect((await fetch(`${supergraph.gatewayUrl}/ready`)).status).toBe(503);
+    const ready = await fetch(`${supergraph.gatewayUrl}/ready`);
+    expect(ready.status).toBe(503);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks).toEqual({ accounts: 'ready', orders: 'ready', products: 'unavailable' });
     expect((await fetch(`${supergraph.subgraphUrls.accounts}/ready`)).status).toBe(200);
   });
 
@@ -32,5 +34,17 @@ describe('with the products subgraph down', () => {
     expect(response.data?.me?.id).toBe(customer.id);
     const again = await supergraph.request('{ me { id } }', {}, { token: customer.token });
     expect(again.data.me.id).toBe(customer.id);
+  });
+});
+
+describe('when the products subgraph comes back', () => {
+  it('serves it again and is ready, without the gateway restarting', async () => {
+    await supergraph.restartProducts();
+    const data = await supergraph.data('{ me { id } categories { name } }', {}, { token: customer.token });
+    expect(data.me.id).toBe(customer.id);
+    expect(data.categories.length).toBeGreaterThan(0);
+    const ready = await fetch(`${supergraph.gatewayUrl}/ready`);
+    expect(ready.status).toBe(200);
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks).toEqual({ accounts: 'ready', orders: 'ready', products: 'ready' });
   });
 });

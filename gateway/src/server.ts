@@ -126,17 +126,19 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
           res.status(answer.status).send(Buffer.from(await answer.arrayBuffer()));
         });
       },
-      // Ready only when every subgraph says it is ready (its database answers).
+      // Ready only when every subgraph says it is ready (its database answers); /ready names each.
       isReady: async () => {
         const answers = await Promise.all(
-          [...routingUrls.values()].map((url) =>
-            fetch(new URL('/ready', url), { signal: AbortSignal.timeout(READY_TIMEOUT_MS) }).then(
+          [...routingUrls.entries()].map(async ([name, url]) => {
+            const ready = await fetch(new URL('/ready', url), { signal: AbortSignal.timeout(READY_TIMEOUT_MS) }).then(
               (response) => response.ok,
               () => false,
-            ),
-          ),
+            );
+            return [name, ready ? 'ready' : 'unavailable'] as const;
+          }),
         );
-        return answers.length > 0 && answers.every(Boolean);
+        const checks = Object.fromEntries(answers.sort(([a], [b]) => a.localeCompare(b)));
+        return { ready: answers.length > 0 && answers.every(([, state]) => state === 'ready'), checks };
       },
     },
     listen,

@@ -95,6 +95,8 @@ export interface TestSupergraph extends GraphQLClient {
   stopSubgraph(name: 'accounts' | 'orders' | 'products'): Promise<void>;
   /** Starts accounts again on the same port with another key set, as an operator rotating keys would. */
   restartAccounts(options: AccountsKeyOptions): Promise<void>;
+  /** Starts products again on the same port, after stopSubgraph('products'), as a supervisor would. */
+  restartProducts(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -165,10 +167,12 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       refetchCooldownSeconds: options.jwksCooldownSeconds ?? 30,
     });
 
-  const products = await startProductsService(
-    { production: options.production ?? false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: logger('products') },
-    listen,
-  );
+  const startProducts = (port: number) =>
+    startProductsService(
+      { production: options.production ?? false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: logger('products') },
+      { ...listen, port },
+    );
+  const products = await startProducts(0);
   // The gateway's port is chosen now: orders signs invoice links with the gateway's address.
   const gatewayPort = await freePort();
   const ordersCredentials = credentialsFor('orders');
@@ -235,6 +239,10 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       running.delete('accounts');
       accounts = await startAccounts(keyOptions, accountsPort);
       running.set('accounts', accounts.service);
+    },
+    async restartProducts() {
+      await running.get('products')?.stop();
+      running.set('products', await startProducts(products.port));
     },
     async stop() {
       for (const service of running.values()) await service.stop();

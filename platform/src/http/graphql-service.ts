@@ -24,6 +24,12 @@ import { currentRequest, requestScope, requestScopeOf } from './request-id.js';
  */
 export const CLIENT_ADDRESS_HEADER = 'x-greencart-client-address';
 
+/** Readiness with its parts: the gateway names each subgraph and whether it is ready. */
+export interface Readiness {
+  ready: boolean;
+  checks: Record<string, 'ready' | 'unavailable'>;
+}
+
 /** What a context factory gets to know about one GraphQL request. */
 export interface IncomingGraphQLRequest {
   headers: http.IncomingHttpHeaders;
@@ -48,7 +54,7 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   /** Subgraphs: GraphQL is answered only to callers with a valid service token. */
   requireServiceCredentials?: ServiceCredentials;
   /** `GET /ready` answers 200 only while this resolves true. */
-  isReady: () => Promise<boolean>;
+  isReady: () => Promise<boolean | Readiness>;
   /** Gateway behind a reverse proxy: take the client address from the first X-Forwarded-For entry. */
   trustProxy?: boolean;
   /** Checks run on every GraphQL request after its body is read (the gateway's safelist). */
@@ -116,8 +122,9 @@ export async function startGraphQLService<TContext extends BaseContext>(
     res.json({ status: 'ok', service: options.name });
   });
   app.get('/ready', async (_req, res) => {
-    const ready = await withTimeout(options.isReady(), READINESS_TIMEOUT_MS).catch(() => false);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name });
+    const answer = await withTimeout(options.isReady(), READINESS_TIMEOUT_MS).catch(() => false);
+    const { ready, checks } = typeof answer === 'boolean' ? { ready: answer, checks: undefined } : answer;
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name, ...(checks ? { checks } : {}) });
   });
   app.get('/metrics', metricsRoute(metrics));
   options.routes?.(app);
