@@ -52,7 +52,14 @@ async function main(): Promise<void> {
 
   const local = (port: number) => `http://127.0.0.1:${port}`;
   // Every verifier fetches the keys from the accounts process started here.
-  const shared = { LOG_FORMAT: env.LOG_FORMAT, GREENCART_DATA_DIR: dataDir, DATABASE_URL: databaseUrl, JWKS_URL: `${local(env.ACCOUNTS_PORT)}${JWKS_PATH}` };
+  const shared = {
+    LOG_FORMAT: env.LOG_FORMAT,
+    GREENCART_DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    JWKS_URL: `${local(env.ACCOUNTS_PORT)}${JWKS_PATH}`,
+    // Ctrl-C is this script's to handle: it stops the services in order (see stop()).
+    GREENCART_SUPERVISED: 'true',
+  };
   run('products', 'subgraphs/products/src/index.ts', { ...shared, PORT: String(env.PRODUCTS_PORT) });
   run('accounts', 'subgraphs/accounts/src/index.ts', { ...shared, PORT: String(env.ACCOUNTS_PORT) });
   run('orders', 'subgraphs/orders/src/index.ts', { ...shared, PORT: String(env.ORDERS_PORT), PRODUCTS_URL: local(env.PRODUCTS_PORT), ACCOUNTS_URL: local(env.ACCOUNTS_PORT) });
@@ -97,19 +104,31 @@ async function isReady(url: string): Promise<boolean> {
   );
 }
 
-/** Stops the services (SIGTERM, then SIGKILL after 10 s), then the embedded database. */
+/**
+ * Stops the services in order, each with SIGTERM (SIGKILL after 10 s): the gateway first, so the
+ * requests it still has in flight finish while every subgraph is up; then orders, whose calls to
+ * products and accounts finish too; then accounts and products; then the embedded database.
+ */
+const SHUTDOWN_ORDER = [['gateway'], ['orders'], ['accounts', 'products']];
+
 async function stop(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info('stopping GreenCart');
-  const exits = [...children.values()].map((child) => new Promise<void>((resolve) => child.once('exit', () => resolve())));
-  for (const child of children.values()) child.kill('SIGTERM');
-  const killTimer = setTimeout(() => children.forEach((child) => child.kill('SIGKILL')), 10_000);
-  await Promise.all(exits);
-  clearTimeout(killTimer);
+  for (const group of SHUTDOWN_ORDER) await Promise.all(group.map(stopChild));
   await database?.stop();
   logger.info('stopped');
   process.exit(exitCode);
+}
+
+async function stopChild(name: string): Promise<void> {
+  const child = children.get(name);
+  if (!child) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  child.kill('SIGTERM');
+  const killTimer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(killTimer);
 }
 
 process.on('SIGINT', () => void stop(0));

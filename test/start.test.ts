@@ -97,3 +97,52 @@ describe('npm start', () => {
     }
   });
 });
+
+describe('SIGTERM during a burst of placeOrder', () => {
+  it('stops every process with nothing half done: each unit is in stock or in an order after the restart', async () => {
+    let child = startGreenCart();
+    await waitUntilReady(child);
+    const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
+    const admin = await api.adminToken();
+    const { categories } = await api.data('{ categories { id } }');
+    const sku = `SIGTERM-${Date.now()}`;
+    const created = await api.data(
+      'mutation($input: CreateProductInput!) { createProduct(input: $input) { product { id } userErrors { code } } }',
+      { input: { sku, name: 'Shutdown test product', price: '1.00', stock: 30, categoryId: categories[0].id } },
+      { token: admin },
+    );
+    const productId: string = created.createProduct.product.id;
+    const customers = await Promise.all(Array.from({ length: 30 }, () => api.registerCustomer()));
+    const placeOrder = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } userErrors { code } } }';
+    const burst = customers.map((customer, index) =>
+      api.request(placeOrder, { input: { idempotencyKey: `sigterm-${index}`, items: [{ productId, quantity: 1 }] } }, { token: customer.token }).catch(() => undefined),
+    );
+    await Promise.race(burst);
+    const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    await Promise.all(burst);
+
+    child = startGreenCart();
+    try {
+      await waitUntilReady(child);
+      const { product } = await api.data('query($id: ID!) { product(id: $id) { stock } }', { id: productId });
+      let held = 0;
+      let after: string | null = null;
+      for (;;) {
+        const page: { orders: { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: Array<{ node: { status: string; items: Array<{ quantity: number; product: { id: string } | null }> } }> } } =
+          await api.data('query($after: String) { orders(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { status items { quantity product { id } } } } } }', { after }, { token: admin });
+        for (const { node } of page.orders.edges) {
+          if (node.status === 'CANCELLED') continue;
+          held += node.items.filter((item) => item.product?.id === productId).reduce((sum, item) => sum + item.quantity, 0);
+        }
+        if (!page.orders.pageInfo.hasNextPage) break;
+        after = page.orders.pageInfo.endCursor;
+      }
+      expect(held).toBeGreaterThan(0);
+      expect(product.stock + held).toBe(30);
+    } finally {
+      expect(await interrupt(child)).toBe(0);
+    }
+  });
+});

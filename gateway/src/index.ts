@@ -31,5 +31,5 @@ runMain('gateway', async () => {
     },
     { port: env.PORT, host: env.HOST },
   );
-  stopOnSignals(runtime.logger, () => service.stop());
+  stopOnSignals(runtime.logger, () => service.stop(), { supervised: env.GREENCART_SUPERVISED });
 });

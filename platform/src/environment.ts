@@ -11,6 +11,8 @@ export const commonEnvironment = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
+  /** Set by `npm start` for the processes it supervises. */
+  GREENCART_SUPERVISED: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   HOST: z.string().default('127.0.0.1'),
   GREENCART_DATA_DIR: z.string().optional(),
   SERVICE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),

@@ -58,8 +58,12 @@ async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Pro
   return { logger, production, dataDir, credentials: createServiceCredentials({ secret: secret.secret, serviceName: name }) };
 }
 
-/** Stops cleanly on Ctrl-C or a termination signal, and exits non-zero on a failed start. */
-export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
+/**
+ * Stops cleanly on a termination signal (and on Ctrl-C when run alone), exiting non-zero when
+ * stopping fails. Under `npm start` (supervised) Ctrl-C reaches every process of the terminal at
+ * once, so a supervised process leaves it to the supervisor, which stops the processes in order.
+ */
+export function stopOnSignals(logger: Logger, stop: () => Promise<void>, options: { supervised?: boolean } = {}): void {
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -73,7 +77,7 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>): void {
       },
     );
   };
-  process.on('SIGINT', shutdown);
+  process.on('SIGINT', options.supervised ? () => logger.debug('leaving Ctrl-C to the supervisor') : shutdown);
   process.on('SIGTERM', shutdown);
 }
 

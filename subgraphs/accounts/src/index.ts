@@ -26,5 +26,5 @@ runMain('accounts', async () => {
   stopOnSignals(runtime.logger, async () => {
     await service.stop();
     await database.close();
-  });
+  }, { supervised: env.GREENCART_SUPERVISED });
 });

@@ -23,5 +23,5 @@ runMain('orders', async () => {
     stopRecovery();
     await service.stop();
     await database.close();
-  });
+  }, { supervised: env.GREENCART_SUPERVISED });
 });

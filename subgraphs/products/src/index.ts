@@ -12,5 +12,5 @@ runMain('products', async () => {
   stopOnSignals(runtime.logger, async () => {
     await service.stop();
     await database.close();
-  });
+  }, { supervised: env.GREENCART_SUPERVISED });
 });
