@@ -63,3 +63,23 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export function isUuid(id: string): boolean {
   return UUID.test(id);
 }
+
+/** Where a page of a list ordered by a timestamp and then an id (newest first) starts. */
+export interface TimeKeyset {
+  at: Date;
+  id: string;
+}
+
+/** The cursor of a row in a timestamp-ordered list. */
+export function encodeTimeCursor(at: Date, id: string): string {
+  return encodeCursor([at.toISOString(), id]);
+}
+
+/** Reads a cursor made by encodeTimeCursor; an unreadable one is BAD_USER_INPUT. */
+export function decodeTimeCursor(after: string | null | undefined): TimeKeyset | undefined {
+  if (!after) return undefined;
+  const [at, id] = decodeCursor(after, ['string', 'string'] as const);
+  const date = new Date(at);
+  if (Number.isNaN(date.getTime()) || !isUuid(id)) throw badUserInput('after is not a cursor this list gave out.', 'after');
+  return { at: date, id };
+}

@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { isUuid } from '@greencart/platform';
+import { isUuid, type TimeKeyset } from '@greencart/platform';
 import type { Executor } from './database.js';
 import type { OrderScope } from './order-repository.js';
 import { invoiceLines, invoices, type InvoiceLineRow, type InvoiceRow, type OrderItemRow, type OrderRow } from './schema.js';
@@ -58,10 +58,10 @@ export class InvoiceRepository {
   }
 
   /** One page, newest first, after the (issuedAt, id) of the previous page's last invoice. */
-  async listPage(scope: OrderScope, after: { issuedAt: Date; id: string } | undefined, limit: number): Promise<InvoiceRow[]> {
+  async listPage(scope: OrderScope, after: TimeKeyset | undefined, limit: number): Promise<InvoiceRow[]> {
     if (limit === 0) return [];
     const conditions = this.scoped(scope);
-    if (after) conditions.push(or(lt(invoices.issuedAt, after.issuedAt), and(eq(invoices.issuedAt, after.issuedAt), lt(invoices.id, after.id))) as SQL);
+    if (after) conditions.push(or(lt(invoices.issuedAt, after.at), and(eq(invoices.issuedAt, after.at), lt(invoices.id, after.id))) as SQL);
     return this.db
       .select()
       .from(invoices)

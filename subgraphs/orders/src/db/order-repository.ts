@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
-import { isUuid } from '@greencart/platform';
+import { isUuid, type TimeKeyset } from '@greencart/platform';
 import type { Executor } from './database.js';
 import { invoices, orderItems, orders, transactions, type InvoiceRow, type OrderItemRow, type OrderRow, type OrderStatus, type TransactionRow } from './schema.js';
 
@@ -92,10 +92,10 @@ export class OrderRepository {
   }
 
   /** One page, newest first, after the (createdAt, id) of the previous page's last order. */
-  async listPage(scope: OrderScope, after: { createdAt: Date; id: string } | undefined, limit: number): Promise<OrderRow[]> {
+  async listPage(scope: OrderScope, after: TimeKeyset | undefined, limit: number): Promise<OrderRow[]> {
     if (limit === 0) return [];
     const conditions = this.scoped(scope);
-    if (after) conditions.push(or(lt(orders.createdAt, after.createdAt), and(eq(orders.createdAt, after.createdAt), lt(orders.id, after.id))) as SQL);
+    if (after) conditions.push(or(lt(orders.createdAt, after.at), and(eq(orders.createdAt, after.at), lt(orders.id, after.id))) as SQL);
     return this.db
       .select()
       .from(orders)

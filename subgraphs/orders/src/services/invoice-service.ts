@@ -1,4 +1,4 @@
-import { badUserInput, connectionPage, decodeCursor, encodeCursor, isUuid, pageSize, type AuthenticatedUser } from '@greencart/platform';
+import { connectionPage, decodeTimeCursor, encodeTimeCursor, pageSize, type AuthenticatedUser } from '@greencart/platform';
 import type { OrdersDb } from '../db/database.js';
 import { InvoiceRepository } from '../db/invoice-repository.js';
 import type { OrderScope } from '../db/order-repository.js';
@@ -21,15 +21,8 @@ export class InvoiceService {
 
   async list(scope: OrderScope, args: { first?: number | null; after?: string | null }): Promise<InvoicePage> {
     const first = pageSize(args.first);
-    let after: { issuedAt: Date; id: string } | undefined;
-    if (args.after) {
-      const [issuedAt, id] = decodeCursor(args.after, ['string', 'string'] as const);
-      const date = new Date(issuedAt);
-      if (Number.isNaN(date.getTime()) || !isUuid(id)) throw badUserInput('after is not a cursor this list gave out.', 'after');
-      after = { issuedAt: date, id };
-    }
-    const rows = await this.invoices.listPage(scope, after, first + 1);
-    return { ...connectionPage(rows, first, args.after, (row) => encodeCursor([row.issuedAt.toISOString(), row.id])), scope };
+    const rows = await this.invoices.listPage(scope, decodeTimeCursor(args.after), first + 1);
+    return { ...connectionPage(rows, first, args.after, (row) => encodeTimeCursor(row.issuedAt, row.id)), scope };
   }
 
   count(scope: OrderScope): Promise<number> {

@@ -1,11 +1,9 @@
 import {
   Refusal,
   UserErrorCode,
-  badUserInput,
   connectionPage,
-  decodeCursor,
-  encodeCursor,
-  isUuid,
+  decodeTimeCursor,
+  encodeTimeCursor,
   pageSize,
   transactionOrRefusal,
   userError,
@@ -50,15 +48,8 @@ export class OrderService {
 
   async list(scope: OrderScope, args: { first?: number | null; after?: string | null }): Promise<OrderPage> {
     const first = pageSize(args.first);
-    let after: { createdAt: Date; id: string } | undefined;
-    if (args.after) {
-      const [createdAt, id] = decodeCursor(args.after, ['string', 'string'] as const);
-      const date = new Date(createdAt);
-      if (Number.isNaN(date.getTime()) || !isUuid(id)) throw badUserInput('after is not a cursor this list gave out.', 'after');
-      after = { createdAt: date, id };
-    }
-    const rows = await this.orders.listPage(scope, after, first + 1);
-    return { ...connectionPage(rows, first, args.after, (row) => encodeCursor([row.createdAt.toISOString(), row.id])), scope };
+    const rows = await this.orders.listPage(scope, decodeTimeCursor(args.after), first + 1);
+    return { ...connectionPage(rows, first, args.after, (row) => encodeTimeCursor(row.createdAt, row.id)), scope };
   }
 
   count(scope: OrderScope): Promise<number> {
