@@ -2,9 +2,10 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { createServiceMetrics, REQUEST_ID_HEADER, requestScopeOf, SERVICE_TOKEN_HEADER, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
+import { createServiceMetrics, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { graphiqlPage } from './graphiql.js';
+import { invoicePrintForward } from './invoice-print-forward.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, requestLimitsPlugin, tokenLimit, withRequestDeadline, type RequestDeadline, type RequestLimits } from './limits.js';
 import { safelist } from './persisted-documents.js';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
@@ -103,28 +104,8 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
           if (deps.production || req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
           res.type('html').send(graphiqlPage());
         });
-        // Printable invoices: browsers open the signed link here; orders checks it and renders the page.
-        app.get('/invoices/:id/print', async (req, res) => {
-          const orders = routingUrls.get('orders');
-          if (!orders) {
-            res.status(503).type('text/plain').send('Invoices are not available right now.');
-            return;
-          }
-          const target = new URL(req.originalUrl, orders);
-          const answer = await fetch(target, {
-            headers: { [SERVICE_TOKEN_HEADER]: await deps.credentials.token(), [REQUEST_ID_HEADER]: requestScopeOf(res).requestId },
-            signal: AbortSignal.timeout(deps.subgraphTimeoutMs),
-          }).catch(() => undefined);
-          if (!answer) {
-            res.status(502).type('text/plain').send('Invoices are not available right now.');
-            return;
-          }
-          for (const header of ['content-type', 'content-security-policy', 'cache-control', 'referrer-policy']) {
-            const value = answer.headers.get(header);
-            if (value) res.set(header, value);
-          }
-          res.status(answer.status).send(Buffer.from(await answer.arrayBuffer()));
-        });
+        // Printable invoices: the signed links from Invoice.printUrl.
+        app.get('/invoices/:id/print', invoicePrintForward({ ordersUrl: () => routingUrls.get('orders'), credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs }));
       },
       // Ready only when every subgraph says it is ready (its database answers); /ready names each.
       isReady: async () => {
@@ -145,9 +126,8 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
   );
 }
 
-export { operationDocuments } from './graphiql.js';
+export { operationDocuments, operationsPath } from './graphiql.js';
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, exceedsTokenLimit, requestLimitErrors, type RequestLimits } from './limits.js';
 export { DEFAULT_RATE_LIMITS, TokenBuckets, type RateLimitSettings } from './rate-limits.js';
 export { readGatewayEnvironment } from './env.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
-export { operationsPath } from './graphiql.js';

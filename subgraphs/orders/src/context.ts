@@ -29,14 +29,21 @@ export interface OrdersContext {
   invoiceLinks: InvoiceLinks;
 }
 
+/** What the orders subgraph works with, besides what every subgraph has (SubgraphDependencies). */
 export interface OrdersContextDependencies {
   database: OrdersDatabase;
   verifier: UserTokenVerifier;
+  /** The products subgraph, called directly with service credentials: catalogue reads… */
   products: SubgraphClient;
+  /** … and its internal stock operations. */
   stock: StockClient;
+  /** The accounts subgraph, for the customer's address, card token and billing details. */
   accounts: AccountsClient;
+  /** Charges and refunds cards. */
   processor: PaymentProcessor;
+  /** Signs and checks the links to printable invoices. */
   invoiceLinks: InvoiceLinks;
+  /** Tests only: makes placing an order fail at chosen points. */
   faults?: FaultInjector;
 }
 

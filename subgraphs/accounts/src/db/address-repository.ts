@@ -26,12 +26,6 @@ export class AddressRepository {
     return this.db.select().from(addresses).where(inArray(addresses.id, valid));
   }
 
-  async findOwned(customerId: string, id: string): Promise<AddressRow | undefined> {
-    if (!isUuid(id)) return undefined;
-    const [row] = await this.db.select().from(addresses).where(and(eq(addresses.id, id), eq(addresses.customerId, customerId)));
-    return row;
-  }
-
   async hasDefault(customerId: string): Promise<boolean> {
     const [row] = await this.db.select({ id: addresses.id }).from(addresses).where(and(eq(addresses.customerId, customerId), eq(addresses.isDefault, true)));
     return row !== undefined;
@@ -47,6 +41,7 @@ export class AddressRepository {
   }
 
   async makeDefault(customerId: string, id: string): Promise<AddressRow | undefined> {
+    if (!isUuid(id)) return undefined;
     const [row] = await this.db.update(addresses).set({ isDefault: true }).where(and(eq(addresses.id, id), eq(addresses.customerId, customerId))).returning();
     return row;
   }

@@ -41,6 +41,14 @@ export class PaymentMethodRepository {
     return row !== undefined;
   }
 
+  async hasActiveDefault(customerId: string): Promise<boolean> {
+    const [row] = await this.db
+      .select({ id: paymentMethods.id })
+      .from(paymentMethods)
+      .where(and(eq(paymentMethods.customerId, customerId), eq(paymentMethods.isDefault, true), isNull(paymentMethods.removedAt)));
+    return row !== undefined;
+  }
+
   async insert(customerId: string, method: NewPaymentMethod, isDefault: boolean): Promise<PaymentMethodRow> {
     const [row] = await this.db.insert(paymentMethods).values({ customerId, ...method, isDefault }).returning();
     return row!;

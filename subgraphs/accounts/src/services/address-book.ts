@@ -30,9 +30,11 @@ export class AddressBook {
 
   async makeDefault(customerId: string, id: string): Promise<AddressResult> {
     return this.underLock(customerId, async (addresses) => {
-      if (!(await addresses.findOwned(customerId, id))) throw addressNotFound();
+      // Not the customer's address: the refusal rolls the cleared default back too.
       await addresses.clearDefault(customerId);
-      return (await addresses.makeDefault(customerId, id))!;
+      const address = await addresses.makeDefault(customerId, id);
+      if (!address) throw addressNotFound();
+      return address;
     });
   }
 

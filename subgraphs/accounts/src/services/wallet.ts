@@ -34,19 +34,20 @@ export class Wallet {
 
   async makeDefault(customerId: string, id: string): Promise<PaymentMethodResult> {
     return this.underLock(customerId, async (methods) => {
-      const active = (await methods.listActiveFor([customerId])).some((method) => method.id === id);
-      if (!active) throw cardNotFound();
+      // Not an active card of the customer's: the refusal rolls the cleared default back too.
       await methods.clearDefault(customerId);
-      return (await methods.makeDefault(customerId, id))!;
+      const method = await methods.makeDefault(customerId, id);
+      if (!method) throw cardNotFound();
+      return method;
     });
   }
 
   async remove(customerId: string, id: string): Promise<RemovalResult> {
     return this.underLock(customerId, async (methods) => {
-      const wasDefault = (await methods.listActiveFor([customerId])).find((method) => method.id === id)?.isDefault;
       const removed = await methods.markRemoved(customerId, id);
       if (!removed) throw cardNotFound();
-      if (wasDefault) {
+      // Removing the default left none: the newest remaining card takes its place.
+      if (!(await methods.hasActiveDefault(customerId))) {
         const next = await methods.newestActive(customerId);
         if (next) await methods.makeDefault(customerId, next.id);
       }
