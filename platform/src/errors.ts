@@ -25,12 +25,6 @@ export function userError(code: UserErrorCode, message: string, field: string | 
   return { code, message, field };
 }
 
-/** The payload shape of a mutation that failed with expected errors: nothing else is set. */
-export function failed<K extends string>(userErrors: UserError[], ...nullFields: K[]): Record<K, null> & { userErrors: UserError[] } {
-  const payload = Object.fromEntries(nullFields.map((field) => [field, null])) as Record<K, null>;
-  return { ...payload, userErrors };
-}
-
 /** Top-level error codes (GraphQL `extensions.code`). */
 export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
