@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { SignJWT, jwtVerify } from 'jose';
 import { loadOrCreateFile } from '../data-dir.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 /**
  * Service-to-service credentials. Every GreenCart process shares one secret; a caller sends a
@@ -27,6 +28,8 @@ export async function loadServiceSecret(options: { secret?: string; dataDir: str
 export function createServiceCredentials(options: { secret: string; serviceName: ServiceName }) {
   const key = new TextEncoder().encode(options.secret);
   let cached: { token: string; expiresAt: number } | undefined;
+  // Each caller reuses its token for minutes: check each one's HMAC once, not on every call.
+  const verified = new VerifiedTokens<ServiceName>({ maxAgeMs: 60_000, maxEntries: 1_000 });
 
   return {
     serviceName: options.serviceName,
@@ -50,9 +53,13 @@ export function createServiceCredentials(options: { secret: string; serviceName:
     /** The calling service's name, or undefined when the token does not prove one. */
     async verify(token: string | undefined): Promise<ServiceName | undefined> {
       if (!token) return undefined;
+      const known = verified.get(token);
+      if (known) return known;
       try {
         const { payload } = await jwtVerify(token, key, { algorithms: ['HS256'], audience: AUDIENCE, requiredClaims: ['iss', 'exp'] });
-        return SERVICE_NAMES.find((name) => name === payload.iss);
+        const caller = SERVICE_NAMES.find((name) => name === payload.iss);
+        if (caller) verified.set(token, caller, payload.exp! * 1000);
+        return caller;
       } catch {
         return undefined;
       }

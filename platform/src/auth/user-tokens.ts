@@ -9,6 +9,7 @@ import {
 } from 'jose';
 import { unauthenticated } from '../errors.js';
 import { USER_TOKEN_ALGORITHM, type PublishedKeySet, type SigningKey } from './signing-keys.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export type Role = 'CUSTOMER' | 'ADMIN';
 
@@ -59,7 +60,7 @@ export class SigningKeysUnavailableError extends Error {
 
 /** Accounts: verifies against its own key set, in memory. */
 export function createLocalUserTokenVerifier(options: UserTokenSettings & { keySet: PublishedKeySet }): UserTokenVerifier {
-  return verifierWithKeys(options, createLocalJWKSet(options.keySet));
+  return verifierWithKeys(options, createLocalJWKSet(options.keySet), VERIFIED_TOKEN_MAX_AGE_MS);
 }
 
 /** How a verifier outside accounts keeps the published keys. */
@@ -95,14 +96,21 @@ export function createRemoteUserTokenVerifier(options: UserTokenSettings & Remot
       throw new SigningKeysUnavailableError(`could not fetch the token signing keys from ${options.jwksUrl}: ${reason}`, { cause: error });
     }
   };
-  return verifierWithKeys(options, getKey);
+  // A verified token is remembered no longer than the keys it was checked against.
+  return verifierWithKeys(options, getKey, Math.min(VERIFIED_TOKEN_MAX_AGE_MS, options.cacheSeconds * 1000));
 }
+
+/** How long a verified token is taken on trust without checking its signature again. */
+const VERIFIED_TOKEN_MAX_AGE_MS = 30_000;
+/** Enough for every customer active in half a minute on one process; each entry is a few hundred bytes. */
+const VERIFIED_TOKEN_MAX_ENTRIES = 20_000;
 
 /**
  * Verifies with the algorithm pinned, a `kid` required, and `iss`, `aud`, `exp` checked.
  * Any token failure is UNAUTHENTICATED; the reason is not told to the client.
  */
-function verifierWithKeys(settings: UserTokenSettings, keys: JWTVerifyGetKey): UserTokenVerifier {
+function verifierWithKeys(settings: UserTokenSettings, keys: JWTVerifyGetKey, rememberForMs: number): UserTokenVerifier {
+  const verified = new VerifiedTokens<AuthenticatedUser>({ maxAgeMs: rememberForMs, maxEntries: VERIFIED_TOKEN_MAX_ENTRIES });
   const getKey: JWTVerifyGetKey = (header, token) => {
     // Without a kid, jose would try the only key of a one-key set: require it so every token names its key.
     if (typeof header.kid !== 'string' || header.kid === '') throw new joseErrors.JWKSNoMatchingKey('the token names no key (kid)');
@@ -110,6 +118,8 @@ function verifierWithKeys(settings: UserTokenSettings, keys: JWTVerifyGetKey): U
   };
   return {
     async verify(token: string): Promise<AuthenticatedUser> {
+      const known = verified.get(token);
+      if (known) return known;
       try {
         const { payload } = await jwtVerify(token, getKey, {
           algorithms: [USER_TOKEN_ALGORITHM],
@@ -121,7 +131,9 @@ function verifierWithKeys(settings: UserTokenSettings, keys: JWTVerifyGetKey): U
         if (typeof payload.sub !== 'string' || (role !== 'CUSTOMER' && role !== 'ADMIN')) {
           throw new joseErrors.JWTClaimValidationFailed('unexpected claims', payload);
         }
-        return { id: payload.sub, role };
+        const user: AuthenticatedUser = { id: payload.sub, role };
+        verified.set(token, user, payload.exp! * 1000);
+        return user;
       } catch (error) {
         if (error instanceof SigningKeysUnavailableError) throw error;
         throw unauthenticated('The access token is invalid or has expired.', 401);
