@@ -2,7 +2,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { createServiceMetrics, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
+import { createJsonPoster, createServiceMetrics, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { graphiqlPage } from './graphiql.js';
 import { invoicePrintForward } from './invoice-print-forward.js';
@@ -37,6 +37,13 @@ export interface GatewayDependencies {
 
 const READY_TIMEOUT_MS = 2_000;
 
+/**
+ * Connections the gateway keeps open to each subgraph. Calls beyond this wait for a free one: a
+ * burst queues here rather than opening hundreds of sockets, each a process and a database
+ * connection's worth of work on the subgraph's side.
+ */
+const MAX_SOCKETS_PER_SUBGRAPH = 64;
+
 /** A request header that asks for the query plan in `extensions.queryPlan` (development only). */
 export const QUERY_PLAN_HEADER = 'x-greencart-query-plan';
 
@@ -56,6 +63,7 @@ const queryPlanInResponse: ApolloServerPlugin<GatewayContext> = {
 export async function startGateway(deps: GatewayDependencies, listen: { port: number; host: string }): Promise<RunningService> {
   const routingUrls = new Map<string, string>();
   const metrics = createServiceMetrics('gateway');
+  const poster = createJsonPoster({ maxSockets: MAX_SOCKETS_PER_SUBGRAPH });
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     // Development: a developer who asks (x-greencart-query-plan) sees how the query fans out.
@@ -68,7 +76,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       const override = deps.subgraphUrls[name];
       const routingUrl = override ? new URL('/graphql', override).toString() : url!;
       routingUrls.set(name, routingUrl);
-      return new SubgraphDataSource({ name, url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs, metrics });
+      return new SubgraphDataSource({ name, url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs, poster, metrics });
     },
   });
 
@@ -77,7 +85,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
   const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS);
   const createContext = createContextFactory(deps);
 
-  return startGraphQLService<GatewayContext & RequestDeadline>(
+  const service = await startGraphQLService<GatewayContext & RequestDeadline>(
     {
       name: 'gateway',
       gateway: withRequestDeadline(gateway as unknown as GatewayInterface, requestTimeoutMs),
@@ -124,6 +132,13 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
     },
     listen,
   );
+  return {
+    ...service,
+    async stop() {
+      await service.stop();
+      poster.close();
+    },
+  };
 }
 
 export { operationDocuments, operationsPath } from './graphiql.js';

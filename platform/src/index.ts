@@ -19,3 +19,4 @@ export * from './auth/roles.js';
 export * from './service-runtime.js';
 export * from './subgraph.js';
 export * from './http/subgraph-client.js';
+export * from './http/json-post.js';
