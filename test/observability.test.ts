@@ -169,6 +169,21 @@ describe('/metrics', () => {
     expect(products).toMatch(/greencart_graphql_requests_total\{operation="ObservedProducts__products__\d+",service="products"\} [1-9]/);
   });
 
+  it('counts the `_entities` calls a subgraph answers, and only those', async () => {
+    const entityFetches = async () => sample(await metricsOf(supergraph.subgraphUrls.products), 'greencart_entity_fetches_total', { service: 'products' });
+    await post(ADD_TO_CART, { token: customer.token, variables: { id: productId } });
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    const before = await entityFetches();
+    // The cart's lines are orders' entities; their products' fields come from products by `_entities`.
+    const { body } = await post('query ObservedCart { cart { items { product { name } } } }', { token: customer.token });
+    expect(body.errors).toBeUndefined();
+    await vi.waitFor(async () => expect(await entityFetches()).toBe(before + 1));
+    // A products query of its own is not an entity fetch.
+    await post(OBSERVED_PRODUCTS);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await entityFetches()).toBe(before + 1);
+  });
+
   it('counts a request that a subgraph refuses before reading it (no service credentials)', async () => {
     const before = await metricsOf(supergraph.subgraphUrls.accounts);
     const response = await fetch(`${supergraph.subgraphUrls.accounts}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' });

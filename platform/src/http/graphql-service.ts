@@ -7,6 +7,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { expressMiddleware } from '@as-integrations/express5';
 import { ApolloServerPluginDrainHttpServer } from '@apollo/server/plugin/drainHttpServer';
 import {
+  ApolloServerPluginCacheControlDisabled,
   ApolloServerPluginInlineTraceDisabled,
   ApolloServerPluginLandingPageDisabled,
   ApolloServerPluginSchemaReportingDisabled,
@@ -112,6 +113,9 @@ export async function startGraphQLService<TContext extends BaseContext>(
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageDisabled(),
+      // No cache hints are used (no CDN caching of GraphQL), and the cache-control plugin would
+      // wrap every field's resolver to collect them.
+      ApolloServerPluginCacheControlDisabled(),
       operationNamePlugin,
       ...(options.plugins ?? []),
     ],

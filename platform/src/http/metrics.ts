@@ -18,8 +18,8 @@ export interface ServiceMetrics {
   readonly registry: Registry;
   /** The label for an operation: its name, `anonymous`, or `other` past MAX_OPERATION_LABELS names. */
   operationLabel(operationName: string | null | undefined): string;
-  /** One GraphQL request answered, with the codes of the errors in its response. */
-  observeRequest(operation: string, seconds: number, errorCodes: readonly string[]): void;
+  /** One GraphQL request answered, with the codes of the errors in its response; `entityFetch`: it asked for `_entities`. */
+  observeRequest(operation: string, seconds: number, errorCodes: readonly string[], entityFetch?: boolean): void;
   /** One call from the gateway to a subgraph. */
   observeSubgraphRequest(subgraph: string, seconds: number): void;
 }
@@ -40,6 +40,11 @@ export function createServiceMetrics(service: string, options: { processMetrics?
     registers,
   });
   const errors = new Counter({ name: 'greencart_graphql_errors_total', help: 'Errors sent in GraphQL responses, by extensions.code.', labelNames: ['code'], registers });
+  const entityFetches = new Counter({
+    name: 'greencart_entity_fetches_total',
+    help: 'Subgraphs: requests for `_entities` answered (the gateway fetching this subgraph\'s fields of entities another subgraph returned).',
+    registers,
+  });
   const subgraphRequests = new Counter({ name: 'greencart_subgraph_requests_total', help: 'Calls from the gateway to a subgraph.', labelNames: ['subgraph'], registers });
   const subgraphDuration = new Histogram({
     name: 'greencart_subgraph_request_duration_seconds',
@@ -53,8 +58,9 @@ export function createServiceMetrics(service: string, options: { processMetrics?
   return {
     registry,
     operationLabel: (operationName) => operationNames.label(operationName),
-    observeRequest(operation, seconds, errorCodes) {
+    observeRequest(operation, seconds, errorCodes, entityFetch) {
       requests.inc({ operation });
+      if (entityFetch) entityFetches.inc();
       requestDuration.observe({ operation }, seconds);
       for (const code of errorCodes) errors.inc({ code: errorCodeLabel(code) });
     },
@@ -113,7 +119,7 @@ export function observeGraphQLRequests(metrics: ServiceMetrics): RequestHandler 
     res.once('close', () => {
       const seconds = (performance.now() - scope.startedAt) / 1000;
       const operation = scope.operationName === undefined ? INVALID_OPERATION : metrics.operationLabel(scope.operationName);
-      metrics.observeRequest(operation, seconds, scope.errorCodes);
+      metrics.observeRequest(operation, seconds, scope.errorCodes, scope.entityFetch);
       scope.logger.debug('request finished', {
         operation: scope.operationName === undefined ? INVALID_OPERATION : (scope.operationName ?? 'anonymous'),
         status: res.statusCode,
@@ -129,9 +135,11 @@ export function observeGraphQLRequests(metrics: ServiceMetrics): RequestHandler 
 export const operationNamePlugin: ApolloServerPlugin<BaseContext> = {
   async requestDidStart() {
     return {
-      async didResolveOperation({ operationName }) {
+      async didResolveOperation({ operationName, operation }) {
         const scope = currentRequest();
-        if (scope) scope.operationName = operationName ?? null;
+        if (!scope) return;
+        scope.operationName = operationName ?? null;
+        scope.entityFetch = !!operation?.selectionSet.selections.some((selection) => selection.kind === 'Field' && selection.name.value === '_entities');
       },
     };
   },

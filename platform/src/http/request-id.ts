@@ -23,6 +23,8 @@ export interface RequestScope {
   operationName: string | null | undefined;
   /** `extensions.code` of every error sent in the response. */
   readonly errorCodes: string[];
+  /** A subgraph's request asked for `_entities` (another subgraph's data needed its fields). */
+  entityFetch?: boolean;
 }
 
 const scopes = new AsyncLocalStorage<RequestScope>();
