@@ -5,7 +5,7 @@
 // placeOrder (M1) at a fixed rate with a check that no stock was oversold.
 // Results: printed, and written to scripts/bench/results/latest.{json,md,svg}.
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +13,9 @@ import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl } from '@greencart/platform';
-import { BENCH_DATABASES, median, startBenchPostgres, TOKEN_SETTINGS, type DatabaseName } from './common.js';
+import { BENCH_DATABASES, freePort, median, startBenchPostgres, TOKEN_SETTINGS, type DatabaseName } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
-import type { TargetName, TargetSettings } from './targets.js';
+import type { SubgraphName, TargetName, TargetSettings } from './targets.js';
 import { renderChart } from './chart.js';
 
 const number = (name: string, fallback: number) => {
@@ -33,7 +33,9 @@ const config = {
   /** placeOrder (M1) requests per second, and for how long. */
   placeOrderRate: number('BENCH_PLACE_ORDER_RATE', 20),
   placeOrderSeconds: number('BENCH_PLACE_ORDER_SECONDS', 10),
-  targets: (process.env.BENCH_TARGETS ?? 'limit,greencart').split(',').map((name) => name.trim()) as TargetName[],
+  targets: (process.env.BENCH_TARGETS ?? 'limit,monolith,greencart,hive').split(',').map((name) => name.trim()) as TargetName[],
+  /** Processes of each gateway, (c) and (d) alike, sharing its port. */
+  gatewayWorkers: number('BENCH_GATEWAY_WORKERS', 1),
 };
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -78,7 +80,7 @@ function requestFor(target: TargetName, operation: OperationName, fixture: Fixtu
     // Four products from the whole catalogue and one from a few scarce ones, which sell out.
     const productIds = new Set([fixture.hotProductIds[randomInt(fixture.hotProductIds.length)]!]);
     while (productIds.size < 5) productIds.add(data.productIds[randomInt(data.productIds.length)]!);
-    variables = { input: { idempotencyKey: `bench-m1-${randomUUID()}`, items: [...productIds].map((productId) => ({ productId, quantity: 1 })) } };
+    variables = { input: { idempotencyKey: `bench-m1-${target}-${randomUUID()}`, items: [...productIds].map((productId) => ({ productId, quantity: 1 })) } };
   }
   const headers: Record<string, string> = { 'content-type': 'application/json', authorization: `Bearer ${tokens.get(customerId)}` };
   // Q2 is public: sent without a token, as a shop's catalogue page would.
@@ -88,24 +90,27 @@ function requestFor(target: TargetName, operation: OperationName, fixture: Fixtu
 
 // ---------------------------------------------------------------- targets
 
-interface RunningTarget {
+/** One process of targets.ts, answering run.ts over IPC. */
+interface BenchProcess {
   url: string;
   child: ChildProcess;
   request<T>(message: { type: string }): Promise<T>;
   stop(): Promise<void>;
 }
 
-async function startTarget(settings: TargetSettings): Promise<RunningTarget> {
+const roleOf = (settings: TargetSettings) => (settings.role === 'subgraph' ? settings.subgraph : settings.role);
+
+async function startProcess(settings: TargetSettings): Promise<BenchProcess> {
   const child = fork(fileURLToPath(new URL('./targets.ts', import.meta.url)), [], {
     execArgv: ['--import', 'tsx'],
     env: { ...process.env, NODE_ENV: 'production', BENCH_TARGET: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`target ${settings.target} exited (${code}) before it was ready`)));
+    child.once('exit', (code) => reject(new Error(`${roleOf(settings)} exited (${code}) before it was ready`)));
     child.on('message', (message: { type: string; url?: string; error?: string }) => {
       if (message.type === 'ready') resolve(message.url!);
-      if (message.type === 'failed') reject(new Error(`target ${settings.target} failed: ${message.error}`));
+      if (message.type === 'failed') reject(new Error(`${roleOf(settings)} failed: ${message.error}`));
     });
   });
   return {
@@ -138,12 +143,45 @@ interface Stats {
   maxRssBytes: number;
 }
 
-/** The gateway's calls to each subgraph so far (its Prometheus counter). */
-async function subgraphCalls(url: string): Promise<Record<string, number>> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+/**
+ * What one target is to the measurements: the URL clients call, and every process whose SQL
+ * counts: the target's own, and for (c) and (d) the three subgraph processes behind it.
+ */
+interface Target {
+  name: TargetName;
+  url: string;
+  front: BenchProcess;
+  subgraphs?: Record<SubgraphName, BenchProcess>;
+}
+
+const processesOf = (target: Target) => [target.front, ...Object.values(target.subgraphs ?? {})];
+
+async function resetCounts(target: Target): Promise<void> {
+  await Promise.all(processesOf(target).map((part) => part.request({ type: 'reset' })));
+}
+
+/** SQL statements since the last reset, over every database and process of the target. */
+async function countedStatements(target: Target): Promise<Pick<Stats, 'statements' | 'recent'>> {
+  const stats = await Promise.all(processesOf(target).map((part) => part.request<Stats>({ type: 'stats' })));
+  const statements = { accounts: 0, orders: 0, products: 0 };
+  for (const part of stats) for (const name of Object.keys(statements) as DatabaseName[]) statements[name] += part.statements[name];
+  return { statements, recent: stats.flatMap((part) => part.recent) };
+}
+
+/**
+ * Requests each subgraph has answered so far, and how many were `_entities` calls, from their
+ * Prometheus counters: counted where they arrive, the same for every gateway in front.
+ */
+async function subgraphRequests(target: Target): Promise<{ calls: Record<string, number>; entityCalls: number } | undefined> {
+  if (!target.subgraphs) return undefined;
   const calls: Record<string, number> = {};
-  for (const match of text.matchAll(/^greencart_subgraph_requests_total\{[^}]*\bsubgraph="(\w+)"[^}]*\} (\d+(?:\.\d+)?)/gm)) calls[match[1]!] = Number(match[2]);
-  return calls;
+  let entityCalls = 0;
+  for (const [name, part] of Object.entries(target.subgraphs)) {
+    const text = await (await fetch(`${part.url}/metrics`)).text();
+    calls[name] = [...text.matchAll(/^greencart_graphql_requests_total\{[^}]*\} (\d+(?:\.\d+)?)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+    entityCalls += Number(/^greencart_entity_fetches_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(text)?.[1] ?? 0);
+  }
+  return { calls, entityCalls };
 }
 
 async function send(url: string, request: autocannon.Request): Promise<{ status: number; body: string }> {
@@ -235,14 +273,17 @@ export interface OperationResult {
   /** The same half of peak, evenly spaced (see paced()). */
   halfPeakPaced: { rate: number; p50: number; p99: number; sent: number; failed: number };
   statementsPerOperation: Record<DatabaseName, number> & { total: number };
+  /** (c), (d): requests each subgraph answered per operation, and how many were `_entities` calls. */
   subgraphCallsPerOperation?: Record<string, number>;
+  entityCallsPerOperation?: number;
   /** Q1 only: SQL statements per request for orders of 1, 20 and 100 lines (five orders each). */
   statementsByLineCount?: Record<number, number>;
   /** What one request sent to the databases, to see where statements come from. */
   exampleStatements: Stats['recent'];
 }
 
-async function measure(target: RunningTarget, name: TargetName, operation: OperationName, fixture: Fixture): Promise<OperationResult> {
+async function measure(target: Target, operation: OperationName, fixture: Fixture): Promise<OperationResult> {
+  const { name } = target;
   const makeRequest = () => requestFor(name, operation, fixture);
   // A correct answer first: a benchmark of errors measures nothing.
   const probe = await send(target.url, makeRequest());
@@ -254,10 +295,10 @@ async function measure(target: RunningTarget, name: TargetName, operation: Opera
   await settle();
 
   // Statements (every database) and subgraph calls per operation, one request at a time.
-  await target.request({ type: 'reset' });
-  const callsBefore = name === 'greencart' ? await subgraphCalls(target.url) : undefined;
+  await resetCounts(target);
+  const callsBefore = await subgraphRequests(target);
   for (let i = 0; i < config.samples; i++) await send(target.url, makeRequest());
-  const { statements } = await target.request<Stats>({ type: 'stats' });
+  const { statements } = await countedStatements(target);
   const perOperation = (value: number) => Math.round((value / config.samples) * 100) / 100;
   const statementsPerOperation = {
     accounts: perOperation(statements.accounts),
@@ -266,9 +307,11 @@ async function measure(target: RunningTarget, name: TargetName, operation: Opera
     total: perOperation(statements.accounts + statements.orders + statements.products),
   };
   let subgraphCallsPerOperation: Record<string, number> | undefined;
-  if (callsBefore) {
-    const callsAfter = await subgraphCalls(target.url);
-    subgraphCallsPerOperation = Object.fromEntries(Object.entries(callsAfter).map(([subgraph, count]) => [subgraph, perOperation(count - (callsBefore[subgraph] ?? 0))]));
+  let entityCallsPerOperation: number | undefined;
+  const callsAfter = await subgraphRequests(target);
+  if (callsBefore && callsAfter) {
+    subgraphCallsPerOperation = Object.fromEntries(Object.entries(callsAfter.calls).map(([subgraph, count]) => [subgraph, perOperation(count - (callsBefore.calls[subgraph] ?? 0))]));
+    entityCallsPerOperation = perOperation(callsAfter.entityCalls - callsBefore.entityCalls);
   }
 
   let statementsByLineCount: Record<number, number> | undefined;
@@ -276,21 +319,21 @@ async function measure(target: RunningTarget, name: TargetName, operation: Opera
     statementsByLineCount = {};
     const byLines: Record<number, { id: string; customerId: string }[]> = { ...fixture.data.ordersByLineCount, 20: fixture.data.orders.slice(0, 5) };
     for (const [lines, orders] of Object.entries(byLines)) {
-      await target.request({ type: 'reset' });
+      await resetCounts(target);
       for (const order of orders) {
         const request = requestFor(name, 'Q1', { ...fixture, data: { ...fixture.data, orders: [order] } });
         const answer = await send(target.url, request);
         if (!answer.body.includes(`"items":[`)) throw new Error(`${name} Q1 of ${lines} lines: ${answer.body.slice(0, 300)}`);
       }
-      const counted = (await target.request<Stats>({ type: 'stats' })).statements;
+      const counted = (await countedStatements(target)).statements;
       statementsByLineCount[Number(lines)] = (counted.accounts + counted.orders + counted.products) / orders.length;
     }
     log(`${name} Q1: SQL statements per request by line count: ${JSON.stringify(statementsByLineCount)}`);
   }
 
-  await target.request({ type: 'reset' });
+  await resetCounts(target);
   await send(target.url, makeRequest());
-  const exampleStatements = (await target.request<Stats>({ type: 'stats' })).recent;
+  const exampleStatements = (await countedStatements(target)).recent;
 
   const runs: LoadResult[] = [];
   for (let run = 1; run <= config.runs; run++) {
@@ -304,12 +347,13 @@ async function measure(target: RunningTarget, name: TargetName, operation: Opera
   log(`${name} ${operation}: at half of peak (${rate} req/s, autocannon overallRate): p50 ${half.p50} ms, p99 ${half.p99} ms`);
   const evenly = await paced(target.url, makeRequest, { rate, seconds: config.durationSeconds });
   log(`${name} ${operation}: at half of peak (${rate} req/s, evenly spaced): p50 ${evenly.p50} ms, p99 ${evenly.p99} ms, failed ${evenly.failed}`);
-  return { target: name, operation, runs, peak, halfPeak: { ...half, rate }, halfPeakPaced: { rate, ...evenly }, statementsPerOperation, subgraphCallsPerOperation, statementsByLineCount, exampleStatements };
+  return { target: name, operation, runs, peak, halfPeak: { ...half, rate }, halfPeakPaced: { rate, ...evenly }, statementsPerOperation, subgraphCallsPerOperation, entityCallsPerOperation, statementsByLineCount, exampleStatements };
 }
 
 // ---------------------------------------------------------------- M1: placeOrder at a fixed rate
 
 export interface PlaceOrderResult {
+  target: TargetName;
   rate: number;
   seconds: number;
   load: LoadResult;
@@ -319,40 +363,49 @@ export interface PlaceOrderResult {
   stockCheck: { negativeStock: number; productsWhoseStockDoesNotAddUp: number; unitsTaken: number; unitsInPlacedOrders: number; oversold: boolean };
 }
 
-async function placeOrders(target: RunningTarget, fixture: Fixture, serverUrl: string): Promise<PlaceOrderResult> {
+async function placeOrders(target: Target, fixture: Fixture, serverUrl: string): Promise<PlaceOrderResult> {
+  const { name } = target;
+  // Units held by live reservations, per product: the stock taken must match what this run adds.
+  const reservedUnits = async (sql: postgres.Sql) =>
+    new Map(
+      (
+        await sql`
+        select p.id, p.stock, coalesce(sum(l.quantity) filter (where r.status = 'RESERVED'), 0)::int as reserved
+        from products p left join stock_reservation_lines l on l.product_id = p.id left join stock_reservations r on r.id = l.reservation_id
+        group by p.id, p.stock`
+      ).map((row) => [row.id as string, { stock: row.stock as number, reserved: row.reserved as number }]),
+    );
   const products = postgres(databaseUrl(serverUrl, BENCH_DATABASES.products), { max: 1, onnotice: () => {} });
   const orders = postgres(databaseUrl(serverUrl, BENCH_DATABASES.orders), { max: 1, onnotice: () => {} });
   try {
     // The scarce products: a few units each, so that concurrent orders compete for the last ones.
     await products`update products set stock = 10 where id = any(${fixture.hotProductIds}::uuid[])`;
-    const before = new Map((await products`select id, stock from products`).map((row) => [row.id as string, row.stock as number]));
-    await target.request({ type: 'reset' });
-    log(`greencart M1: placeOrder at ${config.placeOrderRate} req/s for ${config.placeOrderSeconds} s`);
-    const result = await load(target.url, () => requestFor('greencart', 'M1', fixture), {
+    const before = await reservedUnits(products);
+    await resetCounts(target);
+    log(`${name} M1: placeOrder at ${config.placeOrderRate} req/s for ${config.placeOrderSeconds} s`);
+    const result = await load(target.url, () => requestFor(name, 'M1', fixture), {
       seconds: config.placeOrderSeconds,
       connections: Math.max(config.connections, config.placeOrderRate),
       overallRate: config.placeOrderRate,
     });
     // Requests still in flight when autocannon stops finish before the stock is checked.
     await settle();
-    const { statements } = await target.request<Stats>({ type: 'stats' });
-    const after = await products`
-      select p.id, p.stock, coalesce(sum(l.quantity) filter (where r.status = 'RESERVED'), 0)::int as reserved
-      from products p left join stock_reservation_lines l on l.product_id = p.id left join stock_reservations r on r.id = l.reservation_id
-      group by p.id, p.stock`;
+    const { statements } = await countedStatements(target);
+    const after = await reservedUnits(products);
     let negativeStock = 0;
     let mismatched = 0;
     let unitsTaken = 0;
-    for (const row of after) {
-      const taken = before.get(row.id as string)! - (row.stock as number);
+    for (const [id, now] of after) {
+      const then = before.get(id)!;
+      const taken = then.stock - now.stock;
       unitsTaken += taken;
-      if ((row.stock as number) < 0) negativeStock++;
-      if (taken !== row.reserved) mismatched++;
+      if (now.stock < 0) negativeStock++;
+      if (taken !== now.reserved - then.reserved) mismatched++;
     }
     const [placed] = await orders`
       select count(distinct o.id)::int as orders, coalesce(sum(i.quantity), 0)::int as units
       from orders o join order_items i on i.order_id = o.id
-      where o.idempotency_key like 'bench-m1-%' and o.status = 'PENDING_PAYMENT'`;
+      where o.idempotency_key like ${`bench-m1-${name}-%`} and o.status = 'PENDING_PAYMENT'`;
     // Per placeOrder request, placed or refused (out of stock).
     const perOperation = (value: number) => Math.round((value / Math.max(1, result.sent)) * 100) / 100;
     const stockCheck = {
@@ -362,8 +415,9 @@ async function placeOrders(target: RunningTarget, fixture: Fixture, serverUrl: s
       unitsInPlacedOrders: placed!.units as number,
       oversold: negativeStock > 0 || mismatched > 0 || unitsTaken !== (placed!.units as number),
     };
-    log(`greencart M1: ${placed!.orders} orders placed, ${result.graphqlErrors} GraphQL errors; stock check: ${JSON.stringify(stockCheck)}`);
+    log(`${name} M1: ${placed!.orders} orders placed, ${result.graphqlErrors} GraphQL errors; stock check: ${JSON.stringify(stockCheck)}`);
     return {
+      target: name,
       rate: config.placeOrderRate,
       seconds: config.placeOrderSeconds,
       load: result,
@@ -390,33 +444,90 @@ export interface BenchReport {
   machine: { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string };
   dataSet: typeof DATA_SET;
   operations: OperationResult[];
-  peakRssBytes: Partial<Record<TargetName, number>>;
-  placeOrder?: PlaceOrderResult;
+  /** Peak RSS of each target's own processes (a gateway's workers together), and of the three subgraph processes (c) and (d) share. */
+  peakRssBytes: Partial<Record<TargetName | 'subgraphs', number>>;
+  placeOrders: PlaceOrderResult[];
 }
 
-const TARGET_LABELS: Record<TargetName, string> = { limit: '(a) limit: node:http + postgres.js', greencart: '(c) GreenCart gateway' };
+export const TARGET_LABELS: Record<TargetName, string> = {
+  limit: '(a) limit: node:http + postgres.js',
+  monolith: '(b) monolith: one @apollo/server',
+  greencart: '(c) GreenCart gateway',
+  hive: '(d) Hive Gateway + router-runtime',
+};
+const SUBGRAPHS_BEHIND: readonly TargetName[] = ['greencart', 'hive'];
+const mib = (bytes: number | undefined) => (bytes ? (bytes / 2 ** 20).toFixed(0) : '?');
 
 export function markdownTable(report: BenchReport): string {
   const lines = [
-    '| Operation | Target | RPS (median) | p50 / p99 at peak (ms) | Half of peak (req/s) | p50 / p99 at half, evenly spaced (ms) | p50 / p99 at half, autocannon overallRate (ms) | SQL statements / op (accounts+orders+products) | Subgraph calls / op | Peak RSS (MiB) |',
+    '| Operation | Target | RPS (median) | p50 / p99 at peak (ms) | Half of peak (req/s) | p50 / p99 at half, evenly spaced (ms) | p50 / p99 at half, autocannon overallRate (ms) | SQL statements / op (accounts+orders+products) | Subgraph calls / op (`_entities`) | Peak RSS (MiB) |',
     '|---|---|---:|---:|---:|---:|---:|---:|---|---:|',
   ];
   for (const result of report.operations) {
     const s = result.statementsPerOperation;
-    const calls = result.subgraphCallsPerOperation ? Object.entries(result.subgraphCallsPerOperation).filter(([, count]) => count > 0).map(([name, count]) => `${name} ${count}`).join(', ') : 'n/a';
-    const rss = report.peakRssBytes[result.target];
+    const calls = result.subgraphCallsPerOperation
+      ? `${Object.entries(result.subgraphCallsPerOperation).filter(([, count]) => count > 0).map(([name, count]) => `${name} ${count}`).join(', ')} (${result.entityCallsPerOperation})`
+      : 'n/a';
+    const rss = SUBGRAPHS_BEHIND.includes(result.target)
+      ? `${mib(report.peakRssBytes[result.target])} + subgraphs ${mib(report.peakRssBytes.subgraphs)}`
+      : mib(report.peakRssBytes[result.target]);
     lines.push(
-      `| ${result.operation} | ${TARGET_LABELS[result.target]} | ${result.peak.rps.toFixed(0)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${s.accounts}+${s.orders}+${s.products}) | ${calls} | ${rss ? (rss / 2 ** 20).toFixed(0) : '?'} |`,
+      `| ${result.operation} | ${TARGET_LABELS[result.target]} | ${result.peak.rps.toFixed(0)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${s.accounts}+${s.orders}+${s.products}) | ${calls} | ${rss} |`,
     );
   }
+  if (report.placeOrders.length > 0) {
+    lines.push('', '| M1 placeOrder | Sent | Placed | Refused (user errors) | GraphQL errors | non-2xx | p50 / p99 (ms) | SQL statements / request | Oversold? |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    for (const m1 of report.placeOrders) {
+      lines.push(
+        `| ${TARGET_LABELS[m1.target]} | ${m1.load.sent} | ${m1.placed} | ${m1.outOfStockOrOtherUserErrors} | ${m1.load.graphqlErrors} | ${m1.load.non2xx} | ${m1.load.p50} / ${m1.load.p99} | ${m1.statementsPerOperation.total} | ${m1.stockCheck.oversold ? '**yes**' : 'no'} |`,
+      );
+    }
+  }
+  lines.push('', ...targetsMet(report));
   return lines.join('\n');
+}
+
+/** The issue's targets, met or not, from this run's numbers. */
+function targetsMet(report: BenchReport): string[] {
+  const q1 = (target: TargetName) => report.operations.find((result) => result.operation === 'Q1' && result.target === target);
+  const ours = q1('greencart');
+  const lines = ['| Target | Result |', '|---|---|'];
+  const ratio = (label: string, other: TargetName, fraction: number) => {
+    const theirs = q1(other);
+    if (!ours || !theirs) return lines.push(`| ${label} | not measured in this run |`);
+    const share = ours.peak.rps / theirs.peak.rps;
+    lines.push(`| ${label} | ${share >= fraction ? '**met**' : '**not met**'}: ${ours.peak.rps.toFixed(0)} / ${theirs.peak.rps.toFixed(0)} = ${(share * 100).toFixed(0)}% |`);
+  };
+  ratio('Q1 through our gateway ≥ (d) Hive Gateway', 'hive', 1);
+  ratio('Q1 through our gateway ≥ 50% of (b) monolith', 'monolith', 0.5);
+  ratio('Q1 through our gateway ≥ 25% of (a) limit', 'limit', 0.25);
+  if (ours?.statementsByLineCount) {
+    const counts = Object.entries(ours.statementsByLineCount);
+    const worst = Math.max(...counts.map(([, count]) => count));
+    lines.push(`| Q1 at most 4 SQL statements whatever the line count | ${worst <= 4 ? '**met**' : '**not met**'}: ${counts.map(([lines, count]) => `${count} at ${lines} lines`).join(', ')} |`);
+  }
+  const p99s = report.operations.filter((result) => result.target === 'greencart').map((result) => `${result.operation} ${result.halfPeakPaced.p99} ms`);
+  const worstP99 = Math.max(...report.operations.filter((result) => result.target === 'greencart').map((result) => result.halfPeakPaced.p99));
+  if (p99s.length > 0) lines.push(`| p99 at half of peak under 50 ms (GreenCart, evenly spaced) | ${worstP99 < 50 ? '**met**' : '**not met**'}: ${p99s.join(', ')} |`);
+  for (const m1 of report.placeOrders) lines.push(`| M1 ${TARGET_LABELS[m1.target]}: no stock oversold | ${m1.stockCheck.oversold ? '**not met**' : '**met**'}: ${m1.placed} orders, ${m1.stockCheck.unitsTaken} units taken = ${m1.stockCheck.unitsInPlacedOrders} in placed orders |`);
+  return lines;
+}
+
+/** The three subgraph processes behind (c) and (d), started once: accounts first (the others fetch its keys). */
+async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, serviceSecret: string, gatewayUrl: string): Promise<Record<SubgraphName, BenchProcess>> {
+  const common = { role: 'subgraph' as const, serverUrl, serviceSecret, privateKeyPem, gatewayUrl };
+  const accounts = await startProcess({ ...common, subgraph: 'accounts' });
+  const products = await startProcess({ ...common, subgraph: 'products', accountsUrl: accounts.url });
+  const orders = await startProcess({ ...common, subgraph: 'orders', accountsUrl: accounts.url, productsUrl: products.url });
+  return { accounts, products, orders };
 }
 
 async function main(): Promise<void> {
   const startedAt = new Date();
   log(`config: ${JSON.stringify(config)}`);
+  for (const name of config.targets) if (!(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${Object.keys(TARGET_LABELS).join(', ')})`);
   const database = await startBenchPostgres();
-  const children: RunningTarget[] = [];
+  const running: BenchProcess[] = [];
   try {
     const data = await seedBenchmark(database.url, log);
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -425,6 +536,9 @@ async function main(): Promise<void> {
     const issuer = await createUserTokenIssuer({ ...TOKEN_SETTINGS, signingKey: keySet.signingKey, ttlSeconds: 6 * 3600 });
     const tokens = new Map(await Promise.all(data.customerIds.map(async (id) => [id, await issuer.issue({ id, role: 'CUSTOMER' })] as const)));
     const fixture: Fixture = { data, tokens, hotProductIds: data.productIds.slice(0, 10) };
+    const serviceSecret = randomBytes(32).toString('base64url');
+    const gatewayPorts = { greencart: await freePort(), hive: await freePort() };
+    let subgraphs: Record<SubgraphName, BenchProcess> | undefined;
 
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
@@ -433,17 +547,33 @@ async function main(): Promise<void> {
       dataSet: DATA_SET,
       operations: [],
       peakRssBytes: {},
+      placeOrders: [],
     };
     for (const name of config.targets) {
-      if (name !== 'limit' && name !== 'greencart') throw new Error(`unknown target ${name} (limit, greencart)`);
       log(`starting ${name}`);
-      const target = await startTarget({ target: name, serverUrl: database.url, privateKeyPem });
-      children.push(target);
-      for (const operation of READS) report.operations.push(await measure(target, name, operation, fixture));
-      if (name === 'greencart') report.placeOrder = await placeOrders(target, fixture, database.url);
-      report.peakRssBytes[name] = (await target.request<Stats>({ type: 'stats' })).maxRssBytes;
-      await target.stop();
-      children.pop();
+      let settings: TargetSettings;
+      if (name === 'limit') settings = { role: 'limit', serverUrl: database.url };
+      else if (name === 'monolith') settings = { role: 'monolith', serverUrl: database.url, privateKeyPem };
+      else {
+        if (!subgraphs) {
+          subgraphs = await startSubgraphProcesses(database.url, privateKeyPem, serviceSecret, `http://127.0.0.1:${gatewayPorts.greencart}`);
+          running.push(...Object.values(subgraphs));
+        }
+        const subgraphUrls = { accounts: subgraphs.accounts.url, products: subgraphs.products.url, orders: subgraphs.orders.url };
+        settings = { role: name, serviceSecret, subgraphUrls, port: gatewayPorts[name], workers: config.gatewayWorkers };
+      }
+      const front = await startProcess(settings);
+      running.push(front);
+      const target: Target = { name, url: front.url, front, subgraphs: SUBGRAPHS_BEHIND.includes(name) ? subgraphs : undefined };
+      for (const operation of READS) report.operations.push(await measure(target, operation, fixture));
+      if (name !== 'limit') report.placeOrders.push(await placeOrders(target, fixture, database.url));
+      report.peakRssBytes[name] = (await front.request<Stats>({ type: 'stats' })).maxRssBytes;
+      await front.stop();
+      running.splice(running.indexOf(front), 1);
+    }
+    if (subgraphs) {
+      const rss = await Promise.all(Object.values(subgraphs).map((part) => part.request<Stats>({ type: 'stats' })));
+      report.peakRssBytes.subgraphs = rss.reduce((sum, stats) => sum + stats.maxRssBytes, 0);
     }
 
     const folder = fileURLToPath(new URL('./results/', import.meta.url));
@@ -453,10 +583,9 @@ async function main(): Promise<void> {
     await writeFile(`${folder}latest.md`, `${table}\n`);
     await writeFile(`${folder}latest.svg`, renderChart(report));
     process.stdout.write(`${table}\n`);
-    if (report.placeOrder) process.stdout.write(`\nM1 placeOrder: ${JSON.stringify({ ...report.placeOrder, load: undefined }, null, 2)}\n`);
     log(`done in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s; results in scripts/bench/results/`);
   } finally {
-    for (const child of children) await child.stop();
+    for (const part of running) await part.stop();
     await database.stop();
   }
 }

@@ -1,10 +1,14 @@
-// The benchmark's targets, each started in a process of its own by run.ts (so that autocannon and
-// the target do not share a CPU's event loop, and the target's peak RSS is its own):
-//   greencart  (c) our gateway and the three subgraphs, NODE_ENV=production behaviour
+// The benchmark's processes, each started by run.ts with its settings in BENCH_TARGET (JSON):
+//   subgraph   one GreenCart subgraph (accounts, products or orders), NODE_ENV=production
+//              behaviour, as `npm start` and production run them: a process each
+//   greencart  (c) our gateway over those subgraphs, with `workers` processes sharing its port
+//   hive       (d) Hive Gateway over the same subgraphs, the same way
+//   monolith   (b) the subgraphs' resolvers in one non-federated @apollo/server (monolith.ts)
 //   limit      (a) a bare node:http server on postgres.js: hand-written json_agg SQL per operation
-// The process reads its settings from BENCH_TARGET (JSON), prints nothing, and talks over IPC:
+// A process prints nothing and talks to run.ts over IPC:
 //   → { type: 'ready', url }            once it listens
-//   ← { type: 'reset' } / { type: 'stats' } → { type: 'stats', statements, maxRssBytes }
+//   ← { type: 'reset' } / { type: 'stats' } → { type: 'stats', statements, recent, maxRssBytes }
+import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -23,99 +27,149 @@ import {
   repositoryRoot,
   type ServiceName,
 } from '@greencart/platform';
-import { prepareAccountsDatabase, startAccountsService } from '@greencart/accounts';
-import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, prepareOrdersDatabase, startOrdersService } from '@greencart/orders';
-import { prepareProductsDatabase, startProductsService } from '@greencart/products';
-import { startGateway } from '@greencart/gateway';
 import { BENCH_DATABASES, freePort, TOKEN_SETTINGS, type DatabaseName } from './common.js';
+// Each process imports only what its role runs (below, with await import), so that its peak RSS
+// is its own code's: the limit server does not carry Apollo, nor our gateway Hive's.
 
-export type TargetName = 'greencart' | 'limit';
+export type SubgraphName = 'accounts' | 'products' | 'orders';
+/** The targets compared, by the letters of the issue: (a) limit, (b) monolith, (c) greencart, (d) hive. */
+export type TargetName = 'limit' | 'monolith' | 'greencart' | 'hive';
 
-export interface TargetSettings {
-  target: TargetName;
-  serverUrl: string;
-  /** Accounts' signing key (PKCS#8 PEM): run.ts issues the customers' tokens with it. */
-  privateKeyPem: string;
+export type TargetSettings =
+  | { role: 'limit'; serverUrl: string }
+  | { role: 'monolith'; serverUrl: string; privateKeyPem: string }
+  | {
+      role: 'subgraph';
+      subgraph: SubgraphName;
+      serverUrl: string;
+      serviceSecret: string;
+      /** Accounts' signing key (PKCS#8 PEM): run.ts issues the customers' tokens with it. */
+      privateKeyPem: string;
+      /** Accounts' origin, for the published keys (products, orders) and payment methods (orders). */
+      accountsUrl?: string;
+      /** Products' origin, for orders' stock and catalogue calls. */
+      productsUrl?: string;
+      /** Where invoice links point (orders). */
+      gatewayUrl: string;
+    }
+  | { role: 'greencart' | 'hive'; serviceSecret: string; subgraphUrls: Record<SubgraphName, string>; port: number; workers: number };
+
+export interface TargetStats {
+  statements: Record<DatabaseName, number>;
+  /** The statements since the last reset (the first 100, each cut to 300 characters), by database. */
+  recent: { database: DatabaseName; statement: string }[];
+  maxRssBytes: number;
 }
 
-type Counts = Record<DatabaseName, number>;
-const statements: Counts = { accounts: 0, orders: 0, products: 0 };
-const recent: { database: DatabaseName; statement: string }[] = [];
-const counter = (name: DatabaseName) => (_connection: unknown, statement: string) => {
+const statements: Record<DatabaseName, number> = { accounts: 0, orders: 0, products: 0 };
+const recent: TargetStats['recent'] = [];
+const countStatement = (name: DatabaseName) => (statement: string) => {
   statements[name]++;
   if (recent.length < 100) recent.push({ database: name, statement: statement.replace(/\s+/g, ' ').slice(0, 300) });
 };
 
 /** Limits far above what the benchmark sends: it measures throughput, not the rate limiter. */
 const UNLIMITED = { burst: 1_000_000_000, perSecond: 1_000_000_000 };
+const LISTEN = { port: 0, host: '127.0.0.1' };
+const logger = (service: string) => createLogger(service, 'warn', 'json');
+const credentialsFor = (secret: string, serviceName: ServiceName) => createServiceCredentials({ secret, serviceName });
+const remoteVerifier = (accountsUrl: string) =>
+  createRemoteUserTokenVerifier({ ...TOKEN_SETTINGS, jwksUrl: `${accountsUrl}${JWKS_PATH}`, cacheSeconds: 300, refetchCooldownSeconds: 30 });
 
-/** (c) The supergraph as test/support/supergraph.ts wires it, in production mode, on the bench databases. */
-export async function startGreenCart(settings: TargetSettings): Promise<string> {
-  const { serverUrl } = settings;
-  const logger = (service: string) => createLogger(service, 'warn', 'json');
-  const serviceSecret = randomBytes(32).toString('base64url');
-  const credentialsFor = (serviceName: ServiceName) => createServiceCredentials({ secret: serviceSecret, serviceName });
-  const listen = { port: 0, host: '127.0.0.1' };
-  const [accountsDb, ordersDb, productsDb] = await Promise.all([
-    prepareAccountsDatabase({ serverUrl, name: BENCH_DATABASES.accounts, onStatement: (statement) => counter('accounts')(undefined, statement) }),
-    prepareOrdersDatabase({ serverUrl, name: BENCH_DATABASES.orders, onStatement: (statement) => counter('orders')(undefined, statement) }),
-    prepareProductsDatabase({ serverUrl, name: BENCH_DATABASES.products, onStatement: (statement) => counter('products')(undefined, statement) }),
-  ]);
+// ---------------------------------------------------------------- (c), (d): subgraphs and gateways
 
-  const keySet = await buildUserTokenKeySet({ privateKeyPem: settings.privateKeyPem });
-  const publishedKeys = await publishedKeySet(keySet);
-  const accounts = await startAccountsService(
+/** One subgraph, wired as test/support/supergraph.ts wires it, in production mode, on the bench databases. */
+async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'subgraph' }>): Promise<string> {
+  const { serverUrl, serviceSecret } = settings;
+  const onStatement = countStatement(settings.subgraph);
+  const name = BENCH_DATABASES[settings.subgraph];
+  if (settings.subgraph === 'accounts') {
+    const { prepareAccountsDatabase, startAccountsService } = await import('@greencart/accounts');
+    const keySet = await buildUserTokenKeySet({ privateKeyPem: settings.privateKeyPem });
+    const publishedKeys = await publishedKeySet(keySet);
+    const service = await startAccountsService(
+      {
+        production: true,
+        database: await prepareAccountsDatabase({ serverUrl, name, onStatement }),
+        issuer: await createUserTokenIssuer({ ...TOKEN_SETTINGS, signingKey: keySet.signingKey, ttlSeconds: 900 }),
+        verifier: createLocalUserTokenVerifier({ ...TOKEN_SETTINGS, keySet: publishedKeys }),
+        publishedKeys,
+        jwksCacheSeconds: 300,
+        credentials: credentialsFor(serviceSecret, 'accounts'),
+        logger: logger('accounts'),
+      },
+      LISTEN,
+    );
+    return service.url;
+  }
+  const accountsUrl = settings.accountsUrl!;
+  if (settings.subgraph === 'products') {
+    const { prepareProductsDatabase, startProductsService } = await import('@greencart/products');
+    const service = await startProductsService(
+      {
+        production: true,
+        verifier: remoteVerifier(accountsUrl),
+        database: await prepareProductsDatabase({ serverUrl, name, onStatement }),
+        credentials: credentialsFor(serviceSecret, 'products'),
+        logger: logger('products'),
+      },
+      LISTEN,
+    );
+    return service.url;
+  }
+  const { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, prepareOrdersDatabase, startOrdersService } = await import('@greencart/orders');
+  const credentials = credentialsFor(serviceSecret, 'orders');
+  const client = (subgraph: string, url: string) => createSubgraphClient({ name: subgraph, url, credentials, timeoutMs: 15_000 });
+  const service = await startOrdersService(
     {
       production: true,
-      database: accountsDb,
-      issuer: await createUserTokenIssuer({ ...TOKEN_SETTINGS, signingKey: keySet.signingKey, ttlSeconds: 900 }),
-      verifier: createLocalUserTokenVerifier({ ...TOKEN_SETTINGS, keySet: publishedKeys }),
-      publishedKeys,
-      jwksCacheSeconds: 300,
-      credentials: credentialsFor('accounts'),
-      logger: logger('accounts'),
-    },
-    listen,
-  );
-  const jwksUrl = `${accounts.url}${JWKS_PATH}`;
-  const remoteVerifier = () => createRemoteUserTokenVerifier({ ...TOKEN_SETTINGS, jwksUrl, cacheSeconds: 300, refetchCooldownSeconds: 30 });
-  const products = await startProductsService(
-    { production: true, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: logger('products') },
-    listen,
-  );
-  const gatewayPort = await freePort();
-  const ordersCredentials = credentialsFor('orders');
-  const ordersClient = (name: string, url: string) => createSubgraphClient({ name, url, credentials: ordersCredentials, timeoutMs: 15_000 });
-  const orders = await startOrdersService(
-    {
-      production: true,
-      verifier: remoteVerifier(),
-      database: ordersDb,
-      credentials: ordersCredentials,
-      products: ordersClient('products', products.url),
-      stock: createStockClient(ordersClient('products', products.url)),
-      accounts: createAccountsClient(ordersClient('accounts', accounts.url)),
+      verifier: remoteVerifier(accountsUrl),
+      database: await prepareOrdersDatabase({ serverUrl, name, onStatement }),
+      credentials,
+      products: client('products', settings.productsUrl!),
+      stock: createStockClient(client('products', settings.productsUrl!)),
+      accounts: createAccountsClient(client('accounts', accountsUrl)),
       processor: createTestPaymentProcessor(),
-      invoiceLinks: createInvoiceLinks({ secret: randomBytes(32).toString('base64url'), publicUrl: `http://127.0.0.1:${gatewayPort}` }),
+      invoiceLinks: createInvoiceLinks({ secret: randomBytes(32).toString('base64url'), publicUrl: settings.gatewayUrl }),
       logger: logger('orders'),
     },
-    listen,
+    LISTEN,
   );
+  return service.url;
+}
+
+/** (c) or (d): one gateway process (a cluster worker when there are several) over the subgraph processes. */
+async function startBenchGateway(settings: Extract<TargetSettings, { role: 'greencart' | 'hive' }>): Promise<string> {
+  const listen = { port: settings.port, host: '127.0.0.1' };
+  const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
+  const credentials = credentialsFor(settings.serviceSecret, 'gateway');
+  if (settings.role === 'hive') {
+    const { startHiveGateway } = await import('./hive-gateway.js');
+    return (await startHiveGateway({ supergraphSdl, subgraphUrls: settings.subgraphUrls, credentials, ...listen })).url;
+  }
+  const { startGateway } = await import('@greencart/gateway');
   const gateway = await startGateway(
     {
       production: true,
-      verifier: remoteVerifier(),
-      supergraphSdl: await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8'),
-      subgraphUrls: { accounts: accounts.url, orders: orders.url, products: products.url },
-      credentials: credentialsFor('gateway'),
+      verifier: remoteVerifier(settings.subgraphUrls.accounts),
+      supergraphSdl,
+      subgraphUrls: settings.subgraphUrls,
+      credentials,
       logger: logger('gateway'),
       subgraphTimeoutMs: 15_000,
       requestLimits: { maxDepth: 10, maxAliases: 15, maxDirectives: 20, maxTokens: 2_000, maxCost: 1_000_000 },
       rateLimits: { perAddress: UNLIMITED, perCustomer: UNLIMITED },
     },
-    { ...listen, port: gatewayPort },
+    listen,
   );
   return gateway.url;
+}
+
+/** (b) The monolith, counting its statements like the subgraphs do. */
+async function startBenchMonolith(settings: Extract<TargetSettings, { role: 'monolith' }>): Promise<string> {
+  const { startMonolith } = await import('./monolith.js');
+  const monolith = await startMonolith({ serverUrl: settings.serverUrl, privateKeyPem: settings.privateKeyPem, onStatement: (database, statement) => countStatement(database)(statement), ...LISTEN });
+  return monolith.url;
 }
 
 // ---------------------------------------------------------------- (a) the limit
@@ -167,9 +221,9 @@ interface ProductJson {
  * does not join across databases, so Q1 and Q3 take two statements (one per database), Q2 one.
  * GET /q1?order=…&customer=…, /q2?category=…, /q3?customer=…
  */
-export async function startLimitServer(settings: TargetSettings): Promise<string> {
+export async function startLimitServer(settings: { serverUrl: string }): Promise<string> {
   const connect = (name: DatabaseName) =>
-    postgres(databaseUrl(settings.serverUrl, BENCH_DATABASES[name]), { max: 10, onnotice: () => {}, debug: counter(name) });
+    postgres(databaseUrl(settings.serverUrl, BENCH_DATABASES[name]), { max: 10, onnotice: () => {}, debug: (_connection: unknown, statement: string) => countStatement(name)(statement) });
   const orders = connect('orders');
   const products = connect('products');
   const productsById = async (ids: string[]) => {
@@ -226,25 +280,88 @@ export async function startLimitServer(settings: TargetSettings): Promise<string
 
 // ---------------------------------------------------------------- the target's process
 
-if (process.send && process.env.BENCH_TARGET) {
+const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
+
+/** Starts the process's part: the URL it answers on. */
+function start(settings: TargetSettings): Promise<string> {
+  switch (settings.role) {
+    case 'limit':
+      return startLimitServer(settings);
+    case 'monolith':
+      return startBenchMonolith(settings);
+    case 'subgraph':
+      return startBenchSubgraph(settings);
+    case 'greencart':
+    case 'hive':
+      return startBenchGateway(settings);
+  }
+}
+
+/** A gateway with several workers: cluster workers share its port; peak RSS is their sum. */
+async function startGatewayWorkers(settings: Extract<TargetSettings, { role: 'greencart' | 'hive' }>): Promise<{ url: string; maxRssBytes(): Promise<number> }> {
+  const workers = Array.from({ length: settings.workers }, () => cluster.fork({ BENCH_TARGET: JSON.stringify(settings) }));
+  await Promise.all(
+    workers.map(
+      (worker) =>
+        new Promise<void>((resolve, reject) => {
+          worker.once('exit', (code) => reject(new Error(`a ${settings.role} worker exited (${code}) before it was ready`)));
+          worker.on('message', (message: { type: string; error?: string }) => {
+            if (message.type === 'ready') resolve();
+            if (message.type === 'failed') reject(new Error(message.error));
+          });
+        }),
+    ),
+  );
+  const rssOf = (worker: (typeof workers)[number]) =>
+    new Promise<number>((resolve) => {
+      const listener = (message: { type: string; maxRssBytes?: number }) => {
+        if (message.type !== 'stats') return;
+        worker.off('message', listener);
+        resolve(message.maxRssBytes!);
+      };
+      worker.on('message', listener);
+      worker.send({ type: 'stats' });
+    });
+  return {
+    url: `http://127.0.0.1:${settings.port}`,
+    maxRssBytes: async () => (await Promise.all(workers.map(rssOf))).reduce((sum, rss) => sum + rss, maxRssBytes()),
+  };
+}
+
+function fail(error: unknown): never {
+  process.send!({ type: 'failed', error: error instanceof Error ? error.stack : String(error) });
+  process.exit(1);
+}
+
+if (cluster.isWorker && process.env.BENCH_TARGET) {
   const settings = JSON.parse(process.env.BENCH_TARGET) as TargetSettings;
-  const start = settings.target === 'greencart' ? startGreenCart : startLimitServer;
+  process.on('message', (message: { type: string }) => {
+    if (message.type === 'stats') process.send!({ type: 'stats', maxRssBytes: maxRssBytes() });
+  });
+  start(settings).then(() => process.send!({ type: 'ready' }), fail);
+} else if (process.send && process.env.BENCH_TARGET) {
+  const settings = JSON.parse(process.env.BENCH_TARGET) as TargetSettings;
   // run.ts stops the target when it is done with it: at once, requests in flight or not.
-  process.on('SIGTERM', () => process.exit(0));
+  process.on('SIGTERM', () => {
+    for (const worker of Object.values(cluster.workers ?? {})) worker?.process.kill('SIGKILL');
+    process.exit(0);
+  });
+  let rss = async () => maxRssBytes();
   process.on('message', (message: { type: string }) => {
     if (message.type === 'reset') {
       for (const name of Object.keys(statements) as DatabaseName[]) statements[name] = 0;
       recent.length = 0;
       process.send!({ type: 'reset' });
     } else if (message.type === 'stats') {
-      process.send!({ type: 'stats', statements: { ...statements }, recent: [...recent], maxRssBytes: process.resourceUsage().maxRSS * 1024 });
+      void rss().then((bytes) => process.send!({ type: 'stats', statements: { ...statements }, recent: [...recent], maxRssBytes: bytes }));
     }
   });
-  start(settings).then(
-    (url) => process.send!({ type: 'ready', url }),
-    (error: unknown) => {
-      process.send!({ type: 'failed', error: error instanceof Error ? error.stack : String(error) });
-      process.exit(1);
-    },
-  );
+  const started =
+    (settings.role === 'greencart' || settings.role === 'hive') && settings.workers > 1
+      ? startGatewayWorkers(settings).then((workers) => {
+          rss = workers.maxRssBytes;
+          return workers.url;
+        })
+      : start(settings);
+  started.then((url) => process.send!({ type: 'ready', url }), fail);
 }
