@@ -13,6 +13,7 @@ import {
   operationDocuments,
   operationsPath,
   readGatewayEnvironment,
+  rememberedRequestLimitErrors,
   requestLimitErrors,
 } from '@greencart/gateway';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
@@ -200,6 +201,23 @@ describe('the client’s operations', () => {
       expect(requestLimitErrors(schema, document, { first: 100 }, tighter), name).toEqual([]);
       expect(exceedsTokenLimit(print(document), tighter.maxTokens), name).toBe(false);
     }
+  });
+
+  it('remembered per document, each page size still gets its own answer', () => {
+    const { parse } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+    const limits = { ...DEFAULT_REQUEST_LIMITS, maxCost: 2_000 };
+    const check = rememberedRequestLimitErrors(limits);
+    const document = parse('query Page($first: Int = 10) { products(first: $first) { edges { node { id name category { name } } } } }');
+    const messages = (variables?: Record<string, unknown>) => check(schema, document, variables).map((error) => error.message);
+    for (let round = 0; round < 2; round++) {
+      expect(messages({ first: 10 })).toEqual([]);
+      expect(messages({ first: 500 })).toEqual([expect.stringMatching(/Cost limit/)]);
+      expect(messages()).toEqual([]); // the default, 10
+      expect(messages({ first: null })).toEqual(requestLimitErrors(schema, document, { first: null }, limits).map((error) => error.message));
+    }
+    // The same answers as checking afresh.
+    for (const first of [10, 500]) expect(messages({ first })).toEqual(requestLimitErrors(schema, document, { first }, limits).map((error) => error.message));
+    expect(check(schema, document, { first: 500 })[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
   it('the largest pages run through the gateway, and first over 100 is refused by every subgraph that pages', async () => {

@@ -107,6 +107,52 @@ export function requestLimitErrors(schema: GraphQLSchema, document: DocumentNode
   return validate(schema, withPageSizes(schema, document, variables), armorRules(limits));
 }
 
+/** The variables a document passes as page sizes (`first: $n`): the only variables its limits depend on. */
+function pageSizeVariables(schema: GraphQLSchema, document: DocumentNode): string[] {
+  const typeInfo = new TypeInfo(schema);
+  const names = new Set<string>();
+  visit(
+    document,
+    visitWithTypeInfo(typeInfo, {
+      Field(field) {
+        for (const argument of typeInfo.getFieldDef()?.args ?? []) {
+          if (!PAGE_SIZE_ARGUMENTS.has(argument.name)) continue;
+          const given = field.arguments?.find((node) => node.name.value === argument.name)?.value;
+          if (given?.kind === Kind.VARIABLE) names.add(given.name.value);
+        }
+      },
+    }),
+  );
+  return [...names].sort();
+}
+
+/** Distinct page-size combinations remembered per document; more are checked each time. */
+const REMEMBERED_PAGE_SIZES_PER_DOCUMENT = 32;
+
+/**
+ * requestLimitErrors, remembered per document and page sizes. Apollo Server hands the gateway the
+ * same parsed document for the same query text, so a client's repeated operation is checked once
+ * per page size rather than walked by four validation rules on every request.
+ */
+export function rememberedRequestLimitErrors(limits: RequestLimits) {
+  const byDocument = new WeakMap<DocumentNode, { schema: GraphQLSchema; pageVariables: string[]; messages: Map<string, string[]> }>();
+  return (schema: GraphQLSchema, document: DocumentNode, variables: Record<string, unknown> | undefined): readonly GraphQLErrorType[] => {
+    let entry = byDocument.get(document);
+    if (!entry || entry.schema !== schema) {
+      entry = { schema, pageVariables: pageSizeVariables(schema, document), messages: new Map() };
+      byDocument.set(document, entry);
+    }
+    // Absent and null differ: an absent variable takes its default.
+    const key = JSON.stringify(entry.pageVariables.map((name) => (variables && name in variables ? [variables[name]] : [])));
+    let messages = entry.messages.get(key);
+    if (!messages) {
+      messages = requestLimitErrors(schema, document, variables, limits).map((error) => error.message);
+      if (entry.messages.size < REMEMBERED_PAGE_SIZES_PER_DOCUMENT) entry.messages.set(key, messages);
+    }
+    return messages.map((message) => limitError(message));
+  };
+}
+
 /** Whether a GraphQL document has more than `maxTokens` tokens (a syntax error is not this check's business). */
 export function exceedsTokenLimit(source: string, maxTokens: number): boolean {
   // Every token takes at least one character: a short text needs no counting.
@@ -137,11 +183,12 @@ export function tokenLimit(maxTokens: number): RequestHandler {
  * and before the gateway plans it: a request over a limit reaches no subgraph.
  */
 export function requestLimitsPlugin<TContext extends BaseContext>(limits: RequestLimits): ApolloServerPlugin<TContext> {
+  const limitErrors = rememberedRequestLimitErrors(limits);
   return {
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request }) {
-          const [error] = requestLimitErrors(schema, document, request.variables, limits);
+          const [error] = limitErrors(schema, document, request.variables);
           if (error) throw error;
         },
       };
