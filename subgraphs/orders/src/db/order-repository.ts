@@ -1,5 +1,5 @@
 import { and, asc, desc, eq, inArray, isNull, lt, ne, or, sql, type SQL } from 'drizzle-orm';
-import { isUuid, type TimeKeyset } from '@greencart/platform';
+import { isUuid, preparedPerExecutor, type TimeKeyset } from '@greencart/platform';
 import type { Executor } from './database.js';
 import { invoices, orderItems, orders, transactions, type InvoiceRow, type OrderItemRow, type OrderRow, type OrderStatus, type TransactionRow } from './schema.js';
 
@@ -16,6 +16,19 @@ export interface PlacedOrder {
   totalCents: number;
   shipping: { line1: string; line2: string | null; city: string; postalCode: string; country: string } | null;
 }
+
+// The reads on every order page, prepared once per database handle (see preparedPerExecutor).
+const ordersByIds = preparedPerExecutor((db: Executor) =>
+  db.select().from(orders).where(and(sql`${orders.id} = any(${sql.placeholder('ids')}::uuid[])`, ne(orders.status, 'PLACING'))).prepare('orders_by_ids'),
+);
+const itemsOfOrders = preparedPerExecutor((db: Executor) =>
+  db
+    .select()
+    .from(orderItems)
+    .where(sql`${orderItems.orderId} = any(${sql.placeholder('orderIds')}::uuid[])`)
+    .orderBy(asc(orderItems.orderId), asc(orderItems.position))
+    .prepare('items_of_orders'),
+);
 
 /** Who is asking for a list: one customer's orders, or every order (admins). */
 export type OrderScope = { customerId: string } | { everyone: true };
@@ -72,7 +85,7 @@ export class OrderRepository {
   async findByIds(ids: readonly string[]): Promise<OrderRow[]> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
-    return this.db.select().from(orders).where(and(inArray(orders.id, valid), ne(orders.status, 'PLACING')));
+    return ordersByIds(this.db).execute({ ids: valid });
   }
 
   /** An order (not PLACING), locked until the transaction ends. */
@@ -117,7 +130,7 @@ export class OrderRepository {
 
   async itemsOf(orderIds: readonly string[]): Promise<OrderItemRow[]> {
     if (orderIds.length === 0) return [];
-    return this.db.select().from(orderItems).where(inArray(orderItems.orderId, orderIds)).orderBy(asc(orderItems.orderId), asc(orderItems.position));
+    return itemsOfOrders(this.db).execute({ orderIds: [...orderIds] });
   }
 
   async transactionsOf(orderIds: readonly string[]): Promise<TransactionRow[]> {

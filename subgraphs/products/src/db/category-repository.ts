@@ -1,7 +1,12 @@
 import { and, asc, eq, inArray, sql } from 'drizzle-orm';
-import { isUuid } from '@greencart/platform';
+import { isUuid, preparedPerExecutor } from '@greencart/platform';
 import type { Executor } from './database.js';
 import { categories, products, type CategoryRow } from './schema.js';
+
+/** `Product.category` across a response: categories by id (prepared once, see preparedPerExecutor). */
+const categoriesByIds = preparedPerExecutor((db: Executor) =>
+  db.select().from(categories).where(sql`${categories.id} = any(${sql.placeholder('ids')}::uuid[])`).prepare('categories_by_ids'),
+);
 
 /** Categories SQL, returning plain rows. */
 export class CategoryRepository {
@@ -10,7 +15,7 @@ export class CategoryRepository {
   async findByIds(ids: readonly string[]): Promise<CategoryRow[]> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
-    return this.db.select().from(categories).where(inArray(categories.id, valid));
+    return categoriesByIds(this.db).execute({ ids: valid });
   }
 
   async listAll(): Promise<CategoryRow[]> {

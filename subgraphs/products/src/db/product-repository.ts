@@ -1,7 +1,12 @@
 import { and, asc, desc, eq, gt, ilike, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
-import { isUuid } from '@greencart/platform';
+import { isUuid, preparedPerExecutor } from '@greencart/platform';
 import type { Executor } from './database.js';
 import { productRecommendations, products, type ProductRow } from './schema.js';
+
+/** `_entities` and loaders: products by id, the hottest read (prepared once, see preparedPerExecutor). */
+const productsByIds = preparedPerExecutor((db: Executor) =>
+  db.select().from(products).where(sql`${products.id} = any(${sql.placeholder('ids')}::uuid[])`).prepare('products_by_ids'),
+);
 
 export type ProductSortKey = 'NAME' | 'PRICE' | 'CREATED_AT';
 
@@ -45,7 +50,7 @@ export class ProductRepository {
   async findByIds(ids: readonly string[]): Promise<ProductRow[]> {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
-    return this.db.select().from(products).where(inArray(products.id, valid));
+    return productsByIds(this.db).execute({ ids: valid });
   }
 
   async findActiveBySku(sku: string): Promise<ProductRow | undefined> {
