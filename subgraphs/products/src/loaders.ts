@@ -9,11 +9,19 @@ import type { CategoryRow, ProductRow } from './db/schema.js';
 export function createLoaders(db: ProductsDb) {
   const products = new ProductRepository(db);
   const categories = new CategoryRepository(db);
+  /** `Product.category` across a page of products. */
+  const categoryById = new DataLoader<string, CategoryRow | null>(async (ids) => rowsByKey(ids, await categories.findByIds(ids), (row) => row.id));
   return {
-    /** Products by id for `_entities` references from orders and the gateway (archived included). */
-    productById: new DataLoader<string, ProductRow | null>(async (ids) => rowsByKey(ids, await products.findByIds(ids), (row) => row.id)),
-    /** `Product.category` across a page of products. */
-    categoryById: new DataLoader<string, CategoryRow | null>(async (ids) => rowsByKey(ids, await categories.findByIds(ids), (row) => row.id)),
+    /**
+     * Products by id for `_entities` references from orders and the gateway (archived included),
+     * fetched with their categories in the same statement: those are primed for `Product.category`.
+     */
+    productById: new DataLoader<string, ProductRow | null>(async (ids) => {
+      const rows = await products.findByIdsWithCategories(ids);
+      for (const { category } of rows) categoryById.prime(category.id, category);
+      return rowsByKey(ids, rows.map((row) => row.product), (row) => row.id);
+    }),
+    categoryById,
     /** `Product.recommendations` across a page of products. */
     recommendationsByProductId: new DataLoader<string, ProductRow[]>(async (ids) =>
       groupsByKey(ids, await products.activeRecommendationsFor(ids), (row) => row.forProductId, (row) => row.product),
