@@ -78,3 +78,28 @@ describe('cost of a page of orders', () => {
     expect(ten.productsStatements).toBe(oneCost.products);
   });
 });
+
+describe('entity representations', () => {
+  /** Representations the gateway has sent products so far (its Prometheus counter). */
+  async function representationsSentToProducts(): Promise<number> {
+    const text = await (await fetch(`${supergraph.gatewayUrl}/metrics`)).text();
+    return Number(/^greencart_subgraph_entity_representations_total\{[^}]*subgraph="products"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
+  }
+
+  it('go to products once each however many lines repeat a product, and every line gets its product', async () => {
+    // 10 orders of the same 3 products: a page of them is 30 lines over 3 distinct products.
+    const customer = await customerWithOrders(10, 3);
+    const before = await representationsSentToProducts();
+    const { orders } = await costOfOrdersPage(customer.token);
+    expect(await representationsSentToProducts()).toBe(before + 3);
+
+    const lines = orders.edges.flatMap(({ node }) => node.items);
+    expect(lines).toHaveLength(30);
+    for (const line of lines) {
+      expect(line.product).not.toBeNull();
+      expect(line.product!.price.amount).toBe(line.unitPrice.amount);
+    }
+    // Each line has an object of its own, equal to the other lines of the same product.
+    expect(new Set(lines.map((line) => JSON.stringify(line.product))).size).toBe(3);
+  });
+});

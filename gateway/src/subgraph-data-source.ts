@@ -3,6 +3,7 @@ import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
 import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER, type JsonPoster, type ServiceCredentials, type ServiceMetrics } from '@greencart/platform';
 import type { GatewayContext } from './context.js';
+import { distinctRepresentations } from './entity-representations.js';
 
 /**
  * How the gateway calls a subgraph: the client's bearer token is passed on (each subgraph verifies
@@ -25,7 +26,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       credentials: ServiceCredentials;
       timeoutMs: number;
       poster: JsonPoster;
-      metrics: Pick<ServiceMetrics, 'observeSubgraphRequest'>;
+      metrics: Pick<ServiceMetrics, 'observeSubgraphRequest' | 'observeEntityRepresentations'>;
     },
   ) {
     this.endpoint = new URL(options.url);
@@ -39,7 +40,10 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       if ('clientAddress' in context && context.clientAddress) headers[CLIENT_ADDRESS_HEADER] = context.clientAddress;
       if ('requestId' in context && context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;
       if (!request.query) throw new Error('Missing query');
-      const { query, operationName, variables, extensions } = request;
+      const { query, operationName, extensions } = request;
+      const folded = distinctRepresentations(request.variables?.representations);
+      const variables = folded ? { ...request.variables, representations: folded.distinct } : request.variables;
+      if (Array.isArray(variables?.representations)) this.options.metrics.observeEntityRepresentations(this.options.name, variables.representations.length);
       const answer = await this.options.poster.post(this.endpoint, headers, JSON.stringify({ query, operationName, variables, extensions }), this.options.timeoutMs);
       const body = parseJson(answer.body);
       if (answer.status < 200 || answer.status > 299) {
@@ -49,7 +53,7 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
         });
       }
       if (!body || typeof body !== 'object' || Array.isArray(body)) throw new Error(`Expected JSON response body, but received: ${answer.body.slice(0, 200)}`);
-      return body as GatewayGraphQLResponse;
+      return folded ? folded.expand(body as GatewayGraphQLResponse) : (body as GatewayGraphQLResponse);
     } finally {
       this.options.metrics.observeSubgraphRequest(this.options.name, (performance.now() - started) / 1000);
     }

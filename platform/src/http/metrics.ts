@@ -22,6 +22,8 @@ export interface ServiceMetrics {
   observeRequest(operation: string, seconds: number, errorCodes: readonly string[], entityFetch?: boolean): void;
   /** One call from the gateway to a subgraph. */
   observeSubgraphRequest(subgraph: string, seconds: number): void;
+  /** Entity representations the gateway sent a subgraph in one `_entities` call. */
+  observeEntityRepresentations(subgraph: string, count: number): void;
 }
 
 /** The metrics of one GreenCart service, with Node's process metrics (CPU, memory, event loop, GC). */
@@ -46,6 +48,12 @@ export function createServiceMetrics(service: string, options: { processMetrics?
     registers,
   });
   const subgraphRequests = new Counter({ name: 'greencart_subgraph_requests_total', help: 'Calls from the gateway to a subgraph.', labelNames: ['subgraph'], registers });
+  const entityRepresentations = new Counter({
+    name: 'greencart_subgraph_entity_representations_total',
+    help: 'Entity representations the gateway sent subgraphs in `_entities` calls (each distinct one once per call).',
+    labelNames: ['subgraph'],
+    registers,
+  });
   const subgraphDuration = new Histogram({
     name: 'greencart_subgraph_request_duration_seconds',
     help: 'Time a subgraph took to answer the gateway.',
@@ -67,6 +75,9 @@ export function createServiceMetrics(service: string, options: { processMetrics?
     observeSubgraphRequest(subgraph, seconds) {
       subgraphRequests.inc({ subgraph });
       subgraphDuration.observe({ subgraph }, seconds);
+    },
+    observeEntityRepresentations(subgraph, count) {
+      entityRepresentations.inc({ subgraph }, count);
     },
   };
 }
