@@ -24,7 +24,7 @@ const number = (name: string, fallback: number) => {
   return value;
 };
 const config = {
-  warmupSeconds: number('BENCH_WARMUP_SECONDS', 3),
+  warmupSeconds: number('BENCH_WARMUP_SECONDS', 5),
   durationSeconds: number('BENCH_DURATION_SECONDS', 10),
   runs: number('BENCH_RUNS', 3),
   connections: number('BENCH_CONNECTIONS', 16),
@@ -152,6 +152,8 @@ interface Target {
   url: string;
   front: BenchProcess;
   subgraphs?: Record<SubgraphName, BenchProcess>;
+  /** The subgraphs behind were started for this target (no gateway has warmed them yet). */
+  freshSubgraphs?: boolean;
 }
 
 const processesOf = (target: Target) => [target.front, ...Object.values(target.subgraphs ?? {})];
@@ -289,8 +291,11 @@ async function measure(target: Target, operation: OperationName, fixture: Fixtur
   const probe = await send(target.url, makeRequest());
   if (probe.status !== 200 || probe.body.includes('"errors"') || probe.body.includes('"data":null')) throw new Error(`${name} ${operation}: ${probe.status} ${probe.body.slice(0, 500)}`);
 
-  log(`${name} ${operation}: warm-up ${config.warmupSeconds} s`);
-  await load(target.url, makeRequest, { seconds: config.warmupSeconds, connections: config.connections });
+  // Subgraph processes just started (behind the first of (c) and (d)) warm up twice as long, so
+  // that the gateway measured second does not find them warmer than the first one did.
+  const warmup = config.warmupSeconds * (target.freshSubgraphs ? 2 : 1);
+  log(`${name} ${operation}: warm-up ${warmup} s`);
+  await load(target.url, makeRequest, { seconds: warmup, connections: config.connections });
   // autocannon returns with requests still in flight: let them finish before counting.
   await settle();
 
@@ -552,9 +557,11 @@ async function main(): Promise<void> {
     for (const name of config.targets) {
       log(`starting ${name}`);
       let settings: TargetSettings;
+      let fresh = false;
       if (name === 'limit') settings = { role: 'limit', serverUrl: database.url };
       else if (name === 'monolith') settings = { role: 'monolith', serverUrl: database.url, privateKeyPem };
       else {
+        fresh = !subgraphs;
         if (!subgraphs) {
           subgraphs = await startSubgraphProcesses(database.url, privateKeyPem, serviceSecret, `http://127.0.0.1:${gatewayPorts.greencart}`);
           running.push(...Object.values(subgraphs));
@@ -564,7 +571,7 @@ async function main(): Promise<void> {
       }
       const front = await startProcess(settings);
       running.push(front);
-      const target: Target = { name, url: front.url, front, subgraphs: SUBGRAPHS_BEHIND.includes(name) ? subgraphs : undefined };
+      const target: Target = { name, url: front.url, front, subgraphs: SUBGRAPHS_BEHIND.includes(name) ? subgraphs : undefined, freshSubgraphs: fresh };
       for (const operation of READS) report.operations.push(await measure(target, operation, fixture));
       if (name !== 'limit') report.placeOrders.push(await placeOrders(target, fixture, database.url));
       report.peakRssBytes[name] = (await front.request<Stats>({ type: 'stats' })).maxRssBytes;
