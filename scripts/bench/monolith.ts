@@ -21,7 +21,7 @@
 //   stock resolve it once), and the subgraphs' `__resolveReference`s use their dataloaders, so a
 //   list of references costs one statement, as one `_entities` call does behind the gateway.
 // - The customer's token is verified once per request, locally, against the published keys (as
-//   startGreenCart in targets.ts builds them); each subgraph's context factory then builds its usual
+//   targets.ts builds them for the subgraphs); each subgraph's context factory then builds its usual
 //   context for that user, with `caller: 'gateway'`, the header, client address and request id,
 //   as the gateway would pass them on.
 // - Orders' calls to its siblings (catalogue prices, stock for placeOrder, addresses and cards for

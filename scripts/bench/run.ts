@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
@@ -511,9 +511,10 @@ function targetsMet(report: BenchReport): string[] {
     const worst = Math.max(...counts.map(([, count]) => count));
     lines.push(`| Q1 at most 4 SQL statements whatever the line count | ${worst <= 4 ? '**met**' : '**not met**'}: ${counts.map(([lines, count]) => `${count} at ${lines} lines`).join(', ')} |`);
   }
-  const p99s = report.operations.filter((result) => result.target === 'greencart').map((result) => `${result.operation} ${result.halfPeakPaced.p99} ms`);
-  const worstP99 = Math.max(...report.operations.filter((result) => result.target === 'greencart').map((result) => result.halfPeakPaced.p99));
-  if (p99s.length > 0) lines.push(`| p99 at half of peak under 50 ms (GreenCart, evenly spaced) | ${worstP99 < 50 ? '**met**' : '**not met**'}: ${p99s.join(', ')} |`);
+  const p99s = report.operations
+    .filter((result) => result.target === 'greencart')
+    .map((result) => `${result.operation} ${result.halfPeakPaced.p99 < 50 ? '**met**' : '**not met**'} (${result.halfPeakPaced.p99} ms)`);
+  if (p99s.length > 0) lines.push(`| p99 at half of peak under 50 ms (GreenCart, evenly spaced) | ${p99s.join('; ')} |`);
   for (const m1 of report.placeOrders) lines.push(`| M1 ${TARGET_LABELS[m1.target]}: no stock oversold | ${m1.stockCheck.oversold ? '**not met**' : '**met**'}: ${m1.placed} orders, ${m1.stockCheck.unitsTaken} units taken = ${m1.stockCheck.unitsInPlacedOrders} in placed orders |`);
   return lines;
 }
@@ -597,7 +598,10 @@ async function main(): Promise<void> {
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+// Run as a script (npm run bench); imported, it only lends its report helpers.
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
