@@ -73,7 +73,7 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   maxBodyBytes?: number;
   /** The gateway's deadline per request (default: production's). */
   requestTimeoutMs?: number;
-  /** The gateway's rate limits per client address and per customer (default: production's). */
+  /** The gateway's rate limits per client address and per customer (default: far above anything a test sends). */
   rateLimits?: RateLimitSettings;
 }
 
@@ -210,7 +210,10 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       requestLimits: options.requestLimits,
       maxBodyBytes: options.maxBodyBytes,
       requestTimeoutMs: options.requestTimeoutMs,
-      rateLimits: options.rateLimits,
+      // Every test sends from one address as fast as the machine allows, which on a quick machine
+      // passes the production default (100 a second); the limits themselves are tested in
+      // rate-limits.test.ts with limits of its own.
+      rateLimits: options.rateLimits ?? { perAddress: { burst: 100_000, perSecond: 100_000 }, perCustomer: { burst: 100_000, perSecond: 100_000 } },
     },
     { ...listen, port: gatewayPort },
   );
