@@ -82,8 +82,11 @@ export class ProductRepository {
     return row !== undefined;
   }
 
-  /** One page of active products in the requested order; fetch `limit + 1` to learn if more follow. */
-  async listActive(options: { filter: ProductListFilter; sortKey: ProductSortKey; reverse: boolean; after?: ProductKeyset; limit: number }): Promise<ProductRow[]> {
+  /**
+   * One page of active products in the requested order, each with its category (joined: a page
+   * showing categories costs no second statement); fetch `limit + 1` to learn if more follow.
+   */
+  async listActive(options: { filter: ProductListFilter; sortKey: ProductSortKey; reverse: boolean; after?: ProductKeyset; limit: number }): Promise<Array<{ product: ProductRow; category: CategoryRow }>> {
     if (options.limit === 0) return [];
     const column = sortColumns[options.sortKey];
     const conditions = this.filterConditions(options.filter);
@@ -96,8 +99,9 @@ export class ProductRepository {
     }
     const order = options.reverse ? desc : asc;
     return this.db
-      .select()
+      .select({ product: products, category: categories })
       .from(products)
+      .innerJoin(categories, eq(categories.id, products.categoryId))
       .where(and(...conditions))
       .orderBy(order(column), order(products.id))
       .limit(options.limit);

@@ -1,7 +1,11 @@
 import type { QueryResolvers } from '../generated/resolvers-types.js';
 
 export const Query: QueryResolvers = {
-  products: (_, args, ctx) => ctx.catalogue.listProducts(args),
+  products: async (_, args, ctx) => {
+    const page = await ctx.catalogue.listProducts(args);
+    for (const category of page.categories) ctx.loaders.categoryById.prime(category.id, category);
+    return page;
+  },
   product: (_, { id }, ctx) => ctx.catalogue.findActiveProduct(id),
   productBySku: (_, { sku }, ctx) => ctx.catalogue.findActiveProductBySku(sku),
   categories: async (_, __, ctx) => {

@@ -78,6 +78,8 @@ export interface ProductPage {
   edges: Array<{ cursor: string; node: ProductRow }>;
   pageInfo: ReturnType<typeof connectionPage>['pageInfo'];
   filter: ProductListFilter;
+  /** The categories of the page's products, for the resolver to hand to the category loader. */
+  categories: CategoryRow[];
 }
 
 /** The catalogue's rules: listing, and the admin writes. Each write validates, then acts in a transaction. */
@@ -104,7 +106,8 @@ export class CatalogueService {
     }
     const rows = await this.products.listActive({ filter, sortKey, reverse, after, limit: first + 1 });
     const cursorOf = (row: ProductRow) => encodeCursor([sortKey, sortValue(row, sortKey), row.id]);
-    return { ...connectionPage(rows, first, args.after, cursorOf), filter };
+    const categories = [...new Map(rows.map(({ category }) => [category.id, category])).values()];
+    return { ...connectionPage(rows.map(({ product }) => product), first, args.after, cursorOf), filter, categories };
   }
 
   countProducts(filter: ProductListFilter): Promise<number> {
