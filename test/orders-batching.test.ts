@@ -103,3 +103,24 @@ describe('entity representations', () => {
     expect(new Set(lines.map((line) => JSON.stringify(line.product))).size).toBe(3);
   });
 });
+
+describe('cost of one order', () => {
+  const ORDER_WITH_PRODUCTS = 'query($id: ID!) { order(id: $id) { id number items { id quantity product { id name price { amount } stock category { id name } } } } }';
+
+  async function costOfOrder(lines: number) {
+    const customer = await supergraph.registerCustomer();
+    const products = await Promise.all(Array.from({ length: lines }, () => tools.createProduct({ stock: 1 })));
+    const order = await tools.placed(customer.token, products.map((product) => ({ productId: product.id, quantity: 1 })));
+    supergraph.statements.orders.reset();
+    supergraph.statements.products.reset();
+    const data = await supergraph.data<{ order: { items: Array<{ product: { name: string; category: { name: string } } }> } }>(ORDER_WITH_PRODUCTS, { id: order.id }, { token: customer.token });
+    expect(data.order.items).toHaveLength(lines);
+    expect(data.order.items.every((item) => item.product.name.length > 0 && item.product.category.name.length > 0)).toBe(true);
+    return { orders: applicationStatements('orders'), products: applicationStatements('products') };
+  }
+
+  it('is one statement in orders (the order with its lines) and one in products (the products with their categories), for 1 line as for 10', async () => {
+    expect(await costOfOrder(1)).toEqual({ orders: 1, products: 1 });
+    expect(await costOfOrder(10)).toEqual({ orders: 1, products: 1 });
+  });
+});

@@ -21,6 +21,15 @@ export interface PlacedOrder {
 const ordersByIds = preparedPerExecutor((db: Executor) =>
   db.select().from(orders).where(and(sql`${orders.id} = any(${sql.placeholder('ids')}::uuid[])`, ne(orders.status, 'PLACING'))).prepare('orders_by_ids'),
 );
+const orderWithItems = preparedPerExecutor((db: Executor) =>
+  db
+    .select({ order: orders, item: orderItems })
+    .from(orders)
+    .leftJoin(orderItems, eq(orderItems.orderId, orders.id))
+    .where(and(eq(orders.id, sql.placeholder('id')), ne(orders.status, 'PLACING')))
+    .orderBy(asc(orderItems.position))
+    .prepare('order_with_items'),
+);
 const itemsOfOrders = preparedPerExecutor((db: Executor) =>
   db
     .select()
@@ -86,6 +95,14 @@ export class OrderRepository {
     const valid = ids.filter(isUuid);
     if (valid.length === 0) return [];
     return ordersByIds(this.db).execute({ ids: valid });
+  }
+
+  /** An order (not PLACING) with its lines in order, in one statement; undefined when there is none. */
+  async findWithItems(id: string): Promise<{ order: OrderRow; items: OrderItemRow[] } | undefined> {
+    if (!isUuid(id)) return undefined;
+    const rows = await orderWithItems(this.db).execute({ id });
+    if (rows.length === 0) return undefined;
+    return { order: rows[0]!.order, items: rows.flatMap((row) => (row.item ? [row.item] : [])) };
   }
 
   /** An order (not PLACING), locked until the transaction ends. */

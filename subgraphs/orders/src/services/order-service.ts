@@ -15,7 +15,7 @@ import type { Executor, OrdersDb } from '../db/database.js';
 import { OrderRepository, type OrderScope } from '../db/order-repository.js';
 import { PaymentRepository } from '../db/payment-repository.js';
 import type { PaymentProcessor } from './payment-processor.js';
-import type { OrderRow } from '../db/schema.js';
+import type { OrderItemRow, OrderRow } from '../db/schema.js';
 import type { OrderResult } from './order-placement.js';
 import { canCancel, canFulfil, type PublicOrderStatus } from './order-rules.js';
 
@@ -57,9 +57,10 @@ export class OrderService {
   }
 
   /** An order the user may see (their own, or any for an admin); null otherwise. */
-  async find(user: AuthenticatedUser, id: string): Promise<OrderRow | null> {
-    const [order] = await this.orders.findByIds([id]);
-    return order && mayAccess(user, order) ? order : null;
+  /** An order the user may see, with its lines (read in the same statement: a client asking for one order nearly always shows them). */
+  async find(user: AuthenticatedUser, id: string): Promise<{ order: OrderRow; items: OrderItemRow[] } | null> {
+    const found = await this.orders.findWithItems(id);
+    return found && mayAccess(user, found.order) ? found : null;
   }
 
   /** Cancels an order (from PENDING_PAYMENT or PAID): a paid one is refunded in full; the stock comes back. */
