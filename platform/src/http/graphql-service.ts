@@ -84,6 +84,8 @@ export async function startGraphQLService<TContext extends BaseContext>(
 ): Promise<RunningService> {
   const app = express();
   app.disable('x-powered-by');
+  // No ETags: GraphQL answers POSTs, and hashing every response body was a cost on every request.
+  app.set('etag', false);
   app.use(requestScope(options.logger));
   const metrics = options.metrics ?? createServiceMetrics(options.name);
   const formatError = createErrorFormatter({
