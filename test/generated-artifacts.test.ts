@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildSchema, parse, print, validate } from 'graphql';
+import { buildSchema, parse, print, validate, type GraphQLSchema } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { executeCodegen } from '@graphql-codegen/cli';
 import { printSchema as printFederationSchema, Supergraph } from '@apollo/federation-internals';
@@ -45,27 +45,37 @@ describe('generated resolver types', () => {
 
 const contractPath = join(repositoryRoot, '..', 'shared', 'contract', 'operations.graphql');
 
-const operationsOf = (path: string) =>
-  parse(readFileSync(path, 'utf8'))
-    .definitions.map((definition) => print(definition))
-    .sort();
+/** Apollo's internals use their own copy of graphql: print the API schema and rebuild it with ours. */
+const apiSchema = () => buildSchema(printFederationSchema(Supergraph.build(readFileSync(supergraphSchemaPath, 'utf8')).apiSchema()));
+
+/** Whether the schema accepts an operation: graphql-js 16 validates a subscription even where the schema has no Subscription type. */
+const accepts = (schema: GraphQLSchema, { operation, document }: ReturnType<typeof operationDocuments>[number]) =>
+  schema.getRootType(operation.operation) !== undefined && validate(schema, document).length === 0;
+
+/** Operations, each printed with the fragments it uses, in a stable order. */
+const printed = (entries: ReturnType<typeof operationDocuments>) => entries.map(({ document }) => document.definitions.map((definition) => print(definition)).join('\n\n')).sort();
 
 describe.runIf(existsSync(contractPath))('the API contract (../shared/contract)', () => {
-  it("is what the repository's operation documents hold (client/src/operations.graphql)", () => {
-    expect(operationsOf(clientOperationsPath)).toEqual(operationsOf(contractPath));
+  it("is what the repository's operation documents hold, as far as the composed schema accepts it (client/src/operations.graphql)", () => {
+    // The contract grows ahead of the schema: an operation the schema does not accept yet is
+    // pending (printed, so each slice of work shows what is left), and the client must not hold it.
+    const schema = apiSchema();
+    const contract = operationDocuments(readFileSync(contractPath, 'utf8'));
+    const accepted = contract.filter((entry) => accepts(schema, entry));
+    const pending = contract.filter((entry) => !accepted.includes(entry)).map(({ operation }) => operation.name?.value ?? 'anonymous');
+    if (pending.length > 0) console.info(`contract operations the composed schema does not accept yet: ${pending.join(', ')}`);
+    expect(printed(operationDocuments(readFileSync(clientOperationsPath, 'utf8')))).toEqual(printed(accepted));
   });
-
 });
 
 describe("the operations frontends send (client/src/operations.graphql, the contract's)", () => {
   it('validates every operation against the composed API schema', () => {
-    // Apollo's internals use their own copy of graphql: print the API schema and rebuild it with ours.
-    const apiSchema = buildSchema(printFederationSchema(Supergraph.build(readFileSync(supergraphSchemaPath, 'utf8')).apiSchema()));
+    const schema = apiSchema();
     const operations = operationDocuments(readFileSync(clientOperationsPath, 'utf8'));
     expect(operations.length).toBeGreaterThan(0);
-    for (const { operation, document } of operations) {
-      const errors = validate(apiSchema, document).map((error) => error.message);
-      expect(errors, operation.name?.value).toEqual([]);
+    for (const entry of operations) {
+      expect(validate(schema, entry.document).map((error) => error.message), entry.operation.name?.value).toEqual([]);
+      expect(accepts(schema, entry), entry.operation.name?.value).toBe(true);
     }
   });
 });
