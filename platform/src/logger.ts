@@ -1,3 +1,4 @@
+import { redactFields, redactText } from './log-redaction.js';
 import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino';
 
 /** Structured logging (pino): one JSON line per event on stderr, filtered by LOG_LEVEL. */
@@ -43,21 +44,28 @@ function destination(format: LogFormat, sink: LogSink | undefined): DestinationS
   };
 }
 
+/**
+ * Every line's fields and message pass through redaction (log-redaction.ts) once its level is
+ * enabled, so no caller can log a secret by mistake; a child's fields are redacted once, when made.
+ */
 function wrap(logger: PinoLogger): Logger {
+  const write = (level: Exclude<LogLevel, 'silent'>) => (message: string, fields?: Record<string, unknown>) => {
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level](fields ? redactFields(ownFields(fields)) : {}, redactText(message));
+  };
   return {
-    debug: (message, fields) => logger.debug(ownFields(fields), message),
-    info: (message, fields) => logger.info(ownFields(fields), message),
-    warn: (message, fields) => logger.warn(ownFields(fields), message),
-    error: (message, fields) => logger.error(ownFields(fields), message),
-    child: (fields) => wrap(logger.child(ownFields(fields))),
+    debug: write('debug'),
+    info: write('info'),
+    warn: write('warn'),
+    error: write('error'),
+    child: (fields) => wrap(logger.child(redactFields(ownFields(fields)))),
   };
 }
 
 const RESERVED_KEYS = new Set(['time', 'level', 'service', 'message']);
 
 /** A field named like one of the line's own keys is renamed (`_level`), so a line never holds a key twice. */
-function ownFields(fields: Record<string, unknown> | undefined): Record<string, unknown> {
-  if (!fields) return {};
+function ownFields(fields: Record<string, unknown>): Record<string, unknown> {
   if (!Object.keys(fields).some((key) => RESERVED_KEYS.has(key))) return fields;
   return Object.fromEntries(Object.entries(fields).map(([key, value]) => [RESERVED_KEYS.has(key) ? `_${key}` : key, value]));
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { createLogger, prettyLine } from '../src/logger.js';
+import { isSecretFieldName, redactText, REDACTED } from '../src/log-redaction.js';
 
 function captured(level: Parameters<typeof createLogger>[1] = 'debug', format: Parameters<typeof createLogger>[2] = 'json') {
   const lines: string[] = [];
@@ -64,5 +65,50 @@ describe('createLogger', () => {
 describe('prettyLine', () => {
   it('passes a line that is not JSON through', () => {
     expect(prettyLine('plain text')).toBe('plain text');
+  });
+});
+
+describe('redaction', () => {
+  const CARD = '4242424242424242';
+  const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
+
+  it('replaces secret fields at any depth, by name, without touching the caller\'s object', () => {
+    const { lines, logger } = captured();
+    const fields = { body: { variables: { input: { email: 'a@example.com', password: 'hunter2 secret', cardNumber: CARD, cvc: '123' } } }, headers: { Authorization: `Bearer ${JWT}`, 'x-greencart-service-token': 'abc' } };
+    logger.warn('refused', fields);
+    const line = JSON.parse(lines[0]!);
+    expect(line.body.variables.input).toEqual({ email: 'a@example.com', password: REDACTED, cardNumber: REDACTED, cvc: REDACTED });
+    expect(line.headers).toEqual({ Authorization: REDACTED, 'x-greencart-service-token': REDACTED });
+    expect(fields.body.variables.input.password).toBe('hunter2 secret');
+  });
+
+  it('replaces tokens, card numbers and quoted secrets inside text: messages, errors, stacks, child fields', () => {
+    const { lines, logger } = captured();
+    logger.child({ note: `card ${CARD}` }).error(`failed for Bearer ${JWT}`, {
+      error: `Unexpected token in JSON: {"query":"mutation { login(input: { password: \\"hunter2\\" }) }", "cvc":"4821"}`,
+      stack: `Error: 4000 0000 0000 0002 declined\n    at charge (file.ts:1:1)`,
+      jwt: `token was ${JWT}.`,
+    });
+    const text = lines.join('\n');
+    for (const secret of [CARD, JWT, 'hunter2', '4821', '4000 0000 0000 0002']) expect(text).not.toContain(secret);
+    expect(text).toContain(REDACTED);
+  });
+
+  it('leaves ids, counts and other digits alone', () => {
+    const { lines, logger } = captured();
+    const fields = { orderId: '00000000-0000-4000-8000-000000000001', number: 'GC-000123', durationMs: 4242424242424242, sku: 'SKU-1234567890123', phone: '+1 555 0100' };
+    logger.info('order placed', fields);
+    expect(JSON.parse(lines[0]!)).toMatchObject(fields);
+  });
+
+  it('knows secret field names whatever their case or separators', () => {
+    for (const name of ['password', 'newPassword', 'card_number', 'CVC', 'authorization', 'accessToken', 'x-greencart-service-token', 'SERVICE_TOKEN_SECRET', 'privateKeyPem']) expect(isSecretFieldName(name), name).toBe(true);
+    for (const name of ['email', 'orderId', 'requestId', 'operation', 'status']) expect(isSecretFieldName(name), name).toBe(false);
+  });
+
+  it('redacts text on its own', () => {
+    expect(redactText(`Authorization: Bearer ${JWT}`)).toBe(`Authorization: Bearer ${REDACTED}`);
+    expect(redactText('password=hunter2 and more')).toBe(`password=${REDACTED} and more`);
+    expect(redactText('4242 4242 4242 4241')).toBe('4242 4242 4242 4241');
   });
 });
