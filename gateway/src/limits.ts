@@ -52,7 +52,8 @@ function armorRules(limits: RequestLimits): ValidationRule[] {
   const reject = { propagateOnRejection: false, onReject: [(context: ValidationContext | null, error: GraphQLErrorType) => context?.reportError(limitError(error.message))] };
   return [
     maxDepthRule({ n: limits.maxDepth, flattenFragments: true, ...reject }),
-    maxAliasesRule({ n: limits.maxAliases, ...reject }),
+    // Aliases of __typename count too: Armor lets them pass by default, and 500 of them cost as much to answer as any.
+    maxAliasesRule({ n: limits.maxAliases, allowList: [], ...reject }),
     maxDirectivesRule({ n: limits.maxDirectives, ...reject }),
     costLimitRule({ maxCost: limits.maxCost, flattenFragments: true, ...reject }),
   ];

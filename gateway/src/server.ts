@@ -5,6 +5,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { createJsonPoster, createServiceMetrics, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { graphiqlPage } from './graphiql.js';
+import { checkScalarInputs } from './input-scalars.js';
 import { invoicePrintForward } from './invoice-print-forward.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, requestLimitsPlugin, tokenLimit, withRequestDeadline, type RequestDeadline, type RequestLimits } from './limits.js';
 import { safelist } from './persisted-documents.js';
@@ -80,6 +81,8 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
     },
   });
 
+  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => checkScalarInputs(apiSchema));
+
   const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS);
@@ -103,6 +106,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       metrics,
       trustProxy: deps.trustProxy,
       maxBodyBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      requestTimeoutMs,
       // Tokens are counted before anything parses the document, the safelist included.
       beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
       plugins: [queryPlanInResponse, requestLimitsPlugin(requestLimits)],

@@ -74,15 +74,17 @@ const CLIENT_FACING_CODES = new Set<string>([
 
 /**
  * Apollo `formatError`: errors we raised on purpose pass through; anything else is an unexpected
- * failure, logged with its stack and shown to clients as a generic INTERNAL_SERVER_ERROR.
+ * failure, logged with its stack and shown to clients as a generic INTERNAL_SERVER_ERROR. In
+ * production no error names the subgraph it came from.
  */
 export function createErrorFormatter(options: { production: boolean; log: (error: unknown) => void }) {
   return (formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError => {
-    const code = formatted.extensions?.code;
+    const code = refusedRequest(error) ? 'BAD_REQUEST' : formatted.extensions?.code;
     if (typeof code === 'string' && CLIENT_FACING_CODES.has(code)) {
       // Raised on purpose: the message is for the client, a stack trace would be noise.
       const { stacktrace: _stack, ...extensions } = formatted.extensions ?? {};
-      return { ...formatted, message: withoutVariableValues(formatted.message), extensions };
+      if (options.production) delete extensions.serviceName;
+      return { ...formatted, message: withoutVariableValues(formatted.message), extensions: { ...extensions, code } };
     }
     options.log(error);
     return {
@@ -92,6 +94,16 @@ export function createErrorFormatter(options: { production: boolean; log: (error
       extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR },
     };
   };
+}
+
+/**
+ * An error Apollo Server raised without a code but with a 4xx status: it refused the request
+ * itself (a persisted query's hash that does not match its text), a client's mistake.
+ */
+function refusedRequest(error: unknown): boolean {
+  const extensions = (error as { extensions?: { code?: unknown; http?: { status?: unknown } } } | null)?.extensions;
+  const status = extensions?.http?.status;
+  return extensions?.code === undefined && typeof status === 'number' && status >= 400 && status < 500;
 }
 
 const INVALID_VARIABLE = /^Variable "\$\w+" got invalid value/;

@@ -20,3 +20,4 @@ export * from './service-runtime.js';
 export * from './subgraph.js';
 export * from './http/subgraph-client.js';
 export * from './http/json-post.js';
+export * from './http/refusals.js';

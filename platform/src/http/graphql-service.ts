@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request, type RequestHandler } from 'express';
+import { answerClientErrors, answerUnhandledErrors, operationResolutionPlugin, readJsonBody, refuse } from './refusals.js';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
@@ -62,6 +63,8 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   beforeGraphQL?: RequestHandler[];
   /** The largest JSON body read, in bytes (default 1 MiB); a larger one is refused with HTTP 413. */
   maxBodyBytes?: number;
+  /** How long a client may take to send a whole request, headers and body (default 30 s); then it gets HTTP 408. */
+  requestTimeoutMs?: number;
   /** Extra routes (mounted before GraphQL). */
   routes?: (app: Express) => void;
   plugins?: ApolloServerPlugin<TContext>[];
@@ -76,6 +79,7 @@ export interface RunningService {
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
+const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Builds and starts one GreenCart GraphQL process (a subgraph or the gateway) on `port` (0: any free one). */
 export async function startGraphQLService<TContext extends BaseContext>(
@@ -95,8 +99,15 @@ export async function startGraphQLService<TContext extends BaseContext>(
       (request?.logger ?? options.logger).error('unexpected error', { operation: request?.operationName, ...errorFields(error) });
     },
   });
-  const httpServer = http.createServer(app);
+  const requestTimeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const httpServer = http.createServer(
+    // A request (headers and body) not received within its deadline is answered 408, checked every
+    // second: a slowly sent body holds a connection no longer than a slow answer would.
+    { requestTimeout: requestTimeoutMs, headersTimeout: Math.min(requestTimeoutMs, 60_000), connectionsCheckingInterval: 1_000 },
+    app,
+  );
   httpServer.keepAliveTimeout = 65_000;
+  answerClientErrors(httpServer, options.logger);
 
   const apollo = new ApolloServer<TContext>({
     ...(options.gateway ? { gateway: options.gateway } : { schema: options.schema as GraphQLSchema }),
@@ -104,6 +115,16 @@ export async function startGraphQLService<TContext extends BaseContext>(
     includeStacktraceInErrorResponses: !options.production,
     hideSchemaDetailsFromClientErrors: options.production,
     csrfPrevention: true,
+    // Signals are stopOnSignals' to handle: Apollo's own handler raced it, and the stop() it left
+    // waiting never finished, so every subgraph stayed up until npm start killed it 10 s later.
+    stopOnTerminationSignals: false,
+    // Apollo's own warnings go through the service's logger (structured, redacted) rather than the console.
+    logger: {
+      debug: (message) => options.logger.debug(String(message)),
+      info: (message) => options.logger.info(String(message)),
+      warn: (message) => options.logger.warn(String(message)),
+      error: (message) => options.logger.error(String(message)),
+    },
     formatError: (formatted, error) => {
       const answer = formatError(formatted, error);
       currentRequest()?.errorCodes.push(errorCodeLabel(answer.extensions?.code));
@@ -119,6 +140,7 @@ export async function startGraphQLService<TContext extends BaseContext>(
       // wrap every field's resolver to collect them.
       ApolloServerPluginCacheControlDisabled(),
       operationNamePlugin,
+      operationResolutionPlugin,
       ...(options.plugins ?? []),
     ],
   });
@@ -139,25 +161,16 @@ export async function startGraphQLService<TContext extends BaseContext>(
   app.use(
     '/graphql',
     observeGraphQLRequests(metrics),
-    readJsonBody(options.maxBodyBytes ?? 1024 * 1024),
-    (req, res, next) => {
-      // PostgreSQL text cannot hold NUL, and no GreenCart input needs it: refuse it once, here.
-      if (!containsNul(req.body)) return next();
-      res.status(400).json({ errors: [{ message: 'Text in a request must not contain NUL characters.', extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
-    },
-    ...(options.beforeGraphQL ?? []),
+    // Credentials first: a caller without them learns nothing, not even whether its body parses.
     async (req, res, next) => {
       if (!credentials) return next();
       const caller = await credentials.verify(req.get(SERVICE_TOKEN_HEADER));
-      if (!caller) {
-        res.status(401).json({
-          errors: [{ message: 'This service answers only other GreenCart services.', extensions: { code: ErrorCode.UNAUTHENTICATED } }],
-        });
-        return;
-      }
+      if (!caller) return refuse(res, 401, 'This service answers only other GreenCart services.', ErrorCode.UNAUTHENTICATED);
       res.locals.caller = caller;
       next();
     },
+    readJsonBody(options.maxBodyBytes ?? 1024 * 1024),
+    ...(options.beforeGraphQL ?? []),
     expressMiddleware(apollo, {
       context: async ({ req, res }) =>
         options.context({
@@ -169,6 +182,7 @@ export async function startGraphQLService<TContext extends BaseContext>(
         }),
     }),
   );
+  app.use(answerUnhandledErrors(options.logger));
 
   await new Promise<void>((resolve, reject) => {
     httpServer.once('error', reject);
@@ -184,23 +198,6 @@ export async function startGraphQLService<TContext extends BaseContext>(
       await apollo.stop();
     },
   };
-}
-
-/** express.json, answering a body over the limit with a GraphQL-shaped 413 instead of express's HTML error page. */
-function readJsonBody(limit: number): RequestHandler {
-  const read = express.json({ limit });
-  return (req, res, next) =>
-    read(req, res, (error?: unknown) => {
-      if ((error as { type?: unknown } | undefined)?.type !== 'entity.too.large') return next(error);
-      res.status(413).json({ errors: [{ message: `The request body is larger than ${limit} bytes.`, extensions: { code: 'BAD_REQUEST' } }] });
-    });
-}
-
-function containsNul(value: unknown): boolean {
-  if (typeof value === 'string') return value.includes('\u0000');
-  if (Array.isArray(value)) return value.some(containsNul);
-  if (value && typeof value === 'object') return Object.entries(value).some(([key, item]) => key.includes('\u0000') || containsNul(item));
-  return false;
 }
 
 const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
