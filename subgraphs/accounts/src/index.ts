@@ -16,7 +16,8 @@ runMain('accounts', async () => {
       database,
       jwksCacheSeconds: env.JWKS_CACHE_SECONDS,
       signInThrottle: {
-        maxFailuresPerEmail: env.LOGIN_MAX_FAILURES_PER_EMAIL,
+        maxFailuresPerAddressAndEmail: env.LOGIN_MAX_FAILURES_PER_ADDRESS_AND_EMAIL,
+        maxFailuresPerAccount: env.LOGIN_MAX_FAILURES_PER_ACCOUNT,
         maxFailuresPerAddress: env.LOGIN_MAX_FAILURES_PER_ADDRESS,
         windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
       },

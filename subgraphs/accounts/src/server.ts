@@ -14,7 +14,7 @@ export interface AccountsDependencies extends SubgraphDependencies {
   jwksCacheSeconds: number;
   /** Where card numbers are tokenised (default: the built-in test vault). */
   vault?: CardVault;
-  /** Sign-in throttle limits (default: 5 failures per email, 100 per address, in 15 minutes). */
+  /** Sign-in throttle limits (default: in 15 minutes, 5 failures per address and email, 100 per email, 100 per address). */
   signInThrottle?: SignInThrottleSettings;
 }
 

@@ -71,9 +71,10 @@ export const paymentMethods = pgTable(
 );
 
 /**
- * Sign-in attempts per email (`email:…`) and per client address (`address:…`) in the current
- * window: the login throttle's counters. Counted before the password is checked, so concurrent
- * guesses cannot slip past the limit.
+ * Sign-in attempts in the current window: the login throttle's counters, per client address and
+ * email (`pair:<address>|<email>`), per email (`account:<email>`) and per client address
+ * (`address:<address>`). Counted before the password is checked, so concurrent guesses cannot slip
+ * past the limit.
  */
 export const signInAttempts = pgTable('sign_in_attempts', {
   key: text().primaryKey(),

@@ -1,41 +1,71 @@
-import { inArray, sql } from 'drizzle-orm';
+import { sql } from 'drizzle-orm';
+import type { CountedSignInAttempt, CounterState, SignInThrottleKeys } from '../services/sign-in-throttle-rules.js';
 import type { Executor } from './database.js';
 import { signInAttempts } from './schema.js';
+
+/** The limits under which an attempt also counts against its account (see `count`). */
+export interface AddressLimits {
+  maxFailuresPerAddressAndEmail: number;
+  maxFailuresPerAddress: number;
+}
 
 /** The login throttle's counters (see `signInAttempts`). */
 export class SignInAttemptRepository {
   constructor(private readonly db: Executor) {}
 
   /**
-   * Counts one more attempt under each key, starting a new window for keys whose window is over,
-   * in one statement; returns each key's attempts and window start after counting.
+   * Counts one more attempt under the pair and address keys and, when neither is over its limit,
+   * under the account key too, in one statement; a counter whose window is over starts a new one.
+   * Attempts an address's own limits refuse leave the account alone, so that one address cannot
+   * push an account to its ceiling.
    */
-  async count(keys: string[], windowSeconds: number): Promise<Array<{ key: string; attempts: number; windowStartedAt: Date }>> {
-    const expired = sql`${signInAttempts.windowStartedAt} < now() - make_interval(secs => ${windowSeconds})`;
-    return this.db
-      .insert(signInAttempts)
-      .values(keys.map((key) => ({ key, attempts: 1 })))
-      .onConflictDoUpdate({
-        target: signInAttempts.key,
-        set: {
-          attempts: sql`case when ${expired} then 1 else ${signInAttempts.attempts} + 1 end`,
-          windowStartedAt: sql`case when ${expired} then now() else ${signInAttempts.windowStartedAt} end`,
-        },
-      })
-      .returning({ key: signInAttempts.key, attempts: signInAttempts.attempts, windowStartedAt: signInAttempts.windowStartedAt });
+  async count(keys: SignInThrottleKeys, limits: AddressLimits, windowSeconds: number): Promise<CountedSignInAttempt> {
+    const expired = sql`counter.window_started_at < now() - make_interval(secs => ${windowSeconds})`;
+    const countOneMore = sql`on conflict (key) do update set
+        attempts = case when ${expired} then 1 else counter.attempts + 1 end,
+        window_started_at = case when ${expired} then now() else counter.window_started_at end
+      returning key, attempts, extract(epoch from window_started_at + make_interval(secs => ${windowSeconds}) - now())::float8 as seconds_left`;
+    // Reading `counted` in the account's condition also makes the rows lock in one order (pair,
+    // address, account), the order `succeeded` keeps too.
+    const rows = await this.db.execute<{ key: string; attempts: number; seconds_left: number }>(sql`
+      with counted as (
+        insert into ${signInAttempts} as counter (key, attempts) values (${keys.pair}, 1), (${keys.address}, 1)
+        ${countOneMore}
+      ), account_counted as (
+        insert into ${signInAttempts} as counter (key, attempts)
+        select ${keys.account}::text, 1
+        where (select count(*) from counted
+               where (key = ${keys.pair} and attempts > ${limits.maxFailuresPerAddressAndEmail})
+                  or (key = ${keys.address} and attempts > ${limits.maxFailuresPerAddress})) = 0
+        ${countOneMore}
+      )
+      select * from counted union all select * from account_counted`);
+    const stateOf = (key: string): CounterState | undefined => {
+      const row = rows.find((candidate) => candidate.key === key);
+      return row && { attempts: row.attempts, secondsLeft: row.seconds_left };
+    };
+    const pair = stateOf(keys.pair);
+    const address = stateOf(keys.address);
+    if (!pair || !address) throw new Error('The sign-in counters were not counted.');
+    return { pair, address, account: stateOf(keys.account) };
   }
 
-  /** Forgets the counts under these keys (after a successful sign-in for its email). */
-  async forget(keys: string[]): Promise<void> {
-    if (keys.length > 0) await this.db.delete(signInAttempts).where(inArray(signInAttempts.key, keys));
-  }
-
-  /** Takes back one attempt under this key (a success from an address is no failure). */
-  async takeBack(key: string): Promise<void> {
-    await this.db
-      .update(signInAttempts)
-      .set({ attempts: sql`greatest(${signInAttempts.attempts} - 1, 0)` })
-      .where(sql`${signInAttempts.key} = ${key}`);
+  /**
+   * After a successful sign-in: forgets the pair's count and takes this attempt back from the address
+   * and the account (a success is no failure). Each step reads the one before, so the rows lock in
+   * the order `count` locks them, and a concurrent attempt cannot deadlock with this one.
+   */
+  async succeeded(keys: SignInThrottleKeys): Promise<void> {
+    await this.db.execute(sql`
+      with forgotten as (
+        delete from ${signInAttempts} where key = ${keys.pair} returning key
+      ), address_taken_back as (
+        update ${signInAttempts} set attempts = greatest(attempts - 1, 0)
+        where key = ${keys.address} and (select count(*) from forgotten) >= 0
+        returning key
+      )
+      update ${signInAttempts} set attempts = greatest(attempts - 1, 0)
+      where key = ${keys.account} and (select count(*) from address_taken_back) >= 0`);
   }
 
   /** Drops counters whose window is over, so the table does not grow with every guessed email. */

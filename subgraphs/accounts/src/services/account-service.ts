@@ -82,7 +82,7 @@ export class AccountService {
     return updated ? { value: updated, userErrors: [] } : { value: null, userErrors: [userError(UserErrorCode.NOT_FOUND, 'No such customer.')] };
   }
 
-  /** Signs in; throttled per email and per client address (RATE_LIMITED) before any password is checked. */
+  /** Signs in; throttled per client address and email, per email and per client address (RATE_LIMITED) before any password is checked. */
   async login(input: { email: string; password: string }, clientAddress: string | undefined): Promise<AuthResult> {
     const email = normaliseEmail(input.email);
     await this.throttle.admit(email, clientAddress);

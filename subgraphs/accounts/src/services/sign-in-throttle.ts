@@ -1,26 +1,19 @@
 import { rateLimited } from '@greencart/platform';
 import type { AccountsDb } from '../db/database.js';
 import { SignInAttemptRepository } from '../db/sign-in-attempt-repository.js';
+import { decideSignInAttempt, signInThrottleKeys, type SignInThrottleSettings } from './sign-in-throttle-rules.js';
 
-export interface SignInThrottleSettings {
-  /** Failed sign-ins in a row one email may have before it is throttled. */
-  maxFailuresPerEmail: number;
-  /** Failed sign-ins one client address may have in a window. */
-  maxFailuresPerAddress: number;
-  /** How long a window lasts, from its first counted attempt. */
-  windowSeconds: number;
-}
-
-export const DEFAULT_SIGN_IN_THROTTLE: SignInThrottleSettings = { maxFailuresPerEmail: 5, maxFailuresPerAddress: 100, windowSeconds: 900 };
+export { DEFAULT_SIGN_IN_THROTTLE, type SignInThrottleSettings } from './sign-in-throttle-rules.js';
 
 /** About one admission in this many also prunes expired counters. */
 const PRUNE_EVERY = 100;
 
 /**
- * Limits password guessing, per email and per client address. Every `login` resolver call counts
- * (so aliases and batches count one by one), and it counts before the password is checked, so a
- * burst of concurrent guesses cannot pass the limit. A success resets its email's count and takes
- * its address's attempt back.
+ * Limits password guessing without letting anyone lock a customer out: failures slow down the
+ * address they come from, for that email (and across all emails), while an email's own ceiling,
+ * counted over all addresses, stays beyond what one address can reach. Every `login` resolver call
+ * counts (so aliases and batches count one by one), and it counts before the password is checked,
+ * so a burst of concurrent guesses cannot pass the limit.
  */
 export class SignInThrottle {
   private readonly attempts: SignInAttemptRepository;
@@ -32,23 +25,18 @@ export class SignInThrottle {
     this.attempts = new SignInAttemptRepository(db);
   }
 
-  /** Counts an attempt; throws RATE_LIMITED when its email or its address is over the limit. */
+  /** Counts an attempt; throws RATE_LIMITED when its address (for this email or in all) or its email is over the limit. */
   async admit(email: string, clientAddress: string | undefined): Promise<void> {
     if (Math.random() * PRUNE_EVERY < 1) await this.attempts.pruneExpired(this.settings.windowSeconds);
-    const counted = await this.attempts.count(keysOf(email, clientAddress), this.settings.windowSeconds);
-    const over = counted.filter(({ key, attempts }) => attempts > (key.startsWith('email:') ? this.settings.maxFailuresPerEmail : this.settings.maxFailuresPerAddress));
-    if (over.length === 0) return;
-    const windowEnds = Math.max(...over.map(({ windowStartedAt }) => windowStartedAt.getTime() + this.settings.windowSeconds * 1000));
-    const retryAfterSeconds = Math.max(1, Math.ceil((windowEnds - Date.now()) / 1000));
+    const counted = await this.attempts.count(signInThrottleKeys(email, clientAddress), this.settings, this.settings.windowSeconds);
+    const decision = decideSignInAttempt(counted, this.settings);
+    if (!decision.throttled) return;
+    const { retryAfterSeconds } = decision;
     throw rateLimited(`Too many sign-in attempts. Try again in ${Math.ceil(retryAfterSeconds / 60)} minutes.`, retryAfterSeconds);
   }
 
+  /** Resets this address's count for this email, and takes the attempt back from the address and the email. */
   async succeeded(email: string, clientAddress: string | undefined): Promise<void> {
-    await this.attempts.forget([emailKey(email)]);
-    if (clientAddress) await this.attempts.takeBack(addressKey(clientAddress));
+    await this.attempts.succeeded(signInThrottleKeys(email, clientAddress));
   }
 }
-
-const emailKey = (email: string) => `email:${email}`;
-const addressKey = (address: string) => `address:${address}`;
-const keysOf = (email: string, clientAddress: string | undefined) => (clientAddress ? [emailKey(email), addressKey(clientAddress)] : [emailKey(email)]);
