@@ -154,7 +154,8 @@ const BAD_REQUESTS: BadRequest[] = [
   { name: 'a body in another charset', send: (stack) => post(stack.gateway, LOGIN_BODY, { 'content-type': 'application/json; charset=latin1' }), expected: [415, 'BAD_REQUEST'] },
   { name: 'a body claiming gzip that is not', send: (stack) => post(stack.gateway, LOGIN_BODY, { 'content-encoding': 'gzip' }), expected: [400, 'BAD_REQUEST'] },
   { name: 'a body in an unknown encoding', send: (stack) => post(stack.gateway, LOGIN_BODY, { 'content-encoding': 'zstd-ish' }), expected: [415, 'BAD_REQUEST'] },
-  { name: 'a body as text/plain', send: (stack) => post(stack.gateway, LOGIN_BODY, { 'content-type': 'text/plain' }), expected: [400, 'BAD_REQUEST'] },
+  { name: 'a body as text/plain', send: (stack) => post(stack.gateway, LOGIN_BODY, { 'content-type': 'text/plain' }), expected: [415, 'BAD_REQUEST'] },
+  { name: 'a mutation over GET', send: (stack) => fetch(`${stack.gateway}/graphql?query=${encodeURIComponent(LOGIN.text)}&variables=${encodeURIComponent(JSON.stringify({ input: { email: ADMIN.email, password: PASSWORD } }))}`).then(answerOf), expected: [405, 'BAD_REQUEST'] },
   { name: 'variables nested 5,000 levels deep', send: (stack) => post(stack.gateway, deeplyNested(5_000)), expected: [400, 'BAD_REQUEST'] },
   {
     name: 'a 100 KB Authorization header',

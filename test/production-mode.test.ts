@@ -30,9 +30,16 @@ describe('production mode', () => {
     expect(JSON.stringify(response.errors)).not.toMatch(/did you mean/i);
   });
 
-  it('keeps CSRF prevention on: a GET without a preflight header is refused', async () => {
-    const response = await fetch(`${supergraph.gatewayUrl}/graphql?query=${encodeURIComponent('{ categories { name } }')}`);
-    expect(response.status).toBe(400);
+  it('answers queries over GET, but refuses a mutation over GET (405) and a POST that is not JSON (415)', async () => {
+    const url = (query: string) => `${supergraph.gatewayUrl}/graphql?query=${encodeURIComponent(query)}`;
+    const query = await fetch(url('{ categories { name } }'));
+    expect(query.status).toBe(200);
+    expect(((await query.json()) as { data: { categories: unknown[] } }).data.categories.length).toBeGreaterThan(0);
+    const mutation = await fetch(url('mutation { login(input: { email: "a@example.com", password: "whatever1" }) { token } }'));
+    expect(mutation.status).toBe(405);
+    const form = await fetch(`${supergraph.gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: '{"query":"{ categories { name } }"}' });
+    expect(form.status).toBe(415);
+    expect(((await form.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('BAD_REQUEST');
   });
 
   it('leaks no stack trace, internal address or subgraph answer when a subgraph fails', async () => {

@@ -3,6 +3,15 @@ import { commonEnvironment, readEnvironment } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 
+/** An origin as browsers send it: scheme, host and port, nothing more. */
+const isOrigin = (text: string) => {
+  try {
+    return new URL(text).origin === text;
+  } catch {
+    return false;
+  }
+};
+
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const rate = (fallback: number) => z.coerce.number().positive().default(fallback);
 
@@ -18,6 +27,18 @@ export const readGatewayEnvironment = (source: NodeJS.ProcessEnv = process.env) 
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     // safelist: run only the client's persisted documents (the default in production).
     PERSISTED_DOCUMENTS: z.enum(['safelist', 'off']).optional(),
+    // Browser apps' origins allowed by CORS, comma-separated (unset: local ones in development, none in production).
+    CORS_ORIGINS: z
+      .string()
+      .optional()
+      .transform((list, context) => {
+        if (list === undefined || list.trim() === '') return undefined;
+        const origins = list.split(',').map((origin) => origin.trim()).filter(Boolean);
+        for (const origin of origins) {
+          if (!isOrigin(origin)) context.addIssue({ code: z.ZodIssueCode.custom, message: `"${origin}" is not an origin such as https://shop.example.com or http://localhost:5173` });
+        }
+        return origins;
+      }),
     TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
     // Request limits (see the README's Operations).
     REQUEST_MAX_DEPTH: count(DEFAULT_REQUEST_LIMITS.maxDepth),

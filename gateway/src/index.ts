@@ -14,6 +14,7 @@ runMain('gateway', async () => {
       subgraphUrls: { accounts: env.ACCOUNTS_URL, orders: env.ORDERS_URL, products: env.PRODUCTS_URL },
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
       trustProxy: env.TRUST_PROXY,
+      corsOrigins: env.CORS_ORIGINS,
       requestLimits: {
         maxDepth: env.REQUEST_MAX_DEPTH,
         maxAliases: env.REQUEST_MAX_ALIASES,

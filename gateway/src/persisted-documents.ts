@@ -53,10 +53,18 @@ export function safelist(manifest: Record<string, string> = JSON.parse(readFileS
         res.status(400).json(rejection('No persisted document has this hash.', 'PERSISTED_QUERY_NOT_FOUND'));
         return;
       }
-      source.query = text;
-      delete source.documentId;
       if (extensions && typeof extensions === 'object') delete (extensions as { persistedQuery?: unknown }).persistedQuery;
-      if (req.method === 'GET') source.extensions = JSON.stringify(extensions ?? {});
+      if (req.method === 'GET') {
+        // Apollo reads a GET's parameters from its URL (Express 5 parses req.query anew on every read).
+        const parameters = new URLSearchParams(req.url.slice(req.url.indexOf('?') + 1));
+        parameters.set('query', text);
+        parameters.delete('documentId');
+        parameters.set('extensions', JSON.stringify(extensions ?? {}));
+        req.url = `${req.url.split('?')[0]}?${parameters}`;
+      } else {
+        source.query = text;
+        delete source.documentId;
+      }
       return next();
     }
     if (typeof source.query !== 'string') return next();

@@ -5,6 +5,7 @@ import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { createJsonPoster, createServiceMetrics, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { graphiqlPage } from './graphiql.js';
+import { browserAccess } from './browser-access.js';
 import { checkScalarInputs } from './input-scalars.js';
 import { invoicePrintForward } from './invoice-print-forward.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, requestLimitsPlugin, tokenLimit, withRequestDeadline, type RequestDeadline, type RequestLimits } from './limits.js';
@@ -24,6 +25,8 @@ export interface GatewayDependencies {
   subgraphTimeoutMs: number;
   /** Behind a reverse proxy: believe its X-Forwarded-For for the client's address. */
   trustProxy?: boolean;
+  /** Browser origins allowed by CORS (default: local origins in development, none in production). */
+  corsOrigins?: readonly string[];
   /** Run only the client's persisted documents (client/persisted-documents.json). */
   safelist?: boolean;
   /** Depth, aliases, directives, tokens and cost one request may have (default DEFAULT_REQUEST_LIMITS). */
@@ -111,6 +114,8 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
       plugins: [queryPlanInResponse, requestLimitsPlugin(requestLimits)],
       routes: (app) => {
+        // Browser apps on other origins: CORS before anything else answers.
+        app.use('/graphql', ...browserAccess({ origins: deps.corsOrigins, production: deps.production, logger: deps.logger }));
         // GraphiQL for a browser opening /graphql, in development only (GraphQL over GET still works).
         app.get('/graphql', (req, res, next) => {
           if (deps.production || req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') return next();

@@ -59,6 +59,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   signInThrottle?: SignInThrottleSettings;
   /** Whether the gateway believes X-Forwarded-For for the client's address. */
   trustProxy?: boolean;
+  /** Browser origins the gateway allows by CORS (default: local ones in development, none in production). */
+  corsOrigins?: string[];
   /** A PostgreSQL server of the test's own (default: the run's shared one). */
   postgresServerUrl?: string;
   /** Every service with NODE_ENV=production behaviour. */
@@ -206,6 +208,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       logger: logger('gateway'),
       subgraphTimeoutMs: 15_000,
       trustProxy: options.trustProxy,
+      corsOrigins: options.corsOrigins,
       safelist: options.safelist,
       requestLimits: options.requestLimits,
       maxBodyBytes: options.maxBodyBytes,

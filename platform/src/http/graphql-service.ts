@@ -114,7 +114,11 @@ export async function startGraphQLService<TContext extends BaseContext>(
     introspection: !options.production,
     includeStacktraceInErrorResponses: !options.production,
     hideSchemaDetailsFromClientErrors: options.production,
-    csrfPrevention: true,
+    // Cross-site request forgery needs a request a page can send without a preflight; ours are a
+    // POST of JSON (which needs one) or a GET of a query (refused for mutations, 405), and credentials
+    // travel only in Authorization, which no cross-site form can set. readJsonBody refuses every
+    // other POST, so Apollo's check, which also refused plain GET queries, is not needed.
+    csrfPrevention: false,
     // Signals are stopOnSignals' to handle: Apollo's own handler raced it, and the stop() it left
     // waiting never finished, so every subgraph stayed up until npm start killed it 10 s later.
     stopOnTerminationSignals: false,

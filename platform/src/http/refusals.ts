@@ -37,24 +37,42 @@ const BODY_REFUSALS: Record<string, { status: number; message: (limit: number) =
 };
 
 /**
- * express.json with every refusal a coded JSON error: bad JSON 400, too large 413, another
- * charset or encoding 415; then the nesting and NUL checks on what was read.
+ * express.json with every refusal a coded JSON error: a POST that is not JSON 415, bad JSON 400,
+ * too large 413, another charset or encoding 415; then the nesting and NUL checks on what was
+ * read (for a GET, on its `variables` and `extensions` parameters).
  */
 export function readJsonBody(limit: number): RequestHandler {
   const read = express.json({ limit });
-  return (req, res, next) =>
+  return (req, res, next) => {
+    if (req.method === 'POST' && !req.is('application/json')) {
+      return refuse(res, 415, 'A GraphQL POST must be JSON (Content-Type: application/json).', 'BAD_REQUEST');
+    }
     read(req, res, (error?: unknown) => {
       if (error) {
         const known = BODY_REFUSALS[String((error as { type?: unknown }).type)];
         if (!known) return next(error);
         return refuse(res, known.status, known.message(limit), 'BAD_REQUEST');
       }
-      const problem = jsonProblem(req.body);
+      const problem = jsonProblem(req.method === 'GET' ? jsonParameters(req.query) : req.body);
       if (problem === 'too deep') return refuse(res, 400, `The request nests objects or lists deeper than ${MAX_JSON_NESTING} levels.`, 'BAD_REQUEST');
       // PostgreSQL text cannot hold NUL, and no GreenCart input needs it: refuse it once, here.
       if (problem === 'nul') return refuse(res, 400, 'Text in a request must not contain NUL characters.', ErrorCode.BAD_USER_INPUT);
       next();
     });
+  };
+}
+
+/** A GET's parameters, with its JSON ones (`variables`, `extensions`) read as Apollo will read them. */
+function jsonParameters(query: Record<string, unknown>): Record<string, unknown> {
+  const read = (value: unknown) => {
+    if (typeof value !== 'string') return value;
+    try {
+      return JSON.parse(value) as unknown;
+    } catch {
+      return value; // Apollo refuses it with BAD_REQUEST
+    }
+  };
+  return { ...query, variables: read(query.variables), extensions: read(query.extensions) };
 }
 
 /**
