@@ -31,6 +31,15 @@ export function buildPersistedDocuments(operationsSource: string): Record<string
   return Object.fromEntries(entries.map((text) => [documentHash(text), text]).sort(([a], [b]) => a!.localeCompare(b!)));
 }
 
+/** Whether a parsed document is one of the manifest's, whatever its spacing and fragment order. */
+export function isPersisted(manifest: Record<string, string>, document: DocumentNode): boolean {
+  const text = normalizedDocument(document);
+  return manifest[documentHash(text)] === text;
+}
+
+/** The client's manifest (client/persisted-documents.json). */
+export const readPersistedDocuments = (): Record<string, string> => JSON.parse(readFileSync(persistedDocumentsPath, 'utf8')) as Record<string, string>;
+
 const rejection = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
 
 /**
@@ -38,7 +47,7 @@ const rejection = (message: string, code: string) => ({ errors: [{ message, exte
  * `extensions.persistedQuery.sha256Hash`), or sends a full text that is one of them. Anything else
  * is refused before any subgraph is asked.
  */
-export function safelist(manifest: Record<string, string> = JSON.parse(readFileSync(persistedDocumentsPath, 'utf8'))): RequestHandler {
+export function safelist(manifest: Record<string, string> = readPersistedDocuments()): RequestHandler {
   return (req, res, next) => {
     const source = (req.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;
     if (!source || typeof source !== 'object') return next();
@@ -68,13 +77,13 @@ export function safelist(manifest: Record<string, string> = JSON.parse(readFileS
       return next();
     }
     if (typeof source.query !== 'string') return next();
-    let text: string;
+    let document: DocumentNode;
     try {
-      text = normalizedDocument(parse(source.query));
+      document = parse(source.query);
     } catch {
       return next(); // a syntax error: Apollo answers it as usual
     }
-    if (manifest[documentHash(text)] === text) return next();
+    if (isPersisted(manifest, document)) return next();
     res.status(400).json(rejection('Only the operations of the GreenCart client (its persisted documents) run here.', ErrorCode.OPERATION_NOT_IN_SAFELIST));
   };
 }

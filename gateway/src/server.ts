@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import type { GraphQLSchema } from 'graphql';
 import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan } from '@apollo/query-planner';
@@ -9,7 +11,9 @@ import { browserAccess } from './browser-access.js';
 import { checkScalarInputs } from './input-scalars.js';
 import { invoicePrintForward } from './invoice-print-forward.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, requestLimitsPlugin, tokenLimit, withRequestDeadline, type RequestDeadline, type RequestLimits } from './limits.js';
-import { safelist } from './persisted-documents.js';
+import { readPersistedDocuments, safelist } from './persisted-documents.js';
+import { SubgraphFeed } from './live/subgraph-feed.js';
+import { DEFAULT_SUBSCRIPTION_LIMITS, startSubscriptionServer, type SubscriptionLimits } from './live/subscription-server.js';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 
@@ -37,9 +41,14 @@ export interface GatewayDependencies {
   requestTimeoutMs?: number;
   /** Token buckets per client address and per customer (default DEFAULT_RATE_LIMITS). */
   rateLimits?: RateLimitSettings;
+  /** Concurrent subscriptions per WebSocket connection and per customer (default DEFAULT_SUBSCRIPTION_LIMITS). */
+  subscriptionLimits?: SubscriptionLimits;
 }
 
 const READY_TIMEOUT_MS = 2_000;
+
+/** Which subgraph announces the changes of each entity that can be subscribed to. */
+const LIVE_ENTITY_OWNERS = { Order: 'orders', Product: 'products' } as const;
 
 /**
  * Connections the gateway keeps open to each subgraph. Calls beyond this wait for a free one: a
@@ -84,7 +93,15 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
     },
   });
 
-  gateway.onSchemaLoadOrUpdate(({ apiSchema }) => checkScalarInputs(apiSchema));
+  let apiSchema: GraphQLSchema | undefined;
+  gateway.onSchemaLoadOrUpdate((update) => {
+    checkScalarInputs(update.apiSchema);
+    apiSchema = update.apiSchema;
+  });
+  // Each entity type's change feed, from the subgraph that owns it (see live/subscription-server.ts).
+  const feeds = Object.fromEntries(
+    Object.entries(LIVE_ENTITY_OWNERS).map(([typename, subgraph]) => [typename, new SubgraphFeed({ name: subgraph, url: () => routingUrls.get(subgraph), credentials: deps.credentials, logger: deps.logger })]),
+  );
 
   const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -113,6 +130,21 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       // Tokens are counted before anything parses the document, the safelist included.
       beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
       plugins: [queryPlanInResponse, requestLimitsPlugin(requestLimits)],
+      websocket: ({ httpServer, execute }) =>
+        startSubscriptionServer({
+          httpServer,
+          schema: () => apiSchema,
+          execute: (query, variables, subscriber) =>
+            execute({ query, variables }, { ...subscriber, requestId: randomUUID(), deadlineAt: performance.now() + requestTimeoutMs }),
+          verifier: deps.verifier,
+          feeds,
+          requestLimits,
+          subscriptionLimits: deps.subscriptionLimits ?? DEFAULT_SUBSCRIPTION_LIMITS,
+          safelist: deps.safelist ? readPersistedDocuments() : undefined,
+          production: deps.production,
+          logger: deps.logger,
+          registry: metrics.registry,
+        }),
       routes: (app) => {
         // Browser apps on other origins: CORS before anything else answers.
         app.use('/graphql', ...browserAccess({ origins: deps.corsOrigins, production: deps.production, logger: deps.logger }));
@@ -141,10 +173,12 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
     },
     listen,
   );
+  for (const feed of Object.values(feeds)) feed.start();
   return {
     ...service,
     async stop() {
       await service.stop();
+      for (const feed of Object.values(feeds)) feed.stop();
       poster.close();
     },
   };

@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import { answerClientErrors, answerUnhandledErrors, operationResolutionPlugin, readJsonBody, refuse } from './refusals.js';
-import type { GraphQLSchema } from 'graphql';
+import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -70,7 +70,15 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   plugins?: ApolloServerPlugin<TContext>[];
   /** The service's metrics, served at `GET /metrics` (made here when not given; the gateway adds its subgraph calls). */
   metrics?: ServiceMetrics;
+  /** WebSocket service on the same HTTP server (the gateway's subscriptions); stopped before GraphQL is. */
+  websocket?: (server: { httpServer: http.Server; execute: OperationExecutor<TContext> }) => { stop(): Promise<void> };
 }
+
+/** Runs one operation through the service's whole GraphQL pipeline with a given context, as a request would. */
+export type OperationExecutor<TContext> = (
+  request: { query: string; variables: Record<string, unknown> },
+  context: TContext,
+) => Promise<{ data?: Record<string, unknown> | null; errors?: readonly GraphQLFormattedError[] }>;
 
 export interface RunningService {
   url: string;
@@ -192,6 +200,13 @@ export async function startGraphQLService<TContext extends BaseContext>(
     httpServer.once('error', reject);
     httpServer.listen(listen.port, listen.host, () => resolve());
   });
+  const websocket = options.websocket?.({
+    httpServer,
+    execute: async (request, contextValue) => {
+      const response = await apollo.executeOperation(request, { contextValue });
+      return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
+    },
+  });
   const { port } = httpServer.address() as AddressInfo;
   options.logger.info('listening', { url: `http://${listen.host}:${port}/graphql` });
 
@@ -199,6 +214,7 @@ export async function startGraphQLService<TContext extends BaseContext>(
     url: `http://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${port}`,
     port,
     async stop() {
+      await websocket?.stop();
       await apollo.stop();
     },
   };
