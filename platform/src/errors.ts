@@ -30,6 +30,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   FORBIDDEN: 'FORBIDDEN',
   BAD_USER_INPUT: 'BAD_USER_INPUT',
+  /** A subscription's entity does not exist or is not the caller's (subscriptions have no payload for userErrors). */
+  NOT_FOUND: 'NOT_FOUND',
   RATE_LIMITED: 'RATE_LIMITED',
   OPERATION_NOT_IN_SAFELIST: 'OPERATION_NOT_IN_SAFELIST',
   /** The gateway did not finish the request within its deadline (REQUEST_TIMEOUT_MS). */
@@ -52,6 +54,10 @@ export function rateLimited(message: string, retryAfterSeconds: number): GraphQL
   return new GraphQLError(message, { extensions: { code: ErrorCode.RATE_LIMITED, retryAfterSeconds } });
 }
 
+export function notFound(message: string): GraphQLError {
+  return new GraphQLError(message, { extensions: { code: ErrorCode.NOT_FOUND } });
+}
+
 export function badUserInput(message: string, argumentName?: string): GraphQLError {
   return new GraphQLError(message, {
     extensions: { code: ErrorCode.BAD_USER_INPUT, ...(argumentName ? { argumentName } : {}) },
@@ -62,6 +68,7 @@ const CLIENT_FACING_CODES = new Set<string>([
   ErrorCode.UNAUTHENTICATED,
   ErrorCode.FORBIDDEN,
   ErrorCode.BAD_USER_INPUT,
+  ErrorCode.NOT_FOUND,
   ErrorCode.RATE_LIMITED,
   ErrorCode.REQUEST_TIMEOUT,
   'GRAPHQL_PARSE_FAILED',

@@ -21,3 +21,4 @@ export * from './subgraph.js';
 export * from './http/subgraph-client.js';
 export * from './http/json-post.js';
 export * from './http/refusals.js';
+export * from './http/change-feed.js';

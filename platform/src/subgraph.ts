@@ -7,6 +7,7 @@ import type { Express } from 'express';
 import type { Sql } from 'postgres';
 import type { ServiceCredentials, ServiceName } from './auth/service-credentials.js';
 import type { UserTokenVerifier } from './auth/user-tokens.js';
+import type { ChangeFeed } from './http/change-feed.js';
 import { startGraphQLService, type IncomingGraphQLRequest, type RunningService } from './http/graphql-service.js';
 import type { Logger } from './logger.js';
 
@@ -33,7 +34,7 @@ export interface SubgraphDependencies {
  * Starts a subgraph: its schema from `schema.graphql` beside `src/`, GraphQL answered only to
  * callers with service credentials, and readiness tied to its database.
  */
-export function startSubgraph<TContext extends BaseContext>(
+export async function startSubgraph<TContext extends BaseContext>(
   options: {
     name: ServiceName;
     schemaFile: URL;
@@ -41,11 +42,15 @@ export function startSubgraph<TContext extends BaseContext>(
     context: (request: IncomingGraphQLRequest) => Promise<TContext>;
     /** Extra HTTP routes beside GraphQL, open to every caller (accounts' published keys). */
     routes?: (app: Express) => void;
+    /** The subgraph's change feed: started before serving, served at `GET /events`, stopped first. */
+    changeFeed?: ChangeFeed;
   },
   deps: SubgraphDependencies,
   listen: { port: number; host: string },
 ): Promise<RunningService> {
-  return startGraphQLService<TContext>(
+  const feed = options.changeFeed;
+  await feed?.start();
+  const service = await startGraphQLService<TContext>(
     {
       name: options.name,
       schema: buildSubgraphSchemaFromFile(options.schemaFile, options.resolvers),
@@ -54,8 +59,22 @@ export function startSubgraph<TContext extends BaseContext>(
       logger: deps.logger,
       requireServiceCredentials: deps.credentials,
       isReady: async () => (await deps.database.sql`select 1 as ok`).length === 1,
-      routes: options.routes,
+      routes: (app) => {
+        options.routes?.(app);
+        if (feed) app.get('/events', feed.route(deps.credentials));
+      },
     },
     listen,
-  );
+  ).catch(async (error: unknown) => {
+    await feed?.stop();
+    throw error;
+  });
+  return {
+    ...service,
+    async stop() {
+      // Open streams first: the HTTP server's drain would otherwise wait its grace period on them.
+      await feed?.stop();
+      await service.stop();
+    },
+  };
 }

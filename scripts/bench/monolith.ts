@@ -60,6 +60,7 @@ import {
   authenticate,
   buildSubgraphSchemaFromFile,
   buildUserTokenKeySet,
+  ChangeFanOut,
   createLocalUserTokenVerifier,
   createLogger,
   createUserTokenIssuer,
@@ -131,11 +132,15 @@ export async function startMonolith(options: MonolithOptions): Promise<{ url: st
   const verifier = createLocalUserTokenVerifier({ ...TOKEN_SETTINGS, keySet: await publishedKeySet(keySet) });
   const issuer = await createUserTokenIssuer({ ...TOKEN_SETTINGS, signingKey: keySet.signingKey, ttlSeconds: 900 });
 
+  // The monolith serves no subscriptions: nothing feeds changes to it.
+  const productChanges = new ChangeFanOut();
+  const orderChanges = new ChangeFanOut();
+
   // Orders' siblings, in process: their own subgraph schemas and context factories.
   const productsForOrders = inProcessSubgraphClient({
     name: 'products',
     schema: buildSubgraphSchemaFromFile(subgraphSchemaFile('products'), productsResolvers),
-    context: createProductsContextFactory({ database: productsDatabase, verifier }),
+    context: createProductsContextFactory({ database: productsDatabase, verifier, productChanges }),
     caller: 'orders',
     logger: createLogger('products', 'warn', 'json'),
   });
@@ -152,6 +157,7 @@ export async function startMonolith(options: MonolithOptions): Promise<{ url: st
     stock: createStockClient(productsForOrders),
     accounts: createAccountsClient(accountsForOrders),
     processor: createTestPaymentProcessor(),
+    orderChanges,
     // Invoice.printUrl points here, though the monolith does not serve the print route.
     invoiceLinks: createInvoiceLinks({ secret: randomBytes(32).toString('base64url'), publicUrl: `http://${options.host}:${options.port}` }),
   };
@@ -165,7 +171,7 @@ export async function startMonolith(options: MonolithOptions): Promise<{ url: st
     const [accounts, orders, products] = await Promise.all([
       createAccountsContextFactory({ database: accountsDatabase, verifier: alreadyVerified, issuer })(forwarded),
       createOrdersContextFactory({ ...ordersDependencies, verifier: alreadyVerified })(forwarded),
-      createProductsContextFactory({ database: productsDatabase, verifier: alreadyVerified })(forwarded),
+      createProductsContextFactory({ database: productsDatabase, verifier: alreadyVerified, productChanges })(forwarded),
     ]);
     return { accounts, orders, products };
   };

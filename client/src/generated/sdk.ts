@@ -33,6 +33,8 @@ import * as Operations from './operations';
 
 
 
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -128,6 +130,12 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     Invoices(variables?: Operations.InvoicesQueryVariables, options?: C): Promise<Operations.InvoicesQuery> {
       return requester<Operations.InvoicesQuery, Operations.InvoicesQueryVariables>(Operations.InvoicesDocument, variables, options) as Promise<Operations.InvoicesQuery>;
+    },
+    OrderUpdated(variables: Operations.OrderUpdatedSubscriptionVariables, options?: C): AsyncIterable<Operations.OrderUpdatedSubscription> {
+      return requester<Operations.OrderUpdatedSubscription, Operations.OrderUpdatedSubscriptionVariables>(Operations.OrderUpdatedDocument, variables, options) as AsyncIterable<Operations.OrderUpdatedSubscription>;
+    },
+    ProductUpdated(variables: Operations.ProductUpdatedSubscriptionVariables, options?: C): AsyncIterable<Operations.ProductUpdatedSubscription> {
+      return requester<Operations.ProductUpdatedSubscription, Operations.ProductUpdatedSubscriptionVariables>(Operations.ProductUpdatedDocument, variables, options) as AsyncIterable<Operations.ProductUpdatedSubscription>;
     }
   };
 }

@@ -1,4 +1,4 @@
-import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type ServiceName, type SubgraphClient, type UserTokenVerifier } from '@greencart/platform';
+import { authenticate, type AuthenticatedUser, type ChangeSource, type IncomingGraphQLRequest, type ServiceName, type SubgraphClient, type UserTokenVerifier } from '@greencart/platform';
 import type { OrdersDatabase } from './db/database.js';
 import { createLoaders, type OrdersLoaders } from './loaders.js';
 import type { AccountsClient } from './clients/accounts-client.js';
@@ -27,6 +27,8 @@ export interface OrdersContext {
   payments: PaymentService;
   invoices: InvoiceService;
   invoiceLinks: InvoiceLinks;
+  /** This process's change feed of orders, for `orderUpdated`. */
+  orderChanges: ChangeSource;
 }
 
 /** What the orders subgraph works with, besides what every subgraph has (SubgraphDependencies). */
@@ -45,6 +47,8 @@ export interface OrdersContextDependencies {
   invoiceLinks: InvoiceLinks;
   /** Tests only: makes placing an order fail at chosen points. */
   faults?: FaultInjector;
+  /** The change feed of orders, for `orderUpdated`. */
+  orderChanges: ChangeSource;
 }
 
 export function createContextFactory(deps: OrdersContextDependencies) {
@@ -64,6 +68,7 @@ export function createContextFactory(deps: OrdersContextDependencies) {
       payments: new PaymentService(deps.database.db, accounts, deps.processor),
       invoices: new InvoiceService(deps.database.db),
       invoiceLinks: deps.invoiceLinks,
+      orderChanges: deps.orderChanges,
     };
   };
 }

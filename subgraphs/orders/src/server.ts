@@ -1,19 +1,30 @@
-import { startSubgraph, type RunningService, type SubgraphDependencies } from '@greencart/platform';
+import { ChangeFeed, startSubgraph, type RunningService, type SubgraphDependencies } from '@greencart/platform';
 import { createContextFactory, type OrdersContext, type OrdersContextDependencies } from './context.js';
 import type { OrdersDatabase } from './db/database.js';
 import { resolvers } from './resolvers/index.js';
 import { invoicePrintRoute } from './routes/invoice-print-route.js';
 
-export interface OrdersDependencies extends SubgraphDependencies, OrdersContextDependencies {
+export interface OrdersDependencies extends SubgraphDependencies, Omit<OrdersContextDependencies, 'orderChanges'> {
   database: OrdersDatabase;
 }
+
+/** The channel the orders and transactions tables' triggers notify with an order's id (migration 0003). */
+export const ORDER_CHANGED_CHANNEL = 'greencart_order_changed';
 
 /** Starts the orders subgraph on `listen.port` (0: any free port). No side effects on import. */
 export function startOrdersService(deps: OrdersDependencies, listen: { port: number; host: string }): Promise<RunningService> {
   if (deps.faults && deps.production) throw new Error('Fault injection is for tests and is never enabled in production.');
   const schemaFile = new URL('../schema.graphql', import.meta.url);
+  const changeFeed = new ChangeFeed({ sql: deps.database.sql, channel: ORDER_CHANGED_CHANNEL, typename: 'Order', logger: deps.logger });
   return startSubgraph<OrdersContext>(
-    { name: 'orders', schemaFile, resolvers, context: createContextFactory(deps), routes: invoicePrintRoute(deps) },
+    {
+      name: 'orders',
+      schemaFile,
+      resolvers,
+      context: createContextFactory({ ...deps, orderChanges: changeFeed }),
+      routes: invoicePrintRoute(deps),
+      changeFeed,
+    },
     deps,
     listen,
   );

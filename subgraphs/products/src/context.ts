@@ -1,4 +1,4 @@
-import { authenticate, type AuthenticatedUser, type IncomingGraphQLRequest, type ServiceName, type UserTokenVerifier } from '@greencart/platform';
+import { authenticate, type AuthenticatedUser, type ChangeSource, type IncomingGraphQLRequest, type ServiceName, type UserTokenVerifier } from '@greencart/platform';
 import type { ProductsDatabase } from './db/database.js';
 import { createLoaders, type ProductsLoaders } from './loaders.js';
 import { CatalogueService } from './services/catalogue-service.js';
@@ -14,14 +14,17 @@ export interface ProductsContext {
   catalogue: CatalogueService;
   /** Stock reservations, for the orders service only. */
   stock: StockService;
+  /** This process's change feed of products, for `productUpdated`. */
+  productChanges: ChangeSource;
 }
 
-export function createContextFactory(deps: { database: ProductsDatabase; verifier: UserTokenVerifier }) {
+export function createContextFactory(deps: { database: ProductsDatabase; verifier: UserTokenVerifier; productChanges: ChangeSource }) {
   return async (request: IncomingGraphQLRequest): Promise<ProductsContext> => ({
     user: await authenticate(deps.verifier, request.headers.authorization),
     caller: request.caller,
     loaders: createLoaders(deps.database.db),
     catalogue: new CatalogueService(deps.database.db),
     stock: new StockService(deps.database.db),
+    productChanges: deps.productChanges,
   });
 }

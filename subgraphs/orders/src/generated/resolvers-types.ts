@@ -443,6 +443,24 @@ export type ShippingAddress = {
   postalCode: Scalars['String']['output'];
 };
 
+/** Live updates, served by the gateway over WebSocket (the graphql-transport-ws protocol), never over HTTP. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * The order each time it changes: created, paid, shipped, delivered, cancelled, or a transaction
+   * recorded on it. For the order's owner and admins. Errors, on the subscription, which then ends
+   * with nothing sent: `UNAUTHENTICATED` when anonymous; `NOT_FOUND` for another customer's order or
+   * an unknown ID.
+   */
+  orderUpdated: Order;
+};
+
+
+/** Live updates, served by the gateway over WebSocket (the graphql-transport-ws protocol), never over HTTP. */
+export type SubscriptionOrderUpdatedArgs = {
+  id: Scalars['ID']['input'];
+};
+
 /** A payment attempt or a refund. */
 export type Transaction = {
   __typename?: 'Transaction';
@@ -631,6 +649,7 @@ export type ResolversTypes = ResolversObject<{
   Product: ResolverTypeWrapper<Product>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Transaction: ResolverTypeWrapper<TransactionRow>;
   TransactionKind: TransactionKind;
   TransactionStatus: TransactionStatus;
@@ -675,6 +694,7 @@ export type ResolversParentTypes = ResolversObject<{
   Product: Product;
   Query: Record<PropertyKey, never>;
   ShippingAddress: ShippingAddress;
+  Subscription: Record<PropertyKey, never>;
   Transaction: TransactionRow;
   UpdateCartItemInput: UpdateCartItemInput;
   UserError: UserError;
@@ -867,6 +887,10 @@ export type ShippingAddressResolvers<ContextType = OrdersContext, ParentType ext
   postalCode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  orderUpdated?: SubscriptionResolver<ResolversTypes['Order'], "orderUpdated", ParentType, ContextType, RequireFields<SubscriptionOrderUpdatedArgs, 'id'>>;
+}>;
+
 export type TransactionResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Transaction'] = ResolversParentTypes['Transaction']> = ResolversObject<{
   amount?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -916,6 +940,7 @@ export type Resolvers<ContextType = OrdersContext> = ResolversObject<{
   Product?: ProductResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   Transaction?: TransactionResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;

@@ -12,12 +12,14 @@ import { OrderItem } from './OrderItem.js';
 import { Transaction } from './Transaction.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
+import { Subscription } from './Subscription.js';
 
 export const resolvers: Resolvers = {
   Decimal: DecimalScalar,
   DateTime: scalarResolvers.DateTime,
   Query,
   Mutation,
+  Subscription,
   Cart,
   CartItem,
   Customer,

@@ -379,6 +379,22 @@ export type StockReservationResult = {
   reserved: Scalars['Boolean']['output'];
 };
 
+/** Live updates, served by the gateway over WebSocket (the graphql-transport-ws protocol), never over HTTP. */
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * Each of these products each time its name, price, stock or availability changes (orders placed
+   * or cancelled included). Public. Takes 1 to 100 IDs; otherwise `BAD_USER_INPUT`.
+   */
+  productUpdated: Product;
+};
+
+
+/** Live updates, served by the gateway over WebSocket (the graphql-transport-ws protocol), never over HTTP. */
+export type SubscriptionProductUpdatedArgs = {
+  ids: Array<Scalars['ID']['input']>;
+};
+
 /** Input for `updateProduct`. Fields left out keep their value. */
 export type UpdateProductInput = {
   /** A new category. */
@@ -541,6 +557,7 @@ export type ResolversTypes = ResolversObject<{
   StockProblemCode: StockProblemCode;
   StockReleaseResult: ResolverTypeWrapper<StockReleaseResult>;
   StockReservationResult: ResolverTypeWrapper<StockReservationResult>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   UpdateProductInput: UpdateProductInput;
   UserError: ResolverTypeWrapper<UserError>;
   UserErrorCode: UserErrorCode;
@@ -575,6 +592,7 @@ export type ResolversParentTypes = ResolversObject<{
   StockLineProblem: StockLineProblem;
   StockReleaseResult: StockReleaseResult;
   StockReservationResult: StockReservationResult;
+  Subscription: Record<PropertyKey, never>;
   UpdateProductInput: UpdateProductInput;
   UserError: UserError;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
@@ -720,6 +738,10 @@ export type StockReservationResultResolvers<ContextType = ProductsContext, Paren
   reserved?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 }>;
 
+export type SubscriptionResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  productUpdated?: SubscriptionResolver<ResolversTypes['Product'], "productUpdated", ParentType, ContextType, RequireFields<SubscriptionProductUpdatedArgs, 'ids'>>;
+}>;
+
 export type UserErrorResolvers<ContextType = ProductsContext, ParentType extends ResolversParentTypes['UserError'] = ResolversParentTypes['UserError']> = ResolversObject<{
   code?: Resolver<ResolversTypes['UserErrorCode'], ParentType, ContextType>;
   field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -752,6 +774,7 @@ export type Resolvers<ContextType = ProductsContext> = ResolversObject<{
   StockLineProblem?: StockLineProblemResolvers<ContextType>;
   StockReleaseResult?: StockReleaseResultResolvers<ContextType>;
   StockReservationResult?: StockReservationResultResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   UserError?: UserErrorResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

@@ -5,12 +5,14 @@ import { Mutation } from './Mutation.js';
 import { Product } from './Product.js';
 import { ProductConnection } from './ProductConnection.js';
 import { Query } from './Query.js';
+import { Subscription } from './Subscription.js';
 
 export const resolvers: Resolvers = {
   Decimal: DecimalScalar,
   DateTime: scalarResolvers.DateTime,
   Query,
   Mutation,
+  Subscription,
   Product,
   Category,
   ProductConnection,
