@@ -54,6 +54,8 @@ export function graphiqlPage(): string {
   page ??= renderGraphiQL({
     title: 'GreenCart GraphiQL',
     endpoint: '/graphql',
+    // Subscriptions over the gateway's WebSocket (graphql-transport-ws), events shown as they arrive.
+    subscriptionsProtocol: 'WS',
     defaultTabs: exampleTabs(),
     shouldPersistHeaders: true,
   });

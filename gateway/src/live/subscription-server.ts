@@ -114,7 +114,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
     {
       schema: () => options.schema() as GraphQLSchema,
       onConnect: async (ctx) => {
-        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
+        // `{ authorization }` as the contract says; GraphiQL puts its Headers editor under `headers`.
+        const headers = ctx.connectionParams?.headers as Record<string, unknown> | undefined;
+        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? headers?.authorization ?? headers?.Authorization;
         let user: AuthenticatedUser | undefined;
         let token: string | undefined;
         try {

@@ -1,0 +1,231 @@
+import type { FormattedExecutionResult } from 'graphql';
+import { createClient, type Client } from 'graphql-ws';
+import postgres from 'postgres';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { orderTools, type OrderTools } from './support/order-operations.js';
+import { paymentTools, type PaymentTools } from './support/payment-operations.js';
+import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { signedToken, tokenFromAnotherKey } from './support/tokens.js';
+
+/** Subscriptions at the gateway over WebSocket (graphql-ws), fed by the subgraphs' database commits. */
+
+const PRODUCT_UPDATED = 'subscription Watch($ids: [ID!]!) { productUpdated(ids: $ids) { id name stock price { amount } } }';
+const ORDER_UPDATED = `subscription Follow($id: ID!) {
+  orderUpdated(id: $id) { id status transactions { kind status } items { quantity product { id stock } } }
+}`;
+
+interface Closed {
+  code: number;
+  reason: string;
+}
+
+/** A graphql-ws client on the gateway, remembering how its socket closed. */
+function wsClient(supergraph: TestSupergraph, token?: string): { client: Client; closed: Promise<Closed> } {
+  let closed!: (event: Closed) => void;
+  const closedOnce = new Promise<Closed>((resolve) => (closed = resolve));
+  const client = createClient({
+    url: `${supergraph.gatewayUrl.replace('http', 'ws')}/graphql`,
+    webSocketImpl: WebSocket,
+    connectionParams: token ? { authorization: `Bearer ${token}` } : {},
+    retryAttempts: 0,
+    lazy: false,
+    on: { closed: (event) => closed(event as Closed) },
+    // A refused connection is what some tests expect: not worth a line on stderr.
+    onNonLazyError: () => {},
+  });
+  return { client, closed: closedOnce };
+}
+
+/** One subscription's events and its end (an error, or completion), as they arrive. */
+function follow(client: Client, query: string, variables: Record<string, unknown>) {
+  const events: FormattedExecutionResult<Record<string, any>, unknown>[] = [];
+  let error: unknown;
+  let completed = false;
+  const stop = client.subscribe<Record<string, any>>({ query, variables }, {
+    next: (event) => events.push(event),
+    error: (failure) => (error = failure),
+    complete: () => (completed = true),
+  });
+  return {
+    events,
+    stop,
+    get error() {
+      return error as Array<{ message: string; extensions?: { code?: string } }> | undefined;
+    },
+    get ended() {
+      return completed || error !== undefined;
+    },
+  };
+}
+
+/** Waits until the gateway has `count` more subscriptions open than before the test (its metric), so a change made next is one they see. */
+async function subscribed(count: number): Promise<void> {
+  await vi.waitFor(async () => expect(await activeSubscriptions()).toBe(baseline + count), { timeout: 5_000 });
+}
+
+async function activeSubscriptions(): Promise<number> {
+  const text = await (await fetch(`${supergraph.gatewayUrl}/metrics`)).text();
+  return [...text.matchAll(/^greencart_subscriptions_active\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+let baseline = 0;
+let supergraph: TestSupergraph;
+let orders: OrderTools;
+let payments: PaymentTools;
+const clients: Client[] = [];
+const connect = (token?: string) => {
+  const connection = wsClient(supergraph, token);
+  clients.push(connection.client);
+  return connection;
+};
+
+beforeAll(async () => {
+  supergraph = await startSupergraph();
+  orders = await orderTools(supergraph);
+  payments = await paymentTools(supergraph);
+});
+beforeEach(async () => {
+  baseline = await activeSubscriptions();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((client) => client.dispose()));
+  await supergraph?.stop();
+});
+
+describe('productUpdated', () => {
+  it('sends a product when its stock changes, to anyone, once', async () => {
+    const product = await orders.createProduct({ stock: 10, name: 'Live oats' });
+    const { client } = connect();
+    const watch = follow(client, PRODUCT_UPDATED, { ids: [product.id] });
+    await subscribed(1);
+    await orders.setStock(product.id, 7);
+    await vi.waitFor(() => expect(watch.events).toHaveLength(1), { timeout: 5_000 });
+    expect(watch.events[0]).toEqual({ data: { productUpdated: { id: product.id, name: 'Live oats', stock: 7, price: { amount: expect.any(String) } } } });
+    await orders.setStock(product.id, 5);
+    await vi.waitFor(() => expect(watch.events.map((event) => event.data?.productUpdated.stock)).toEqual([7, 5]), { timeout: 5_000 });
+    watch.stop();
+  });
+
+  it('sends the change another process committed on the database, and nothing for one rolled back', async () => {
+    const product = await orders.createProduct({ stock: 10 });
+    const { client } = connect();
+    const watch = follow(client, PRODUCT_UPDATED, { ids: [product.id] });
+    await subscribed(1);
+    const sql = postgres(supergraph.databaseUrls.products, { max: 1, onnotice: () => {} });
+    try {
+      await sql.begin(async (tx) => {
+        await tx`update products set stock = 1 where id = ${product.id}`;
+        throw new Error('roll back');
+      }).catch(() => undefined);
+      // A second products replica on the same database is, to the feed, just another writer.
+      await sql`update products set stock = 3 where id = ${product.id}`;
+    } finally {
+      await sql.end();
+    }
+    await vi.waitFor(() => expect(watch.events).toHaveLength(1), { timeout: 5_000 });
+    expect(watch.events[0]?.data?.productUpdated.stock).toBe(3);
+    watch.stop();
+  });
+
+  it('refuses no ids and more than 100 with BAD_USER_INPUT', async () => {
+    const { client } = connect();
+    for (const ids of [[], Array.from({ length: 101 }, (_, index) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`)]) {
+      const watch = follow(client, PRODUCT_UPDATED, { ids });
+      await vi.waitFor(() => expect(watch.ended).toBe(true), { timeout: 5_000 });
+      expect(watch.error?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+      expect(watch.events).toEqual([]);
+    }
+  });
+});
+
+describe('orderUpdated', () => {
+  it('sends the order each time it is paid and shipped, each once, with its products\' live stock', async () => {
+    const customer = await supergraph.registerCustomer();
+    const product = await payments.createProduct({ price: '4.50', stock: 20 });
+    const order = await payments.placeOrder(customer.token, [{ productId: product.id, quantity: 2 }]);
+    const { client } = connect(customer.token);
+    const watch = follow(client, ORDER_UPDATED, { id: order.id });
+    await subscribed(1);
+    const card = await payments.addCard(customer.token, '4242424242424242');
+    await payments.payOrder(customer.token, order.id, card);
+    await vi.waitFor(() => expect(watch.events.map((event) => event.data?.orderUpdated.status)).toContain('PAID'), { timeout: 5_000 });
+    await payments.updateOrderStatus(order.id, 'SHIPPED');
+    await vi.waitFor(() => expect(watch.events.map((event) => event.data?.orderUpdated.status).at(-1)).toBe('SHIPPED'), { timeout: 5_000 });
+    const statuses = watch.events.map((event) => event.data?.orderUpdated.status);
+    expect(statuses.filter((status) => status === 'SHIPPED')).toHaveLength(1);
+    const paid = watch.events.find((event) => event.data?.orderUpdated.status === 'PAID')!;
+    expect(paid.data!.orderUpdated.transactions).toEqual([{ kind: 'CHARGE', status: 'SUCCEEDED' }]);
+    expect(paid.data!.orderUpdated.items).toEqual([{ quantity: 2, product: { id: product.id, stock: 18 } }]);
+    expect(watch.error).toBeUndefined();
+    watch.stop();
+  });
+
+  it('is UNAUTHENTICATED for an anonymous subscriber', async () => {
+    const customer = await supergraph.registerCustomer();
+    const product = await payments.createProduct({ price: '1.00', stock: 5 });
+    const order = await payments.placeOrder(customer.token, [{ productId: product.id, quantity: 1 }]);
+    const { client } = connect();
+    const watch = follow(client, ORDER_UPDATED, { id: order.id });
+    await vi.waitFor(() => expect(watch.ended).toBe(true), { timeout: 5_000 });
+    expect(watch.error?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+  });
+
+  it('is NOT_FOUND, with no event ever, for another customer\'s order', async () => {
+    const owner = await supergraph.registerCustomer();
+    const stranger = await supergraph.registerCustomer();
+    const product = await payments.createProduct({ price: '1.00', stock: 5 });
+    const order = await payments.placeOrder(owner.token, [{ productId: product.id, quantity: 1 }]);
+    const { client } = connect(stranger.token);
+    const watch = follow(client, ORDER_UPDATED, { id: order.id });
+    await vi.waitFor(() => expect(watch.ended).toBe(true), { timeout: 5_000 });
+    expect(watch.error?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    // The owner, subscribed too, hears of the cancellation: by then the stranger would have.
+    const own = follow(connect(owner.token).client, ORDER_UPDATED, { id: order.id });
+    await subscribed(1);
+    await payments.cancelOrder(owner.token, order.id);
+    await vi.waitFor(() => expect(own.events.map((event) => event.data?.orderUpdated.status)).toEqual(['CANCELLED']), { timeout: 5_000 });
+    expect(watch.events).toEqual([]);
+  });
+});
+
+describe('connections', () => {
+  it('closes a connection whose token is forged with 4403, before any subscription runs', async () => {
+    const forged = await tokenFromAnotherKey('00000000-0000-4000-8000-000000000001');
+    const { client, closed } = connect(forged);
+    const watch = follow(client, PRODUCT_UPDATED, { ids: ['00000000-0000-4000-8000-000000000001'] });
+    expect((await closed).code).toBe(4403);
+    expect(watch.events).toEqual([]);
+  });
+
+  it('closes a connection with 4401 when its token expires', async () => {
+    const customer = await supergraph.registerCustomer();
+    const shortLived = await signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, expiresIn: '2s' });
+    const { client, closed } = connect(shortLived);
+    follow(client, PRODUCT_UPDATED, { ids: ['00000000-0000-4000-8000-000000000001'] });
+    expect((await closed).code).toBe(4401);
+  });
+
+  it('refuses a query or a mutation over the WebSocket, and a subscription over HTTP', async () => {
+    const { client } = connect();
+    const query = follow(client, '{ categories { name } }', {});
+    await vi.waitFor(() => expect(query.ended).toBe(true), { timeout: 5_000 });
+    expect(query.error?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    const overHttp = await supergraph.request(PRODUCT_UPDATED, { ids: ['00000000-0000-4000-8000-000000000001'] });
+    expect(overHttp.status).toBe(400);
+    expect(overHttp.errors?.[0]?.extensions?.code).toBe('BAD_REQUEST');
+    expect(overHttp.errors?.[0]?.message).toMatch(/WebSocket/);
+  });
+
+  it('keeps a subscription alive when the products subgraph restarts', async () => {
+    const product = await orders.createProduct({ stock: 10 });
+    const { client } = connect();
+    const watch = follow(client, PRODUCT_UPDATED, { ids: [product.id] });
+    await subscribed(1);
+    await supergraph.restartProducts();
+    await orders.setStock(product.id, 4);
+    await vi.waitFor(() => expect(watch.events.map((event) => event.data?.productUpdated.stock)).toContain(4), { timeout: 10_000 });
+    expect(watch.ended).toBe(false);
+    watch.stop();
+  });
+});
