@@ -1,8 +1,11 @@
-import type { FormattedExecutionResult } from 'graphql';
+import { print, type FormattedExecutionResult } from 'graphql';
+import { ApolloClient, gql as apolloGql, InMemoryCache } from '@apollo/client';
+import { GraphQLWsLink } from '@apollo/client/link/subscriptions';
+import { createClient as createSdkClient, createLiveClient, ProductUpdatedDocument } from '@greencart/client';
 import { createClient, type Client } from 'graphql-ws';
 import postgres from 'postgres';
 import WebSocket from 'ws';
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { orderTools, type OrderTools } from './support/order-operations.js';
 import { paymentTools, type PaymentTools } from './support/payment-operations.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
@@ -59,9 +62,9 @@ function follow(client: Client, query: string, variables: Record<string, unknown
   };
 }
 
-/** Waits until the gateway has `count` more subscriptions open than before the test (its metric), so a change made next is one they see. */
+/** Waits until the gateway has `count` subscriptions open (its metric), so a change made next is one they see. */
 async function subscribed(count: number): Promise<void> {
-  await vi.waitFor(async () => expect(await activeSubscriptions()).toBe(baseline + count), { timeout: 5_000 });
+  await vi.waitFor(async () => expect(await activeSubscriptions()).toBe(count), { timeout: 5_000 });
 }
 
 async function activeSubscriptions(): Promise<number> {
@@ -69,7 +72,6 @@ async function activeSubscriptions(): Promise<number> {
   return [...text.matchAll(/^greencart_subscriptions_active\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
 }
 
-let baseline = 0;
 let supergraph: TestSupergraph;
 let orders: OrderTools;
 let payments: PaymentTools;
@@ -85,11 +87,12 @@ beforeAll(async () => {
   orders = await orderTools(supergraph);
   payments = await paymentTools(supergraph);
 });
-beforeEach(async () => {
-  baseline = await activeSubscriptions();
+// Each test starts with no subscription open: the previous test's connections are closed, and the gateway has let go of them.
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((client) => client.dispose()));
+  await subscribed(0);
 });
 afterAll(async () => {
-  await Promise.all(clients.map((client) => client.dispose()));
   await supergraph?.stop();
 });
 
@@ -227,5 +230,91 @@ describe('connections', () => {
     await vi.waitFor(() => expect(watch.events.map((event) => event.data?.productUpdated.stock)).toContain(4), { timeout: 10_000 });
     expect(watch.ended).toBe(false);
     watch.stop();
+  });
+});
+
+describe('clients', () => {
+  it('gives the typed SDK each event of a subscription document', async () => {
+    const product = await orders.createProduct({ stock: 9, name: 'Typed oats' });
+    const live = createLiveClient({ url: `${supergraph.gatewayUrl}/graphql`, webSocketImpl: WebSocket });
+    try {
+      const events = live.subscribe(ProductUpdatedDocument, { ids: [product.id] });
+      const first = events.next();
+      await subscribed(1);
+      await orders.setStock(product.id, 0);
+      const { value } = await first;
+      // Typed: value.productUpdated.inStock is a boolean.
+      expect(value?.productUpdated).toMatchObject({ id: product.id, name: 'Typed oats', stock: 0, inStock: false });
+      await events.return(undefined);
+    } finally {
+      await live.dispose();
+    }
+  });
+
+  it("reaches Apollo Client's GraphQLWsLink", async () => {
+    const product = await orders.createProduct({ stock: 3 });
+    const socket = createClient({ url: `${supergraph.gatewayUrl.replace('http', 'ws')}/graphql`, webSocketImpl: WebSocket });
+    const apollo = new ApolloClient({ link: new GraphQLWsLink(socket), cache: new InMemoryCache() });
+    const received: Array<{ id: string; stock: number }> = [];
+    const subscription = apollo
+      .subscribe<{ productUpdated: { id: string; stock: number } }>({ query: apolloGql`subscription Apollo($ids: [ID!]!) { productUpdated(ids: $ids) { id stock } }`, variables: { ids: [product.id] } })
+      .subscribe({ next: (result) => result.data && received.push(result.data.productUpdated) });
+    try {
+      await subscribed(1);
+      await orders.setStock(product.id, 1);
+      await vi.waitFor(() => expect(received).toEqual([expect.objectContaining({ id: product.id, stock: 1 })]), { timeout: 5_000 });
+    } finally {
+      subscription.unsubscribe();
+      await socket.dispose();
+    }
+  });
+});
+
+describe('limits', () => {
+  it('refuses a subscription past 25 on one connection with RATE_LIMITED, and keeps the others', async () => {
+    const { client } = connect();
+    const ids = ['00000000-0000-4000-8000-000000000001'];
+    const held = Array.from({ length: 25 }, () => follow(client, PRODUCT_UPDATED, { ids }));
+    await subscribed(25);
+    const refused = follow(client, PRODUCT_UPDATED, { ids });
+    await vi.waitFor(() => expect(refused.ended).toBe(true), { timeout: 5_000 });
+    expect(refused.error?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(held.some((watch) => watch.ended)).toBe(false);
+    held.forEach((watch) => watch.stop());
+  });
+
+  it('applies the request limits to subscription documents', async () => {
+    const { client } = connect();
+    const aliases = Array.from({ length: 16 }, (_, index) => `a${index}: id`).join(' ');
+    const watch = follow(client, `subscription { productUpdated(ids: ["00000000-0000-4000-8000-000000000001"]) { ${aliases} } }`, {});
+    await vi.waitFor(() => expect(watch.ended).toBe(true), { timeout: 5_000 });
+    expect(watch.error?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    expect(watch.error?.[0]?.message).toMatch(/Aliases limit/);
+  });
+});
+
+describe('in production', () => {
+  let production: TestSupergraph;
+  beforeAll(async () => {
+    production = await startSupergraph({ production: true, safelist: true });
+  });
+  afterAll(() => production?.stop());
+
+  it('runs only the client\'s subscription documents, and closes every socket with 1001 when the gateway stops', async () => {
+    const url = `${production.gatewayUrl.replace('http', 'ws')}/graphql`;
+    let closed!: (event: Closed) => void;
+    const closedOnce = new Promise<Closed>((resolve) => (closed = resolve));
+    const client = createClient({ url, webSocketImpl: WebSocket, retryAttempts: 0, lazy: false, onNonLazyError: () => {}, on: { closed: (event) => closed(event as Closed) } });
+    const { products } = await createSdkClient({ url: `${production.gatewayUrl}/graphql` }).Products({ first: 1 });
+    const product = products!.edges[0]!.node.id;
+    const stranger = follow(client, PRODUCT_UPDATED, { ids: [product] });
+    await vi.waitFor(() => expect(stranger.ended).toBe(true), { timeout: 5_000 });
+    expect(stranger.error?.[0]?.extensions?.code).toBe('OPERATION_NOT_IN_SAFELIST');
+    const own = follow(client, print(ProductUpdatedDocument), { ids: [product] });
+    await vi.waitFor(async () => expect(await (await fetch(`${production.gatewayUrl}/metrics`)).text()).toMatch(/greencart_subscriptions_active\{[^}]*\} 1$/m), { timeout: 5_000 });
+    await production.stopService('gateway');
+    expect((await closedOnce).code).toBe(1001);
+    // The client's subscription ends with the close, which it can act on by reconnecting.
+    expect((own.error as unknown as Closed | undefined)?.code).toBe(1001);
   });
 });

@@ -1,5 +1,6 @@
 import { print, type DocumentNode } from 'graphql';
 import type { TypedDocumentNode } from '@graphql-typed-document-node/core';
+import { createClient as createWebSocketClient, type ClientOptions as WebSocketClientOptions } from 'graphql-ws';
 import { getSdk } from './generated/sdk.js';
 
 export * from './generated/operations.js';
@@ -58,3 +59,41 @@ export function createClient(options: ClientOptions) {
   return { ...sdk, request, withToken: (token: string) => createClient({ ...options, token }) };
 }
 export type GreenCartClient = ReturnType<typeof createClient>;
+
+export interface LiveClientOptions {
+  /** The gateway's GraphQL endpoint (http:// or ws://; the WebSocket is at the same path). */
+  url: string;
+  /** An access token, sent in the connection's `connection_init` payload. */
+  token?: string;
+  /** A WebSocket implementation where there is no global one (Node 20: the `ws` package). */
+  webSocketImpl?: WebSocketClientOptions['webSocketImpl'];
+}
+
+/**
+ * Live updates: each subscription document (`OrderUpdatedDocument`, `ProductUpdatedDocument`) as a
+ * typed async iterator of its events over the gateway's WebSocket (graphql-ws). An error from the
+ * gateway (`UNAUTHENTICATED`, `NOT_FOUND`, …) is thrown as a GreenCartRequestError.
+ */
+export function createLiveClient(options: LiveClientOptions) {
+  const socket = createWebSocketClient({
+    url: options.url.replace(/^http/, 'ws'),
+    connectionParams: options.token ? { authorization: `Bearer ${options.token}` } : {},
+    webSocketImpl: options.webSocketImpl,
+  });
+  return {
+    async *subscribe<Result, Variables>(document: TypedDocumentNode<Result, Variables>, variables: Variables): AsyncGenerator<Result> {
+      const events = socket.iterate<Result>({ query: print(document), variables: variables as Record<string, unknown> });
+      try {
+        for await (const event of events) {
+          if (event.errors?.length || !event.data) throw new GreenCartRequestError((event.errors ?? []) as GreenCartGraphQLError[], event.data ?? null, 200);
+          yield event.data;
+        }
+      } catch (error) {
+        if (Array.isArray(error)) throw new GreenCartRequestError(error as GreenCartGraphQLError[], null, 200);
+        throw error;
+      }
+    },
+    dispose: () => socket.dispose(),
+  };
+}
+export type GreenCartLiveClient = ReturnType<typeof createLiveClient>;

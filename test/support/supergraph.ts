@@ -95,6 +95,8 @@ export interface TestSupergraph extends GraphQLClient {
   readonly keys: { privateKeyPem: string; publicKeyPem: string; kid: string; serviceSecret: string };
   /** Stops one subgraph (to test partial failure); stop() skips it afterwards. */
   stopSubgraph(name: 'accounts' | 'orders' | 'products'): Promise<void>;
+  /** Stops any one service, the gateway included (to test shutdown); stop() skips it afterwards. */
+  stopService(name: 'gateway' | 'accounts' | 'orders' | 'products'): Promise<void>;
   /** Starts accounts again on the same port with another key set, as an operator rotating keys would. */
   restartAccounts(options: AccountsKeyOptions): Promise<void>;
   /** Starts products again on the same port, after stopSubgraph('products'), as a supervisor would. */
@@ -237,6 +239,10 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       return { privateKeyPem, publicKeyPem, kid, serviceSecret };
     },
     async stopSubgraph(name) {
+      await running.get(name)?.stop();
+      running.delete(name);
+    },
+    async stopService(name) {
       await running.get(name)?.stop();
       running.delete(name);
     },

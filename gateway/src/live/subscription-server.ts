@@ -165,7 +165,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
         if (!live) return [codedError('Subscribe to one field at a time.', 'BAD_REQUEST')];
         const variables = payload.variables ?? {};
 
-        if (ctx.subscriptions && Object.keys(ctx.subscriptions).length >= options.subscriptionLimits.perConnection) {
+        // graphql-ws has already reserved this subscription's id among the connection's.
+        if (Object.keys(ctx.subscriptions).length > options.subscriptionLimits.perConnection) {
           return [codedError(`A connection may hold at most ${options.subscriptionLimits.perConnection} subscriptions.`, ErrorCode.RATE_LIMITED)];
         }
         const customer = state.subscriber.user?.id;
