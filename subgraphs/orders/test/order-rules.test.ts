@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { orderStatuses } from '../src/db/schema.js';
-import { mergeLines, requestFingerprint } from '../src/services/order-placement.js';
+import { mergeLines, requestFingerprint, validatePlaceOrderInput } from '../src/services/order-placement.js';
 import { canCancel, canFulfil, canPay, holdsStock, type PublicOrderStatus } from '../src/services/order-rules.js';
 
 const STATUSES: PublicOrderStatus[] = ['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'];
@@ -133,5 +133,35 @@ describe('requestFingerprint', () => {
     const digest = fingerprint({ items: [{ productId: A, quantity: 1 }] });
     expect(digest).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(digest).not.toContain(A);
+  });
+});
+
+describe('validatePlaceOrderInput', () => {
+  const items = [{ productId: A, quantity: 1 }];
+
+  it('accepts a key of 1 to 255 characters of any kind but control ones', () => {
+    for (const idempotencyKey of ['k', 'k'.repeat(255), 'order 7 für Zoë', 'ключ-\u{1F511}']) {
+      expect(validatePlaceOrderInput({ idempotencyKey, items })).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['an ESC sequence', 'key\u001B[0m', 'U+001B'],
+    ['SOH', '\u0001', 'U+0001'],
+    ['DEL', 'key\u007F', 'U+007F'],
+    ['a C1 control', 'key\u0080', 'U+0080'],
+    ['a newline trimming would drop', 'key\n', 'U+000A'],
+  ])('refuses a key with %s on "idempotencyKey", saying so', (_, idempotencyKey, codePoint) => {
+    expect(validatePlaceOrderInput({ idempotencyKey, items })).toEqual([
+      { code: 'INVALID_INPUT', field: 'idempotencyKey', message: `The idempotency key must not contain control characters (${codePoint}).` },
+    ]);
+  });
+
+  it('reports a bad key and a bad line at once', () => {
+    const errors = validatePlaceOrderInput({ idempotencyKey: '\u0007', items: [{ productId: A, quantity: 0 }] });
+    expect(errors.map(({ code, field }) => [code, field])).toEqual([
+      ['INVALID_INPUT', 'idempotencyKey'],
+      ['INVALID_INPUT', 'items.0.quantity'],
+    ]);
   });
 });

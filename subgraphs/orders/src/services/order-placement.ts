@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Refusal, UserErrorCode, isUuid, transactionOrRefusal, userError, type Logger, type UserError } from '@greencart/platform';
+import { Refusal, UserErrorCode, freeTextProblem, isUuid, transactionOrRefusal, userError, type Logger, type UserError } from '@greencart/platform';
 import type { AccountsClient, CustomerAddress } from '../clients/accounts-client.js';
 import type { ReservedLine, StockClient, StockProblem } from '../clients/stock-client.js';
 import { CartRepository } from '../db/cart-repository.js';
@@ -72,7 +72,7 @@ export class OrderPlacement {
   }
 
   async place(customerId: string, authorization: string, input: PlaceOrderInput): Promise<OrderResult> {
-    const invalid = validate(input);
+    const invalid = validatePlaceOrderInput(input);
     if (invalid.length > 0) return refused(...invalid);
     const idempotencyKey = input.idempotencyKey.trim();
     const fingerprint = requestFingerprint(input);
@@ -165,10 +165,13 @@ export class OrderPlacement {
   }
 }
 
-function validate(input: PlaceOrderInput): UserError[] {
+/** Checks a placeOrder input before anything is read or written; every problem at once. */
+export function validatePlaceOrderInput(input: PlaceOrderInput): UserError[] {
   const errors: UserError[] = [];
   const key = input.idempotencyKey.trim();
-  if (key.length === 0 || key.length > 255) errors.push(userError(UserErrorCode.INVALID_INPUT, 'The idempotency key must be 1 to 255 characters.', 'idempotencyKey'));
+  const keyCharacters = freeTextProblem('The idempotency key', input.idempotencyKey, 'single-line');
+  if (keyCharacters) errors.push(userError(UserErrorCode.INVALID_INPUT, keyCharacters, 'idempotencyKey'));
+  else if (key.length === 0 || key.length > 255) errors.push(userError(UserErrorCode.INVALID_INPUT, 'The idempotency key must be 1 to 255 characters.', 'idempotencyKey'));
   if (input.items) {
     if (input.items.length === 0) errors.push(userError(UserErrorCode.INVALID_INPUT, 'Order at least one item, or leave items out to order the cart.', 'items'));
     input.items.forEach((item, index) => {

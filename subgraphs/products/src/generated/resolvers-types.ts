@@ -39,7 +39,7 @@ export type Category = {
 
 /** Input for `createCategory`. */
 export type CreateCategoryInput = {
-  /** The name; must not be taken by another category (in any letter case). */
+  /** The name, 1 to 200 characters without control or invisible formatting characters; must not be taken by another category (in any letter case). */
   name: Scalars['String']['input'];
 };
 
@@ -56,9 +56,9 @@ export type CreateCategoryPayload = {
 export type CreateProductInput = {
   /** The category to file the product under. */
   categoryId: Scalars['ID']['input'];
-  /** A description, up to 5000 characters. */
+  /** A description, up to 5000 characters; line feeds (`\n`) and tabs are the only control characters allowed. */
   description?: InputMaybe<Scalars['String']['input']>;
-  /** The name, 1 to 200 characters. */
+  /** The name, 1 to 200 characters without control or invisible formatting characters. */
   name: Scalars['String']['input'];
   /** The price as a decimal string such as "19.99": not negative, at most two fraction digits. */
   price: Scalars['Decimal']['input'];
@@ -242,7 +242,7 @@ export type ProductFilter = {
   maxPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** Only products priced at least this amount. */
   minPrice?: InputMaybe<Scalars['Decimal']['input']>;
-  /** Only products whose name, sku or description contains this text (case-insensitive). */
+  /** Only products whose name, sku or description contains this text (case-insensitive). Control characters are BAD_USER_INPUT. */
   search?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -383,9 +383,9 @@ export type StockReservationResult = {
 export type UpdateProductInput = {
   /** A new category. */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
-  /** A new description, up to 5000 characters. */
+  /** A new description, up to 5000 characters; line feeds (`\n`) and tabs are the only control characters allowed. */
   description?: InputMaybe<Scalars['String']['input']>;
-  /** A new name, 1 to 200 characters. */
+  /** A new name, 1 to 200 characters without control or invisible formatting characters. */
   name?: InputMaybe<Scalars['String']['input']>;
   /** A new price as a decimal string such as "19.99". */
   price?: InputMaybe<Scalars['Decimal']['input']>;

@@ -4,6 +4,7 @@ import {
   connectionPage,
   decodeCursor,
   encodeCursor,
+  freeTextProblem,
   isUniqueViolation,
   isUuid,
   pageSize,
@@ -29,14 +30,21 @@ const refused = (...userErrors: UserError[]): Result<never> => ({ value: null, u
 
 /** The checks on product fields, shared by create and update; pure, so unit-tested on their own. */
 export const productRules = {
+  /** Also a category's name. */
   name(name: string, field = 'name'): UserError | undefined {
     const trimmed = name.trim();
+    const characters = freeTextProblem('Name', name, 'name');
+    if (characters) return userError(UserErrorCode.INVALID_INPUT, characters, field);
     if (trimmed.length === 0 || trimmed.length > MAX_NAME) return userError(UserErrorCode.INVALID_INPUT, `Name must be 1 to ${MAX_NAME} characters.`, field);
   },
   description(description: string, field = 'description'): UserError | undefined {
+    const characters = freeTextProblem('Description', description, 'multi-line');
+    if (characters) return userError(UserErrorCode.INVALID_INPUT, characters, field);
     if (description.length > MAX_DESCRIPTION) return userError(UserErrorCode.INVALID_INPUT, `Description must be at most ${MAX_DESCRIPTION} characters.`, field);
   },
   sku(sku: string, field = 'sku'): UserError | undefined {
+    const characters = freeTextProblem('SKU', sku, 'single-line');
+    if (characters) return userError(UserErrorCode.INVALID_INPUT, characters, field);
     if (!SKU.test(sku.trim())) return userError(UserErrorCode.INVALID_INPUT, 'SKU must be 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit.', field);
   },
   stock(stock: number, field = 'stock'): UserError | undefined {
@@ -237,7 +245,11 @@ function parseFilter(filter: ProductListArguments['filter']): ProductListFilter 
   const parsed: ProductListFilter = {};
   if (!filter) return parsed;
   if (filter.categoryId != null) parsed.categoryId = filter.categoryId;
-  if (filter.search != null && filter.search.trim() !== '') parsed.search = filter.search.trim();
+  if (filter.search != null) {
+    const characters = freeTextProblem('filter.search', filter.search, 'single-line');
+    if (characters) throw badUserInput(characters, 'filter');
+    if (filter.search.trim() !== '') parsed.search = filter.search.trim();
+  }
   if (filter.inStock != null) parsed.inStock = filter.inStock;
   for (const [key, target] of [['minPrice', 'minPriceCents'], ['maxPrice', 'maxPriceCents']] as const) {
     const text = filter[key];
