@@ -50,7 +50,7 @@ export type CreateProductInput = {
   description?: string | null | undefined;
   /** The name, 1 to 200 characters without control or invisible formatting characters. */
   name: string;
-  /** The price as a decimal string such as "19.99": not negative, at most two fraction digits. */
+  /** The price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price: string;
   /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken. */
   sku: string;
@@ -133,9 +133,9 @@ export type ProductFilter = {
   categoryId?: string | null | undefined;
   /** Only products in stock (true) or out of stock (false). */
   inStock?: boolean | null | undefined;
-  /** Only products priced at most this amount. */
+  /** Only products priced at most this amount: a decimal string from "0" to "100000000.00". */
   maxPrice?: string | null | undefined;
-  /** Only products priced at least this amount. */
+  /** Only products priced at least this amount: a decimal string from "0" to "100000000.00". */
   minPrice?: string | null | undefined;
   /** Only products whose name, sku or description contains this text (case-insensitive). Control characters are BAD_USER_INPUT. */
   search?: string | null | undefined;
@@ -184,7 +184,7 @@ export type UpdateProductInput = {
   description?: string | null | undefined;
   /** A new name, 1 to 200 characters without control or invisible formatting characters. */
   name?: string | null | undefined;
-  /** A new price as a decimal string such as "19.99". */
+  /** A new price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price?: string | null | undefined;
 };
 

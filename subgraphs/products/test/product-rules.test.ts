@@ -102,4 +102,20 @@ describe('productRules.price', () => {
     expect(productRules.price('-5', 'filter.minPrice').error).toEqual(invalid('filter.minPrice'));
   });
 
+  it('accepts the largest price, 100000000.00, and says so for anything above it', () => {
+    expect(productRules.price('100000000.00')).toEqual({ cents: 100_000_000_00 });
+    for (const price of ['100000000.01', '900000000.00', '99999999999999999999']) {
+      expect(productRules.price(price).error).toEqual({ code: 'INVALID_INPUT', field: 'price', message: 'Price must be at most 100000000.00.' });
+    }
+  });
+
+  it.each([
+    ['-1.00', 'Price must not be negative.'],
+    ['1.234', 'Price must have at most two decimal places.'],
+    ['abc', 'Price must be a decimal amount such as "19.99".'],
+    ['$5.00', 'Price must be a decimal amount such as "19.99".'],
+    ['', 'Price must be a decimal amount such as "19.99".'],
+  ])('explains what is wrong with %j', (price, message) => {
+    expect(productRules.price(price).error).toEqual({ code: 'INVALID_INPUT', field: 'price', message });
+  });
 });

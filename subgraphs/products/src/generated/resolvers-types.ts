@@ -60,7 +60,7 @@ export type CreateProductInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   /** The name, 1 to 200 characters without control or invisible formatting characters. */
   name: Scalars['String']['input'];
-  /** The price as a decimal string such as "19.99": not negative, at most two fraction digits. */
+  /** The price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price: Scalars['Decimal']['input'];
   /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken. */
   sku: Scalars['String']['input'];
@@ -238,9 +238,9 @@ export type ProductFilter = {
   categoryId?: InputMaybe<Scalars['ID']['input']>;
   /** Only products in stock (true) or out of stock (false). */
   inStock?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Only products priced at most this amount. */
+  /** Only products priced at most this amount: a decimal string from "0" to "100000000.00". */
   maxPrice?: InputMaybe<Scalars['Decimal']['input']>;
-  /** Only products priced at least this amount. */
+  /** Only products priced at least this amount: a decimal string from "0" to "100000000.00". */
   minPrice?: InputMaybe<Scalars['Decimal']['input']>;
   /** Only products whose name, sku or description contains this text (case-insensitive). Control characters are BAD_USER_INPUT. */
   search?: InputMaybe<Scalars['String']['input']>;
@@ -387,7 +387,7 @@ export type UpdateProductInput = {
   description?: InputMaybe<Scalars['String']['input']>;
   /** A new name, 1 to 200 characters without control or invisible formatting characters. */
   name?: InputMaybe<Scalars['String']['input']>;
-  /** A new price as a decimal string such as "19.99". */
+  /** A new price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price?: InputMaybe<Scalars['Decimal']['input']>;
 };
 

@@ -1,5 +1,6 @@
 import {
   UserErrorCode,
+  amountProblemMessage,
   badUserInput,
   connectionPage,
   decodeCursor,
@@ -8,7 +9,7 @@ import {
   isUniqueViolation,
   isUuid,
   pageSize,
-  parseDecimalToCents,
+  readAmount,
   userError,
   type UserError,
 } from '@greencart/platform';
@@ -51,9 +52,9 @@ export const productRules = {
     if (!Number.isInteger(stock) || stock < 0 || stock > MAX_STOCK) return userError(UserErrorCode.INVALID_INPUT, 'Stock must be a whole number, not negative.', field);
   },
   price(price: string, field = 'price'): { cents: number; error?: undefined } | { cents?: undefined; error: UserError } {
-    const cents = parseDecimalToCents(price);
-    if (cents === undefined) return { error: userError(UserErrorCode.INVALID_INPUT, 'Price must be a non-negative amount with at most two decimal places, such as "19.99".', field) };
-    return { cents };
+    const amount = readAmount(price);
+    if (amount.problem) return { error: userError(UserErrorCode.INVALID_INPUT, amountProblemMessage('Price', amount.problem), field) };
+    return { cents: amount.cents };
   },
 };
 
@@ -254,9 +255,9 @@ function parseFilter(filter: ProductListArguments['filter']): ProductListFilter 
   for (const [key, target] of [['minPrice', 'minPriceCents'], ['maxPrice', 'maxPriceCents']] as const) {
     const text = filter[key];
     if (text == null) continue;
-    const cents = parseDecimalToCents(text);
-    if (cents === undefined) throw badUserInput(`filter.${key} must be an amount such as "19.99".`, 'filter');
-    parsed[target] = cents;
+    const amount = readAmount(text);
+    if (amount.problem) throw badUserInput(amountProblemMessage(`filter.${key}`, amount.problem), 'filter');
+    parsed[target] = amount.cents;
   }
   return parsed;
 }
