@@ -647,6 +647,26 @@ describe('product(id)', () => {
   });
 });
 
+// ------------------------------------------------------------------ productBySku
+
+describe('productBySku', () => {
+  const PRODUCT_BY_SKU = /* GraphQL */ `query ProductBySku($sku: String!) { productBySku(sku: $sku) { id sku } }`;
+  const bySku = async (sku: string) => (await supergraph.data(PRODUCT_BY_SKU, { sku })).productBySku;
+
+  it('finds an active product by its sku in any letter case, as SKUs are unique in any case', async () => {
+    const product = await createProduct({ sku: `${uniqueSku('LOOKUP')}-Mixed` });
+    for (const sku of [product.sku, product.sku.toLowerCase(), product.sku.toUpperCase()]) {
+      expect(await bySku(sku), sku).toEqual({ id: product.id, sku: product.sku });
+    }
+  });
+
+  it('is null for an unknown or archived sku', async () => {
+    const product = await createProduct();
+    await archive(product.id);
+    for (const sku of [product.sku, product.sku.toLowerCase(), uniqueSku('NONE')]) expect(await bySku(sku), sku).toBeNull();
+  });
+});
+
 // ------------------------------------------------------------------ categories
 
 describe('categories', () => {
@@ -847,6 +867,20 @@ describe('createProduct', () => {
     expect((await findProduct(existing.id)).name).toBe(existing.name);
   });
 
+  it('refuses an sku taken in another letter case with CONFLICT on sku, saying so, creating nothing', async () => {
+    const existing = await createProduct({ categoryId: category.id, sku: `${uniqueSku('CASE')}-Mixed` });
+    const before = await catalogueSize();
+    for (const sku of [existing.sku.toLowerCase(), existing.sku.toUpperCase(), 'prd-apple-1kg']) {
+      const data = await supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), sku } }, { token: adminToken });
+      expect(data.createProduct, sku).toEqual({
+        product: null,
+        userErrors: [{ code: 'CONFLICT', field: 'sku', message: `SKU "${sku}" is already used by another product, in this or another letter case.` }],
+      });
+    }
+    expect(await catalogueSize()).toBe(before);
+    expect((await listProducts({ first: 100, filter: { search: existing.sku } })).edges.map((edge) => edge.node.sku)).toEqual([existing.sku]);
+  });
+
   it('refuses the sku of an archived product with CONFLICT', async () => {
     const archived = await createProduct({ categoryId: category.id });
     await archive(archived.id);
@@ -876,6 +910,22 @@ describe('createProduct', () => {
     const refusals = payloads.filter((payload) => payload.product === null);
     expect(refusals).toHaveLength(5);
     for (const refusal of refusals) expect(refusal.userErrors).toEqual([{ code: 'CONFLICT', field: 'sku', message: expect.any(String) }]);
+    expect(await catalogueSize()).toBe(before + 1);
+    expect((await listProducts({ filter: { search: sku } })).totalCount).toBe(1);
+  });
+
+  it('lets exactly one of several concurrent creations of one sku in different letter cases succeed; the others get CONFLICT', async () => {
+    const sku = `${uniqueSku('RACE')}-Case`;
+    const before = await catalogueSize();
+    const variants = [sku, sku.toLowerCase(), sku.toUpperCase(), sku, sku.toLowerCase(), sku.toUpperCase()];
+    const results = await Promise.all(
+      variants.map((variant, index) => supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), sku: variant, name: `Racer ${index}` } }, { token: adminToken })),
+    );
+    const payloads = results.map((data) => data.createProduct);
+    expect(payloads.filter((payload) => payload.product !== null)).toHaveLength(1);
+    for (const refusal of payloads.filter((payload) => payload.product === null)) {
+      expect(refusal.userErrors).toEqual([{ code: 'CONFLICT', field: 'sku', message: expect.stringContaining('in this or another letter case') }]);
+    }
     expect(await catalogueSize()).toBe(before + 1);
     expect((await listProducts({ filter: { search: sku } })).totalCount).toBe(1);
   });

@@ -52,7 +52,7 @@ export type CreateProductInput = {
   name: string;
   /** The price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price: string;
-  /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken. */
+  /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken by another product, archived ones included, in any letter case. */
   sku: string;
   /** Units in stock; not negative. */
   stock: number;

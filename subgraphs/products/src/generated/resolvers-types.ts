@@ -62,7 +62,7 @@ export type CreateProductInput = {
   name: Scalars['String']['input'];
   /** The price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price: Scalars['Decimal']['input'];
-  /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken. */
+  /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken by another product, archived ones included, in any letter case. */
   sku: Scalars['String']['input'];
   /** Units in stock; not negative. */
   stock: Scalars['Int']['input'];
@@ -200,7 +200,7 @@ export type Product = {
   price: Money;
   /** Products recommended alongside this one; archived products are left out. */
   recommendations: Array<Product>;
-  /** The stock-keeping unit, unique across the catalogue. */
+  /** The stock-keeping unit, unique across the catalogue in any letter case. */
   sku: Scalars['String']['output'];
   /** Whether the product is listed or archived. */
   status: ProductStatus;
@@ -279,7 +279,7 @@ export type Query = {
   category: Maybe<Category>;
   /** An active product by ID; null when there is none (or it is archived). */
   product: Maybe<Product>;
-  /** A product by its sku; null when there is none (or it is archived). */
+  /** A product by its sku, in any letter case; null when there is none (or it is archived). */
   productBySku: Maybe<Product>;
   /**
    * Active products, sorted by name then ID unless `sortKey` says otherwise.

@@ -280,5 +280,5 @@ function sortValue(row: ProductRow, sortKey: ProductSortKey): string | number {
 
 const productNotFound = (field: string) => userError(UserErrorCode.NOT_FOUND, 'No such product in the catalogue.', field);
 const categoryNotFound = (field = 'categoryId') => userError(UserErrorCode.NOT_FOUND, 'No such category.', field);
-const skuTaken = (sku: string) => userError(UserErrorCode.CONFLICT, `SKU "${sku}" is already used by another product.`, 'sku');
+const skuTaken = (sku: string) => userError(UserErrorCode.CONFLICT, `SKU "${sku}" is already used by another product, in this or another letter case.`, 'sku');
 const categoryTaken = (name: string) => userError(UserErrorCode.CONFLICT, `A category named "${name}" already exists.`, 'name');
