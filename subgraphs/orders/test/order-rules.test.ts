@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { orderStatuses } from '../src/db/schema.js';
-import { mergeLines, requestFingerprint, validatePlaceOrderInput } from '../src/services/order-placement.js';
+import { mergeLines, requestFingerprint, stockProblemError, validatePlaceOrderInput, type Line } from '../src/services/order-placement.js';
 import { canCancel, canFulfil, canPay, holdsStock, type PublicOrderStatus } from '../src/services/order-rules.js';
 
 const STATUSES: PublicOrderStatus[] = ['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'];
@@ -163,5 +163,53 @@ describe('validatePlaceOrderInput', () => {
       ['INVALID_INPUT', 'idempotencyKey'],
       ['INVALID_INPUT', 'items.0.quantity'],
     ]);
+  });
+});
+
+describe('stockProblemError', () => {
+  const itemLines: Line[] = [
+    { productId: A, quantity: 1, field: 'items.0' },
+    { productId: B, quantity: 2, field: 'items.1' },
+  ];
+  const cartLines: Line[] = itemLines.map((line) => ({ ...line, field: null }));
+
+  it('names an archived product of an explicit line by its sku, on that line', () => {
+    expect(stockProblemError({ productId: B, sku: 'JAM-1', code: 'NOT_FOUND', available: null }, itemLines)).toEqual({
+      code: 'NOT_FOUND',
+      field: 'items.1.productId',
+      message: 'Product JAM-1 is no longer in the catalogue.',
+    });
+  });
+
+  it('names a product unknown to the catalogue by its id', () => {
+    expect(stockProblemError({ productId: A, sku: null, code: 'NOT_FOUND', available: null }, itemLines)).toEqual({
+      code: 'NOT_FOUND',
+      field: 'items.0.productId',
+      message: `Product ${A} is not in the catalogue.`,
+    });
+  });
+
+  it('names an archived cart product by its sku, with no field, and says what to do', () => {
+    expect(stockProblemError({ productId: B, sku: 'JAM-1', code: 'NOT_FOUND', available: null }, cartLines)).toEqual({
+      code: 'NOT_FOUND',
+      field: null,
+      message: 'Product JAM-1 is no longer in the catalogue: remove it from the cart to order the rest.',
+    });
+    expect(stockProblemError({ productId: A, sku: null, code: 'NOT_FOUND', available: null }, cartLines).message).toBe(
+      `Product ${A} is not in the catalogue: remove it from the cart to order the rest.`,
+    );
+  });
+
+  it('names a product short of stock by its sku, on the line\'s quantity', () => {
+    expect(stockProblemError({ productId: A, sku: 'OAT-1', code: 'OUT_OF_STOCK', available: 2 }, itemLines)).toEqual({
+      code: 'OUT_OF_STOCK',
+      field: 'items.0.quantity',
+      message: 'Not enough stock of OAT-1: only 2 left.',
+    });
+    expect(stockProblemError({ productId: A, sku: 'OAT-1', code: 'OUT_OF_STOCK', available: 0 }, cartLines)).toEqual({
+      code: 'OUT_OF_STOCK',
+      field: null,
+      message: 'Not enough stock of OAT-1: none left.',
+    });
   });
 });

@@ -21,7 +21,7 @@ export interface PlaceOrderInput {
 export type OrderResult = { order: OrderRow; userErrors: [] } | { order: null; userErrors: UserError[] };
 const refused = (...userErrors: UserError[]): OrderResult => ({ order: null, userErrors });
 
-interface Line {
+export interface Line {
   productId: string;
   quantity: number;
   /** Where the line came from in the input (`items.N`), or null for the cart. */
@@ -110,7 +110,7 @@ export class OrderPlacement {
     }
     if (!reservation.reserved) {
       await this.orders.deleteClaim(claim.id);
-      return refused(...reservation.problems.map((problem) => stockProblem(problem, lines)));
+      return refused(...reservation.problems.map((problem) => stockProblemError(problem, lines)));
     }
 
     try {
@@ -195,10 +195,18 @@ function replay(earlier: OrderRow, fingerprint: string): OrderResult {
 const inFlight = () => userError(UserErrorCode.CONFLICT, 'An order with this idempotency key is still being placed; try again in a moment.', 'idempotencyKey');
 const productNotFound = (field: string | null) => userError(UserErrorCode.NOT_FOUND, 'No such product in the catalogue.', field ? `${field}.productId` : null);
 
-function stockProblem(problem: StockProblem, lines: Line[]): UserError {
+/**
+ * The user error for a line products could not reserve, naming the product: by its sku when it is
+ * archived, by its id when products does not know it. A line from the cart has no input path, so
+ * its error has no field, and says to take the product out of the cart (removeFromCart).
+ */
+export function stockProblemError(problem: StockProblem, lines: readonly Line[]): UserError {
   const field = lines.find((line) => line.productId === problem.productId)?.field ?? null;
-  if (problem.code === 'NOT_FOUND') return productNotFound(field);
+  if (problem.code === 'NOT_FOUND') {
+    const product = problem.sku === null ? `Product ${problem.productId} is not in the catalogue` : `Product ${problem.sku} is no longer in the catalogue`;
+    if (field) return userError(UserErrorCode.NOT_FOUND, `${product}.`, `${field}.productId`);
+    return userError(UserErrorCode.NOT_FOUND, `${product}: remove it from the cart to order the rest.`, null);
+  }
   const left = problem.available ? `only ${problem.available} left` : 'none left';
   return userError(UserErrorCode.OUT_OF_STOCK, `Not enough stock of ${problem.sku}: ${left}.`, field ? `${field}.quantity` : null);
 }
-
