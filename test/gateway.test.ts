@@ -99,6 +99,7 @@ describe('access tokens', () => {
     ['expired', () => signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, expiresIn: Math.floor(Date.now() / 1000) - 60 })],
     ['tampered with', () => tamperedToken(customer.token)],
     ['malformed', () => 'not-a-jwt'],
+    ['whose subject is not a UUID (correctly signed)', () => signedToken(supergraph.keys.privateKeyPem, { sub: 'not-a-uuid', role: 'ADMIN' })],
   ];
 
   for (const [name, forge] of forgeries) {
@@ -109,6 +110,16 @@ describe('access tokens', () => {
     });
   }
 
+  it('refuses a correctly signed token whose subject is not a UUID with UNAUTHENTICATED (HTTP 401) where the subject would be used, not an internal error', async () => {
+    const token = await signedToken(supergraph.keys.privateKeyPem, { sub: 'not-a-uuid' });
+    for (const query of ['{ me { id } }', '{ cart { id } }', '{ orders { totalCount } }']) {
+      const response = await supergraph.request(query, {}, { token });
+      expect(response.status, query).toBe(401);
+      expect(response.errors?.map((error) => error.extensions?.code), query).toEqual(['UNAUTHENTICATED']);
+      expect(response.data ?? null).toBeNull();
+    }
+  });
+
   it('refuses an Authorization header that is not a bearer token', async () => {
     const response = await supergraph.request(publicQuery, {}, { headers: { authorization: `Basic ${Buffer.from('a:b').toString('base64')}` } });
     expect(response.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
@@ -117,7 +128,7 @@ describe('access tokens', () => {
   it('has subgraphs verify the token themselves, not trust the gateway blindly', async () => {
     // A caller inside the network with service credentials but a forged user token gets nothing.
     const service = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'gateway' }).token();
-    for (const forged of [unsignedToken(customer.id, supergraph.keys.kid), await tokenFromAnotherKey(customer.id)]) {
+    for (const forged of [unsignedToken(customer.id, supergraph.keys.kid), await tokenFromAnotherKey(customer.id), await signedToken(supergraph.keys.privateKeyPem, { sub: 'not-a-uuid' })]) {
       for (const url of Object.values(supergraph.subgraphUrls)) {
         const response = await fetch(`${url}/graphql`, {
           method: 'POST',

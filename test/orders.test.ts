@@ -340,7 +340,7 @@ describe('placeOrder from the cart', () => {
     await expectNothingChanged();
   });
 
-  it('refuses a cart holding an archived product with NOT_FOUND, leaving it as it was', async () => {
+  it('refuses a cart holding an archived product with NOT_FOUND naming its sku (no field: a cart line is no input), leaving it as it was', async () => {
     const { customer, product, expectNothingChanged } = await refusalSetup();
     const archived = await tools.createProduct({ stock: 5 });
     await addToCart(customer.token, product.id, 1);
@@ -350,9 +350,31 @@ describe('placeOrder from the cart', () => {
 
     const payload = await tools.placeOrder(customer.token, { idempotencyKey: randomUUID() });
 
-    expect(payload.order).toBeNull();
-    expect(payload.userErrors.map((error) => error.code)).toEqual(['NOT_FOUND']);
+    expect(payload).toEqual({
+      order: null,
+      userErrors: [{ code: 'NOT_FOUND', field: null, message: `Product ${archived.sku} is no longer in the catalogue: remove it from the cart to order the rest.` }],
+    });
     expect(await cartOf(customer.token)).toEqual(before);
+    await expectNothingChanged();
+  });
+
+  it('names every archived product of a cart, each in its own error', async () => {
+    const { customer, product, expectNothingChanged } = await refusalSetup();
+    const first = await tools.createProduct({ stock: 5 });
+    const second = await tools.createProduct({ stock: 5 });
+    for (const line of [first, product, second]) await addToCart(customer.token, line.id, 1);
+    await tools.archiveProduct(first.id);
+    await tools.archiveProduct(second.id);
+
+    const payload = await tools.placeOrder(customer.token, { idempotencyKey: randomUUID() });
+
+    expect(payload.order).toBeNull();
+    expect(payload.userErrors.map(({ code, field }) => ({ code, field }))).toEqual([
+      { code: 'NOT_FOUND', field: null },
+      { code: 'NOT_FOUND', field: null },
+    ]);
+    expect(payload.userErrors.map((error) => error.message.split(' ')[1]).sort()).toEqual([first.sku, second.sku].sort());
+    expect(JSON.stringify(payload.userErrors)).not.toContain(product.sku);
     await expectNothingChanged();
   });
 });
@@ -466,12 +488,21 @@ describe('placeOrder refusals', () => {
     await expectNothingChanged();
   });
 
-  it('refuses an archived product with NOT_FOUND on its line', async () => {
+  it('names an unknown product by its id', async () => {
+    const { customer, product, expectNothingChanged } = await refusalSetup();
+    const unknown = randomUUID();
+    const payload = await tools.placeOrder(customer.token, { idempotencyKey: randomUUID(), items: [{ productId: product.id, quantity: 1 }, { productId: unknown, quantity: 1 }] });
+    expect(payload.userErrors).toEqual([{ code: 'NOT_FOUND', field: 'items.1.productId', message: `Product ${unknown} is not in the catalogue.` }]);
+    await expectNothingChanged();
+  });
+
+  it('refuses an archived product with NOT_FOUND on its line, naming its sku', async () => {
     const { customer, product, expectNothingChanged } = await refusalSetup();
     const archived = await tools.createProduct({ stock: 5 });
     await tools.archiveProduct(archived.id);
     const items = [{ productId: archived.id, quantity: 1 }, { productId: product.id, quantity: 1 }];
-    expectRefused(await tools.placeOrder(customer.token, { idempotencyKey: randomUUID(), items }), 'NOT_FOUND', 'items.0.productId');
+    const payload = await tools.placeOrder(customer.token, { idempotencyKey: randomUUID(), items });
+    expect(payload).toEqual({ order: null, userErrors: [{ code: 'NOT_FOUND', field: 'items.0.productId', message: `Product ${archived.sku} is no longer in the catalogue.` }] });
     await expectNothingChanged();
   });
 

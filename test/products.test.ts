@@ -534,11 +534,24 @@ describe('filtering products', () => {
     expect(await topLevelErrorCode(PRODUCTS, { filter: { search: `${word}\u0000` } })).toBe('BAD_USER_INPUT');
   });
 
-  for (const [filter, value] of [['minPrice', 'abc'], ['maxPrice', '-1.00'], ['minPrice', '1.234'], ['maxPrice', '']] as const) {
-    it(`refuses ${filter}: "${value}" with BAD_USER_INPUT`, async () => {
-      expect(await topLevelErrorCode(PRODUCTS, { filter: { [filter]: value } })).toBe('BAD_USER_INPUT');
+  for (const [filter, value, message] of [
+    ['minPrice', 'abc', 'filter.minPrice must be a decimal amount such as "19.99".'],
+    ['maxPrice', '-1.00', 'filter.maxPrice must not be negative.'],
+    ['minPrice', '1.234', 'filter.minPrice must have at most two decimal places.'],
+    ['maxPrice', '', 'filter.maxPrice must be a decimal amount such as "19.99".'],
+    ['maxPrice', '900000000.00', 'filter.maxPrice must be at most 100000000.00.'],
+    ['minPrice', '100000000.01', 'filter.minPrice must be at most 100000000.00.'],
+  ] as const) {
+    it(`refuses ${filter}: "${value}" with BAD_USER_INPUT saying "${message}"`, async () => {
+      const response = await supergraph.request(PRODUCTS, { filter: { [filter]: value } });
+      expect(response.errors?.map((error) => [error.extensions?.code, error.message])).toEqual([['BAD_USER_INPUT', message]]);
     });
   }
+
+  it('accepts minPrice and maxPrice of exactly 100000000.00', async () => {
+    expect((await listProducts({ filter: { categoryId: category.id, minPrice: '0', maxPrice: '100000000.00' } })).totalCount).toBe(4);
+    expect((await listProducts({ filter: { categoryId: category.id, minPrice: '100000000.00' } })).totalCount).toBe(0);
+  });
 });
 
 // ------------------------------------------------------------------ money
@@ -631,6 +644,26 @@ describe('product(id)', () => {
     expect(await findProduct(product.id)).not.toBeNull();
     await archive(product.id);
     expect(await findProduct(product.id)).toBeNull();
+  });
+});
+
+// ------------------------------------------------------------------ productBySku
+
+describe('productBySku', () => {
+  const PRODUCT_BY_SKU = /* GraphQL */ `query ProductBySku($sku: String!) { productBySku(sku: $sku) { id sku } }`;
+  const bySku = async (sku: string) => (await supergraph.data(PRODUCT_BY_SKU, { sku })).productBySku;
+
+  it('finds an active product by its sku in any letter case, as SKUs are unique in any case', async () => {
+    const product = await createProduct({ sku: `${uniqueSku('LOOKUP')}-Mixed` });
+    for (const sku of [product.sku, product.sku.toLowerCase(), product.sku.toUpperCase()]) {
+      expect(await bySku(sku), sku).toEqual({ id: product.id, sku: product.sku });
+    }
+  });
+
+  it('is null for an unknown or archived sku', async () => {
+    const product = await createProduct();
+    await archive(product.id);
+    for (const sku of [product.sku, product.sku.toLowerCase(), uniqueSku('NONE')]) expect(await bySku(sku), sku).toBeNull();
   });
 });
 
@@ -834,6 +867,20 @@ describe('createProduct', () => {
     expect((await findProduct(existing.id)).name).toBe(existing.name);
   });
 
+  it('refuses an sku taken in another letter case with CONFLICT on sku, saying so, creating nothing', async () => {
+    const existing = await createProduct({ categoryId: category.id, sku: `${uniqueSku('CASE')}-Mixed` });
+    const before = await catalogueSize();
+    for (const sku of [existing.sku.toLowerCase(), existing.sku.toUpperCase(), 'prd-apple-1kg']) {
+      const data = await supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), sku } }, { token: adminToken });
+      expect(data.createProduct, sku).toEqual({
+        product: null,
+        userErrors: [{ code: 'CONFLICT', field: 'sku', message: `SKU "${sku}" is already used by another product, in this or another letter case.` }],
+      });
+    }
+    expect(await catalogueSize()).toBe(before);
+    expect((await listProducts({ first: 100, filter: { search: existing.sku } })).edges.map((edge) => edge.node.sku)).toEqual([existing.sku]);
+  });
+
   it('refuses the sku of an archived product with CONFLICT', async () => {
     const archived = await createProduct({ categoryId: category.id });
     await archive(archived.id);
@@ -866,6 +913,45 @@ describe('createProduct', () => {
     expect(await catalogueSize()).toBe(before + 1);
     expect((await listProducts({ filter: { search: sku } })).totalCount).toBe(1);
   });
+
+  it('lets exactly one of several concurrent creations of one sku in different letter cases succeed; the others get CONFLICT', async () => {
+    const sku = `${uniqueSku('RACE')}-Case`;
+    const before = await catalogueSize();
+    const variants = [sku, sku.toLowerCase(), sku.toUpperCase(), sku, sku.toLowerCase(), sku.toUpperCase()];
+    const results = await Promise.all(
+      variants.map((variant, index) => supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), sku: variant, name: `Racer ${index}` } }, { token: adminToken })),
+    );
+    const payloads = results.map((data) => data.createProduct);
+    expect(payloads.filter((payload) => payload.product !== null)).toHaveLength(1);
+    for (const refusal of payloads.filter((payload) => payload.product === null)) {
+      expect(refusal.userErrors).toEqual([{ code: 'CONFLICT', field: 'sku', message: expect.stringContaining('in this or another letter case') }]);
+    }
+    expect(await catalogueSize()).toBe(before + 1);
+    expect((await listProducts({ filter: { search: sku } })).totalCount).toBe(1);
+  });
+
+  it('accepts a price of exactly 100000000.00, the largest there is', async () => {
+    const data = await supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), price: '100000000.00' } }, { token: adminToken });
+    expect(data.createProduct.userErrors).toEqual([]);
+    expect(data.createProduct.product.price).toEqual({ amount: '100000000.00', currencyCode: 'USD' });
+  });
+
+  for (const [price, message] of [
+    ['900000000.00', 'Price must be at most 100000000.00.'],
+    ['100000000.01', 'Price must be at most 100000000.00.'],
+    ['99999999999999999999', 'Price must be at most 100000000.00.'],
+    ['-1.00', 'Price must not be negative.'],
+    ['1.234', 'Price must have at most two decimal places.'],
+    ['12,50', 'Price must be a decimal amount such as "19.99".'],
+    ['1e3', 'Price must be a decimal amount such as "19.99".'],
+  ] as const) {
+    it(`refuses the price "${price}" with INVALID_INPUT on price saying "${message}", creating nothing`, async () => {
+      const before = await catalogueSize();
+      const data = await supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), price } }, { token: adminToken });
+      expect(data.createProduct).toEqual({ product: null, userErrors: [{ code: 'INVALID_INPUT', field: 'price', message }] });
+      expect(await catalogueSize()).toBe(before);
+    });
+  }
 
   it('lets exactly one of several concurrent creations of a category name succeed, whatever the letter case', async () => {
     const name = `Racing ${uniqueWord()}`;
@@ -939,6 +1025,13 @@ describe('updateProduct', () => {
       expect(await current()).toEqual(before);
     });
   }
+
+  it('refuses a price above the maximum with INVALID_INPUT on price, stating the maximum, and changes nothing', async () => {
+    const before = await current();
+    const payload = await update(product.id, { price: '900000000.00', name: 'Should not be saved' });
+    expect(payload).toEqual({ product: null, userErrors: [{ code: 'INVALID_INPUT', field: 'price', message: 'Price must be at most 100000000.00.' }] });
+    expect(await current()).toEqual(before);
+  });
 
   it('refuses an unknown category with NOT_FOUND on categoryId and changes nothing', async () => {
     const before = await current();

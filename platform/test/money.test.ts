@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_AMOUNT_CENTS, formatCents, money, parseDecimalToCents } from '../src/money.js';
+import { MAX_AMOUNT_CENTS, amountProblemMessage, formatCents, money, parseDecimalToCents, readAmount } from '../src/money.js';
 
 describe('parseDecimalToCents', () => {
   it.each([
@@ -40,6 +40,51 @@ describe('parseDecimalToCents', () => {
     expect(parseDecimalToCents('99999999999999999999')).toBeUndefined();
     expect(parseDecimalToCents('9007199254740993.00')).toBeUndefined();
     expect(parseDecimalToCents('9'.repeat(400))).toBeUndefined();
+  });
+});
+
+describe('readAmount', () => {
+  it('reads a valid amount as cents, like parseDecimalToCents', () => {
+    expect(readAmount(' 19.99 ')).toEqual({ cents: 1999 });
+    expect(readAmount('100000000.00')).toEqual({ cents: MAX_AMOUNT_CENTS });
+  });
+
+  it.each([
+    ['-1', 'NEGATIVE'],
+    ['-0.01', 'NEGATIVE'],
+    ['-19.999', 'NEGATIVE'],
+    ['1.234', 'TOO_PRECISE'],
+    ['0.001', 'TOO_PRECISE'],
+    ['100000000.001', 'TOO_PRECISE'],
+    ['100000000.01', 'TOO_LARGE'],
+    ['900000000.00', 'TOO_LARGE'],
+    ['99999999999999999999', 'TOO_LARGE'],
+    ['9'.repeat(400), 'TOO_LARGE'],
+    ['abc', 'MALFORMED'],
+    ['', 'MALFORMED'],
+    ['1e3', 'MALFORMED'],
+    ['+1', 'MALFORMED'],
+    ['-', 'MALFORMED'],
+    ['-abc', 'MALFORMED'],
+    ['--1', 'MALFORMED'],
+    ['1.', 'MALFORMED'],
+    ['1,50', 'MALFORMED'],
+    ['$5.00', 'MALFORMED'],
+    ['1.2.3', 'MALFORMED'],
+  ])('says what is wrong with %j: %s', (text, problem) => {
+    expect(readAmount(text)).toEqual({ problem });
+  });
+});
+
+describe('amountProblemMessage', () => {
+  it('states the largest amount when an amount is too large', () => {
+    expect(amountProblemMessage('Price', 'TOO_LARGE')).toBe('Price must be at most 100000000.00.');
+  });
+
+  it('has a message of its own for each other problem', () => {
+    expect(amountProblemMessage('Price', 'NEGATIVE')).toBe('Price must not be negative.');
+    expect(amountProblemMessage('Price', 'TOO_PRECISE')).toBe('Price must have at most two decimal places.');
+    expect(amountProblemMessage('filter.minPrice', 'MALFORMED')).toBe('filter.minPrice must be a decimal amount such as "19.99".');
   });
 });
 

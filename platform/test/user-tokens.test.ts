@@ -150,6 +150,12 @@ describe('issuing and verifying user tokens', () => {
     await expectUnauthenticated(verifier.verify(await handMadeToken(keys.privateKeyPem, {})));
   });
 
+  it('refuses a correctly signed token whose subject is not a customer id (a UUID)', async () => {
+    for (const subject of ['not-a-uuid', '', 'admin', `${CUSTOMER.id} `, `${CUSTOMER.id}x`, "' or 1=1 --"]) {
+      await expectUnauthenticated(verifier.verify(await handMadeToken(keys.privateKeyPem, { role: 'ADMIN' }, { subject })));
+    }
+  });
+
   it('accepts a hand-made token with the right claims (so the refusals above are about the claims)', async () => {
     expect(await verifier.verify(await handMadeToken(keys.privateKeyPem, { role: 'CUSTOMER' }))).toEqual(CUSTOMER);
   });

@@ -12,7 +12,7 @@ export type AddToCartInput = {
   quantity: number;
 };
 
-/** A postal address to save. */
+/** A postal address to save. No field may hold control characters or bidirectional text controls. */
 export type AddressInput = {
   /** City or town, 1 to 100 characters. */
   city: string;
@@ -38,7 +38,7 @@ export type CardBrand =
 
 /** Input for `createCategory`. */
 export type CreateCategoryInput = {
-  /** The name; must not be taken by another category (in any letter case). */
+  /** The name, 1 to 200 characters without control or invisible formatting characters; must not be taken by another category (in any letter case). */
   name: string;
 };
 
@@ -46,13 +46,13 @@ export type CreateCategoryInput = {
 export type CreateProductInput = {
   /** The category to file the product under. */
   categoryId: string;
-  /** A description, up to 5000 characters. */
+  /** A description, up to 5000 characters; line feeds (`\n`) and tabs are the only control characters allowed. */
   description?: string | null | undefined;
-  /** The name, 1 to 200 characters. */
+  /** The name, 1 to 200 characters without control or invisible formatting characters. */
   name: string;
-  /** The price as a decimal string such as "19.99": not negative, at most two fraction digits. */
+  /** The price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price: string;
-  /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken. */
+  /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken by another product, archived ones included, in any letter case. */
   sku: string;
   /** Units in stock; not negative. */
   stock: number;
@@ -117,7 +117,7 @@ export type PaymentMethodInput = {
 /** Input for `placeOrder`. */
 export type PlaceOrderInput = {
   /**
-   * A key the client makes once per order it means to place (a UUID, say; 1 to 255 characters).
+   * A key the client makes once per order it means to place (a UUID, say; 1 to 255 characters, no control characters).
    * Repeating a request with the same key returns the first order and takes no more stock.
    */
   idempotencyKey: string;
@@ -133,11 +133,11 @@ export type ProductFilter = {
   categoryId?: string | null | undefined;
   /** Only products in stock (true) or out of stock (false). */
   inStock?: boolean | null | undefined;
-  /** Only products priced at most this amount. */
+  /** Only products priced at most this amount: a decimal string from "0" to "100000000.00". */
   maxPrice?: string | null | undefined;
-  /** Only products priced at least this amount. */
+  /** Only products priced at least this amount: a decimal string from "0" to "100000000.00". */
   minPrice?: string | null | undefined;
-  /** Only products whose name, sku or description contains this text (case-insensitive). */
+  /** Only products whose name, sku or description contains this text (case-insensitive). Control characters are BAD_USER_INPUT. */
   search?: string | null | undefined;
 };
 
@@ -145,7 +145,7 @@ export type ProductFilter = {
 export type RegisterInput = {
   /** The sign-in email; stored in lower case, and must not be taken (in any letter case). */
   email: string;
-  /** The customer's name, 1 to 200 characters. */
+  /** The customer's name, 1 to 200 characters without control or invisible formatting characters. */
   name: string;
   /** At least 8 characters. */
   password: string;
@@ -180,17 +180,17 @@ export type UpdateCartItemInput = {
 export type UpdateProductInput = {
   /** A new category. */
   categoryId?: string | null | undefined;
-  /** A new description, up to 5000 characters. */
+  /** A new description, up to 5000 characters; line feeds (`\n`) and tabs are the only control characters allowed. */
   description?: string | null | undefined;
-  /** A new name, 1 to 200 characters. */
+  /** A new name, 1 to 200 characters without control or invisible formatting characters. */
   name?: string | null | undefined;
-  /** A new price as a decimal string such as "19.99". */
+  /** A new price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price?: string | null | undefined;
 };
 
 /** Input for `updateProfile`. Fields left out keep their value. */
 export type UpdateProfileInput = {
-  /** A new name, 1 to 200 characters. */
+  /** A new name, 1 to 200 characters without control or invisible formatting characters. */
   name?: string | null | undefined;
   /** A new phone number: 6 to 15 digits, optionally with a leading `+` and spaces, dashes, dots or parentheses. An empty string removes it. */
   phone?: string | null | undefined;

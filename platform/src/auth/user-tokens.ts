@@ -8,6 +8,7 @@ import {
   type JWTVerifyGetKey,
 } from 'jose';
 import { unauthenticated } from '../errors.js';
+import { isUuid } from '../pagination.js';
 import { USER_TOKEN_ALGORITHM, type PublishedKeySet, type SigningKey } from './signing-keys.js';
 import { VerifiedTokens } from './verified-tokens.js';
 
@@ -128,7 +129,8 @@ function verifierWithKeys(settings: UserTokenSettings, keys: JWTVerifyGetKey, re
           requiredClaims: ['sub', 'exp', 'iat'],
         });
         const role = payload.role;
-        if (typeof payload.sub !== 'string' || (role !== 'CUSTOMER' && role !== 'ADMIN')) {
+        // Every service uses `sub` as a customer id in SQL: a non-UUID must fail here, not as a 500 there.
+        if (typeof payload.sub !== 'string' || !isUuid(payload.sub) || (role !== 'CUSTOMER' && role !== 'ADMIN')) {
           throw new joseErrors.JWTClaimValidationFailed('unexpected claims', payload);
         }
         const user: AuthenticatedUser = { id: payload.sub, role };

@@ -49,6 +49,32 @@ describe('validateProfileChanges', () => {
     expect(validateProfileChanges({ phone })).toEqual({ changes: {}, errors: [invalid('phone')] });
   });
 
+  it.each([
+    ['an ESC sequence', 'Ada\u001B[2J', 'U+001B'],
+    ['DEL', 'Ada\u007F', 'U+007F'],
+    ['a C1 control', '\u0085Ada', 'U+0085'],
+  ])('refuses a name with %s on "name", naming the character', (_, name, codePoint) => {
+    expect(validateProfileChanges({ name })).toEqual({
+      changes: {},
+      errors: [{ code: 'INVALID_INPUT', field: 'name', message: `The name must not contain control characters (${codePoint}).` }],
+    });
+  });
+
+  it('refuses a name with a bidirectional control or an invisible character, and keeps the joiners scripts need', () => {
+    expect(validateProfileChanges({ name: 'Ada\u2067' }).errors).toEqual([{ code: 'INVALID_INPUT', field: 'name', message: 'The name must not contain bidirectional text controls (U+2067).' }]);
+    expect(validateProfileChanges({ name: 'Ada\uFEFF' }).errors).toEqual([{ code: 'INVALID_INPUT', field: 'name', message: 'The name must not contain invisible formatting characters (U+FEFF).' }]);
+    expect(validateProfileChanges({ name: 'Mehr\u200Cnaz' })).toEqual({ changes: { name: 'Mehr\u200Cnaz' }, errors: [] });
+  });
+
+  it('refuses a control character in the phone as such, even a trailing one trimming would drop', () => {
+    for (const [phone, codePoint] of [['+1 415\u0007 555 0100', 'U+0007'], ['+1 415 555 0100\n', 'U+000A'], ['\t+1 415 555 0100', 'U+0009']]) {
+      expect(validateProfileChanges({ phone })).toEqual({
+        changes: {},
+        errors: [{ code: 'INVALID_INPUT', field: 'phone', message: `The phone number must not contain control characters (${codePoint}).` }],
+      });
+    }
+  });
+
   it('reports both problems at once and changes nothing', () => {
     expect(validateProfileChanges({ name: '', phone: 'call me' })).toEqual({ changes: {}, errors: [invalid('name'), invalid('phone')] });
   });
@@ -104,6 +130,26 @@ describe('validateAddress', () => {
     ['country', { country: 'U1' }],
   ] as Array<[string, Partial<AddressInput>]>)('refuses %s in %j', (field, change) => {
     expect(validateAddress({ ...valid, ...change })).toEqual({ errors: [invalid(field)] });
+  });
+
+  it.each([
+    ['line1', 'The first line', { line1: '1 Infinite\u001B[8m Loop' }, 'U+001B'],
+    ['line1', 'The first line', { line1: '1 Infinite Loop\r\n' }, 'U+000D'],
+    ['line2', 'The second line', { line2: 'Floor\u00012' }, 'U+0001'],
+    ['city', 'The city', { city: 'Cuper\u007Ftino' }, 'U+007F'],
+    ['city', 'The city', { city: 'Cupertino\u0090' }, 'U+0090'],
+    ['postalCode', 'The postal code', { postalCode: '95014\u0000' }, 'U+0000'],
+  ] as Array<[string, string, Partial<AddressInput>, string]>)('refuses a control character in %s, saying so', (field, label, change, codePoint) => {
+    expect(validateAddress({ ...valid, ...change })).toEqual({
+      errors: [{ code: 'INVALID_INPUT', field, message: `${label} must not contain control characters (${codePoint}).` }],
+    });
+  });
+
+  it('refuses a bidirectional control in an address line, but not an invisible joiner', () => {
+    expect(validateAddress({ ...valid, line1: '1 Infinite \u202DLoop' }).errors).toEqual([
+      { code: 'INVALID_INPUT', field: 'line1', message: 'The first line must not contain bidirectional text controls (U+202D).' },
+    ]);
+    expect(validateAddress({ ...valid, line1: 'Kh\u200Dan Street 1' }).errors).toEqual([]);
   });
 
   it('accepts the longest values allowed', () => {

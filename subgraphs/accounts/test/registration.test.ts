@@ -65,6 +65,31 @@ describe('validateRegistration', () => {
     expect(validateRegistration({ ...valid, name: 'X' })).toEqual([]);
   });
 
+  it.each([
+    ['an ESC sequence', 'Ada\u001B[31m Lovelace', 'U+001B'],
+    ['SOH', 'Ada\u0001', 'U+0001'],
+    ['DEL', 'Ada\u007F', 'U+007F'],
+    ['a C1 control', 'Ada\u009B', 'U+009B'],
+    ['a newline inside', 'Ada\nLovelace', 'U+000A'],
+  ])('refuses a name with %s as INVALID_INPUT on "name", saying so', (_, name, codePoint) => {
+    expect(validateRegistration({ ...valid, name })).toEqual([
+      { code: 'INVALID_INPUT', field: 'name', message: `The name must not contain control characters (${codePoint}).` },
+    ]);
+  });
+
+  it('refuses a name with a bidirectional override or an invisible character', () => {
+    expect(validateRegistration({ ...valid, name: 'Ada \u202Eecalevol' })).toEqual([
+      { code: 'INVALID_INPUT', field: 'name', message: 'The name must not contain bidirectional text controls (U+202E).' },
+    ]);
+    expect(validateRegistration({ ...valid, name: 'A\u200Bda' })).toEqual([
+      { code: 'INVALID_INPUT', field: 'name', message: 'The name must not contain invisible formatting characters (U+200B).' },
+    ]);
+  });
+
+  it('leaves the password alone: it is not free text, and any character may be in it', () => {
+    expect(validateRegistration({ ...valid, password: 'pass\u0001word\u202E\u200B' })).toEqual([]);
+  });
+
   it('reports every problem at once', () => {
     const errors = validateRegistration({ email: 'nope', password: 'short', name: ' ' });
     expect(errors.map((error) => [error.code, error.field])).toEqual([

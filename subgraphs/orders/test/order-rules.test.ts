@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { orderStatuses } from '../src/db/schema.js';
-import { mergeLines, requestFingerprint } from '../src/services/order-placement.js';
+import { mergeLines, requestFingerprint, stockProblemError, validatePlaceOrderInput, type Line } from '../src/services/order-placement.js';
 import { canCancel, canFulfil, canPay, holdsStock, type PublicOrderStatus } from '../src/services/order-rules.js';
 
 const STATUSES: PublicOrderStatus[] = ['PENDING_PAYMENT', 'PAID', 'SHIPPED', 'DELIVERED', 'CANCELLED'];
@@ -133,5 +133,83 @@ describe('requestFingerprint', () => {
     const digest = fingerprint({ items: [{ productId: A, quantity: 1 }] });
     expect(digest).toMatch(/^[A-Za-z0-9_-]{43}$/);
     expect(digest).not.toContain(A);
+  });
+});
+
+describe('validatePlaceOrderInput', () => {
+  const items = [{ productId: A, quantity: 1 }];
+
+  it('accepts a key of 1 to 255 characters of any kind but control ones', () => {
+    for (const idempotencyKey of ['k', 'k'.repeat(255), 'order 7 für Zoë', 'ключ-\u{1F511}']) {
+      expect(validatePlaceOrderInput({ idempotencyKey, items })).toEqual([]);
+    }
+  });
+
+  it.each([
+    ['an ESC sequence', 'key\u001B[0m', 'U+001B'],
+    ['SOH', '\u0001', 'U+0001'],
+    ['DEL', 'key\u007F', 'U+007F'],
+    ['a C1 control', 'key\u0080', 'U+0080'],
+    ['a newline trimming would drop', 'key\n', 'U+000A'],
+  ])('refuses a key with %s on "idempotencyKey", saying so', (_, idempotencyKey, codePoint) => {
+    expect(validatePlaceOrderInput({ idempotencyKey, items })).toEqual([
+      { code: 'INVALID_INPUT', field: 'idempotencyKey', message: `The idempotency key must not contain control characters (${codePoint}).` },
+    ]);
+  });
+
+  it('reports a bad key and a bad line at once', () => {
+    const errors = validatePlaceOrderInput({ idempotencyKey: '\u0007', items: [{ productId: A, quantity: 0 }] });
+    expect(errors.map(({ code, field }) => [code, field])).toEqual([
+      ['INVALID_INPUT', 'idempotencyKey'],
+      ['INVALID_INPUT', 'items.0.quantity'],
+    ]);
+  });
+});
+
+describe('stockProblemError', () => {
+  const itemLines: Line[] = [
+    { productId: A, quantity: 1, field: 'items.0' },
+    { productId: B, quantity: 2, field: 'items.1' },
+  ];
+  const cartLines: Line[] = itemLines.map((line) => ({ ...line, field: null }));
+
+  it('names an archived product of an explicit line by its sku, on that line', () => {
+    expect(stockProblemError({ productId: B, sku: 'JAM-1', code: 'NOT_FOUND', available: null }, itemLines)).toEqual({
+      code: 'NOT_FOUND',
+      field: 'items.1.productId',
+      message: 'Product JAM-1 is no longer in the catalogue.',
+    });
+  });
+
+  it('names a product unknown to the catalogue by its id', () => {
+    expect(stockProblemError({ productId: A, sku: null, code: 'NOT_FOUND', available: null }, itemLines)).toEqual({
+      code: 'NOT_FOUND',
+      field: 'items.0.productId',
+      message: `Product ${A} is not in the catalogue.`,
+    });
+  });
+
+  it('names an archived cart product by its sku, with no field, and says what to do', () => {
+    expect(stockProblemError({ productId: B, sku: 'JAM-1', code: 'NOT_FOUND', available: null }, cartLines)).toEqual({
+      code: 'NOT_FOUND',
+      field: null,
+      message: 'Product JAM-1 is no longer in the catalogue: remove it from the cart to order the rest.',
+    });
+    expect(stockProblemError({ productId: A, sku: null, code: 'NOT_FOUND', available: null }, cartLines).message).toBe(
+      `Product ${A} is not in the catalogue: remove it from the cart to order the rest.`,
+    );
+  });
+
+  it('names a product short of stock by its sku, on the line\'s quantity', () => {
+    expect(stockProblemError({ productId: A, sku: 'OAT-1', code: 'OUT_OF_STOCK', available: 2 }, itemLines)).toEqual({
+      code: 'OUT_OF_STOCK',
+      field: 'items.0.quantity',
+      message: 'Not enough stock of OAT-1: only 2 left.',
+    });
+    expect(stockProblemError({ productId: A, sku: 'OAT-1', code: 'OUT_OF_STOCK', available: 0 }, cartLines)).toEqual({
+      code: 'OUT_OF_STOCK',
+      field: null,
+      message: 'Not enough stock of OAT-1: none left.',
+    });
   });
 });

@@ -45,7 +45,7 @@ export type Address = {
   postalCode: Scalars['String']['output'];
 };
 
-/** A postal address to save. */
+/** A postal address to save. No field may hold control characters or bidirectional text controls. */
 export type AddressInput = {
   /** City or town, 1 to 100 characters. */
   city: Scalars['String']['input'];
@@ -238,7 +238,7 @@ export type Query = {
 export type RegisterInput = {
   /** The sign-in email; stored in lower case, and must not be taken (in any letter case). */
   email: Scalars['String']['input'];
-  /** The customer's name, 1 to 200 characters. */
+  /** The customer's name, 1 to 200 characters without control or invisible formatting characters. */
   name: Scalars['String']['input'];
   /** At least 8 characters. */
   password: Scalars['String']['input'];
@@ -262,7 +262,7 @@ export type Role =
 
 /** Input for `updateProfile`. Fields left out keep their value. */
 export type UpdateProfileInput = {
-  /** A new name, 1 to 200 characters. */
+  /** A new name, 1 to 200 characters without control or invisible formatting characters. */
   name?: InputMaybe<Scalars['String']['input']>;
   /** A new phone number: 6 to 15 digits, optionally with a leading `+` and spaces, dashes, dots or parentheses. An empty string removes it. */
   phone?: InputMaybe<Scalars['String']['input']>;

@@ -4,13 +4,12 @@ import type { AccountsDb } from '../db/database.js';
 import { CustomerRepository } from '../db/customer-repository.js';
 import type { CustomerRow } from '../db/schema.js';
 import { hashPassword, verifyAgainstDummy, verifyPassword } from './passwords.js';
-import { validateProfileChanges } from './profile-rules.js';
+import { nameError, validateProfileChanges } from './profile-rules.js';
 import type { SignInThrottle } from './sign-in-throttle.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 /** Long enough for any passphrase, short enough that hashing cannot be used to burn CPU. */
 export const MAX_PASSWORD_LENGTH = 1024;
-const MAX_NAME_LENGTH = 200;
 
 export type AuthResult = { token: string; customer: CustomerRow; userErrors: [] } | { token: null; customer: null; userErrors: UserError[] };
 
@@ -43,8 +42,8 @@ export function validateRegistration(input: { email: string; password: string; n
   } else if (passwordLength > MAX_PASSWORD_LENGTH) {
     errors.push(userError(UserErrorCode.INVALID_INPUT, `The password must be at most ${MAX_PASSWORD_LENGTH} characters.`, 'password'));
   }
-  const name = input.name.trim();
-  if (name.length === 0 || name.length > MAX_NAME_LENGTH) errors.push(userError(UserErrorCode.INVALID_INPUT, `The name must be 1 to ${MAX_NAME_LENGTH} characters.`, 'name'));
+  const invalidName = nameError(input.name);
+  if (invalidName) errors.push(invalidName);
   return errors;
 }
 

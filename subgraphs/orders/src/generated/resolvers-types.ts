@@ -374,7 +374,7 @@ export type PaymentMethod = {
 /** Input for `placeOrder`. */
 export type PlaceOrderInput = {
   /**
-   * A key the client makes once per order it means to place (a UUID, say; 1 to 255 characters).
+   * A key the client makes once per order it means to place (a UUID, say; 1 to 255 characters, no control characters).
    * Repeating a request with the same key returns the first order and takes no more stock.
    */
   idempotencyKey: Scalars['String']['input'];

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { Refusal, UserErrorCode, isUuid, transactionOrRefusal, userError, type Logger, type UserError } from '@greencart/platform';
+import { Refusal, UserErrorCode, freeTextProblem, isUuid, transactionOrRefusal, userError, type Logger, type UserError } from '@greencart/platform';
 import type { AccountsClient, CustomerAddress } from '../clients/accounts-client.js';
 import type { ReservedLine, StockClient, StockProblem } from '../clients/stock-client.js';
 import { CartRepository } from '../db/cart-repository.js';
@@ -21,7 +21,7 @@ export interface PlaceOrderInput {
 export type OrderResult = { order: OrderRow; userErrors: [] } | { order: null; userErrors: UserError[] };
 const refused = (...userErrors: UserError[]): OrderResult => ({ order: null, userErrors });
 
-interface Line {
+export interface Line {
   productId: string;
   quantity: number;
   /** Where the line came from in the input (`items.N`), or null for the cart. */
@@ -72,7 +72,7 @@ export class OrderPlacement {
   }
 
   async place(customerId: string, authorization: string, input: PlaceOrderInput): Promise<OrderResult> {
-    const invalid = validate(input);
+    const invalid = validatePlaceOrderInput(input);
     if (invalid.length > 0) return refused(...invalid);
     const idempotencyKey = input.idempotencyKey.trim();
     const fingerprint = requestFingerprint(input);
@@ -110,7 +110,7 @@ export class OrderPlacement {
     }
     if (!reservation.reserved) {
       await this.orders.deleteClaim(claim.id);
-      return refused(...reservation.problems.map((problem) => stockProblem(problem, lines)));
+      return refused(...reservation.problems.map((problem) => stockProblemError(problem, lines)));
     }
 
     try {
@@ -165,10 +165,13 @@ export class OrderPlacement {
   }
 }
 
-function validate(input: PlaceOrderInput): UserError[] {
+/** Checks a placeOrder input before anything is read or written; every problem at once. */
+export function validatePlaceOrderInput(input: PlaceOrderInput): UserError[] {
   const errors: UserError[] = [];
   const key = input.idempotencyKey.trim();
-  if (key.length === 0 || key.length > 255) errors.push(userError(UserErrorCode.INVALID_INPUT, 'The idempotency key must be 1 to 255 characters.', 'idempotencyKey'));
+  const keyCharacters = freeTextProblem('The idempotency key', input.idempotencyKey, 'single-line');
+  if (keyCharacters) errors.push(userError(UserErrorCode.INVALID_INPUT, keyCharacters, 'idempotencyKey'));
+  else if (key.length === 0 || key.length > 255) errors.push(userError(UserErrorCode.INVALID_INPUT, 'The idempotency key must be 1 to 255 characters.', 'idempotencyKey'));
   if (input.items) {
     if (input.items.length === 0) errors.push(userError(UserErrorCode.INVALID_INPUT, 'Order at least one item, or leave items out to order the cart.', 'items'));
     input.items.forEach((item, index) => {
@@ -192,10 +195,18 @@ function replay(earlier: OrderRow, fingerprint: string): OrderResult {
 const inFlight = () => userError(UserErrorCode.CONFLICT, 'An order with this idempotency key is still being placed; try again in a moment.', 'idempotencyKey');
 const productNotFound = (field: string | null) => userError(UserErrorCode.NOT_FOUND, 'No such product in the catalogue.', field ? `${field}.productId` : null);
 
-function stockProblem(problem: StockProblem, lines: Line[]): UserError {
+/**
+ * The user error for a line products could not reserve, naming the product: by its sku when it is
+ * archived, by its id when products does not know it. A line from the cart has no input path, so
+ * its error has no field, and says to take the product out of the cart (removeFromCart).
+ */
+export function stockProblemError(problem: StockProblem, lines: readonly Line[]): UserError {
   const field = lines.find((line) => line.productId === problem.productId)?.field ?? null;
-  if (problem.code === 'NOT_FOUND') return productNotFound(field);
+  if (problem.code === 'NOT_FOUND') {
+    const product = problem.sku === null ? `Product ${problem.productId} is not in the catalogue` : `Product ${problem.sku} is no longer in the catalogue`;
+    if (field) return userError(UserErrorCode.NOT_FOUND, `${product}.`, `${field}.productId`);
+    return userError(UserErrorCode.NOT_FOUND, `${product}: remove it from the cart to order the rest.`, null);
+  }
   const left = problem.available ? `only ${problem.available} left` : 'none left';
   return userError(UserErrorCode.OUT_OF_STOCK, `Not enough stock of ${problem.sku}: ${left}.`, field ? `${field}.quantity` : null);
 }
-

@@ -51,6 +51,11 @@ function containing(text: string): string {
   return `%${text.replace(/[\\%_]/g, (char) => `\\${char}`)}%`;
 }
 
+/** SKUs compared as their unique index `products_sku_lower_key` compares them, so it is used. */
+function sameSku(sku: string): SQL {
+  return sql`lower(${products.sku}) = lower(${sku})`;
+}
+
 /** Products SQL. Every method returns plain rows; ids that are not UUIDs simply match nothing. */
 export class ProductRepository {
   constructor(private readonly db: Executor) {}
@@ -69,16 +74,18 @@ export class ProductRepository {
     return productsWithCategoriesByIds(this.db).execute({ ids: valid });
   }
 
+  /** The active product with this SKU, in any letter case (SKUs are unique regardless of case). */
   async findActiveBySku(sku: string): Promise<ProductRow | undefined> {
     const [row] = await this.db
       .select()
       .from(products)
-      .where(and(eq(products.sku, sku), eq(products.status, 'ACTIVE')));
+      .where(and(sameSku(sku), eq(products.status, 'ACTIVE')));
     return row;
   }
 
+  /** Whether any product, archived ones included, has this SKU in any letter case. */
   async existsWithSku(sku: string): Promise<boolean> {
-    const [row] = await this.db.select({ id: products.id }).from(products).where(eq(products.sku, sku));
+    const [row] = await this.db.select({ id: products.id }).from(products).where(sameSku(sku));
     return row !== undefined;
   }
 

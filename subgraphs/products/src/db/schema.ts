@@ -36,7 +36,8 @@ export const products = pgTable(
     archivedAt: timestamp({ withTimezone: true, precision: 3 }),
   },
   (table) => [
-    uniqueIndex('products_sku_key').on(table.sku),
+    // SKUs are unique in any letter case, as category names are (migration 0002 explains existing clashes).
+    uniqueIndex('products_sku_lower_key').on(sql`lower(${table.sku})`),
     index('products_category_id_idx').on(table.categoryId),
     index('products_name_id_idx').on(table.name, table.id),
     index('products_price_id_idx').on(table.priceCents, table.id),

@@ -39,7 +39,7 @@ export type Category = {
 
 /** Input for `createCategory`. */
 export type CreateCategoryInput = {
-  /** The name; must not be taken by another category (in any letter case). */
+  /** The name, 1 to 200 characters without control or invisible formatting characters; must not be taken by another category (in any letter case). */
   name: Scalars['String']['input'];
 };
 
@@ -56,13 +56,13 @@ export type CreateCategoryPayload = {
 export type CreateProductInput = {
   /** The category to file the product under. */
   categoryId: Scalars['ID']['input'];
-  /** A description, up to 5000 characters. */
+  /** A description, up to 5000 characters; line feeds (`\n`) and tabs are the only control characters allowed. */
   description?: InputMaybe<Scalars['String']['input']>;
-  /** The name, 1 to 200 characters. */
+  /** The name, 1 to 200 characters without control or invisible formatting characters. */
   name: Scalars['String']['input'];
-  /** The price as a decimal string such as "19.99": not negative, at most two fraction digits. */
+  /** The price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price: Scalars['Decimal']['input'];
-  /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken. */
+  /** The stock-keeping unit: 1 to 64 letters, digits, `-`, `_` or `.`; must not be taken by another product, archived ones included, in any letter case. */
   sku: Scalars['String']['input'];
   /** Units in stock; not negative. */
   stock: Scalars['Int']['input'];
@@ -200,7 +200,7 @@ export type Product = {
   price: Money;
   /** Products recommended alongside this one; archived products are left out. */
   recommendations: Array<Product>;
-  /** The stock-keeping unit, unique across the catalogue. */
+  /** The stock-keeping unit, unique across the catalogue in any letter case. */
   sku: Scalars['String']['output'];
   /** Whether the product is listed or archived. */
   status: ProductStatus;
@@ -238,11 +238,11 @@ export type ProductFilter = {
   categoryId?: InputMaybe<Scalars['ID']['input']>;
   /** Only products in stock (true) or out of stock (false). */
   inStock?: InputMaybe<Scalars['Boolean']['input']>;
-  /** Only products priced at most this amount. */
+  /** Only products priced at most this amount: a decimal string from "0" to "100000000.00". */
   maxPrice?: InputMaybe<Scalars['Decimal']['input']>;
-  /** Only products priced at least this amount. */
+  /** Only products priced at least this amount: a decimal string from "0" to "100000000.00". */
   minPrice?: InputMaybe<Scalars['Decimal']['input']>;
-  /** Only products whose name, sku or description contains this text (case-insensitive). */
+  /** Only products whose name, sku or description contains this text (case-insensitive). Control characters are BAD_USER_INPUT. */
   search?: InputMaybe<Scalars['String']['input']>;
 };
 
@@ -279,7 +279,7 @@ export type Query = {
   category: Maybe<Category>;
   /** An active product by ID; null when there is none (or it is archived). */
   product: Maybe<Product>;
-  /** A product by its sku; null when there is none (or it is archived). */
+  /** A product by its sku, in any letter case; null when there is none (or it is archived). */
   productBySku: Maybe<Product>;
   /**
    * Active products, sorted by name then ID unless `sortKey` says otherwise.
@@ -399,11 +399,11 @@ export type SubscriptionProductUpdatedArgs = {
 export type UpdateProductInput = {
   /** A new category. */
   categoryId?: InputMaybe<Scalars['ID']['input']>;
-  /** A new description, up to 5000 characters. */
+  /** A new description, up to 5000 characters; line feeds (`\n`) and tabs are the only control characters allowed. */
   description?: InputMaybe<Scalars['String']['input']>;
-  /** A new name, 1 to 200 characters. */
+  /** A new name, 1 to 200 characters without control or invisible formatting characters. */
   name?: InputMaybe<Scalars['String']['input']>;
-  /** A new price as a decimal string such as "19.99". */
+  /** A new price as a decimal string such as "19.99": not negative, at most two fraction digits, at most "100000000.00". */
   price?: InputMaybe<Scalars['Decimal']['input']>;
 };
 

@@ -1,4 +1,4 @@
-import { inArray } from 'drizzle-orm';
+import { inArray, sql } from 'drizzle-orm';
 import type { ProductsDb } from '../db/database.js';
 import { categories, productRecommendations, products } from '../db/schema.js';
 
@@ -100,16 +100,21 @@ export async function seedDemoCatalogue(db: ProductsDb): Promise<void> {
       items.map(([sku, name, priceCents, stock, description]) => ({ sku, name, priceCents, stock, description, categoryId: categoryIds.get(category)! })),
     );
     await tx.insert(products).values(rows).onConflictDoNothing();
-    const productRows = await tx.select({ id: products.id, sku: products.sku }).from(products).where(inArray(products.sku, rows.map((row) => row.sku)));
-    const productIds = new Map(productRows.map((row) => [row.sku, row.id]));
+    // By SKU in any letter case, as SKUs are unique: a product an admin made as "prd-apple-1kg" stands for the demo's.
+    const productRows = await tx
+      .select({ id: products.id, sku: products.sku })
+      .from(products)
+      .where(inArray(sql`lower(${products.sku})`, rows.map((row) => row.sku.toLowerCase())));
+    const productIdsBySku = new Map(productRows.map((row) => [row.sku.toLowerCase(), row.id]));
+    const productIdOf = (sku: string) => productIdsBySku.get(sku.toLowerCase())!;
 
     // Each product recommends the next two in its category and the first of the next category.
     const recommendations = Object.values(demoCatalogue).flatMap((items, categoryIndex, all) => {
       const nextCategory = all[(categoryIndex + 1) % all.length]!;
       return items.flatMap(([sku], index) =>
         [items[(index + 1) % items.length]![0], items[(index + 2) % items.length]![0], nextCategory[0]![0]].map((recommended) => ({
-          productId: productIds.get(sku)!,
-          recommendedProductId: productIds.get(recommended)!,
+          productId: productIdOf(sku),
+          recommendedProductId: productIdOf(recommended),
         })),
       );
     });

@@ -1,13 +1,15 @@
 import {
   UserErrorCode,
+  amountProblemMessage,
   badUserInput,
   connectionPage,
   decodeCursor,
   encodeCursor,
+  freeTextProblem,
   isUniqueViolation,
   isUuid,
   pageSize,
-  parseDecimalToCents,
+  readAmount,
   userError,
   type UserError,
 } from '@greencart/platform';
@@ -29,23 +31,30 @@ const refused = (...userErrors: UserError[]): Result<never> => ({ value: null, u
 
 /** The checks on product fields, shared by create and update; pure, so unit-tested on their own. */
 export const productRules = {
+  /** Also a category's name. */
   name(name: string, field = 'name'): UserError | undefined {
     const trimmed = name.trim();
+    const characters = freeTextProblem('Name', name, 'name');
+    if (characters) return userError(UserErrorCode.INVALID_INPUT, characters, field);
     if (trimmed.length === 0 || trimmed.length > MAX_NAME) return userError(UserErrorCode.INVALID_INPUT, `Name must be 1 to ${MAX_NAME} characters.`, field);
   },
   description(description: string, field = 'description'): UserError | undefined {
+    const characters = freeTextProblem('Description', description, 'multi-line');
+    if (characters) return userError(UserErrorCode.INVALID_INPUT, characters, field);
     if (description.length > MAX_DESCRIPTION) return userError(UserErrorCode.INVALID_INPUT, `Description must be at most ${MAX_DESCRIPTION} characters.`, field);
   },
   sku(sku: string, field = 'sku'): UserError | undefined {
+    const characters = freeTextProblem('SKU', sku, 'single-line');
+    if (characters) return userError(UserErrorCode.INVALID_INPUT, characters, field);
     if (!SKU.test(sku.trim())) return userError(UserErrorCode.INVALID_INPUT, 'SKU must be 1 to 64 letters, digits, ".", "-" or "_", starting with a letter or digit.', field);
   },
   stock(stock: number, field = 'stock'): UserError | undefined {
     if (!Number.isInteger(stock) || stock < 0 || stock > MAX_STOCK) return userError(UserErrorCode.INVALID_INPUT, 'Stock must be a whole number, not negative.', field);
   },
   price(price: string, field = 'price'): { cents: number; error?: undefined } | { cents?: undefined; error: UserError } {
-    const cents = parseDecimalToCents(price);
-    if (cents === undefined) return { error: userError(UserErrorCode.INVALID_INPUT, 'Price must be a non-negative amount with at most two decimal places, such as "19.99".', field) };
-    return { cents };
+    const amount = readAmount(price);
+    if (amount.problem) return { error: userError(UserErrorCode.INVALID_INPUT, amountProblemMessage('Price', amount.problem), field) };
+    return { cents: amount.cents };
   },
 };
 
@@ -237,14 +246,18 @@ function parseFilter(filter: ProductListArguments['filter']): ProductListFilter 
   const parsed: ProductListFilter = {};
   if (!filter) return parsed;
   if (filter.categoryId != null) parsed.categoryId = filter.categoryId;
-  if (filter.search != null && filter.search.trim() !== '') parsed.search = filter.search.trim();
+  if (filter.search != null) {
+    const characters = freeTextProblem('filter.search', filter.search, 'single-line');
+    if (characters) throw badUserInput(characters, 'filter');
+    if (filter.search.trim() !== '') parsed.search = filter.search.trim();
+  }
   if (filter.inStock != null) parsed.inStock = filter.inStock;
   for (const [key, target] of [['minPrice', 'minPriceCents'], ['maxPrice', 'maxPriceCents']] as const) {
     const text = filter[key];
     if (text == null) continue;
-    const cents = parseDecimalToCents(text);
-    if (cents === undefined) throw badUserInput(`filter.${key} must be an amount such as "19.99".`, 'filter');
-    parsed[target] = cents;
+    const amount = readAmount(text);
+    if (amount.problem) throw badUserInput(amountProblemMessage(`filter.${key}`, amount.problem), 'filter');
+    parsed[target] = amount.cents;
   }
   return parsed;
 }
@@ -267,5 +280,5 @@ function sortValue(row: ProductRow, sortKey: ProductSortKey): string | number {
 
 const productNotFound = (field: string) => userError(UserErrorCode.NOT_FOUND, 'No such product in the catalogue.', field);
 const categoryNotFound = (field = 'categoryId') => userError(UserErrorCode.NOT_FOUND, 'No such category.', field);
-const skuTaken = (sku: string) => userError(UserErrorCode.CONFLICT, `SKU "${sku}" is already used by another product.`, 'sku');
+const skuTaken = (sku: string) => userError(UserErrorCode.CONFLICT, `SKU "${sku}" is already used by another product, in this or another letter case.`, 'sku');
 const categoryTaken = (name: string) => userError(UserErrorCode.CONFLICT, `A category named "${name}" already exists.`, 'name');
