@@ -1,7 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { calculateJwkThumbprint, exportJWK, importPKCS8, SignJWT } from 'jose';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -55,13 +56,23 @@ interface RunningStack {
   gateway: string;
   products: string;
   adminToken: string;
+  /** A customer whose cart holds a product archived since. */
+  customerToken: string;
+  archivedSku: string;
+  /** A SKU of the demo catalogue, and a category, for a clashing createProduct. */
+  seededSku: string;
+  categoryId: string;
+  /** Signs a token with the stack's own key (as only accounts could): for a well-signed token with a bad subject. */
+  signToken(sub: string): Promise<string>;
 }
 
 async function answerOf(response: Response): Promise<Answer> {
   const text = await response.text();
   let codes: string[] = [];
   try {
-    codes = ((JSON.parse(text) as { errors?: Array<{ extensions?: { code?: string } }> }).errors ?? []).map((error) => error.extensions?.code ?? 'none');
+    // Top-level error codes, or else the codes of the mutation's userErrors.
+    const body = JSON.parse(text) as { errors?: Array<{ extensions?: { code?: string } }>; data?: Record<string, { userErrors?: Array<{ code: string }> } | null> };
+    codes = body.errors ? body.errors.map((error) => error.extensions?.code ?? 'none') : Object.values(body.data ?? {}).flatMap((payload) => payload?.userErrors?.map((error) => error.code) ?? []);
   } catch {
     codes = ['not JSON'];
   }
@@ -96,6 +107,11 @@ function rawExchange(url: string, head: string, body: string, options: { stallMi
 }
 
 const LOGIN = clientOperation('Login');
+const REGISTER = clientOperation('Register');
+const ADD_TO_CART = clientOperation('AddToCart');
+const DELETE_PRODUCT = clientOperation('DeleteProduct');
+const PLACE_ORDER = clientOperation('PlaceOrder');
+const ME = clientOperation('Me');
 const PRODUCTS = clientOperation('Products');
 const CREATE_PRODUCT = clientOperation('CreateProduct');
 const LOGIN_BODY = JSON.stringify({ query: LOGIN.text, variables: { input: { email: ADMIN.email, password: PASSWORD } }, extensions: { card: SECRETS } });
@@ -173,6 +189,34 @@ const BAD_REQUESTS: BadRequest[] = [
     },
     expected: [408, 'BAD_REQUEST'],
   },
+  // Wrong input that reaches the business rules: a user error on the field, or a clear top-level code.
+  {
+    name: 'a name holding an ESC sequence',
+    send: (stack) => postJson(stack.gateway, { query: REGISTER.text, variables: { input: { email: `esc-${Date.now()}@example.com`, password: PASSWORD, name: 'Eve \u001b[31mred' } } }),
+    expected: [200, 'INVALID_INPUT'],
+  },
+  {
+    name: 'a SKU that differs from a taken one only in letter case',
+    send: (stack) =>
+      postJson(stack.gateway, { query: CREATE_PRODUCT.text, variables: { input: { sku: stack.seededSku.toUpperCase(), name: 'Clash', price: '1.00', stock: 1, categoryId: stack.categoryId } } }, { authorization: `Bearer ${stack.adminToken}` }),
+    expected: [200, 'CONFLICT'],
+  },
+  {
+    name: 'a price over the largest accepted, 900000000.00',
+    send: (stack) =>
+      postJson(stack.gateway, { query: CREATE_PRODUCT.text, variables: { input: { sku: 'TOO-DEAR', name: 'Too dear', price: '900000000.00', stock: 1, categoryId: stack.categoryId } } }, { authorization: `Bearer ${stack.adminToken}` }),
+    expected: [200, 'INVALID_INPUT'],
+  },
+  {
+    name: 'an order of a cart holding an archived product',
+    send: (stack) => postJson(stack.gateway, { query: PLACE_ORDER.text, variables: { input: { idempotencyKey: `archived-${Date.now()}` } } }, { authorization: `Bearer ${stack.customerToken}` }),
+    expected: [200, 'NOT_FOUND'],
+  },
+  {
+    name: 'a well-signed token whose subject is not a UUID',
+    send: async (stack) => postJson(stack.gateway, { query: ME.text }, { authorization: `Bearer ${await stack.signToken('not-a-uuid')}` }),
+    expected: [401, 'UNAUTHENTICATED'],
+  },
   // A subgraph checks service credentials before it reads anything.
   { name: 'a malformed body to a subgraph without service credentials', send: (stack) => post(stack.products, `${LOGIN_BODY},`), expected: [401, 'UNAUTHENTICATED'] },
   { name: 'deep variables to a subgraph without service credentials', send: (stack) => post(stack.products, deeplyNested(5_000)), expected: [401, 'UNAUTHENTICATED'] },
@@ -238,9 +282,29 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
       if (attempt > 240 || child.exitCode !== null) throw new Error(`npm start did not become ready:\n${output}`);
       await sleep(250);
     }
-    const login = await postJson(gateway, { query: LOGIN.text, variables: { input: ADMIN } });
-    const adminToken = (JSON.parse(login.text) as { data: { login: { token: string } } }).data.login.token;
-    stack = { gateway, products: `http://127.0.0.1:${ports.products}`, adminToken };
+    const dataOf = async (answer: Promise<Answer>) => (JSON.parse((await answer).text) as { data: Record<string, any> }).data;
+    const adminToken: string = (await dataOf(postJson(gateway, { query: LOGIN.text, variables: { input: ADMIN } }))).login.token;
+    const asAdmin = { authorization: `Bearer ${adminToken}` };
+    const shelf = (await dataOf(postJson(gateway, { query: PRODUCTS.text, variables: { first: 1 } }))).products.edges[0].node;
+    const { categories } = await dataOf(postJson(gateway, { query: clientOperation('Categories').text }));
+    // A customer's cart holds a product that is archived afterwards.
+    const customerToken: string = (await dataOf(postJson(gateway, { query: REGISTER.text, variables: { input: { email: `cart-${suffix}@example.com`, password: PASSWORD, name: 'Cart' } } }))).register.token;
+    const archivedSku = `GONE-${suffix}`;
+    const created = await dataOf(postJson(gateway, { query: CREATE_PRODUCT.text, variables: { input: { sku: archivedSku, name: 'Gone soon', price: '2.00', stock: 5, categoryId: categories[0].id } } }, asAdmin));
+    await postJson(gateway, { query: ADD_TO_CART.text, variables: { input: { productId: created.createProduct.product.id, quantity: 1 } } }, { authorization: `Bearer ${customerToken}` });
+    await postJson(gateway, { query: DELETE_PRODUCT.text, variables: { id: created.createProduct.product.id } }, asAdmin);
+    const signingKey = await importPKCS8(await readFile(join(dataDir, 'keys', 'user-token-private.pem'), 'utf8'), 'ES256', { extractable: true });
+    const kid = await calculateJwkThumbprint(await exportJWK(signingKey));
+    stack = {
+      gateway,
+      products: `http://127.0.0.1:${ports.products}`,
+      adminToken,
+      customerToken,
+      archivedSku,
+      seededSku: shelf.sku,
+      categoryId: categories[0].id,
+      signToken: (sub) => new SignJWT({ role: 'CUSTOMER' }).setProtectedHeader({ alg: 'ES256', kid }).setSubject(sub).setIssuer('greencart-accounts').setAudience('greencart').setIssuedAt().setExpirationTime('5m').sign(signingKey),
+    };
     before = await contentsOf(Object.values(databases).map((name) => databaseUrl(serverUrl, name)));
   }, 90_000);
 
