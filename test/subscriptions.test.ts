@@ -318,3 +318,34 @@ describe('in production', () => {
     expect((own.error as unknown as Closed | undefined)?.code).toBe(1001);
   });
 });
+
+describe('per customer', () => {
+  let small: TestSupergraph;
+  beforeAll(async () => {
+    small = await startSupergraph({ seedCatalogue: false, subscriptionLimits: { perConnection: 25, perCustomer: 2 } });
+  });
+  afterAll(() => small?.stop());
+
+  it('counts a customer\'s subscriptions over all their connections, and frees one when it ends', async () => {
+    const customer = await small.registerCustomer();
+    const url = `${small.gatewayUrl.replace('http', 'ws')}/graphql`;
+    const open = () => createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${customer.token}` }, retryAttempts: 0 });
+    const [first, second] = [open(), open()];
+    try {
+      const ids = ['00000000-0000-4000-8000-000000000001'];
+      const held = [follow(first, PRODUCT_UPDATED, { ids }), follow(second, PRODUCT_UPDATED, { ids })];
+      const metric = async () => Number(/greencart_subscriptions_active\{[^}]*\} (\d+)$/m.exec(await (await fetch(`${small.gatewayUrl}/metrics`)).text())?.[1] ?? 0);
+      await vi.waitFor(async () => expect(await metric()).toBe(2), { timeout: 5_000 });
+      const third = follow(second, PRODUCT_UPDATED, { ids });
+      await vi.waitFor(() => expect(third.ended).toBe(true), { timeout: 5_000 });
+      expect(third.error?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+      held[0]!.stop();
+      await vi.waitFor(async () => expect(await metric()).toBe(1), { timeout: 5_000 });
+      const fourth = follow(first, PRODUCT_UPDATED, { ids });
+      await vi.waitFor(async () => expect(await metric()).toBe(2), { timeout: 5_000 });
+      expect(fourth.ended).toBe(false);
+    } finally {
+      await Promise.all([first.dispose(), second.dispose()]);
+    }
+  });
+});

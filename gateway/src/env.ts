@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commonEnvironment, readEnvironment } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
+import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
 
 /** An origin as browsers send it: scheme, host and port, nothing more. */
 const isOrigin = (text: string) => {
@@ -48,6 +49,9 @@ export const readGatewayEnvironment = (source: NodeJS.ProcessEnv = process.env) 
     REQUEST_MAX_COST: count(DEFAULT_REQUEST_LIMITS.maxCost),
     REQUEST_MAX_BODY_BYTES: count(DEFAULT_MAX_BODY_BYTES),
     REQUEST_TIMEOUT_MS: count(DEFAULT_REQUEST_TIMEOUT_MS),
+    // Concurrent subscriptions over WebSocket, per connection and per customer on this process.
+    SUBSCRIPTIONS_PER_CONNECTION: count(DEFAULT_SUBSCRIPTION_LIMITS.perConnection),
+    SUBSCRIPTIONS_PER_CUSTOMER: count(DEFAULT_SUBSCRIPTION_LIMITS.perCustomer),
     // Rate limits: token buckets per client address and per customer, in this process's memory.
     RATE_LIMIT_ADDRESS_BURST: count(DEFAULT_RATE_LIMITS.perAddress.burst),
     RATE_LIMIT_ADDRESS_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perAddress.perSecond),

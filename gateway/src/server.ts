@@ -187,5 +187,6 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
 export { operationDocuments, operationsPath } from './graphiql.js';
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, exceedsTokenLimit, rememberedRequestLimitErrors, requestLimitErrors, type RequestLimits } from './limits.js';
 export { DEFAULT_RATE_LIMITS, TokenBuckets, type RateLimitSettings } from './rate-limits.js';
+export { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './live/subscription-server.js';
 export { readGatewayEnvironment } from './env.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';

@@ -21,7 +21,7 @@ import {
 import { prepareAccountsDatabase, seedAdministrator, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
 import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, startOrdersService, type FaultInjector } from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
-import { startGateway, type RateLimitSettings, type RequestLimits } from '@greencart/gateway';
+import { startGateway, type RateLimitSettings, type RequestLimits, type SubscriptionLimits } from '@greencart/gateway';
 import { graphqlClient, type GraphQLClient } from './graphql.js';
 import { freePort } from './ports.js';
 import { newSigningKeyPair } from './tokens.js';
@@ -77,6 +77,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   requestTimeoutMs?: number;
   /** The gateway's rate limits per client address and per customer (default: far above anything a test sends). */
   rateLimits?: RateLimitSettings;
+  /** Concurrent subscriptions per connection and per customer (default: production's). */
+  subscriptionLimits?: SubscriptionLimits;
 }
 
 export interface TestSupergraph extends GraphQLClient {
@@ -215,6 +217,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       requestLimits: options.requestLimits,
       maxBodyBytes: options.maxBodyBytes,
       requestTimeoutMs: options.requestTimeoutMs,
+      subscriptionLimits: options.subscriptionLimits,
       // Every test sends from one address as fast as the machine allows, which on a quick machine
       // passes the production default (100 a second); the limits themselves are tested in
       // rate-limits.test.ts with limits of its own.
