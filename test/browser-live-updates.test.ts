@@ -53,7 +53,8 @@ const STOREFRONT_PAGE = `<!doctype html><meta charset="utf-8"><title>Storefront<
     const sockets = graphqlWs.createClient({ url: gateway.replace(/^http/, 'ws'), connectionParams: { authorization: 'Bearer ' + token } });
     const sink = (events) => ({
       next: (event) => (event.errors ? window.live.errors.push(event.errors) : events.push(event.data)),
-      error: (error) => window.live.errors.push(String(error && (error.message || error.code || error))),
+      // GraphQL errors end a subscription as an array; a closed socket as a CloseEvent.
+      error: (error) => window.live.errors.push(Array.isArray(error) ? error : { closed: error.code, reason: error.reason }),
       complete: () => {},
     });
     sockets.subscribe(
