@@ -114,9 +114,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
     {
       schema: () => options.schema() as GraphQLSchema,
       onConnect: async (ctx) => {
-        // `{ authorization }` as the contract says; GraphiQL puts its Headers editor under `headers`.
-        const headers = ctx.connectionParams?.headers as Record<string, unknown> | undefined;
-        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization ?? headers?.authorization ?? headers?.Authorization;
+        const header = ctx.connectionParams?.authorization ?? ctx.connectionParams?.Authorization;
         let user: AuthenticatedUser | undefined;
         let token: string | undefined;
         try {
