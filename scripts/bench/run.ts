@@ -112,9 +112,9 @@ interface BenchProcess {
 
 const roleOf = (settings: TargetSettings) => (settings.role === 'subgraph' ? settings.subgraph : settings.role);
 
-async function startProcess(settings: TargetSettings): Promise<BenchProcess> {
+async function startProcess(settings: TargetSettings, nodeOptions: string[] = []): Promise<BenchProcess> {
   const child = fork(fileURLToPath(new URL('./targets.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeOptions],
     env: { ...process.env, NODE_ENV: 'production', BENCH_TARGET: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -561,7 +561,11 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
     await settle();
   }
 
-  const before = await gatewayGauges(url);
+  const collectedGauges = async () => {
+    await target.front.request({ type: 'gc' });
+    return gatewayGauges(url);
+  };
+  const before = await collectedGauges();
   const document = productUpdatedDocument();
   const clients = await startLiveSubscribers({
     gatewayUrl: `${url.replace(/^http/, 'ws')}/graphql`,
@@ -578,7 +582,7 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
     const deadline = Date.now() + 60_000;
     while ((await gatewayGauges(url)).productSubscriptions < config.s1Subscribers - opened.failed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     await settle();
-    const open = await gatewayGauges(url);
+    const open = await collectedGauges();
     log(`S1: ${open.productSubscriptions} subscriptions open in ${opened.seconds} s (${opened.failed} failed); gateway RSS ${mib(before.rssBytes)} → ${mib(open.rssBytes)} MiB`);
 
     log(`S1: ${config.s1ChangeRate} stock changes a second for ${config.s1Seconds} s`);
@@ -600,7 +604,7 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
     }
     const underLoad = (await flowing).result;
     log(`S1 deliveries under Q1/Q2 load: ${JSON.stringify(underLoad)}`);
-    const afterChanges = await gatewayGauges(url);
+    const afterChanges = await collectedGauges();
     await clients.request({ type: 'close' });
     // Once more without: the machine is shared, so a drift between before and after shows here.
     await settle();
@@ -832,7 +836,9 @@ async function main(): Promise<void> {
       const fresh = !subgraphs;
       const behind = await ensureSubgraphs();
       // One process whatever BENCH_GATEWAY_WORKERS says: S1 measures what one gateway process holds.
-      const front = await startProcess({ role: 'greencart', serviceSecret, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: 1 });
+      // --expose-gc: memory is weighed after a full collection; BENCH_CPU_PROF_DIR: a CPU profile of the gateway, written when it stops.
+      const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+      const front = await startProcess({ role: 'greencart', serviceSecret, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: 1 }, ['--expose-gc', ...profile]);
       running.push(front);
       report.liveUpdates = await measureLiveUpdates({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url);
       await front.stop();
