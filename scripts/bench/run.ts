@@ -3,9 +3,14 @@
 // at full speed (medians of RPS, p50, p99), then one run at half of that peak with a fixed overall
 // rate (p50, p99 there). Also: SQL statements and subgraph calls per operation, peak RSS, and
 // placeOrder (M1) at a fixed rate with a check that no stock was oversold.
-// Results: printed, and written to scripts/bench/results/latest.{json,md,svg}.
+// S1 (target `subscriptions`): 1,000 productUpdated subscribers on our gateway while stock changes
+// are committed at a steady rate: delivery latency, events lost, gateway RSS per subscription,
+// and Q1/Q2 throughput with and without them.
+// Results: printed, and written to scripts/bench/results/latest.{json,md,svg}; S1 also to
+// results/s1.{json,md}, and a run of S1 alone writes only those.
 import { fork, type ChildProcess } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -17,6 +22,7 @@ import { BENCH_DATABASES, freePort, median, startBenchPostgres, TOKEN_SETTINGS, 
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import type { SubgraphName, TargetName, TargetSettings } from './targets.js';
 import { renderChart } from './chart.js';
+import type { DeliveryResult, LiveSubscribersSettings } from './live-subscribers.js';
 
 const number = (name: string, fallback: number) => {
   const value = Number(process.env[name] ?? fallback);
@@ -33,9 +39,13 @@ const config = {
   /** placeOrder (M1) requests per second, and for how long. */
   placeOrderRate: number('BENCH_PLACE_ORDER_RATE', 20),
   placeOrderSeconds: number('BENCH_PLACE_ORDER_SECONDS', 10),
-  targets: (process.env.BENCH_TARGETS ?? 'limit,monolith,greencart,hive').split(',').map((name) => name.trim()) as TargetName[],
+  targets: (process.env.BENCH_TARGETS ?? 'limit,monolith,greencart,hive,subscriptions').split(',').map((name) => name.trim()) as BenchTargetName[],
   /** Processes of each gateway, (c) and (d) alike, sharing its port. */
   gatewayWorkers: number('BENCH_GATEWAY_WORKERS', 1),
+  /** S1: open subscribers (one connection each), stock changes a second, for how long. */
+  s1Subscribers: number('BENCH_S1_SUBSCRIBERS', 1_000),
+  s1ChangeRate: number('BENCH_S1_CHANGE_RATE', 20),
+  s1Seconds: number('BENCH_S1_SECONDS', 30),
 };
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -49,6 +59,8 @@ const GRAPHQL = {
 };
 type OperationName = keyof typeof GRAPHQL;
 const READS: OperationName[] = ['Q1', 'Q2', 'Q3'];
+/** The compared targets, and S1, which runs on a fresh (c) gateway of its own. */
+type BenchTargetName = TargetName | 'subscriptions';
 
 interface Fixture {
   data: BenchData;
@@ -100,9 +112,9 @@ interface BenchProcess {
 
 const roleOf = (settings: TargetSettings) => (settings.role === 'subgraph' ? settings.subgraph : settings.role);
 
-async function startProcess(settings: TargetSettings): Promise<BenchProcess> {
+async function startProcess(settings: TargetSettings, nodeOptions: string[] = []): Promise<BenchProcess> {
   const child = fork(fileURLToPath(new URL('./targets.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--import', 'tsx', ...nodeOptions],
     env: { ...process.env, NODE_ENV: 'production', BENCH_TARGET: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -441,6 +453,238 @@ async function placeOrders(target: Target, fixture: Fixture, serverUrl: string):
   }
 }
 
+// ---------------------------------------------------------------- S1: live updates
+
+/** The client's own persisted ProductUpdated document (client/persisted-documents.json), as a browser sends it. */
+function productUpdatedDocument(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../../client/persisted-documents.json', import.meta.url), 'utf8')) as Record<string, string>;
+  const document = Object.values(manifest).find((text) => text.startsWith('subscription ProductUpdated('));
+  if (!document) throw new Error('client/persisted-documents.json holds no ProductUpdated subscription');
+  return document;
+}
+
+interface GatewayGauges {
+  rssBytes: number;
+  heapUsedBytes: number;
+  productSubscriptions: number;
+}
+
+/** The gateway process's own figures from its /metrics: RSS, heap in use, open productUpdated subscriptions. */
+async function gatewayGauges(url: string): Promise<GatewayGauges> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
+  return {
+    rssBytes: value(/^process_resident_memory_bytes(?:\{[^}]*\})? (\S+)/m),
+    heapUsedBytes: value(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m),
+    productSubscriptions: value(/^greencart_subscriptions_active\{[^}]*field="productUpdated"[^}]*\} (\S+)/m),
+  };
+}
+
+/** The S1 client process (live-subscribers.ts): subscribers and the stock writer, driven over IPC. */
+async function startLiveSubscribers(settings: LiveSubscribersSettings): Promise<{ request<T>(message: Record<string, unknown> & { type: string }): Promise<T>; stop(): Promise<void> }> {
+  const child = fork(fileURLToPath(new URL('./live-subscribers.ts', import.meta.url)), [], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, BENCH_S1: JSON.stringify(settings) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.once('exit', (code) => reject(new Error(`the S1 subscribers exited (${code}) before they were ready`)));
+    child.once('message', () => resolve());
+  });
+  return {
+    request: <T>(message: Record<string, unknown> & { type: string }) =>
+      new Promise<T>((resolve, reject) => {
+        const listener = (answer: { type: string; error?: string }) => {
+          if (answer.type !== message.type && answer.type !== 'failed') return;
+          child.off('message', listener);
+          if (answer.type === 'failed') reject(new Error(`S1 subscribers: ${answer.error}`));
+          else resolve(answer as T);
+        };
+        child.on('message', listener);
+        child.send(message);
+      }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.removeAllListeners('exit');
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+      }),
+  };
+}
+
+const S1_HOT_PRODUCTS = 20;
+const S1_MAX_IDS_PER_SUBSCRIBER = 5;
+const S1_DRAIN_SECONDS = 5;
+const S1_THROUGHPUT_OPERATIONS = ['Q1', 'Q2'] as const;
+
+export interface LiveUpdatesResult {
+  subscribers: number;
+  /** One subscription per WebSocket connection, as a browser tab holds. */
+  connections: number;
+  hotProducts: number;
+  maxIdsPerSubscriber: number;
+  document: string;
+  openSeconds: number;
+  openFailed: number;
+  changeRate: number;
+  /** The changes alone, for s1Seconds. */
+  quiet: DeliveryResult;
+  /** The same rate of changes while Q1 and Q2 run at full speed against the same gateway. */
+  underLoad: DeliveryResult;
+  gateway: { before: GatewayGauges; open: GatewayGauges; afterChanges: GatewayGauges; rssPerSubscriptionBytes: number; heapPerSubscriptionBytes: number };
+  /** `ratio` is with / without (before the subscribers opened); `withoutAgain` is a third run after they closed, to see drift. */
+  throughput: Record<(typeof S1_THROUGHPUT_OPERATIONS)[number], { without: LoadResult; with: LoadResult; withoutAgain: LoadResult; ratio: number }>;
+  targets: { noEventLost: boolean; p99Under250Ms: boolean; under64KiBPerSubscription: boolean; throughputWithin10Percent: boolean };
+}
+
+/**
+ * S1 on a fresh (c) gateway: Q1 and Q2 without subscribers; then 1,000 productUpdated subscribers
+ * (one connection each, 1 to 5 of 20 hot products each); RSS before and after they open; stock
+ * changes at a steady rate alone, then again while Q1 and Q2 run as before.
+ */
+async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: string): Promise<LiveUpdatesResult> {
+  const { url } = target;
+  const makeRequest = (operation: OperationName) => () => requestFor('greencart', operation, fixture);
+  for (const operation of S1_THROUGHPUT_OPERATIONS) {
+    const probe = await send(url, makeRequest(operation)());
+    if (probe.status !== 200 || probe.body.includes('"errors"')) throw new Error(`S1 ${operation}: ${probe.status} ${probe.body.slice(0, 500)}`);
+    const warmup = config.warmupSeconds * (target.freshSubgraphs ? 2 : 1);
+    log(`S1 ${operation}: warm-up ${warmup} s`);
+    await load(url, makeRequest(operation), { seconds: warmup, connections: config.connections });
+    await settle();
+  }
+  const without: Partial<Record<(typeof S1_THROUGHPUT_OPERATIONS)[number], LoadResult>> = {};
+  for (const operation of S1_THROUGHPUT_OPERATIONS) {
+    without[operation] = await load(url, makeRequest(operation), { seconds: config.durationSeconds, connections: config.connections });
+    log(`S1 ${operation} without subscribers: ${without[operation]!.rps.toFixed(0)} req/s, p99 ${without[operation]!.p99} ms`);
+    await settle();
+  }
+
+  const collectedGauges = async () => {
+    await target.front.request({ type: 'gc' });
+    return gatewayGauges(url);
+  };
+  const before = await collectedGauges();
+  const document = productUpdatedDocument();
+  const clients = await startLiveSubscribers({
+    gatewayUrl: `${url.replace(/^http/, 'ws')}/graphql`,
+    productsDatabaseUrl: databaseUrl(serverUrl, BENCH_DATABASES.products),
+    productIds: fixture.data.productIds.slice(100, 100 + S1_HOT_PRODUCTS),
+    subscribers: config.s1Subscribers,
+    maxIdsPerSubscriber: S1_MAX_IDS_PER_SUBSCRIBER,
+    document,
+    operationName: 'ProductUpdated',
+  });
+  try {
+    const opened = await clients.request<{ seconds: number; failed: number }>({ type: 'open' });
+    // The protocol acknowledges no subscription: the gateway's gauge says when all are watching.
+    const deadline = Date.now() + 60_000;
+    while ((await gatewayGauges(url)).productSubscriptions < config.s1Subscribers - opened.failed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    await settle();
+    const open = await collectedGauges();
+    log(`S1: ${open.productSubscriptions} subscriptions open in ${opened.seconds} s (${opened.failed} failed); gateway RSS ${mib(before.rssBytes)} → ${mib(open.rssBytes)} MiB`);
+
+    log(`S1: ${config.s1ChangeRate} stock changes a second for ${config.s1Seconds} s`);
+    const quiet = (await clients.request<{ result: DeliveryResult }>({ type: 'changes', rate: config.s1ChangeRate, seconds: config.s1Seconds, drainSeconds: S1_DRAIN_SECONDS })).result;
+    log(`S1 deliveries: ${JSON.stringify(quiet)}`);
+
+    // The changes keep flowing over both loads, from a second before the first to after the last.
+    const flowing = clients.request<{ result: DeliveryResult }>({
+      type: 'changes',
+      rate: config.s1ChangeRate,
+      seconds: config.durationSeconds * S1_THROUGHPUT_OPERATIONS.length + 4,
+      drainSeconds: S1_DRAIN_SECONDS,
+    });
+    await new Promise((resolve) => setTimeout(resolve, 1_000));
+    const withSubscribers: Partial<Record<(typeof S1_THROUGHPUT_OPERATIONS)[number], LoadResult>> = {};
+    for (const operation of S1_THROUGHPUT_OPERATIONS) {
+      withSubscribers[operation] = await load(url, makeRequest(operation), { seconds: config.durationSeconds, connections: config.connections });
+      log(`S1 ${operation} with subscribers: ${withSubscribers[operation]!.rps.toFixed(0)} req/s, p99 ${withSubscribers[operation]!.p99} ms`);
+    }
+    const underLoad = (await flowing).result;
+    log(`S1 deliveries under Q1/Q2 load: ${JSON.stringify(underLoad)}`);
+    const afterChanges = await collectedGauges();
+    await clients.request({ type: 'close' });
+    // Once more without: the machine is shared, so a drift between before and after shows here.
+    await settle();
+    const withoutAgain: Partial<Record<(typeof S1_THROUGHPUT_OPERATIONS)[number], LoadResult>> = {};
+    for (const operation of S1_THROUGHPUT_OPERATIONS) {
+      withoutAgain[operation] = await load(url, makeRequest(operation), { seconds: config.durationSeconds, connections: config.connections });
+      log(`S1 ${operation} after the subscribers closed: ${withoutAgain[operation]!.rps.toFixed(0)} req/s, p99 ${withoutAgain[operation]!.p99} ms`);
+    }
+
+    const throughput = Object.fromEntries(
+      S1_THROUGHPUT_OPERATIONS.map((operation) => [
+        operation,
+        { without: without[operation]!, with: withSubscribers[operation]!, withoutAgain: withoutAgain[operation]!, ratio: Math.round((withSubscribers[operation]!.rps / without[operation]!.rps) * 1000) / 1000 },
+      ]),
+    ) as LiveUpdatesResult['throughput'];
+    const subscriptions = Math.max(1, open.productSubscriptions);
+    const rssPerSubscriptionBytes = Math.round((open.rssBytes - before.rssBytes) / subscriptions);
+    return {
+      subscribers: config.s1Subscribers,
+      connections: config.s1Subscribers,
+      hotProducts: S1_HOT_PRODUCTS,
+      maxIdsPerSubscriber: S1_MAX_IDS_PER_SUBSCRIBER,
+      document,
+      openSeconds: opened.seconds,
+      openFailed: opened.failed,
+      changeRate: config.s1ChangeRate,
+      quiet,
+      underLoad,
+      gateway: { before, open, afterChanges, rssPerSubscriptionBytes, heapPerSubscriptionBytes: Math.round((open.heapUsedBytes - before.heapUsedBytes) / subscriptions) },
+      throughput,
+      targets: {
+        noEventLost: opened.failed === 0 && quiet.lost + quiet.duplicates + quiet.unexpected + quiet.errors === 0 && underLoad.lost + underLoad.duplicates + underLoad.unexpected + underLoad.errors === 0,
+        p99Under250Ms: quiet.latency.p99 < 250,
+        under64KiBPerSubscription: rssPerSubscriptionBytes < 64 * 1024,
+        throughputWithin10Percent: Object.values(throughput).every((pair) => pair.ratio >= 0.9),
+      },
+    };
+  } finally {
+    await clients.stop();
+  }
+}
+
+/** S1's figures and targets as markdown. */
+export function liveUpdatesMarkdown(s1: LiveUpdatesResult): string {
+  const met = (ok: boolean) => (ok ? '**met**' : '**not met**');
+  const delivery = (label: string, result: DeliveryResult) =>
+    `| ${label} | ${result.changes} at ${result.achievedRate}/s | ${result.expected} | ${result.delivered} | ${result.lost} | ${result.duplicates} | ${result.unexpected} / ${result.errors} | ${result.latency.p50} / ${result.latency.p99} / ${result.latency.max} | ${result.commit.p50} | ${result.clientEventLoopDelay.p99} |`;
+  const { gateway, throughput, targets } = s1;
+  const kib = (bytes: number) => (bytes / 1024).toFixed(1);
+  return [
+    `S1: ${s1.subscribers} productUpdated subscribers on one (c) gateway process, one WebSocket connection each (${s1.openFailed} failed to open, opened in ${s1.openSeconds} s), each watching 1–${s1.maxIdsPerSubscriber} of ${s1.hotProducts} hot products; stock changes committed round-robin on those products.`,
+    '',
+    '| S1 phase | Changes | Deliveries expected | Delivered | Lost | Duplicates | Unexpected / errors | Latency p50 / p99 / max (ms) | Commit p50 (ms) | Client event-loop p99 (ms) |',
+    '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
+    delivery('changes alone', s1.quiet),
+    delivery('changes during Q1/Q2 at full speed', s1.underLoad),
+    '',
+    '| S1 gateway | RSS (MiB) | Heap used (MiB) | Open subscriptions |',
+    '|---|---:|---:|---:|',
+    `| before subscribers | ${mib(gateway.before.rssBytes)} | ${mib(gateway.before.heapUsedBytes)} | ${gateway.before.productSubscriptions} |`,
+    `| subscribers open | ${mib(gateway.open.rssBytes)} | ${mib(gateway.open.heapUsedBytes)} | ${gateway.open.productSubscriptions} |`,
+    `| after the changes | ${mib(gateway.afterChanges.rssBytes)} | ${mib(gateway.afterChanges.heapUsedBytes)} | ${gateway.afterChanges.productSubscriptions} |`,
+    `| per open subscription | ${kib(gateway.rssPerSubscriptionBytes)} KiB | ${kib(gateway.heapPerSubscriptionBytes)} KiB | |`,
+    '',
+    '| S1 throughput (c) | RPS without subscribers | RPS with subscribers and changes | Ratio | RPS after they closed | p99 without / with / after (ms) |',
+    '|---|---:|---:|---:|---:|---:|',
+    ...Object.entries(throughput).map(
+      ([operation, pair]) =>
+        `| ${operation} | ${pair.without.rps.toFixed(0)} | ${pair.with.rps.toFixed(0)} | ${(pair.ratio * 100).toFixed(0)}% | ${pair.withoutAgain.rps.toFixed(0)} | ${pair.without.p99} / ${pair.with.p99} / ${pair.withoutAgain.p99} |`,
+    ),
+    '',
+    '| S1 target | Result |',
+    '|---|---|',
+    `| No event lost (nor duplicated) | ${met(targets.noEventLost)}: ${s1.quiet.lost + s1.underLoad.lost} lost, ${s1.quiet.duplicates + s1.underLoad.duplicates} duplicated of ${s1.quiet.expected + s1.underLoad.expected} |`,
+    `| Delivery p99 under 250 ms (changes alone) | ${met(targets.p99Under250Ms)}: ${s1.quiet.latency.p99} ms (during Q1/Q2 at full speed: ${s1.underLoad.latency.p99} ms) |`,
+    `| Under 64 KiB of gateway RSS per open subscription | ${met(targets.under64KiBPerSubscription)}: ${kib(gateway.rssPerSubscriptionBytes)} KiB |`,
+    `| Q1/Q2 with the subscribers open within 10% of without | ${met(targets.throughputWithin10Percent)}: ${Object.entries(throughput).map(([operation, pair]) => `${operation} ${(pair.ratio * 100).toFixed(0)}%`).join(', ')} |`,
+  ].join('\n');
+}
+
 // ---------------------------------------------------------------- report
 
 export interface BenchReport {
@@ -452,6 +696,8 @@ export interface BenchReport {
   /** Peak RSS of each target's own processes (a gateway's workers together), and of the three subgraph processes (c) and (d) share. */
   peakRssBytes: Partial<Record<TargetName | 'subgraphs', number>>;
   placeOrders: PlaceOrderResult[];
+  /** S1, when `subscriptions` was among the targets. */
+  liveUpdates?: LiveUpdatesResult;
 }
 
 export const TARGET_LABELS: Record<TargetName, string> = {
@@ -489,6 +735,7 @@ export function markdownTable(report: BenchReport): string {
     }
   }
   lines.push('', ...targetsMet(report));
+  if (report.liveUpdates) lines.push('', liveUpdatesMarkdown(report.liveUpdates));
   return lines.join('\n');
 }
 
@@ -531,7 +778,7 @@ async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, 
 async function main(): Promise<void> {
   const startedAt = new Date();
   log(`config: ${JSON.stringify(config)}`);
-  for (const name of config.targets) if (!(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${Object.keys(TARGET_LABELS).join(', ')})`);
+  for (const name of config.targets) if (name !== 'subscriptions' && !(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${[...Object.keys(TARGET_LABELS), 'subscriptions'].join(', ')})`);
   const database = await startBenchPostgres();
   const running: BenchProcess[] = [];
   try {
@@ -545,6 +792,14 @@ async function main(): Promise<void> {
     const serviceSecret = randomBytes(32).toString('base64url');
     const gatewayPorts = { greencart: await freePort(), hive: await freePort() };
     let subgraphs: Record<SubgraphName, BenchProcess> | undefined;
+    const ensureSubgraphs = async (): Promise<Record<SubgraphName, BenchProcess>> => {
+      if (!subgraphs) {
+        subgraphs = await startSubgraphProcesses(database.url, privateKeyPem, serviceSecret, `http://127.0.0.1:${gatewayPorts.greencart}`);
+        running.push(...Object.values(subgraphs));
+      }
+      return subgraphs;
+    };
+    const subgraphUrlsOf = (started: Record<SubgraphName, BenchProcess>) => ({ accounts: started.accounts.url, products: started.products.url, orders: started.orders.url });
 
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
@@ -556,6 +811,8 @@ async function main(): Promise<void> {
       placeOrders: [],
     };
     for (const name of config.targets) {
+      // S1 runs last, on a gateway of its own (below).
+      if (name === 'subscriptions') continue;
       log(`starting ${name}`);
       let settings: TargetSettings;
       let fresh = false;
@@ -563,12 +820,7 @@ async function main(): Promise<void> {
       else if (name === 'monolith') settings = { role: 'monolith', serverUrl: database.url, privateKeyPem };
       else {
         fresh = !subgraphs;
-        if (!subgraphs) {
-          subgraphs = await startSubgraphProcesses(database.url, privateKeyPem, serviceSecret, `http://127.0.0.1:${gatewayPorts.greencart}`);
-          running.push(...Object.values(subgraphs));
-        }
-        const subgraphUrls = { accounts: subgraphs.accounts.url, products: subgraphs.products.url, orders: subgraphs.orders.url };
-        settings = { role: name, serviceSecret, subgraphUrls, port: gatewayPorts[name], workers: config.gatewayWorkers };
+        settings = { role: name, serviceSecret, subgraphUrls: subgraphUrlsOf(await ensureSubgraphs()), port: gatewayPorts[name], workers: config.gatewayWorkers };
       }
       const front = await startProcess(settings);
       running.push(front);
@@ -579,6 +831,19 @@ async function main(): Promise<void> {
       await front.stop();
       running.splice(running.indexOf(front), 1);
     }
+    if (config.targets.includes('subscriptions')) {
+      log('starting S1: live updates on a fresh (c) gateway');
+      const fresh = !subgraphs;
+      const behind = await ensureSubgraphs();
+      // One process whatever BENCH_GATEWAY_WORKERS says: S1 measures what one gateway process holds.
+      // --expose-gc: memory is weighed after a full collection; BENCH_CPU_PROF_DIR: a CPU profile of the gateway, written when it stops.
+      const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
+      const front = await startProcess({ role: 'greencart', serviceSecret, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: 1 }, ['--expose-gc', ...profile]);
+      running.push(front);
+      report.liveUpdates = await measureLiveUpdates({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url);
+      await front.stop();
+      running.splice(running.indexOf(front), 1);
+    }
     if (subgraphs) {
       const rss = await Promise.all(Object.values(subgraphs).map((part) => part.request<Stats>({ type: 'stats' })));
       report.peakRssBytes.subgraphs = rss.reduce((sum, stats) => sum + stats.maxRssBytes, 0);
@@ -586,11 +851,20 @@ async function main(): Promise<void> {
 
     const folder = fileURLToPath(new URL('./results/', import.meta.url));
     await mkdir(folder, { recursive: true });
-    const table = markdownTable(report);
-    await writeFile(`${folder}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
-    await writeFile(`${folder}latest.md`, `${table}\n`);
-    await writeFile(`${folder}latest.svg`, renderChart(report));
-    process.stdout.write(`${table}\n`);
+    // A run of S1 alone leaves the comparison's latest.* as they were.
+    if (report.operations.length > 0 || report.placeOrders.length > 0) {
+      const table = markdownTable(report);
+      await writeFile(`${folder}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
+      await writeFile(`${folder}latest.md`, `${table}\n`);
+      await writeFile(`${folder}latest.svg`, renderChart(report));
+      process.stdout.write(`${table}\n`);
+    }
+    if (report.liveUpdates) {
+      const s1 = liveUpdatesMarkdown(report.liveUpdates);
+      await writeFile(`${folder}s1.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, liveUpdates: report.liveUpdates }, null, 2)}\n`);
+      await writeFile(`${folder}s1.md`, `${s1}\n`);
+      if (report.operations.length === 0) process.stdout.write(`${s1}\n`);
+    }
     log(`done in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s; results in scripts/bench/results/`);
   } finally {
     for (const part of running) await part.stop();

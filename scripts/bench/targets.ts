@@ -8,6 +8,7 @@
 // A process prints nothing and talks to run.ts over IPC:
 //   → { type: 'ready', url }            once it listens
 //   ← { type: 'reset' } / { type: 'stats' } → { type: 'stats', statements, recent, maxRssBytes }
+//   ← { type: 'gc' } → { type: 'gc' }      after a full collection, if started with --expose-gc
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -352,6 +353,10 @@ if (cluster.isWorker && process.env.BENCH_TARGET) {
       for (const name of Object.keys(statements) as DatabaseName[]) statements[name] = 0;
       recent.length = 0;
       process.send!({ type: 'reset' });
+    } else if (message.type === 'gc') {
+      // S1 weighs the gateway's memory per subscription after a full collection (run.ts starts it with --expose-gc).
+      globalThis.gc?.();
+      process.send!({ type: 'gc' });
     } else if (message.type === 'stats') {
       void rss().then((bytes) => process.send!({ type: 'stats', statements: { ...statements }, recent: [...recent], maxRssBytes: bytes }));
     }

@@ -23,6 +23,8 @@ export interface LiveOperation {
   query: string;
   /** The subscription field's arguments as written (literals or variables), for the caller to read. */
   argument: FieldNode['arguments'];
+  /** The subscriber's variables the query still declares (not productUpdated's `ids`): what its answer depends on. */
+  queryVariables: string[];
 }
 
 /**
@@ -61,7 +63,8 @@ export function liveOperation(document: DocumentNode, operation: OperationDefini
     selectionSet: { ...operation.selectionSet, selections: [queryRoot] },
   };
   const definitions = document.definitions.map((definition) => (definition === operation ? query : definition)).filter((definition) => definition.kind !== Kind.OPERATION_DEFINITION || definition === query);
-  return { field, responseKey, query: print({ kind: Kind.DOCUMENT, definitions }), argument: root.arguments };
+  const queryVariables = (usedVariables ?? []).map((definition) => definition.variable.name.value);
+  return { field, responseKey, query: print({ kind: Kind.DOCUMENT, definitions }), argument: root.arguments, queryVariables };
 }
 
 /** Whether a variable appears in the field's own arguments and nowhere in its selection. */

@@ -241,13 +241,20 @@ class LiveSubscription {
   private ended = false;
   private endListeners: Array<() => void> = [];
   private chain: Promise<void> = Promise.resolve();
+  /** The variables the query reads: productUpdated's `ids` differ between subscribers but not their answers. */
+  private readonly variables: Record<string, unknown>;
+  /** What subscribers who share one read per change have in common (products only). */
+  private readonly sharingKey: string;
 
   constructor(
     private readonly live: LiveOperation,
-    private readonly variables: Record<string, unknown>,
+    variables: Record<string, unknown>,
     private readonly subscriber: Subscriber,
     private readonly execute: LiveQueryExecutor,
-  ) {}
+  ) {
+    this.variables = Object.fromEntries(Object.entries(variables).filter(([name]) => live.queryVariables.includes(name)));
+    this.sharingKey = `${live.query}\n${JSON.stringify(this.variables)}`;
+  }
 
   /**
    * Reads each watched entity once, as the subscriber: what an event would send now. An order that
@@ -272,7 +279,7 @@ class LiveSubscription {
   changed(id: string, shared: Map<string, ReturnType<LiveQueryExecutor>>, options: { onlyIfDifferent?: boolean } = {}): void {
     if (this.ended) return;
     // Products are public: subscribers with the same selection share one read per change.
-    const key = this.live.field === 'productUpdated' ? `${id}\n${this.live.query}\n${JSON.stringify(this.variables)}` : undefined;
+    const key = this.live.field === 'productUpdated' ? `${id}\n${this.sharingKey}` : undefined;
     const answer = key ? (shared.get(key) ?? shared.set(key, this.run(id)).get(key)!) : this.run(id);
     this.chain = this.chain.then(async () => {
       const result: LiveResult = await answer.catch(() => ({ errors: [{ message: 'The change could not be read.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] }));
