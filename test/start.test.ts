@@ -1,9 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { repositoryRoot } from '@greencart/platform';
 import { graphqlClient } from './support/graphql.js';
 import { freePort, isListening } from './support/ports.js';
@@ -22,9 +23,12 @@ beforeAll(async () => {
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
+/** What npm start wrote on stderr (its own log lines and its services'), chunk by chunk, per child process. */
+const stderrOf = new WeakMap<ChildProcess, string[]>();
+
 function startGreenCart(): ChildProcess {
   const { DATABASE_URL: _ignored, ...environment } = process.env;
-  return spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
     cwd: repositoryRoot,
     env: {
       ...environment,
@@ -38,6 +42,11 @@ function startGreenCart(): ChildProcess {
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
+  const lines: string[] = [];
+  stderrOf.set(child, lines);
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => lines.push(chunk));
+  return child;
 }
 
 async function waitUntilReady(child: ChildProcess): Promise<void> {
@@ -147,4 +156,41 @@ describe('SIGTERM during a burst of placeOrder', () => {
     }
     // Two starts of the whole stack and thirty sign-ups: on a busy 2-core machine that is more than the default 30 s.
   }, 120_000);
+});
+
+describe('a service that exits on its own', () => {
+  it('is started again while the others go on serving, and npm start still stops cleanly', async () => {
+    const child = startGreenCart();
+    try {
+      await waitUntilReady(child);
+      const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
+      const pid = Number(/"process":"products","pid":(\d+)/.exec(stderrOf.get(child)!.join('\n'))?.[1]);
+      process.kill(pid, 'SIGKILL');
+      // Accounts does not need products: signing in goes on working meanwhile.
+      await api.adminToken();
+      await vi.waitFor(() => expect(stderrOf.get(child)!.join('')).toContain('products exited unexpectedly (signal SIGKILL); starting it again in 1 s'), { timeout: 5_000 });
+      // Back within 20 s, with nothing to restart by hand.
+      await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${ports.gateway}/ready`)).status).toBe(200), { timeout: 20_000, interval: 250 });
+      expect((await api.data(catalogueQuery)).products.totalCount).toBeGreaterThan(0);
+    } finally {
+      expect(await interrupt(child)).toBe(0);
+    }
+  }, 90_000);
+
+  it('stops GreenCart with exit code 1, saying so in one line, when a service cannot start at all', async () => {
+    // Something else holds the gateway's port.
+    const squatter = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => squatter.listen(ports.gateway, '127.0.0.1', resolve));
+    try {
+      const child = startGreenCart();
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      expect(code).toBe(1);
+      const output = stderrOf.get(child)!.join('');
+      expect(output.match(/gateway failed to start: listen EADDRINUSE/g)).toHaveLength(3);
+      expect(output).toContain('gateway could not start (exit code 1, three times in a row): stopping GreenCart');
+    } finally {
+      await new Promise((resolve) => squatter.close(resolve));
+    }
+    for (const port of Object.values(ports)) expect(await isListening(port)).toBe(false);
+  }, 90_000);
 });

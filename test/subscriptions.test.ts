@@ -131,6 +131,30 @@ describe('productUpdated', () => {
     watch.stop();
   });
 
+  it('reads a changed product once for all subscribers with the same selection, whatever other ids each watches', async () => {
+    const [hot, other, third] = await Promise.all([orders.createProduct({ stock: 10 }), orders.createProduct({ stock: 10 }), orders.createProduct({ stock: 10 })]);
+    const sql = postgres(supergraph.databaseUrls.products, { max: 1, onnotice: () => {} });
+    // Statements products runs for one change, as one subscriber costs it …
+    const readsForOneChange = async (watchers: Array<ReturnType<typeof follow>>, stock: number) => {
+      supergraph.statements.products.reset();
+      await sql`update products set stock = ${stock} where id = ${hot.id}`;
+      await vi.waitFor(() => expect(watchers.every((watch) => watch.events.at(-1)?.data?.productUpdated.stock === stock)).toBe(true), { timeout: 5_000 });
+      return supergraph.statements.products.count;
+    };
+    try {
+      const alone = [follow(connect().client, PRODUCT_UPDATED, { ids: [hot.id] })];
+      await subscribed(1);
+      const one = await readsForOneChange(alone, 9);
+      expect(one).toBeGreaterThan(0);
+      // … and as three do, watching different sets of products.
+      const crowd = [follow(connect().client, PRODUCT_UPDATED, { ids: [hot.id, other.id] }), follow(connect().client, PRODUCT_UPDATED, { ids: [third.id, hot.id] })];
+      await subscribed(3);
+      expect(await readsForOneChange([...alone, ...crowd], 8)).toBe(one);
+    } finally {
+      await sql.end();
+    }
+  });
+
   it('refuses no ids and more than 100 with BAD_USER_INPUT', async () => {
     const { client } = connect();
     for (const ids of [[], Array.from({ length: 101 }, (_, index) => `00000000-0000-4000-8000-${String(index).padStart(12, '0')}`)]) {
