@@ -1,21 +1,18 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { repositoryRoot } from '@greencart/platform';
 import { orderTools, type OrderTools } from './support/order-operations.js';
 import { paymentTools, type PaymentTools } from './support/payment-operations.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { chromiumAvailable, launchChromium, localOnlyContext } from './support/chromium.js';
 
 /** Live updates in a real browser: a storefront page on another origin over graphql-ws, and GraphiQL at the gateway. */
 
-/** Debian's Chromium (`.ci/run` installs it); without it these tests skip, except in CI. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumAvailable = existsSync(CHROMIUM);
-if (!chromiumAvailable && process.env.CI) throw new Error(`Chromium is not at ${CHROMIUM}: .ci/run should have installed it`);
 
 /** graphql-ws's browser build (UMD, `window.graphqlWs`), the library a frontend team would use, served by the page's own server. */
 const GRAPHQL_WS_BROWSER_BUILD = readFileSync(join(dirname(createRequire(import.meta.url).resolve('graphql-ws/package.json')), 'umd', 'graphql-ws.min.js'), 'utf8');
@@ -88,18 +85,6 @@ async function subscribed(gatewayUrl: string, count: number): Promise<void> {
   await vi.waitFor(async () => expect(await activeSubscriptions(gatewayUrl)).toBe(count), { timeout: 10_000 });
 }
 
-/** A browser context that lets only local requests out, and the list of those it stopped. */
-async function localOnlyContext(browser: Browser): Promise<{ context: BrowserContext; leaving: string[] }> {
-  const context = await browser.newContext({ viewport: { width: 1400, height: 850 } });
-  const leaving: string[] = [];
-  await context.route('**/*', (route) => {
-    const url = new URL(route.request().url());
-    if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') return route.continue();
-    leaving.push(url.href);
-    return route.abort();
-  });
-  return { context, leaving };
-}
 
 describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
   let supergraph: TestSupergraph;
@@ -118,10 +103,7 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
     await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
     // localhost and 127.0.0.1 are different origins to a browser: the page is cross-origin to the gateway.
     pageOrigin = `http://localhost:${(pageServer.address() as AddressInfo).port}`;
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

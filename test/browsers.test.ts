@@ -1,11 +1,11 @@
-import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { cacheExchange, createClient as createUrqlClient, fetchExchange, gql } from '@urql/core';
 import { documentHash } from '@greencart/gateway';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { chromiumAvailable, launchChromium } from './support/chromium.js';
 
 /** Web apps on other origins: CORS at the gateway, GraphQL over GET, and a real page in Chromium. */
 
@@ -140,10 +140,6 @@ describe('in production', () => {
   });
 });
 
-/** Debian's Chromium (`.ci/run` installs it); without it the browser test skips, except in CI. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const chromiumAvailable = existsSync(CHROMIUM);
-if (!chromiumAvailable && process.env.CI) throw new Error(`Chromium is not at ${CHROMIUM}: .ci/run should have installed it`);
 
 /** The storefront's page: plain fetch against the gateway, as a web app on its own origin would. */
 const STOREFRONT_PAGE = `<!doctype html><meta charset="utf-8"><title>Storefront</title><body><script>
@@ -177,7 +173,7 @@ describe.runIf(chromiumAvailable)('a page on another origin, in Chromium', () =>
     await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
     // localhost and 127.0.0.1 are different origins to a browser: the page is cross-origin to the gateway.
     pageOrigin = `http://localhost:${(pageServer.address() as AddressInfo).port}`;
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();

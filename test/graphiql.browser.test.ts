@@ -1,24 +1,16 @@
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { repositoryRoot } from '@greencart/platform';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { chromiumAvailable, launchChromium, localOnlyContext } from './support/chromium.js';
 
-/** Debian's Chromium (`.ci/run` installs it); on a machine without it the test says so and skips, except in CI. */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const available = existsSync(CHROMIUM);
-if (!available && process.env.CI) throw new Error(`Chromium is not at ${CHROMIUM}: .ci/run should have installed it`);
-
-describe.runIf(available)('GraphiQL at the gateway, in a real browser', () => {
+describe.runIf(chromiumAvailable)('GraphiQL at the gateway, in a real browser', () => {
   let supergraph: TestSupergraph;
   let browser: Browser;
   beforeAll(async () => {
     supergraph = await startSupergraph();
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -26,14 +18,7 @@ describe.runIf(available)('GraphiQL at the gateway, in a real browser', () => {
   });
 
   it('loads with every non-local request blocked, runs a typed query and shows its result', async () => {
-    const context = await browser.newContext({ viewport: { width: 1400, height: 850 } });
-    const leaving: string[] = [];
-    await context.route('**/*', (route) => {
-      const url = new URL(route.request().url());
-      if (url.hostname === '127.0.0.1' || url.hostname === 'localhost') return route.continue();
-      leaving.push(url.href);
-      return route.abort();
-    });
+    const { context, leaving } = await localOnlyContext(browser);
     const page = await context.newPage();
     const errors: string[] = [];
     page.on('pageerror', (error) => errors.push(error.message));
