@@ -1,7 +1,5 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser } from 'playwright-core';
@@ -9,7 +7,8 @@ import { repositoryRoot } from '@greencart/platform';
 import { orderTools, type OrderTools } from './support/order-operations.js';
 import { paymentTools, type PaymentTools } from './support/payment-operations.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
-import { chromiumAvailable, launchChromium, localOnlyContext } from './support/chromium.js';
+import { chromiumAvailable, launchChromium, localOnlyContext, serveOnAnotherOrigin } from './support/chromium.js';
+import { subscriptionsOpen } from './support/live-updates.js';
 
 /** Live updates in a real browser: a storefront page on another origin over graphql-ws, and GraphiQL at the gateway. */
 
@@ -74,16 +73,8 @@ interface StorefrontWindow {
   shopAndFollow(gateway: string, email: string, productId: string): Promise<{ token: string; orderId: string; cart: { totalQuantity: number; items: Array<{ quantity: number; product: { id: string; stock: number } }> } }>;
 }
 
-/** Subscriptions open on the gateway, summed over `field` (its metric). */
-async function activeSubscriptions(gatewayUrl: string): Promise<number> {
-  const text = await (await fetch(`${gatewayUrl}/metrics`)).text();
-  return [...text.matchAll(/^greencart_subscriptions_active\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-}
-
 /** Waits until the gateway holds `count` subscriptions, so that a change made next is one they see. */
-async function subscribed(gatewayUrl: string, count: number): Promise<void> {
-  await vi.waitFor(async () => expect(await activeSubscriptions(gatewayUrl)).toBe(count), { timeout: 10_000 });
-}
+const subscribed = (gatewayUrl: string, count: number) => subscriptionsOpen(gatewayUrl, count, 10_000);
 
 
 describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
@@ -91,23 +82,21 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
   let orders: OrderTools;
   let payments: PaymentTools;
   let browser: Browser;
-  let pageServer: Server;
+  let pageServer: Awaited<ReturnType<typeof serveOnAnotherOrigin>>;
   let pageOrigin: string;
   beforeAll(async () => {
     supergraph = await startSupergraph();
     [orders, payments] = await Promise.all([orderTools(supergraph), paymentTools(supergraph)]);
-    pageServer = createServer((request, response) => {
+    pageServer = await serveOnAnotherOrigin((request, response) => {
       if (request.url === '/graphql-ws.js') response.writeHead(200, { 'content-type': 'text/javascript' }).end(GRAPHQL_WS_BROWSER_BUILD);
       else response.writeHead(200, { 'content-type': 'text/html' }).end(STOREFRONT_PAGE);
     });
-    await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
-    // localhost and 127.0.0.1 are different origins to a browser: the page is cross-origin to the gateway.
-    pageOrigin = `http://localhost:${(pageServer.address() as AddressInfo).port}`;
+    pageOrigin = pageServer.origin;
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => pageServer?.close(resolve));
+    await pageServer?.close();
     await supergraph?.stop();
   });
 

@@ -1,11 +1,9 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser } from 'playwright-core';
 import { cacheExchange, createClient as createUrqlClient, fetchExchange, gql } from '@urql/core';
 import { documentHash } from '@greencart/gateway';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
-import { chromiumAvailable, launchChromium } from './support/chromium.js';
+import { chromiumAvailable, launchChromium, serveOnAnotherOrigin } from './support/chromium.js';
 
 /** Web apps on other origins: CORS at the gateway, GraphQL over GET, and a real page in Chromium. */
 
@@ -165,19 +163,17 @@ const STOREFRONT_PAGE = `<!doctype html><meta charset="utf-8"><title>Storefront<
 describe.runIf(chromiumAvailable)('a page on another origin, in Chromium', () => {
   let supergraph: TestSupergraph;
   let browser: Browser;
-  let pageServer: Server;
+  let pageServer: Awaited<ReturnType<typeof serveOnAnotherOrigin>>;
   let pageOrigin: string;
   beforeAll(async () => {
     supergraph = await startSupergraph();
-    pageServer = createServer((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(STOREFRONT_PAGE));
-    await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));
-    // localhost and 127.0.0.1 are different origins to a browser: the page is cross-origin to the gateway.
-    pageOrigin = `http://localhost:${(pageServer.address() as AddressInfo).port}`;
+    pageServer = await serveOnAnotherOrigin((_req, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(STOREFRONT_PAGE));
+    pageOrigin = pageServer.origin;
     browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
-    await new Promise((resolve) => pageServer?.close(resolve));
+    await pageServer?.close();
     await supergraph?.stop();
   });
 

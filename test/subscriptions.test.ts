@@ -9,6 +9,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { orderTools, type OrderTools } from './support/order-operations.js';
 import { paymentTools, type PaymentTools } from './support/payment-operations.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { subscriptionsOpen } from './support/live-updates.js';
 import { signedToken, tokenFromAnotherKey } from './support/tokens.js';
 
 /** Subscriptions at the gateway over WebSocket (graphql-ws), fed by the subgraphs' database commits. */
@@ -63,14 +64,7 @@ function follow(client: Client, query: string, variables: Record<string, unknown
 }
 
 /** Waits until the gateway has `count` subscriptions open (its metric), so a change made next is one they see. */
-async function subscribed(count: number): Promise<void> {
-  await vi.waitFor(async () => expect(await activeSubscriptions()).toBe(count), { timeout: 5_000 });
-}
-
-async function activeSubscriptions(): Promise<number> {
-  const text = await (await fetch(`${supergraph.gatewayUrl}/metrics`)).text();
-  return [...text.matchAll(/^greencart_subscriptions_active\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-}
+const subscribed = (count: number) => subscriptionsOpen(supergraph.gatewayUrl, count);
 
 let supergraph: TestSupergraph;
 let orders: OrderTools;
@@ -335,7 +329,7 @@ describe('in production', () => {
     await vi.waitFor(() => expect(stranger.ended).toBe(true), { timeout: 5_000 });
     expect(stranger.error?.[0]?.extensions?.code).toBe('OPERATION_NOT_IN_SAFELIST');
     const own = follow(client, print(ProductUpdatedDocument), { ids: [product] });
-    await vi.waitFor(async () => expect(await (await fetch(`${production.gatewayUrl}/metrics`)).text()).toMatch(/greencart_subscriptions_active\{[^}]*\} 1$/m), { timeout: 5_000 });
+    await subscriptionsOpen(production.gatewayUrl, 1);
     await production.stopService('gateway');
     expect((await closedOnce).code).toBe(1001);
     // The client's subscription ends with the close, which it can act on by reconnecting.
@@ -358,15 +352,14 @@ describe('per customer', () => {
     try {
       const ids = ['00000000-0000-4000-8000-000000000001'];
       const held = [follow(first, PRODUCT_UPDATED, { ids }), follow(second, PRODUCT_UPDATED, { ids })];
-      const metric = async () => Number(/greencart_subscriptions_active\{[^}]*\} (\d+)$/m.exec(await (await fetch(`${small.gatewayUrl}/metrics`)).text())?.[1] ?? 0);
-      await vi.waitFor(async () => expect(await metric()).toBe(2), { timeout: 5_000 });
+      await subscriptionsOpen(small.gatewayUrl, 2);
       const third = follow(second, PRODUCT_UPDATED, { ids });
       await vi.waitFor(() => expect(third.ended).toBe(true), { timeout: 5_000 });
       expect(third.error?.[0]?.extensions?.code).toBe('RATE_LIMITED');
       held[0]!.stop();
-      await vi.waitFor(async () => expect(await metric()).toBe(1), { timeout: 5_000 });
+      await subscriptionsOpen(small.gatewayUrl, 1);
       const fourth = follow(first, PRODUCT_UPDATED, { ids });
-      await vi.waitFor(async () => expect(await metric()).toBe(2), { timeout: 5_000 });
+      await subscriptionsOpen(small.gatewayUrl, 2);
       expect(fourth.ended).toBe(false);
     } finally {
       await Promise.all([first.dispose(), second.dispose()]);

@@ -8,7 +8,7 @@ import { maxAliasesRule } from '@escape.tech/graphql-armor-max-aliases';
 import { maxDepthRule } from '@escape.tech/graphql-armor-max-depth';
 import { maxDirectivesRule } from '@escape.tech/graphql-armor-max-directives';
 import { MaxTokensParserWLexer } from '@escape.tech/graphql-armor-max-tokens';
-import { ErrorCode } from '@greencart/platform';
+import { ErrorCode, refuse } from '@greencart/platform';
 
 // The gateway's schema is built by Apollo's CommonJS copy of graphql; TypeInfo and validate refuse a
 // schema from another copy (as an ESM import of graphql can be under vitest), so use that one.
@@ -175,7 +175,7 @@ export function tokenLimit(maxTokens: number): RequestHandler {
   return (req, res, next) => {
     const source: unknown = req.method === 'GET' ? req.query.query : (req.body as { query?: unknown } | undefined)?.query;
     if (typeof source !== 'string' || !exceedsTokenLimit(source, maxTokens)) return next();
-    res.status(400).json({ errors: [{ message: `Token limit of ${maxTokens} exceeded.`, extensions: { code: ErrorCode.BAD_USER_INPUT } }] });
+    refuse(res, 400, `Token limit of ${maxTokens} exceeded.`, ErrorCode.BAD_USER_INPUT);
   };
 }
 

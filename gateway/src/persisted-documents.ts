@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RequestHandler } from 'express';
 import { Kind, parse, print, type DocumentNode } from 'graphql';
-import { ErrorCode, repositoryRoot } from '@greencart/platform';
+import { ErrorCode, refuse, repositoryRoot } from '@greencart/platform';
 import { operationDocuments } from './graphiql.js';
 
 /** The manifest of the operations the GreenCart client ships: normalised text by SHA-256. */
@@ -40,8 +40,6 @@ export function isPersisted(manifest: Record<string, string>, document: Document
 /** The client's manifest (client/persisted-documents.json). */
 export const readPersistedDocuments = (): Record<string, string> => JSON.parse(readFileSync(persistedDocumentsPath, 'utf8')) as Record<string, string>;
 
-const rejection = (message: string, code: string) => ({ errors: [{ message, extensions: { code } }] });
-
 /**
  * The safelist: a request runs only if it names a manifest entry by hash (`documentId`, or Apollo's
  * `extensions.persistedQuery.sha256Hash`), or sends a full text that is one of them. Anything else
@@ -59,7 +57,7 @@ export function safelist(manifest: Record<string, string> = readPersistedDocumen
     if (hash !== undefined && typeof source.query !== 'string') {
       const text = manifest[hash];
       if (!text) {
-        res.status(400).json(rejection('No persisted document has this hash.', 'PERSISTED_QUERY_NOT_FOUND'));
+        refuse(res, 400, 'No persisted document has this hash.', 'PERSISTED_QUERY_NOT_FOUND');
         return;
       }
       if (extensions && typeof extensions === 'object') delete (extensions as { persistedQuery?: unknown }).persistedQuery;
@@ -84,6 +82,6 @@ export function safelist(manifest: Record<string, string> = readPersistedDocumen
       return next(); // a syntax error: Apollo answers it as usual
     }
     if (isPersisted(manifest, document)) return next();
-    res.status(400).json(rejection('Only the operations of the GreenCart client (its persisted documents) run here.', ErrorCode.OPERATION_NOT_IN_SAFELIST));
+    refuse(res, 400, 'Only the operations of the GreenCart client (its persisted documents) run here.', ErrorCode.OPERATION_NOT_IN_SAFELIST);
   };
 }

@@ -1,5 +1,6 @@
 export * from './errors.js';
 export * from './money.js';
+export * from './luhn.js';
 export * from './text-input.js';
 export * from './scalars.js';
 export * from './pagination.js';

@@ -1,3 +1,5 @@
+import { passesLuhn } from './luhn.js';
+
 /**
  * What a log line must never hold, wherever it appears: passwords, card numbers, CVCs, bearer and
  * service tokens, secrets. Fields are redacted by name at any depth; text (messages, error
@@ -48,14 +50,4 @@ function redactValue(value: unknown, depth: number): unknown {
   if (value instanceof Error) return redactValue({ error: value.message, stack: value.stack }, depth);
   if (value instanceof Date) return value;
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, isSecretFieldName(key) ? REDACTED : redactValue(item, depth + 1)]));
-}
-
-function passesLuhn(digits: string): boolean {
-  let sum = 0;
-  for (let index = 0; index < digits.length; index++) {
-    let digit = Number(digits[digits.length - 1 - index]);
-    if (index % 2 === 1) digit = digit * 2 > 9 ? digit * 2 - 9 : digit * 2;
-    sum += digit;
-  }
-  return sum % 10 === 0;
 }

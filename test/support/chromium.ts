@@ -1,4 +1,6 @@
 import { existsSync } from 'node:fs';
+import { createServer, type RequestListener } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 
 /** Debian's Chromium (`.ci/run` installs it; `CHROMIUM_PATH` to override); never a downloaded browser. */
@@ -27,4 +29,17 @@ export async function localOnlyContext(browser: Browser): Promise<{ context: Bro
     return route.abort();
   });
   return { context, leaving };
+}
+
+/**
+ * Serves a test's pages from `http://localhost:<port>`: to a browser another origin than a
+ * gateway on `127.0.0.1`, as a storefront on its own domain is.
+ */
+export async function serveOnAnotherOrigin(handler: RequestListener): Promise<{ origin: string; close(): Promise<void> }> {
+  const server = createServer(handler);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    origin: `http://localhost:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
 }

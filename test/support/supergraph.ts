@@ -228,7 +228,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   for (const counter of Object.values(statements)) counter.reset();
 
   const running = new Map<string, RunningService>([['gateway', gateway], ['orders', orders], ['accounts', accounts.service], ['products', products]]);
-  return {
+  const supergraph: TestSupergraph = {
     ...graphqlClient(`${gateway.url}/graphql`),
     gatewayUrl: gateway.url,
     subgraphUrls,
@@ -241,14 +241,11 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       const { privateKeyPem, publicKeyPem, kid } = accounts.signingKey;
       return { privateKeyPem, publicKeyPem, kid, serviceSecret };
     },
-    async stopSubgraph(name) {
-      await running.get(name)?.stop();
-      running.delete(name);
-    },
     async stopService(name) {
       await running.get(name)?.stop();
       running.delete(name);
     },
+    stopSubgraph: (name) => supergraph.stopService(name),
     async restartAccounts(keyOptions) {
       await running.get('accounts')?.stop();
       running.delete('accounts');
@@ -265,4 +262,5 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       await Promise.all(Object.values(names).map((name) => dropDatabase(serverUrl, name)));
     },
   };
+  return supergraph;
 }

@@ -12,7 +12,7 @@ import { ENTITY_ID_VARIABLE, LIVE_FIELDS, liveOperation, type LiveOperation } fr
 import type { EntityChange, SubgraphFeed } from './subgraph-feed.js';
 
 // The gateway's schema belongs to Apollo's CommonJS copy of graphql (see limits.ts).
-const { GraphQLError, Kind, getOperationAST, parse, validate } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+const { GraphQLError, getOperationAST, parse, validate, valueFromASTUntyped } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 /** Who is subscribing, as a query on their behalf needs it. */
 export interface Subscriber {
@@ -216,17 +216,12 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
 /** The ids a subscription watches: the order's id, or the products' ids (1 to 100). */
 function entityIds(live: LiveOperation, variables: Record<string, unknown>): string[] | GraphQLErrorType {
   const argument = live.argument?.[0];
-  const value = argument?.value.kind === Kind.VARIABLE ? variables[argument.value.name.value] : argument ? literal(argument.value) : undefined;
+  const value = argument ? valueFromASTUntyped(argument.value, variables) : undefined;
   const ids = (Array.isArray(value) ? value : [value]).filter((id): id is string => typeof id === 'string');
   if (live.field === 'productUpdated' && (ids.length < 1 || ids.length > MAX_PRODUCT_IDS)) {
     return new GraphQLError(`productUpdated takes 1 to ${MAX_PRODUCT_IDS} ids.`, { extensions: { code: ErrorCode.BAD_USER_INPUT, argumentName: 'ids' } });
   }
   return [...new Set(ids)];
-}
-
-function literal(value: import('graphql').ValueNode): unknown {
-  if (value.kind === Kind.LIST) return value.values.map(literal);
-  return 'value' in value ? value.value : undefined;
 }
 
 /**
