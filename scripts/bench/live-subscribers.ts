@@ -1,5 +1,5 @@
 // S1's client side (`npm run bench`, target `subscriptions`): a process of its own, forked by
-// run.ts, that opens the productUpdated subscribers on the gateway (graphql-ws over `ws`, one
+// run.ts, that opens the productUpdated subscribers on the gateway (graphql-transport-ws over `ws`, one
 // WebSocket connection per subscriber, as a browser tab holds one) and commits the stock changes
 // they watch straight in the products database, which is what the change feed carries. Writer and
 // receivers share this process's clock, so a delivery's latency is one performance.now() minus another.
@@ -11,7 +11,6 @@
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createClient, type Client } from 'graphql-ws';
 import postgres from 'postgres';
 import WebSocket from 'ws';
 
@@ -47,6 +46,8 @@ export interface DeliveryResult {
   commit: { p50: number; max: number };
   /** This client process's own event-loop delay, to show it was not the bottleneck (ms). */
   clientEventLoopDelay: { p99: number; max: number };
+  /** CPU this client process spent over the phase (receiving and checking every event; ms). */
+  clientCpuMs: number;
 }
 
 interface Change {
@@ -73,7 +74,7 @@ const settings = JSON.parse(process.env.BENCH_S1 ?? '{}') as LiveSubscribersSett
 /** Stock values start far above the seeded stock, one more per change: unique over the run. */
 let nextStock = 10_000_000;
 const subscribers: Subscriber[] = [];
-const clients: Client[] = [];
+const sockets: WebSocket[] = [];
 const changesByStock = new Map<number, Change>();
 
 const at = (sorted: number[], fraction: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN) * 10) / 10;
@@ -92,43 +93,52 @@ function pickProducts(): string[] {
   return [...chosen];
 }
 
-/** One connection, one subscription; resolves once the socket is open and the subscription sent. */
+/**
+ * One connection, one subscription; resolves once the connection is acknowledged and the
+ * subscription sent. The graphql-transport-ws messages are written and read here over `ws` rather
+ * than through graphql-ws's client: these subscribers stand for browsers on other machines, so the
+ * CPU they take on this one is kept small (a message is parsed once, nothing else), leaving the
+ * two cores to what is measured. `ws` answers the gateway's keep-alive pings itself.
+ */
 function openSubscriber(): Promise<boolean> {
   const subscriber: Subscriber = { productIds: pickProducts(), received: new Map(), unexpected: 0, errors: 0 };
   subscribers.push(subscriber);
   return new Promise((resolve) => {
-    const client = createClient({
-      url: settings.gatewayUrl,
-      webSocketImpl: WebSocket,
-      retryAttempts: 0,
-      on: { connected: () => resolve(true), error: () => resolve(false), closed: () => resolve(false) },
+    const socket = new WebSocket(settings.gatewayUrl, 'graphql-transport-ws');
+    sockets.push(socket);
+    socket.on('open', () => socket.send(JSON.stringify({ type: 'connection_init', payload: {} })));
+    socket.on('error', () => resolve(false));
+    socket.on('close', () => resolve(false));
+    socket.on('message', (data: Buffer) => {
+      const receivedAt = performance.now();
+      const message = JSON.parse(data.toString()) as { type: string; payload?: { data?: { productUpdated?: { id: string; stock: number } }; errors?: unknown } };
+      if (message.type === 'connection_ack') {
+        socket.send(JSON.stringify({ id: '1', type: 'subscribe', payload: { query: settings.document, operationName: settings.operationName, variables: { ids: subscriber.productIds } } }));
+        resolve(true);
+        return;
+      }
+      if (message.type === 'ping') {
+        socket.send('{"type":"pong"}');
+        return;
+      }
+      if (message.type !== 'next') {
+        subscriber.errors++;
+        return;
+      }
+      const product = message.payload?.data?.productUpdated;
+      if (message.payload?.errors || !product) {
+        subscriber.errors++;
+        return;
+      }
+      const change = changesByStock.get(product.stock);
+      if (!change || change.productId !== product.id) {
+        subscriber.unexpected++;
+        return;
+      }
+      const receipt = subscriber.received.get(product.stock);
+      if (receipt) receipt.count++;
+      else subscriber.received.set(product.stock, { count: 1, firstAt: receivedAt });
     });
-    clients.push(client);
-    client.subscribe<{ productUpdated?: { id: string; stock: number } }>(
-      { query: settings.document, operationName: settings.operationName, variables: { ids: subscriber.productIds } },
-      {
-        next: (result) => {
-          const receivedAt = performance.now();
-          const product = result.data?.productUpdated;
-          if (result.errors || !product) {
-            subscriber.errors++;
-            return;
-          }
-          const change = changesByStock.get(product.stock);
-          if (!change || change.productId !== product.id) {
-            subscriber.unexpected++;
-            return;
-          }
-          const receipt = subscriber.received.get(product.stock);
-          if (receipt) receipt.count++;
-          else subscriber.received.set(product.stock, { count: 1, firstAt: receivedAt });
-        },
-        error: () => {
-          subscriber.errors++;
-        },
-        complete: () => {},
-      },
-    );
   });
 }
 
@@ -154,6 +164,7 @@ async function changes(rate: number, seconds: number, drainSeconds: number): Pro
   const delay = monitorEventLoopDelay({ resolution: 5 });
   const phase: Change[] = [];
   const commits: Promise<void>[] = [];
+  const cpuBefore = process.cpuUsage();
   try {
     delay.enable();
     const total = Math.round(rate * seconds);
@@ -175,6 +186,7 @@ async function changes(rate: number, seconds: number, drainSeconds: number): Pro
     const achievedRate = Math.round((total / ((performance.now() - start) / 1000)) * 10) / 10;
     await new Promise((resolve) => setTimeout(resolve, drainSeconds * 1000));
     delay.disable();
+    const cpu = process.cpuUsage(cpuBefore);
 
     const phaseStocks = new Set(phase.map((change) => change.stock));
     let expected = 0;
@@ -220,6 +232,7 @@ async function changes(rate: number, seconds: number, drainSeconds: number): Pro
       latency: { p50: at(latencies, 0.5), p99: at(latencies, 0.99), max: Math.round((latencies.at(-1) ?? NaN) * 10) / 10 },
       commit: { p50: at(commitTimes, 0.5), max: Math.round((commitTimes.at(-1) ?? NaN) * 10) / 10 },
       clientEventLoopDelay: { p99: Math.round(delay.percentile(99) / 1e5) / 10, max: Math.round(delay.max / 1e5) / 10 },
+      clientCpuMs: Math.round((cpu.user + cpu.system) / 1000),
     };
   } finally {
     await sql.end({ timeout: 5 });
@@ -227,8 +240,17 @@ async function changes(rate: number, seconds: number, drainSeconds: number): Pro
 }
 
 async function close(): Promise<void> {
-  await Promise.all(clients.map((client) => client.dispose()));
-  clients.length = 0;
+  await Promise.all(
+    sockets.map(
+      (socket) =>
+        new Promise<void>((resolve) => {
+          if (socket.readyState === WebSocket.CLOSED) return resolve();
+          socket.once('close', () => resolve());
+          socket.close(1000);
+        }),
+    ),
+  );
+  sockets.length = 0;
 }
 
 if (process.send && process.env.BENCH_S1) {

@@ -467,6 +467,8 @@ interface GatewayGauges {
   rssBytes: number;
   heapUsedBytes: number;
   productSubscriptions: number;
+  /** process_cpu_seconds_total: user and system CPU the gateway process has spent so far. */
+  cpuSeconds: number;
 }
 
 /** The gateway process's own figures from its /metrics: RSS, heap in use, open productUpdated subscriptions. */
@@ -477,6 +479,7 @@ async function gatewayGauges(url: string): Promise<GatewayGauges> {
     rssBytes: value(/^process_resident_memory_bytes(?:\{[^}]*\})? (\S+)/m),
     heapUsedBytes: value(/^nodejs_heap_size_used_bytes(?:\{[^}]*\})? (\S+)/m),
     productSubscriptions: value(/^greencart_subscriptions_active\{[^}]*field="productUpdated"[^}]*\} (\S+)/m),
+    cpuSeconds: value(/^process_cpu_seconds_total(?:\{[^}]*\})? (\S+)/m),
   };
 }
 
@@ -533,6 +536,8 @@ export interface LiveUpdatesResult {
   /** The same rate of changes while Q1 and Q2 run at full speed against the same gateway. */
   underLoad: DeliveryResult;
   gateway: { before: GatewayGauges; open: GatewayGauges; afterChanges: GatewayGauges; rssPerSubscriptionBytes: number; heapPerSubscriptionBytes: number };
+  /** CPU spent over the changes alone (with their drain), by the gateway and by the subscribers' process, in all and per delivery. */
+  fanOutCpu: { gatewayMs: number; clientMs: number; gatewayMicrosecondsPerDelivery: number; clientMicrosecondsPerDelivery: number };
   /** `ratio` is with / without (before the subscribers opened); `withoutAgain` is a third run after they closed, to see drift. */
   throughput: Record<(typeof S1_THROUGHPUT_OPERATIONS)[number], { without: LoadResult; with: LoadResult; withoutAgain: LoadResult; ratio: number }>;
   targets: { noEventLost: boolean; p99Under250Ms: boolean; under64KiBPerSubscription: boolean; throughputWithin10Percent: boolean };
@@ -586,8 +591,17 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
     log(`S1: ${open.productSubscriptions} subscriptions open in ${opened.seconds} s (${opened.failed} failed); gateway RSS ${mib(before.rssBytes)} → ${mib(open.rssBytes)} MiB`);
 
     log(`S1: ${config.s1ChangeRate} stock changes a second for ${config.s1Seconds} s`);
+    const gatewayCpuBefore = (await gatewayGauges(url)).cpuSeconds;
     const quiet = (await clients.request<{ result: DeliveryResult }>({ type: 'changes', rate: config.s1ChangeRate, seconds: config.s1Seconds, drainSeconds: S1_DRAIN_SECONDS })).result;
+    const gatewayCpuMs = Math.round(((await gatewayGauges(url)).cpuSeconds - gatewayCpuBefore) * 1000);
+    const fanOutCpu = {
+      gatewayMs: gatewayCpuMs,
+      clientMs: quiet.clientCpuMs,
+      gatewayMicrosecondsPerDelivery: Math.round((gatewayCpuMs * 1000) / Math.max(1, quiet.delivered)),
+      clientMicrosecondsPerDelivery: Math.round((quiet.clientCpuMs * 1000) / Math.max(1, quiet.delivered)),
+    };
     log(`S1 deliveries: ${JSON.stringify(quiet)}`);
+    log(`S1 CPU over the changes alone: ${JSON.stringify(fanOutCpu)}`);
 
     // The changes keep flowing over both loads, from a second before the first to after the last.
     const flowing = clients.request<{ result: DeliveryResult }>({
@@ -634,6 +648,7 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
       quiet,
       underLoad,
       gateway: { before, open, afterChanges, rssPerSubscriptionBytes, heapPerSubscriptionBytes: Math.round((open.heapUsedBytes - before.heapUsedBytes) / subscriptions) },
+      fanOutCpu,
       throughput,
       targets: {
         noEventLost: opened.failed === 0 && quiet.lost + quiet.duplicates + quiet.unexpected + quiet.errors === 0 && underLoad.lost + underLoad.duplicates + underLoad.unexpected + underLoad.errors === 0,
@@ -668,6 +683,8 @@ export function liveUpdatesMarkdown(s1: LiveUpdatesResult): string {
     `| subscribers open | ${mib(gateway.open.rssBytes)} | ${mib(gateway.open.heapUsedBytes)} | ${gateway.open.productSubscriptions} |`,
     `| after the changes | ${mib(gateway.afterChanges.rssBytes)} | ${mib(gateway.afterChanges.heapUsedBytes)} | ${gateway.afterChanges.productSubscriptions} |`,
     `| per open subscription | ${kib(gateway.rssPerSubscriptionBytes)} KiB | ${kib(gateway.heapPerSubscriptionBytes)} KiB | |`,
+    '',
+    `CPU over the changes alone: the gateway ${s1.fanOutCpu.gatewayMs} ms (${s1.fanOutCpu.gatewayMicrosecondsPerDelivery} µs per delivery), the subscribers' process ${s1.fanOutCpu.clientMs} ms (${s1.fanOutCpu.clientMicrosecondsPerDelivery} µs per delivery).`,
     '',
     '| S1 throughput (c) | RPS without subscribers | RPS with subscribers and changes | Ratio | RPS after they closed | p99 without / with / after (ms) |',
     '|---|---:|---:|---:|---:|---:|',

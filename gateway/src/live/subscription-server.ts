@@ -2,7 +2,8 @@ import type http from 'node:http';
 import { createRequire } from 'node:module';
 import type { DocumentNode, ExecutionArgs, ExecutionResult, GraphQLError as GraphQLErrorType, GraphQLFormattedError, GraphQLSchema, OperationDefinitionNode } from 'graphql';
 import { useServer } from 'graphql-ws/use/ws';
-import { WebSocketServer } from 'ws';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { MessageType } from 'graphql-ws';
 import { Gauge, type Registry } from 'prom-client';
 import { decodeJwt } from 'jose';
 import { bearerToken, ErrorCode, type AuthenticatedUser, type Logger, type UserTokenVerifier } from '@greencart/platform';
@@ -93,18 +94,32 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
       if (set.size === 0) watchers.delete(key);
     };
   };
+  // Shared reads are delivered in commit order, one step per change for all its subscribers.
+  let sharedDeliveries: Promise<void> = Promise.resolve();
+  const changed = (id: string, subscriptions: Iterable<LiveSubscription>, onlyIfDifferent: boolean) => {
+    const groups = new Map<string, LiveSubscription[]>();
+    for (const subscription of subscriptions) {
+      const key = subscription.sharingKey;
+      if (key === undefined) subscription.changed(id, onlyIfDifferent);
+      else if (groups.has(key)) groups.get(key)!.push(subscription);
+      else groups.set(key, [subscription]);
+    }
+    for (const group of groups.values()) {
+      const answer = group[0]!.read(id);
+      sharedDeliveries = sharedDeliveries
+        .then(async () => {
+          const payload = eventPayload(group[0]!.responseKey, await answer);
+          if (payload !== undefined) for (const subscription of group) subscription.deliver(id, payload, onlyIfDifferent);
+        })
+        .catch((error: unknown) => options.logger.error('could not deliver a change to its subscribers', { error: error instanceof Error ? error.message : String(error) }));
+    }
+  };
   const unlisten = Object.entries(options.feeds).map(([typename, feed]) =>
     feed.listen({
-      change: (change: EntityChange) => {
-        const shared = new Map<string, ReturnType<LiveQueryExecutor>>();
-        for (const subscription of watchers.get(`${change.typename}:${change.id}`) ?? []) subscription.changed(change.id, shared);
-      },
+      change: (change: EntityChange) => changed(change.id, watchers.get(`${change.typename}:${change.id}`) ?? [], false),
       resync: () => {
-        const shared = new Map<string, ReturnType<LiveQueryExecutor>>();
         for (const [key, subscriptions] of watchers) {
-          if (!key.startsWith(`${typename}:`)) continue;
-          const id = key.slice(typename.length + 1);
-          for (const subscription of subscriptions) subscription.changed(id, shared, { onlyIfDifferent: true });
+          if (key.startsWith(`${typename}:`)) changed(key.slice(typename.length + 1), subscriptions, true);
         }
       },
     }),
@@ -138,7 +153,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
         const state = connections.get(ctx.extra.socket);
         clearTimeout(state?.expiry);
       },
-      onSubscribe: async (ctx, _id, payload) => {
+      onSubscribe: async (ctx, id, payload) => {
         const state = connections.get(ctx.extra.socket);
         const schema = options.schema();
         if (!state || !schema) return [codedError('The gateway is not ready yet.', 'SERVICE_UNAVAILABLE')];
@@ -176,7 +191,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
         if (ids instanceof GraphQLError) return [ids];
         const feed = options.feeds[LIVE_FIELDS[live.field].typename];
         await feed?.ready(FEED_READY_WAIT_MS);
-        const subscription = new LiveSubscription(live, variables, state.subscriber, options.execute);
+        const subscription = new LiveSubscription(live, variables, state.subscriber, options.execute, nextMessageSender(ctx.extra.socket, id));
         const refused = await subscription.start(ids);
         if (refused) return refused;
 
@@ -225,30 +240,56 @@ function entityIds(live: LiveOperation, variables: Record<string, unknown>): str
 }
 
 /**
- * One subscriber's subscription: the query it runs for each change, the last answer it sent for
- * each entity (so a resync after a feed outage sends only what really changed), and the queue
- * of events not yet taken by graphql-ws, delivered in the order the changes were committed.
+ * An event's payload as JSON text, or undefined when there is nothing to send: an entity that no
+ * longer answers (an archived product). A failed read becomes an error event.
+ */
+function eventPayload(responseKey: string, answer: LiveResult | Error): string | undefined {
+  if (answer instanceof Error) return JSON.stringify({ errors: [{ message: 'The change could not be read.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+  if (!answer.errors && !answer.data?.[responseKey]) return undefined;
+  return JSON.stringify(answer);
+}
+
+/**
+ * Sends one subscription's `next` messages on its socket. Events are written here rather than
+ * yielded to graphql-ws, which would serialise the same payload again for every subscriber and
+ * await each write: a change watched by a thousand subscribers is serialised once.
+ */
+function nextMessageSender(socket: WebSocket, id: string): (payload: string) => void {
+  const head = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
+  return (payload) => {
+    if (socket.readyState === socket.OPEN) socket.send(`${head}${payload}}`);
+  };
+}
+
+/**
+ * One subscriber's subscription: the query it runs for each change and the last payload it sent
+ * for each entity (so a resync after a feed outage sends only what really changed). Product
+ * subscriptions share one read per change with every subscriber of the same selection (the
+ * server groups them by `sharingKey`); order subscriptions read as their subscriber, in turn.
  */
 class LiveSubscription {
   private readonly sent = new Map<string, string>();
-  private readonly queue: Array<LiveResult> = [];
-  private wake: (() => void) | undefined;
   private ended = false;
   private endListeners: Array<() => void> = [];
+  private whenEnded: Array<() => void> = [];
   private chain: Promise<void> = Promise.resolve();
   /** The variables the query reads: productUpdated's `ids` differ between subscribers but not their answers. */
   private readonly variables: Record<string, unknown>;
-  /** What subscribers who share one read per change have in common (products only). */
-  private readonly sharingKey: string;
+  /** What subscribers who share one read per change have in common; undefined for orders, read as each subscriber. */
+  readonly sharingKey: string | undefined;
+  readonly responseKey: string;
 
   constructor(
     private readonly live: LiveOperation,
     variables: Record<string, unknown>,
     private readonly subscriber: Subscriber,
     private readonly execute: LiveQueryExecutor,
+    private readonly send: (payload: string) => void,
   ) {
     this.variables = Object.fromEntries(Object.entries(variables).filter(([name]) => live.queryVariables.includes(name)));
-    this.sharingKey = `${live.query}\n${JSON.stringify(this.variables)}`;
+    // Products are public: subscribers with the same selection share one read per change.
+    this.sharingKey = live.field === 'productUpdated' ? `${live.query}\n${JSON.stringify(this.variables)}` : undefined;
+    this.responseKey = live.responseKey;
   }
 
   /**
@@ -258,8 +299,9 @@ class LiveSubscription {
    */
   async start(ids: string[]): Promise<GraphQLErrorType[] | undefined> {
     if (this.live.field === 'orderUpdated' && !this.subscriber.user) return [codedError('Sign in to follow an order.', ErrorCode.UNAUTHENTICATED)];
-    const answers = await Promise.all(ids.map(async (id) => [id, await this.run(id)] as const));
+    const answers = await Promise.all(ids.map(async (id) => [id, await this.read(id)] as const));
     for (const [id, answer] of answers) {
+      if (answer instanceof Error) throw answer;
       if (this.live.field === 'orderUpdated') {
         const refusal = answer.errors?.find((error) => error.extensions?.code === ErrorCode.UNAUTHENTICATED || error.extensions?.code === ErrorCode.FORBIDDEN);
         if (refusal) return [codedError(refusal.message, String(refusal.extensions?.code))];
@@ -270,56 +312,48 @@ class LiveSubscription {
     return undefined;
   }
 
-  /** A change to one watched entity: read it again and send it, after the events before it. */
-  changed(id: string, shared: Map<string, ReturnType<LiveQueryExecutor>>, options: { onlyIfDifferent?: boolean } = {}): void {
+  /** A change to a watched order: read it again as the subscriber and send it, after the events before it. */
+  changed(id: string, onlyIfDifferent: boolean): void {
     if (this.ended) return;
-    // Products are public: subscribers with the same selection share one read per change.
-    const key = this.live.field === 'productUpdated' ? `${id}\n${this.sharingKey}` : undefined;
-    const answer = key ? (shared.get(key) ?? shared.set(key, this.run(id)).get(key)!) : this.run(id);
+    const answer = this.read(id);
     this.chain = this.chain.then(async () => {
-      const result: LiveResult = await answer.catch(() => ({ errors: [{ message: 'The change could not be read.', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] }));
-      // An entity that no longer answers (an archived product) has nothing to send.
-      if (!result.errors && !result.data?.[this.live.responseKey]) return;
-      const text = JSON.stringify(result);
-      if (options.onlyIfDifferent && this.sent.get(id) === text) return;
-      this.sent.set(id, text);
-      this.push(result);
+      const payload = eventPayload(this.responseKey, await answer);
+      if (payload !== undefined) this.deliver(id, payload, onlyIfDifferent);
     });
   }
 
-  private run(id: string): ReturnType<LiveQueryExecutor> {
+  /** Sends an event for `id` unless the subscription has ended (or, after a resync, nothing changed). */
+  deliver(id: string, payload: string, onlyIfDifferent: boolean): void {
+    if (this.ended || (onlyIfDifferent && this.sent.get(id) === payload)) return;
+    this.sent.set(id, payload);
+    this.send(payload);
+  }
+
+  /** The query for one entity: products as nobody in particular (they are public), orders as the subscriber. A failure is returned, not thrown. */
+  read(id: string): Promise<LiveResult | Error> {
     const variables = this.live.field === 'productUpdated' ? { ...this.variables, [ENTITY_ID_VARIABLE]: id } : this.variables;
-    return this.execute(this.live.query, variables, this.live.field === 'productUpdated' ? { user: undefined, authorization: undefined, clientAddress: this.subscriber.clientAddress } : this.subscriber);
+    const as = this.live.field === 'productUpdated' ? { user: undefined, authorization: undefined, clientAddress: this.subscriber.clientAddress } : this.subscriber;
+    return this.execute(this.live.query, variables, as).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
   }
 
   onEnd(listener: () => void): void {
     this.endListeners.push(listener);
   }
 
-  private push(result: LiveResult): void {
-    this.queue.push(result);
-    this.wake?.();
-  }
-
   private end(): void {
     if (this.ended) return;
     this.ended = true;
     this.endListeners.forEach((listener) => listener());
-    this.wake?.();
+    this.whenEnded.forEach((resolve) => resolve());
   }
 
-  /** The events as graphql-ws takes them; its `return()` (the client completing, the socket closing) ends the subscription at once. */
+  /**
+   * The iterator graphql-ws holds for the subscription: it yields nothing (events are sent by
+   * `deliver`) and its `return()` (the client completing, the socket closing) ends the subscription.
+   */
   events(): AsyncIterableIterator<LiveResult> {
     const iterator: AsyncIterableIterator<LiveResult> = {
-      next: async () => {
-        for (;;) {
-          if (this.ended) return { done: true, value: undefined };
-          const next = this.queue.shift();
-          if (next) return { done: false, value: next };
-          await new Promise<void>((resolve) => (this.wake = resolve));
-          this.wake = undefined;
-        }
-      },
+      next: () => (this.ended ? Promise.resolve({ done: true, value: undefined }) : new Promise((resolve) => this.whenEnded.push(() => resolve({ done: true, value: undefined })))),
       return: async () => {
         this.end();
         return { done: true, value: undefined };
