@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvironment, readEnvironment } from '@greencart/platform';
+import { commonEnvironment, EnvironmentError, readEnvironment } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
@@ -16,9 +16,18 @@ const isOrigin = (text: string) => {
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
 const rate = (fallback: number) => z.coerce.number().positive().default(fallback);
 
+/** A Redis server's URL, as ioredis reads it. */
+const isRedisUrl = (text: string) => {
+  try {
+    return ['redis:', 'rediss:'].includes(new URL(text).protocol);
+  } catch {
+    return false;
+  }
+};
+
 /** The gateway's configuration: the only reader of process.env here. */
-export const readGatewayEnvironment = (source: NodeJS.ProcessEnv = process.env) =>
-  readEnvironment({
+export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env) {
+  const env = readEnvironment({
     ...commonEnvironment,
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
     SUPERGRAPH_PATH: z.string().optional(),
@@ -52,9 +61,19 @@ export const readGatewayEnvironment = (source: NodeJS.ProcessEnv = process.env) 
     // Concurrent subscriptions over WebSocket, per connection and per customer on this process.
     SUBSCRIPTIONS_PER_CONNECTION: count(DEFAULT_SUBSCRIPTION_LIMITS.perConnection),
     SUBSCRIPTIONS_PER_CUSTOMER: count(DEFAULT_SUBSCRIPTION_LIMITS.perCustomer),
-    // Rate limits: token buckets per client address and per customer, in this process's memory.
+    // Rate limits per client address and per customer: a burst at once, and a rate on average.
     RATE_LIMIT_ADDRESS_BURST: count(DEFAULT_RATE_LIMITS.perAddress.burst),
     RATE_LIMIT_ADDRESS_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perAddress.perSecond),
     RATE_LIMIT_CUSTOMER_BURST: count(DEFAULT_RATE_LIMITS.perCustomer.burst),
     RATE_LIMIT_CUSTOMER_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perCustomer.perSecond),
+    // Where the rate limits are counted for every gateway replica together (unset: each process's memory).
+    REDIS_URL: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379').optional(),
   }, source);
+  // Checked once the numbers are read, as a zod refinement would be: a window holds the burst, and
+  // lasts at least a second (see rateLimitWindow), so it cannot let through more than the burst a second.
+  const problems = (['ADDRESS', 'CUSTOMER'] as const)
+    .filter((limit) => env[`RATE_LIMIT_${limit}_BURST`] < env[`RATE_LIMIT_${limit}_PER_SECOND`])
+    .map((limit) => `  RATE_LIMIT_${limit}_BURST: must be at least RATE_LIMIT_${limit}_PER_SECOND (limits are counted in windows of a second or more, each allowing the burst)`);
+  if (problems.length > 0) throw new EnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
+  return env;
+}

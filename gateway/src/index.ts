@@ -28,6 +28,7 @@ runMain('gateway', async () => {
         perAddress: { burst: env.RATE_LIMIT_ADDRESS_BURST, perSecond: env.RATE_LIMIT_ADDRESS_PER_SECOND },
         perCustomer: { burst: env.RATE_LIMIT_CUSTOMER_BURST, perSecond: env.RATE_LIMIT_CUSTOMER_PER_SECOND },
       },
+      redisUrl: env.REDIS_URL,
       subscriptionLimits: { perConnection: env.SUBSCRIPTIONS_PER_CONNECTION, perCustomer: env.SUBSCRIPTIONS_PER_CUSTOMER },
       safelist: (env.PERSISTED_DOCUMENTS ?? (runtime.production ? 'safelist' : 'off')) === 'safelist',
     },

@@ -39,8 +39,10 @@ export interface GatewayDependencies {
   maxBodyBytes?: number;
   /** How long the gateway works on one request before it answers REQUEST_TIMEOUT (default 30 s). */
   requestTimeoutMs?: number;
-  /** Token buckets per client address and per customer (default DEFAULT_RATE_LIMITS). */
+  /** Rate limits per client address and per customer (default DEFAULT_RATE_LIMITS). */
   rateLimits?: RateLimitSettings;
+  /** Redis, where the rate limits are counted for every gateway replica together (default: this process's memory). */
+  redisUrl?: string;
   /** Concurrent subscriptions per WebSocket connection and per customer (default DEFAULT_SUBSCRIPTION_LIMITS). */
   subscriptionLimits?: SubscriptionLimits;
 }
@@ -105,7 +107,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
 
   const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-  const rateLimiter = createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS);
+  const rateLimiter = await createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, { redisUrl: deps.redisUrl, logger: deps.logger, registry: metrics.registry });
   const createContext = createContextFactory(deps);
 
   const service = await startGraphQLService<GatewayContext & RequestDeadline>(
@@ -116,9 +118,9 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       // verified, per customer once it is.
       context: async (request) => {
         const deadlineAt = performance.now() + requestTimeoutMs;
-        rateLimiter.checkAddress(request.clientAddress);
+        await rateLimiter.checkAddress(request.clientAddress);
         const context = await createContext(request);
-        rateLimiter.checkCustomer(context.user);
+        await rateLimiter.checkCustomer(context.user);
         return { ...context, deadlineAt };
       },
       production: deps.production,
@@ -180,13 +182,14 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
       await service.stop();
       for (const feed of Object.values(feeds)) feed.stop();
       poster.close();
+      await rateLimiter.close();
     },
   };
 }
 
 export { operationDocuments, operationsPath } from './graphiql.js';
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, exceedsTokenLimit, rememberedRequestLimitErrors, requestLimitErrors, type RequestLimits } from './limits.js';
-export { DEFAULT_RATE_LIMITS, TokenBuckets, type RateLimitSettings } from './rate-limits.js';
+export { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimitWindow, type RateLimitSettings } from './rate-limits.js';
 export { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './live/subscription-server.js';
 export { readGatewayEnvironment } from './env.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';

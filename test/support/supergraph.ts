@@ -77,6 +77,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   requestTimeoutMs?: number;
   /** The gateway's rate limits per client address and per customer (default: far above anything a test sends). */
   rateLimits?: RateLimitSettings;
+  /** Redis, where the gateway counts its rate limits (default: the gateway's memory). */
+  redisUrl?: string;
   /** Concurrent subscriptions per connection and per customer (default: production's). */
   subscriptionLimits?: SubscriptionLimits;
 }
@@ -103,6 +105,8 @@ export interface TestSupergraph extends GraphQLClient {
   restartAccounts(options: AccountsKeyOptions): Promise<void>;
   /** Starts products again on the same port, after stopSubgraph('products'), as a supervisor would. */
   restartProducts(): Promise<void>;
+  /** Starts another gateway on the same subgraphs with the same settings, as a load-balanced replica would be; stop() stops it too. */
+  startGatewayReplica(): Promise<{ url: string }>;
   stop(): Promise<void>;
 }
 
@@ -202,32 +206,37 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     listen,
   );
   const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url };
-  const gateway = await startGateway(
-    {
-      production: options.production ?? false,
-      verifier: remoteVerifier(),
-      supergraphSdl: await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8'),
-      subgraphUrls,
-      credentials: credentialsFor('gateway'),
-      logger: logger('gateway'),
-      subgraphTimeoutMs: 15_000,
-      trustProxy: options.trustProxy,
-      corsOrigins: options.corsOrigins,
-      safelist: options.safelist,
-      requestLimits: options.requestLimits,
-      maxBodyBytes: options.maxBodyBytes,
-      requestTimeoutMs: options.requestTimeoutMs,
-      subscriptionLimits: options.subscriptionLimits,
-      // Every test sends from one address as fast as the machine allows, which on a quick machine
-      // passes the production default (100 a second); the limits themselves are tested in
-      // rate-limits.test.ts with limits of its own.
-      rateLimits: options.rateLimits ?? { perAddress: { burst: 100_000, perSecond: 100_000 }, perCustomer: { burst: 100_000, perSecond: 100_000 } },
-    },
-    { ...listen, port: gatewayPort },
-  );
+  const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
+  const startGatewayOn = (port: number, gatewayLogger = logger('gateway')) =>
+    startGateway(
+      {
+        production: options.production ?? false,
+        verifier: remoteVerifier(),
+        supergraphSdl,
+        subgraphUrls,
+        credentials: credentialsFor('gateway'),
+        logger: gatewayLogger,
+        subgraphTimeoutMs: 15_000,
+        trustProxy: options.trustProxy,
+        corsOrigins: options.corsOrigins,
+        safelist: options.safelist,
+        requestLimits: options.requestLimits,
+        maxBodyBytes: options.maxBodyBytes,
+        requestTimeoutMs: options.requestTimeoutMs,
+        subscriptionLimits: options.subscriptionLimits,
+        // Every test sends from one address as fast as the machine allows, which on a quick machine
+        // passes the production default (100 a second); the limits themselves are tested in
+        // rate-limits.test.ts with limits of its own.
+        rateLimits: options.rateLimits ?? { perAddress: { burst: 100_000, perSecond: 100_000 }, perCustomer: { burst: 100_000, perSecond: 100_000 } },
+        redisUrl: options.redisUrl,
+      },
+      { ...listen, port },
+    );
+  const gateway = await startGatewayOn(gatewayPort);
   for (const counter of Object.values(statements)) counter.reset();
 
   const running = new Map<string, RunningService>([['gateway', gateway], ['orders', orders], ['accounts', accounts.service], ['products', products]]);
+  const replicas: RunningService[] = [];
   const supergraph: TestSupergraph = {
     ...graphqlClient(`${gateway.url}/graphql`),
     gatewayUrl: gateway.url,
@@ -256,7 +265,14 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       await running.get('products')?.stop();
       running.set('products', await startProducts(products.port));
     },
+    async startGatewayReplica() {
+      // Its lines carry `replica`, so that a test can tell the gateways' logs apart.
+      const replica = await startGatewayOn(0, logger('gateway').child({ replica: replicas.length + 2 }));
+      replicas.push(replica);
+      return { url: replica.url };
+    },
     async stop() {
+      for (const replica of replicas) await replica.stop();
       for (const service of running.values()) await service.stop();
       await Promise.all([accountsDb.close(), ordersDb.close(), productsDb.close()]);
       await Promise.all(Object.values(names).map((name) => dropDatabase(serverUrl, name)));
