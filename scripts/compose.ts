@@ -1,6 +1,6 @@
 // Composes supergraph.yaml into the committed supergraph.graphql (Rover cannot be installed here).
 import { writeFileSync } from 'node:fs';
-import { apiSchemaOf, apiSchemaPath, composeSupergraph, supergraphSchemaPath } from './lib/supergraph.js';
+import { apiSchemaOf, apiSchemaPath, composeSupergraph, kubernetesSupergraphPath, supergraphSchemaPath } from './lib/supergraph.js';
 
 const { supergraphSdl, errors, hints } = composeSupergraph();
 for (const hint of hints) console.warn(`hint: ${hint}`);
@@ -9,5 +9,6 @@ if (!supergraphSdl) {
   process.exit(1);
 }
 writeFileSync(supergraphSchemaPath, supergraphSdl);
+writeFileSync(kubernetesSupergraphPath, supergraphSdl);
 writeFileSync(apiSchemaPath, apiSchemaOf(supergraphSdl));
-console.log(`Wrote ${supergraphSchemaPath} and ${apiSchemaPath}`);
+console.log(`Wrote ${supergraphSchemaPath} (and its copy ${kubernetesSupergraphPath}) and ${apiSchemaPath}`);

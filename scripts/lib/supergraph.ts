@@ -12,6 +12,8 @@ export const supergraphConfigPath = join(repositoryRoot, 'supergraph.yaml');
 export const supergraphSchemaPath = join(repositoryRoot, 'supergraph.graphql');
 /** What clients see: the supergraph's API schema (no federation machinery, nothing @inaccessible). */
 export const apiSchemaPath = join(repositoryRoot, 'client', 'schema.graphql');
+/** The gateway's copy for Kubernetes: kustomize reads files only inside its kustomization. */
+export const kubernetesSupergraphPath = join(repositoryRoot, 'deploy', 'kubernetes', 'base', 'gateway', 'supergraph.graphql');
 
 const roverConfig = z.object({
   federation_version: z.string(),

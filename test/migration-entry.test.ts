@@ -1,0 +1,73 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import postgres from 'postgres';
+import { afterAll, describe, expect, inject, it } from 'vitest';
+import { databaseUrl, dropDatabase, repositoryRoot } from '@greencart/platform';
+
+// Each subgraph's `src/migrate.ts` applies its migrations and exits, serving nothing: the entry
+// point of the Kubernetes migration Jobs (deploy/kubernetes). It is run here as the Job runs it.
+
+const run = promisify(execFile);
+const serverUrl = inject('postgresServerUrl');
+const subgraphs = ['accounts', 'orders', 'products'] as const;
+const databaseNames: string[] = [];
+const dataDirs: string[] = [];
+
+afterAll(async () => {
+  await Promise.all(databaseNames.map((name) => dropDatabase(serverUrl, name)));
+  await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
+});
+
+/** Runs `node --import tsx subgraphs/<name>/src/migrate.ts` as the Job does; never rejects. */
+async function migrate(subgraph: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
+  const script = join(repositoryRoot, 'subgraphs', subgraph, 'src', 'migrate.ts');
+  const environment = { PATH: process.env.PATH, NODE_ENV: 'production', LOG_FORMAT: 'json', ...env };
+  return run(process.execPath, ['--import', 'tsx', script], { cwd: repositoryRoot, env: environment, timeout: 20_000 }).then(
+    ({ stderr }) => ({ code: 0, stderr }),
+    (error: { code?: number; stderr?: string }) => ({ code: error.code ?? -1, stderr: error.stderr ?? '' }),
+  );
+}
+
+async function appliedMigrations(name: string): Promise<number> {
+  const sql = postgres(databaseUrl(serverUrl, name), { max: 1, onnotice: () => {} });
+  try {
+    const [row] = await sql<Array<{ count: number }>>`select count(*)::int as count from drizzle.__drizzle_migrations`;
+    return row!.count;
+  } finally {
+    await sql.end({ timeout: 5 });
+  }
+}
+
+const committedMigrations = async (subgraph: string) =>
+  (JSON.parse(await readFile(join(repositoryRoot, 'subgraphs', subgraph, 'migrations', 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
+
+describe.each(subgraphs)('%s migrate entry point (src/migrate.ts)', (subgraph) => {
+  it('creates the database, applies every committed migration, exits 0, and again changes nothing', async () => {
+    const name = `test_${randomBytes(5).toString('hex')}_migrate_${subgraph}`;
+    databaseNames.push(name);
+    const dataDir = await mkdtemp(join(tmpdir(), 'greencart-migrate-'));
+    dataDirs.push(dataDir);
+    // No secret is given: migrating needs none, and must not generate any into the data folder.
+    const env = { DATABASE_URL: serverUrl, [`${subgraph.toUpperCase()}_DATABASE_NAME`]: name, GREENCART_DATA_DIR: dataDir };
+
+    const first = await migrate(subgraph, env);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stderr).toContain('"message":"migrations applied"');
+    expect(await appliedMigrations(name)).toBe(await committedMigrations(subgraph));
+
+    const second = await migrate(subgraph, env);
+    expect(second.code, second.stderr).toBe(0);
+    expect(await appliedMigrations(name)).toBe(await committedMigrations(subgraph));
+    expect(await readdir(dataDir)).toEqual([]);
+  });
+
+  it('exits 1 with one readable line when DATABASE_URL is missing', async () => {
+    const result = await migrate(subgraph, {});
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(`${subgraph} migrations failed to start: DATABASE_URL is not set (see the README).\n`);
+  });
+});
