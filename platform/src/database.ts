@@ -65,9 +65,24 @@ export function openDatabase<TSchema extends Record<string, unknown>>(options: D
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
-/** Applies the committed drizzle-kit migrations in `folder`; already-applied ones are skipped. */
+/** Any fixed number: the advisory lock that lets one process at a time migrate a database. */
+const MIGRATION_LOCK = 7_304_112_026;
+
+/**
+ * Applies the committed drizzle-kit migrations in `folder`; already-applied ones are skipped.
+ * Replicas starting together (or a migration Job beside them) take turns under a session advisory
+ * lock on the database: drizzle reads what is applied before its transaction, so two at once would
+ * both apply the same migration and one would fail.
+ */
 export async function applyMigrations<TSchema extends Record<string, unknown>>(database: Database<TSchema>, folder: string): Promise<void> {
-  await migrate(database.db, { migrationsFolder: folder });
+  const lockHolder = await database.sql.reserve();
+  try {
+    await lockHolder`select pg_advisory_lock(${MIGRATION_LOCK})`;
+    await migrate(database.db, { migrationsFolder: folder });
+  } finally {
+    await lockHolder`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
+    lockHolder.release();
+  }
 }
 
 /** The PostgreSQL error code of a failed statement, looking through drizzle's wrapper. */

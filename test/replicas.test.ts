@@ -1,0 +1,300 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { request as httpRequest } from 'node:http';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
+import WebSocket from 'ws';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { createClient, createLiveClient, GreenCartRequestError, OrderUpdatedDocument, ProductUpdatedDocument, type GreenCartClient } from '@greencart/client';
+import { createServiceCredentials, createSubgraphClient, databaseUrl, dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
+import { createStockClient } from '@greencart/orders';
+import { freePort } from './support/ports.js';
+import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy.js';
+import { newSigningKeyPair } from './support/tokens.js';
+
+/**
+ * GreenCart scaled out on one PostgreSQL server: two gateways and two processes of each subgraph,
+ * each process started as a deployment starts it (its own entry point, configuration from the
+ * environment), all at once on empty databases, every tier behind a round-robin load balancer.
+ * Clients and services see only the balancers' addresses.
+ */
+const SERVICES = ['products', 'accounts', 'orders', 'gateway'] as const;
+type Service = (typeof SERVICES)[number];
+const ENTRY: Record<Service, string> = {
+  products: 'subgraphs/products/src/index.ts',
+  accounts: 'subgraphs/accounts/src/index.ts',
+  orders: 'subgraphs/orders/src/index.ts',
+  gateway: 'gateway/src/index.ts',
+};
+const ADMIN = { email: 'admin@greencart.dev', password: 'replicas-admin-password' };
+const CARD = { cardNumber: '4242 4242 4242 4242', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' };
+
+interface Replica {
+  service: Service;
+  port: number;
+  child: ChildProcess;
+  output: string[];
+}
+
+const serverUrl = inject('postgresServerUrl');
+const suffix = randomBytes(4).toString('hex');
+const DATABASES = { accounts: `replicas_accounts_${suffix}`, orders: `replicas_orders_${suffix}`, products: `replicas_products_${suffix}` };
+const replicas: Record<Service, Replica[]> = { products: [], accounts: [], orders: [], gateway: [] };
+const balancers = {} as Record<Service, RoundRobinProxy>;
+let environment: Record<Service, Record<string, string>>;
+let ordersDb: postgres.Sql;
+let productsDb: postgres.Sql;
+let accountsDb: postgres.Sql;
+let anonymous: GreenCartClient;
+let admin: GreenCartClient;
+let categoryId: string;
+
+function startReplica(service: Service, port: number): Replica {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, ENTRY[service])], {
+    cwd: repositoryRoot,
+    env: { ...process.env, ...environment[service], PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  const output: string[] = [];
+  child.stderr!.setEncoding('utf8');
+  child.stderr!.on('data', (chunk: string) => output.push(chunk));
+  return { service, port, child, output };
+}
+
+async function waitUntilServing(replica: Replica, path = '/health'): Promise<void> {
+  for (let attempt = 0; attempt < 240; attempt++) {
+    if (replica.child.exitCode !== null) throw new Error(`${replica.service} on ${replica.port} exited (${replica.child.exitCode}): ${replica.output.join('').slice(-2000)}`);
+    if (await fetch(`http://127.0.0.1:${replica.port}${path}`).then((response) => response.ok, () => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`${replica.service} on ${replica.port} did not come up: ${replica.output.join('').slice(-2000)}`);
+}
+
+function stopReplica(replica: Replica, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (replica.child.exitCode !== null || replica.child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    replica.child.once('exit', () => resolve());
+    replica.child.kill(signal);
+    setTimeout(() => replica.child.kill('SIGKILL'), 10_000).unref();
+  });
+}
+
+/** How many GraphQL requests for `field` each replica of `service` has answered (its /metrics). */
+async function requestsPerReplica(service: Service, field: RegExp): Promise<number[]> {
+  return Promise.all(
+    replicas[service].map(async (replica) => {
+      const text = await fetch(`http://127.0.0.1:${replica.port}/metrics`).then((response) => response.text(), () => '');
+      return [...text.matchAll(/^greencart_graphql_requests_total\{[^}]*operation="([^"]*)"[^}]*\} (\d+)$/gm)].filter(([, operation]) => field.test(operation!)).reduce((sum, match) => sum + Number(match[2]), 0);
+    }),
+  );
+}
+
+/** A fetch that opens a connection of its own for every request, so the balancer spreads even sequential requests. */
+const fetchOverNewConnection: typeof fetch = (input, init) =>
+  new Promise((resolve, reject) => {
+    const body = typeof init?.body === 'string' ? init.body : '';
+    const request = httpRequest(String(input), { method: init?.method ?? 'GET', headers: { ...(init?.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (response) => {
+      const chunks: Buffer[] = [];
+      response.on('data', (chunk: Buffer) => chunks.push(chunk));
+      response.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: response.statusCode ?? 500 })));
+      response.on('error', reject);
+    });
+    request.on('error', reject);
+    request.end(body);
+  });
+
+/** A client of the gateways' balancer whose requests land on either gateway. */
+function spreadingClient(token?: string): GreenCartClient {
+  return createClient({ url: `${balancers.gateway.url}/graphql`, token, fetch: fetchOverNewConnection });
+}
+
+async function registerBuyer(label: string): Promise<{ client: GreenCartClient; paymentMethodId: string }> {
+  const { register } = await anonymous.Register({ input: { email: `${label}-${randomUUID()}@example.com`, password: 'correct horse battery', name: `Buyer ${label}` } });
+  const client = spreadingClient(register!.token!);
+  const { addPaymentMethod } = await client.AddPaymentMethod({ input: CARD });
+  return { client, paymentMethodId: addPaymentMethod!.paymentMethod!.id };
+}
+
+async function createProduct(stock: number, price = '12.50'): Promise<string> {
+  const { createProduct } = await admin.CreateProduct({ input: { sku: `replica-${randomUUID().slice(0, 8)}`, name: 'Replicated oats', price, stock, categoryId } });
+  expect(createProduct?.userErrors).toEqual([]);
+  return createProduct!.product!.id;
+}
+
+const stockOf = async (productId: string) => Number((await productsDb`select stock from products where id = ${productId}`)[0]!.stock);
+
+beforeAll(async () => {
+  const keys = await newSigningKeyPair();
+  const ports = {} as Record<Service, number[]>;
+  for (const service of SERVICES) ports[service] = [await freePort(), await freePort()];
+  // Each tier's balancer first: every process is configured with balancers' addresses only.
+  for (const service of SERVICES) balancers[service] = await startRoundRobinProxy(ports[service]!.map((port) => ({ port })));
+  const common = {
+    NODE_ENV: 'development',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: serverUrl,
+    SERVICE_TOKEN_SECRET: randomBytes(32).toString('base64url'),
+    JWKS_URL: `${balancers.accounts.url}${JWKS_PATH}`,
+    GREENCART_DATA_DIR: join(repositoryRoot, '.data', `replicas-${suffix}`),
+  };
+  environment = {
+    products: { ...common, PRODUCTS_DATABASE_NAME: DATABASES.products },
+    accounts: { ...common, ACCOUNTS_DATABASE_NAME: DATABASES.accounts, JWT_PRIVATE_KEY: keys.privateKeyPem, GREENCART_ADMIN_PASSWORD: ADMIN.password },
+    orders: {
+      ...common,
+      ORDERS_DATABASE_NAME: DATABASES.orders,
+      PRODUCTS_URL: balancers.products.url,
+      ACCOUNTS_URL: balancers.accounts.url,
+      INVOICE_LINK_SECRET: randomBytes(32).toString('base64url'),
+      ORDER_RECOVERY_INTERVAL_SECONDS: '1',
+    },
+    gateway: {
+      ...common,
+      ACCOUNTS_URL: balancers.accounts.url,
+      ORDERS_URL: balancers.orders.url,
+      PRODUCTS_URL: balancers.products.url,
+      RATE_LIMIT_ADDRESS_BURST: '100000',
+      RATE_LIMIT_ADDRESS_PER_SECOND: '100000',
+      RATE_LIMIT_CUSTOMER_BURST: '100000',
+      RATE_LIMIT_CUSTOMER_PER_SECOND: '100000',
+    },
+  };
+  // Every process at once, on databases that do not exist yet: both replicas of a subgraph create
+  // its database and migrate it together.
+  for (const service of SERVICES) replicas[service] = ports[service]!.map((port) => startReplica(service, port));
+  await Promise.all(SERVICES.flatMap((service) => replicas[service].map((replica) => waitUntilServing(replica, service === 'gateway' ? '/ready' : '/health'))));
+
+  ordersDb = postgres(databaseUrl(serverUrl, DATABASES.orders), { max: 2, onnotice: () => {} });
+  productsDb = postgres(databaseUrl(serverUrl, DATABASES.products), { max: 2, onnotice: () => {} });
+  accountsDb = postgres(databaseUrl(serverUrl, DATABASES.accounts), { max: 2, onnotice: () => {} });
+  anonymous = spreadingClient();
+  const { login } = await anonymous.Login({ input: ADMIN });
+  admin = spreadingClient(login!.token!);
+  categoryId = (await anonymous.Categories()).categories![0]!.id;
+}, 120_000);
+
+afterAll(async () => {
+  await Promise.all(SERVICES.flatMap((service) => replicas[service].map((replica) => stopReplica(replica))));
+  await Promise.all(Object.values(balancers).map((balancer) => balancer.stop()));
+  await Promise.all([ordersDb?.end(), productsDb?.end(), accountsDb?.end()]);
+  await Promise.all(Object.values(DATABASES).map((name) => dropDatabase(serverUrl, name)));
+}, 60_000);
+
+describe('two processes of every service on one database, behind round-robin balancers', () => {
+  it('started together on empty databases, migrated each database once', async () => {
+    for (const [service, name] of Object.entries(DATABASES) as Array<[keyof typeof DATABASES, string]>) {
+      const journal = JSON.parse(readFileSync(join(repositoryRoot, 'subgraphs', service, 'migrations', 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
+      const db = { orders: ordersDb, products: productsDb, accounts: accountsDb }[service];
+      const [{ applied }] = (await db`select count(*)::int as applied from drizzle.__drizzle_migrations`) as unknown as [{ applied: number }];
+      expect(applied, `${name}: migrations recorded`).toBe(journal.entries.length);
+    }
+    // Both seeders ran; one administrator and one demo catalogue came of it.
+    expect((await accountsDb`select count(*)::int as n from customers where role = 'ADMIN'`)[0]!.n).toBe(1);
+    const [{ products, skus }] = (await productsDb`select count(*)::int as products, count(distinct lower(sku))::int as skus from products`) as unknown as [{ products: number; skus: number }];
+
+    expect(products).toBeGreaterThan(0);
+    expect(products).toBe(skus);
+    for (const service of SERVICES) for (const replica of replicas[service]) expect(replica.child.exitCode, `${service} on ${replica.port}`).toBeNull();
+  });
+
+  it('makes one order of racing placeOrders that share an idempotency key, whichever orders process each reaches', async () => {
+    const productId = await createProduct(50);
+    const buyer = await registerBuyer('racer');
+    const before = await requestsPerReplica('orders', /PlaceOrder/);
+    const input = { idempotencyKey: `race-${randomUUID()}`, items: [{ productId, quantity: 3 }] };
+    const answers = await Promise.all(Array.from({ length: 12 }, () => buyer.client.PlaceOrder({ input })));
+    const after = await requestsPerReplica('orders', /PlaceOrder/);
+    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `placeOrder reached both orders processes: ${before} → ${after}`).toBe(true);
+
+    const placed = answers.filter((answer) => answer.placeOrder?.order);
+    const ids = new Set(placed.map((answer) => answer.placeOrder!.order!.id));
+    expect(ids.size).toBe(1);
+    // The others were told the first is still being placed, and may retry to read it.
+    for (const answer of answers.filter((answer) => !answer.placeOrder?.order)) expect(answer.placeOrder?.userErrors.map((error) => error.code)).toEqual(['CONFLICT']);
+    expect((await ordersDb`select count(*)::int as n from orders where idempotency_key = ${input.idempotencyKey}`)[0]!.n).toBe(1);
+    expect(await stockOf(productId)).toBe(47);
+  });
+
+  it('charges once for racing payOrders spread over both orders processes, and numbers invoices strictly in sequence', async () => {
+    const productId = await createProduct(100, '9.99');
+    const buyers = await Promise.all(Array.from({ length: 6 }, (_, index) => registerBuyer(`payer-${index}`)));
+    const orders = await Promise.all(
+      buyers.map(async (buyer) => (await buyer.client.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 2 }] } })).placeOrder!.order!),
+    );
+    const before = await requestsPerReplica('orders', /PayOrder/);
+    // Every buyer pays four times at once; all buyers at once.
+    const answers = await Promise.all(buyers.flatMap((buyer, index) => Array.from({ length: 4 }, () => buyer.client.PayOrder({ input: { orderId: orders[index]!.id, paymentMethodId: buyer.paymentMethodId } }))));
+    const after = await requestsPerReplica('orders', /PayOrder/);
+    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `payOrder reached both orders processes: ${before} → ${after}`).toBe(true);
+    expect(answers.filter((answer) => answer.payOrder?.transaction?.status === 'SUCCEEDED')).toHaveLength(buyers.length);
+
+    for (const order of orders) {
+      const charges = await ordersDb`select amount_cents from transactions where order_id = ${order.id} and kind = 'CHARGE' and status = 'SUCCEEDED'`;
+      expect(charges.map((charge) => Number(charge.amount_cents))).toEqual([1998]);
+      expect((await ordersDb`select status from orders where id = ${order.id}`)[0]!.status).toBe('PAID');
+    }
+    const invoices = await ordersDb`select number from invoices order by issued_at, number`;
+    const numbers = invoices.map((invoice) => Number(/(\d+)$/.exec(invoice.number as string)![1]));
+    expect(numbers).toEqual(numbers.map((_, index) => numbers[0]! + index));
+    expect(invoices.length).toBeGreaterThanOrEqual(buyers.length);
+  });
+
+  it('counts failed sign-ins across both accounts processes', async () => {
+    const email = `throttled-${randomUUID()}@example.com`;
+    await anonymous.Register({ input: { email, password: 'the right password', name: 'Throttled' } });
+    const before = await requestsPerReplica('accounts', /Login/);
+    // Five wrong passwords (the limit per address and email), each over a new connection.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const { login } = await anonymous.Login({ input: { email, password: 'a wrong password' } });
+      expect(login?.userErrors.map((error) => error.code)).toEqual(['INVALID_CREDENTIALS']);
+    }
+    const after = await requestsPerReplica('accounts', /Login/);
+    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `logins reached both accounts processes: ${before} → ${after}`).toBe(true);
+    const refused = await anonymous.Login({ input: { email, password: 'the right password' } }).catch((error: unknown) => error);
+    expect(refused).toBeInstanceOf(GreenCartRequestError);
+    expect((refused as GreenCartRequestError).code).toBe('RATE_LIMITED');
+  });
+
+  it('delivers to a subscriber on one gateway the changes made through any process, each once', async () => {
+    const productId = await createProduct(500);
+    const buyer = await registerBuyer('follower');
+    const { placeOrder } = await buyer.client.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } });
+    const order = placeOrder!.order!;
+    const token = (buyer.client as unknown as { token?: string }).token;
+    void token;
+
+    // Subscribers on the first gateway only; the changes go through the balancer, to either.
+    const firstGateway = `ws://127.0.0.1:${replicas.gateway[0]!.port}/graphql`;
+    const productLive = createLiveClient({ url: firstGateway, webSocketImpl: WebSocket });
+    const productEvents: number[] = [];
+    const productStream = (async () => {
+      for await (const event of productLive.subscribe(ProductUpdatedDocument, { ids: [productId] })) productEvents.push(event.productUpdated.stock);
+    })().catch(() => {});
+    await vi.waitFor(async () => expect(await activeOn(replicas.gateway[0]!)).toBe(1));
+
+    const before = await requestsPerReplica('products', /UpdateStock/);
+    const stocks = [401, 402, 403, 404, 405, 406];
+    for (const stock of stocks) {
+      const { updateStock } = await admin.UpdateStock({ productId, stock });
+      expect(updateStock?.userErrors).toEqual([]);
+    }
+    const after = await requestsPerReplica('products', /UpdateStock/);
+    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `updateStock reached both products processes: ${before} → ${after}`).toBe(true);
+    await vi.waitFor(() => expect(productEvents).toEqual(stocks), { timeout: 10_000 });
+    await productLive.dispose();
+    await productStream;
+    void order;
+  });
+});
+
+/** Subscriptions open on one gateway process. */
+async function activeOn(replica: Replica): Promise<number> {
+  const text = await (await fetch(`http://127.0.0.1:${replica.port}/metrics`)).text();
+  return [...text.matchAll(/^greencart_subscriptions_active\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
+}
+
+void createServiceCredentials;
+void createSubgraphClient;
+void createStockClient;
