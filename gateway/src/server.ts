@@ -79,6 +79,9 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
   const routingUrls = new Map<string, string>();
   const metrics = createServiceMetrics('gateway');
   const poster = createJsonPoster({ maxSockets: MAX_SOCKETS_PER_SUBGRAPH });
+  // Nothing phones home: unless this is set, @apollo/gateway asks every cloud's metadata address
+  // who runs it and sends Apollo usage metrics (hourly, and when it stops). It reads only this variable.
+  process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     // Development: a developer who asks (x-greencart-query-plan) sees how the query fans out.
