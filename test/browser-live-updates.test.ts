@@ -179,6 +179,29 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
     await orders.setStock(product.id, 12);
     await expect.poll(shown, { timeout: 10_000 }).toContain('"stock": 12');
 
+
+    // Following an order needs the customer's token, given in GraphiQL's Headers as for a query.
+    // (The run button stops the running subscription first.)
+    await page.locator('.graphiql-execute-button').click();
+    await subscribed(supergraph.gatewayUrl, 0);
+    const customer = await supergraph.registerCustomer();
+    const order = await payments.placeOrder(customer.token, [{ productId: product.id, quantity: 1 }]);
+    await page.locator('.graphiql-tab-add').click();
+    await editor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(`subscription Parcel { orderUpdated(id: "${order.id}") { id status } }`);
+    await page.getByRole('button', { name: 'Headers' }).click();
+    const headersEditor = page.locator('.graphiql-editor-tool .graphiql-editor:visible').first();
+    await headersEditor.click();
+    await page.keyboard.press('ControlOrMeta+A');
+    await page.keyboard.press('Delete');
+    await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${customer.token}` }));
+    await page.locator('.graphiql-execute-button').click();
+    await subscribed(supergraph.gatewayUrl, 1);
+    expect((await payments.cancelOrder(customer.token, order.id)).userErrors).toEqual([]);
+    await expect.poll(shown, { timeout: 10_000 }).toContain('"status": "CANCELLED"');
+
     if (process.env.UPDATE_SCREENSHOTS) await page.screenshot({ path: join(repositoryRoot, 'docs', 'graphiql-subscription.png') });
     expect(leaving).toEqual([]);
     expect(errors).toEqual([]);

@@ -42,11 +42,11 @@ function wsClient(supergraph: TestSupergraph, token?: string): { client: Client;
 }
 
 /** One subscription's events and its end (an error, or completion), as they arrive. */
-function follow(client: Client, query: string, variables: Record<string, unknown>) {
+function follow(client: Client, query: string, variables: Record<string, unknown>, extensions?: Record<string, unknown>) {
   const events: FormattedExecutionResult<Record<string, any>, unknown>[] = [];
   let error: unknown;
   let completed = false;
-  const stop = client.subscribe<Record<string, any>>({ query, variables }, {
+  const stop = client.subscribe<Record<string, any>>({ query, variables, extensions }, {
     next: (event) => events.push(event),
     error: (failure) => (error = failure),
     complete: () => (completed = true),
@@ -179,6 +179,30 @@ describe('orderUpdated', () => {
     expect(paid.data!.orderUpdated.transactions).toEqual([{ kind: 'CHARGE', status: 'SUCCEEDED' }]);
     expect(paid.data!.orderUpdated.items).toEqual([{ quantity: 2, product: { id: product.id, stock: 18 } }]);
     expect(watch.error).toBeUndefined();
+    watch.stop();
+  });
+
+  it('follows an order for a token sent in the subscription\'s own headers, as GraphiQL sends them, until that token expires', async () => {
+    const customer = await supergraph.registerCustomer();
+    const product = await payments.createProduct({ price: '2.00', stock: 9 });
+    const order = await payments.placeOrder(customer.token, [{ productId: product.id, quantity: 1 }]);
+    // An anonymous connection; the token travels in `extensions.headers` of each subscribe message.
+    const { client } = connect();
+    const watch = follow(client, ORDER_UPDATED, { id: order.id }, { headers: { Authorization: `Bearer ${customer.token}` } });
+    await subscribed(1);
+    await payments.cancelOrder(customer.token, order.id);
+    await vi.waitFor(() => expect(watch.events.map((event) => event.data?.orderUpdated.status)).toEqual(['CANCELLED']), { timeout: 5_000 });
+
+    const forged = follow(client, ORDER_UPDATED, { id: order.id }, { headers: { Authorization: `Bearer ${await tokenFromAnotherKey(customer.id)}` } });
+    await vi.waitFor(() => expect(forged.ended).toBe(true), { timeout: 5_000 });
+    expect(forged.error?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+
+    const shortLived = await signedToken(supergraph.keys.privateKeyPem, { sub: customer.id, expiresIn: '2s' });
+    const expiring = follow(client, ORDER_UPDATED, { id: order.id }, { headers: { Authorization: `Bearer ${shortLived}` } });
+    await vi.waitFor(() => expect(expiring.ended).toBe(true), { timeout: 6_000 });
+    expect(expiring.events.at(-1)?.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    // The connection and its other subscription live on.
+    expect(watch.ended).toBe(false);
     watch.stop();
   });
 

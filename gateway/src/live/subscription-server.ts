@@ -20,6 +20,8 @@ export interface Subscriber {
   user: AuthenticatedUser | undefined;
   authorization: string | undefined;
   clientAddress: string | undefined;
+  /** When the token of a subscription's own headers expires (seconds since the epoch). */
+  expiresAt?: number;
 }
 
 /** What one query for a change answered. */
@@ -125,6 +127,27 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
     }),
   );
 
+  /**
+   * Who a subscription runs as: the connection's signed-in user, or, for a client that sends its
+   * headers with each subscription as GraphiQL does (`extensions.headers.Authorization`), the
+   * user that token names, for this subscription alone and only until the token expires.
+   */
+  const subscriberOf = async (connection: Subscriber, extensions: Record<string, unknown> | null | undefined): Promise<Subscriber | GraphQLErrorType> => {
+    const headers = extensions?.headers as Record<string, unknown> | undefined;
+    const header = headers?.authorization ?? headers?.Authorization;
+    if (typeof header !== 'string' || header.trim() === '') return connection;
+    try {
+      const token = bearerToken(header);
+      if (token === undefined) return connection;
+      const user = await options.verifier.verify(token);
+      return { user, authorization: `Bearer ${token}`, clientAddress: connection.clientAddress, expiresAt: decodeJwt(token).exp };
+    } catch (error) {
+      const code = (error as { extensions?: { code?: unknown } }).extensions?.code;
+      if (code === ErrorCode.UNAUTHENTICATED) return codedError((error as Error).message, ErrorCode.UNAUTHENTICATED);
+      throw error;
+    }
+  };
+
   const server = useServer<Record<string, unknown> | undefined, { greencart?: ConnectionState }>(
     {
       schema: () => options.schema() as GraphQLSchema,
@@ -182,7 +205,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
         if (Object.keys(ctx.subscriptions).length > options.subscriptionLimits.perConnection) {
           return [codedError(`A connection may hold at most ${options.subscriptionLimits.perConnection} subscriptions.`, ErrorCode.RATE_LIMITED)];
         }
-        const customer = state.subscriber.user?.id;
+        const subscriber = await subscriberOf(state.subscriber, payload.extensions);
+        if (subscriber instanceof GraphQLError) return [subscriber];
+        const customer = subscriber.user?.id;
         if (customer && (perCustomer.get(customer) ?? 0) >= options.subscriptionLimits.perCustomer) {
           return [codedError(`A customer may hold at most ${options.subscriptionLimits.perCustomer} subscriptions at once.`, ErrorCode.RATE_LIMITED)];
         }
@@ -191,9 +216,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
         if (ids instanceof GraphQLError) return [ids];
         const feed = options.feeds[LIVE_FIELDS[live.field].typename];
         await feed?.ready(FEED_READY_WAIT_MS);
-        const subscription = new LiveSubscription(live, variables, state.subscriber, options.execute, nextMessageSender(ctx.extra.socket, id));
+        const subscription = new LiveSubscription(live, variables, subscriber, options.execute, nextMessageSender(ctx.extra.socket, id));
         const refused = await subscription.start(ids);
         if (refused) return refused;
+        if (subscriber !== state.subscriber && subscriber.expiresAt) subscription.endAt(subscriber.expiresAt);
 
         if (customer) perCustomer.set(customer, (perCustomer.get(customer) ?? 0) + 1);
         const unwatch = ids.map((id) => watch(`${LIVE_FIELDS[live.field].typename}:${id}`, subscription));
@@ -338,6 +364,19 @@ class LiveSubscription {
 
   onEnd(listener: () => void): void {
     this.endListeners.push(listener);
+  }
+
+  /**
+   * Ends the subscription with an UNAUTHENTICATED event when its own token expires (the connection
+   * stays open: its other subscriptions, and the connection's own token, are not affected).
+   */
+  endAt(expiresAt: number): void {
+    const timer = setTimeout(() => {
+      this.send(JSON.stringify({ errors: [{ message: 'The token of this subscription has expired: subscribe again with a fresh one.', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }));
+      this.end();
+    }, Math.max(0, expiresAt * 1000 - Date.now()));
+    timer.unref();
+    this.onEnd(() => clearTimeout(timer));
   }
 
   private end(): void {
