@@ -564,7 +564,8 @@ export interface StockServiceRun {
 }
 
 export interface HotProductCaseResult {
-  productIds: number;
+  /** How many products the case buys from. */
+  products: number;
   runs: HotProductRun[];
   /** Medians of the runs. */
   ordersPerSecond: number;
@@ -748,7 +749,7 @@ async function measureHotProduct(target: Target, fixture: Fixture, serverUrl: st
       const loads = runs[name].map((run) => run.load);
       const sum = (pick: (result: LoadResult) => number) => loads.reduce((total, result) => total + pick(result), 0);
       cases[name] = {
-        productIds: productsOf[name].length,
+        products: productsOf[name].length,
         runs: runs[name],
         ordersPerSecond: median(runs[name].map((run) => run.ordersPerSecond)),
         p50: median(loads.map((result) => result.p50)),
@@ -806,7 +807,7 @@ export function hotProductMarkdown(m2: HotProductResult): string {
   const mean = (values: number[]) => Math.round((values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length)) * 100) / 100;
   const gatewayRow = (name: HotProductCase, result: HotProductCaseResult) => {
     const statements = result.runs.map((run) => run.statementsPerRequest);
-    return `| ${name} | ${result.productIds} | **${result.ordersPerSecond}** (${runsOf(result)}) | ${result.p50} / ${result.p99} | ${result.placed} / ${result.answered} | ${result.userErrors} | ${result.graphqlErrors} | ${result.non2xx} / ${result.socketErrors} | ${median(statements.map((s) => s.products))} / ${median(statements.map((s) => s.total))} | ${mean(result.runs.map((run) => run.lockWaits.productRow))} / ${mean(result.runs.map((run) => run.lockWaits.commitNotify))} |`;
+    return `| ${name} | ${result.products} | **${result.ordersPerSecond}** (${runsOf(result)}) | ${result.p50} / ${result.p99} | ${result.placed} / ${result.answered} | ${result.userErrors} | ${result.graphqlErrors} | ${result.non2xx} / ${result.socketErrors} | ${median(statements.map((s) => s.products))} / ${median(statements.map((s) => s.total))} | ${mean(result.runs.map((run) => run.lockWaits.productRow))} / ${mean(result.runs.map((run) => run.lockWaits.commitNotify))} |`;
   };
   const aloneRow = (name: HotProductCase, result: HotProductCaseResult) =>
     `| ${name} | ${result.alone.reservationsPerSecond} (${result.alone.runs.map((run) => run.reservationsPerSecond).join(', ')}) | ${result.alone.p50} / ${result.alone.p99} | ${result.alone.runs.reduce((sum, run) => sum + run.refused, 0)} / ${result.alone.runs.reduce((sum, run) => sum + run.failed, 0)} | ${median(result.alone.runs.map((run) => run.statementsPerReservation))} | ${mean(result.alone.runs.map((run) => run.lockWaits.productRow))} / ${mean(result.alone.runs.map((run) => run.lockWaits.commitNotify))} |`;
