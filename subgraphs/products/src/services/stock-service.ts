@@ -124,12 +124,11 @@ export class StockService {
       const problems = stockRules.problems(lines, productsById);
       if (problems.length > 0) return answer({ problems });
 
-      await reservations.moveStock(lines, 'take');
       const recorded = lines.map((line, position): NewStockReservationLine => {
         const product = productsById.get(line.productId)!;
         return { productId: product.id, position, sku: product.sku, name: product.name, quantity: line.quantity, unitPriceCents: product.priceCents };
       });
-      await reservations.insertReserved(reservationId, recorded);
+      await reservations.takeAndRecord(reservationId, recorded);
       return answer({ reserved: true, lines: recorded.map(reservedLine) });
     });
   }
