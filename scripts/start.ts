@@ -80,7 +80,8 @@ async function main(): Promise<void> {
     if (Date.now() - started > env.READY_TIMEOUT_SECONDS * 1000) throw new Error(`the gateway was not ready after ${env.READY_TIMEOUT_SECONDS} s`);
     await sleep(250);
   }
-  logger.info(`GreenCart is ready in ${((Date.now() - started) / 1000).toFixed(1)} s: http://localhost:${env.PORT}/graphql (Ctrl-C stops it)`);
+  announceReady((Date.now() - started) / 1000);
+
 }
 
 /**
@@ -125,6 +126,36 @@ function run(name: string, entry: string, extraEnv: Record<string, string>, poli
       }, delayMs),
     );
   });
+}
+
+/**
+ * The ready banner: where to go and how to sign in. A readable block at a terminal; one JSON line
+ * with the same addresses otherwise. The admin password is shown only when it is the documented default.
+ */
+function announceReady(seconds: number): void {
+  const http = `http://localhost:${env.PORT}`;
+  const production = process.env.NODE_ENV === 'production';
+  const password = process.env.GREENCART_ADMIN_PASSWORD ? 'the password in GREENCART_ADMIN_PASSWORD' : 'greencart-admin';
+  const addresses = {
+    graphql: `${http}/graphql`,
+    subscriptions: `ws://localhost:${env.PORT}/graphql`,
+    health: `${http}/health`,
+    ready: `${http}/ready`,
+    metrics: `${http}/metrics`,
+  };
+  const message = `GreenCart is ready in ${seconds.toFixed(1)} s: ${addresses.graphql} (Ctrl-C stops it)`;
+  if (env.LOG_FORMAT !== 'pretty') {
+    logger.info(message, { ...addresses, admin: 'admin@greencart.dev' });
+    return;
+  }
+  const rows = [
+    [production ? 'GraphQL' : 'GraphQL and GraphiQL', addresses.graphql],
+    ['Subscriptions', addresses.subscriptions],
+    ['Health, readiness', `${addresses.health}, ${addresses.ready}`],
+    ['Metrics', addresses.metrics],
+    ['Sign in as the admin', `admin@greencart.dev with ${password}`],
+  ];
+  process.stderr.write(`\n  GreenCart is ready in ${seconds.toFixed(1)} s (Ctrl-C stops it)\n\n${rows.map(([label, value]) => `  ${label!.padEnd(22)}${value}`).join('\n')}\n\n`);
 }
 
 const describeExit = (code: number | null, signal: NodeJS.Signals | null) => (signal ? `signal ${signal}` : `exit code ${code}`);

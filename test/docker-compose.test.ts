@@ -6,7 +6,7 @@ import { repositoryRoot } from '@greencart/platform';
 
 /**
  * No Docker engine runs here, so the compose file is checked as text: the services, what they
- * publish, wait for and are told, against the README and the processes' own ports.
+ * publish, wait for and are told, against docs/operations.md and the processes' own ports.
  */
 interface ComposeService {
   build?: unknown;
@@ -20,7 +20,7 @@ interface ComposeService {
 }
 
 const compose = YAML.parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
-const readme = readFileSync(join(repositoryRoot, 'README.md'), 'utf8');
+const readme = readFileSync(join(repositoryRoot, 'docs', 'operations.md'), 'utf8');
 const services = compose.services;
 const greencart = { accounts: 4001, orders: 4002, products: 4003, gateway: 4000 } as const;
 
@@ -61,10 +61,10 @@ describe('docker-compose.yml', () => {
     for (const name of Object.keys(greencart)) expect(services[name]!.environment?.DATABASE_URL ?? '', name).toMatch(name === 'gateway' ? /.*/ : /@postgres:5432\//);
   });
 
-  it('sets only variables that the README documents', () => {
+  it('sets only variables that docs/operations.md documents', () => {
     const documented = new Set([...readme.matchAll(/^\| `([A-Z_]+)`(?:, `([A-Z_]+)`)?(?:, `([A-Z_]+)`)?/gm)].flatMap((match) => match.slice(1).filter(Boolean)));
     for (const [name, service] of Object.entries(greencart).map(([name]) => [name, services[name]!] as const)) {
-      for (const variable of Object.keys(service.environment ?? {})) expect(documented.has(variable), `${name}: ${variable} is not in the README's table`).toBe(true);
+      for (const variable of Object.keys(service.environment ?? {})) expect(documented.has(variable), `${name}: ${variable} is not in the environment table of docs/operations.md`).toBe(true);
     }
   });
 });

@@ -30,7 +30,7 @@ type ServiceName = keyof typeof ports;
 const services = Object.keys(ports) as ServiceName[];
 const subgraphs = ['accounts', 'orders', 'products'] as const;
 
-/** Who may call whom (README "What runs"; the *_URL variables): the gateway calls every subgraph, orders calls products and accounts, products fetches accounts' keys. */
+/** Who may call whom (docs/operations.md, "What runs"; the *_URL variables): the gateway calls every subgraph, orders calls products and accounts, products fetches accounts' keys. */
 const callers: Record<ServiceName, Array<ServiceName | 'anywhere'>> = {
   gateway: ['anywhere'],
   accounts: ['gateway', 'orders', 'products'],
@@ -38,7 +38,7 @@ const callers: Record<ServiceName, Array<ServiceName | 'anywhere'>> = {
   products: ['gateway', 'orders'],
 };
 
-/** The Secret keys each container may read, and whether it must (README "Kubernetes"). */
+/** The Secret keys each container may read, and whether it must (docs/operations.md, "Kubernetes"). */
 const secretsOf: Record<string, Record<string, { secret: string; optional: boolean }>> = {
   gateway: {
     SERVICE_TOKEN_SECRET: { secret: 'greencart-service-token', optional: false },
@@ -440,12 +440,12 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
     for (const map of all('ConfigMap')) for (const key of Object.keys(map.data ?? {})) expect(secretVariables.has(key), `${map.metadata.name} holds ${key}`).toBe(false);
   });
 
-  it('sets only variables that the README documents', () => {
-    const readme = readFileSync(join(repositoryRoot, 'README.md'), 'utf8');
+  it('sets only variables that docs/operations.md documents', () => {
+    const readme = readFileSync(join(repositoryRoot, 'docs', 'operations.md'), 'utf8');
     const documented = new Set([...readme.matchAll(/^\| `([A-Z_]+)`(?:, `([A-Z_]+)`)?(?:, `([A-Z_]+)`)?/gm)].flatMap((match) => match.slice(1).filter(Boolean)));
     documented.add('REDIS_URL'); // the gateway's shared rate limits, documented with that change
     for (const { name, template } of podTemplates()) {
-      for (const variable of environment(template.spec.containers[0]!).keys()) expect(documented.has(variable), `${name}: ${variable} is not in the README's table`).toBe(true);
+      for (const variable of environment(template.spec.containers[0]!).keys()) expect(documented.has(variable), `${name}: ${variable} is not in the environment table of docs/operations.md`).toBe(true);
     }
   });
 });

@@ -68,6 +68,6 @@ describe.each(subgraphs)('%s migrate entry point (src/migrate.ts)', (subgraph) =
   it('exits 1 with one readable line when DATABASE_URL is missing', async () => {
     const result = await migrate(subgraph, {});
     expect(result.code).toBe(1);
-    expect(result.stderr).toBe(`${subgraph} migrations failed to start: DATABASE_URL is not set (see the README).\n`);
+    expect(result.stderr).toBe(`${subgraph} migrations failed to start: DATABASE_URL is not set (see docs/operations.md).\n`);
   });
 });

@@ -50,7 +50,7 @@ export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env) 
         return origins;
       }),
     TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
-    // Request limits (see the README's Operations).
+    // Request limits (see docs/operations.md).
     REQUEST_MAX_DEPTH: count(DEFAULT_REQUEST_LIMITS.maxDepth),
     REQUEST_MAX_ALIASES: count(DEFAULT_REQUEST_LIMITS.maxAliases),
     REQUEST_MAX_DIRECTIVES: count(DEFAULT_REQUEST_LIMITS.maxDirectives),

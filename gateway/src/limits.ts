@@ -14,7 +14,7 @@ import { ErrorCode, refuse } from '@greencart/platform';
 // schema from another copy (as an ESM import of graphql can be under vitest), so use that one.
 const { GraphQLError, Kind, TypeInfo, validate, visit, visitWithTypeInfo } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
-/** What one GraphQL request may ask of the gateway (GraphQL Armor's checks, see the README's Operations). */
+/** What one GraphQL request may ask of the gateway (GraphQL Armor's checks, see docs/operations.md). */
 export interface RequestLimits {
   /** Nesting of fields; fragments and inline fragments add no level of their own. */
   maxDepth: number;

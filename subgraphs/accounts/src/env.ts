@@ -15,14 +15,14 @@ export function readAccountsEnvironment(source: NodeJS.ProcessEnv = process.env)
       JWT_PRIVATE_KEY: pemVariable,
       JWT_RETIRED_PUBLIC_KEYS: pemVariable,
       ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),
-      // Sign-in throttle (see the README's Sign-in throttle).
+      // Sign-in throttle (see docs/architecture.md, Sign-in throttle).
       LOGIN_MAX_FAILURES_PER_ADDRESS_AND_EMAIL: count(DEFAULT_SIGN_IN_THROTTLE.maxFailuresPerAddressAndEmail),
       LOGIN_MAX_FAILURES_PER_ACCOUNT: count(DEFAULT_SIGN_IN_THROTTLE.maxFailuresPerAccount),
       LOGIN_MAX_FAILURES_PER_ADDRESS: count(DEFAULT_SIGN_IN_THROTTLE.maxFailuresPerAddress),
       LOGIN_THROTTLE_WINDOW_SECONDS: count(DEFAULT_SIGN_IN_THROTTLE.windowSeconds),
       // Its meaning changed (per email became per address and email), so a setting of it must not pass unnoticed.
       LOGIN_MAX_FAILURES_PER_EMAIL: z
-        .never({ errorMap: () => ({ message: 'renamed LOGIN_MAX_FAILURES_PER_ADDRESS_AND_EMAIL: it now limits each client address for an email (see the README)' }) })
+        .never({ errorMap: () => ({ message: 'renamed LOGIN_MAX_FAILURES_PER_ADDRESS_AND_EMAIL: it now limits each client address for an email (see docs/architecture.md)' }) })
         .optional(),
       GREENCART_ADMIN_PASSWORD: z.string().min(8).default('greencart-admin'),
     },

@@ -4,7 +4,7 @@ import { prepareAccountsDatabase, seedAdministrator, startAccountsService } from
 
 runMain('accounts', async () => {
   const env = readAccountsEnvironment();
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see the README).');
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see docs/operations.md).');
   const runtime = await createAccountsRuntime(env);
   const issuer = await createUserTokenIssuer({ signingKey: runtime.keySet.signingKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
   const database = await prepareAccountsDatabase({ serverUrl: env.DATABASE_URL, name: env.ACCOUNTS_DATABASE_NAME });

@@ -6,7 +6,7 @@ import { createAccountsClient, createInvoiceLinks, createStockClient, createTest
 
 runMain('orders', async () => {
   const env = readOrdersEnvironment();
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see the README).');
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see docs/operations.md).');
   const runtime = await createServiceRuntime('orders', env);
   const client = (name: string, url: string) => createSubgraphClient({ name, url, credentials: runtime.credentials, timeoutMs: env.SUBGRAPH_TIMEOUT_MS });
   const products = client('products', env.PRODUCTS_URL);

@@ -6,7 +6,7 @@ import { prepareOrdersDatabase } from './db/database.js';
 // migrates before new replicas start (the Kubernetes migration Job). Starting orders migrates too.
 runMain('orders migrations', async () => {
   const env = readOrdersEnvironment();
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (see the README).');
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (see docs/operations.md).');
   const database = await prepareOrdersDatabase({ serverUrl: env.DATABASE_URL, name: env.ORDERS_DATABASE_NAME });
   await database.close();
   createLogger('orders', env.LOG_LEVEL, env.LOG_FORMAT).info('migrations applied', { database: env.ORDERS_DATABASE_NAME });

@@ -4,7 +4,7 @@ import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from
 
 runMain('products', async () => {
   const env = readProductsEnvironment();
-  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see the README).');
+  if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see docs/operations.md).');
   const runtime = await createServiceRuntime('products', env);
   const database = await prepareProductsDatabase({ serverUrl: env.DATABASE_URL, name: env.PRODUCTS_DATABASE_NAME });
   if (env.SEED_DEMO_DATA) await seedDemoCatalogue(database.db);
