@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
-// The contract's operations (shared/contract/operations.graphql), as the frontend sends them,
+// The contract's operations (client/src/operations.graphql), as the frontend sends them,
 // plus the two default-changing mutations the schema offers beyond them.
 const USER_ERROR_FIELDS = /* GraphQL */ `
   fragment UserErrorFields on UserError {

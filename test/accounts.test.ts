@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN, startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
-// The contract's operations (shared/contract/operations.graphql), as the frontend sends them.
+// The contract's operations (client/src/operations.graphql), as the frontend sends them.
 const REGISTER = /* GraphQL */ `
   mutation Register($input: RegisterInput!) {
     register(input: $input) {

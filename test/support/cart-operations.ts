@@ -1,4 +1,4 @@
-// The contract's cart operations (shared/contract/operations.graphql), as the frontends send them.
+// The contract's cart operations (client/src/operations.graphql), as the frontends send them.
 export const CART_FIELDS = /* GraphQL */ `
   fragment MoneyFields on Money {
     amount

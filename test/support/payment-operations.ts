@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { expect } from 'vitest';
 import type { TestSupergraph } from './supergraph.js';
 
-// The contract's payment and invoice operations (shared/contract/operations.graphql), as the
+// The contract's payment and invoice operations (client/src/operations.graphql), as the
 // frontends send them, and the helpers the payment and invoice tests share: admin-made products
 // with known prices, saved test cards, placed and paid orders, and the money invariant.
 
