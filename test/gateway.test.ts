@@ -1,5 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { operationDocuments, operationsPath } from '@greencart/gateway';
 import { createServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
+import { planOperations } from '../scripts/lib/query-plans.js';
+import { supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 import { hmacWithPublicKey, signedToken, tamperedToken, tokenFromAnotherKey, unsignedToken } from './support/tokens.js';
 
@@ -173,5 +178,18 @@ describe('query plans for developers', () => {
     expect(planned.extensions?.queryPlan).toContain('Fetch(service: "products")');
     const plain = await supergraph.request(query, {}, { token: customer.token });
     expect(JSON.stringify(plain)).not.toContain('queryPlan');
+  });
+
+  it('plans a client operation as docs/query-plans.md shows it', async () => {
+    const operations = readFileSync(operationsPath, 'utf8');
+    const order = operationDocuments(operations).find(({ operation }) => operation.name?.value === 'Order')!;
+    const planned = await fetch(`${supergraph.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${customer.token}`, 'x-greencart-query-plan': 'true' },
+      body: JSON.stringify({ query: print(order.document), operationName: 'Order', variables: { id: '00000000-0000-0000-0000-000000000000' } }),
+    }).then((response) => response.json() as Promise<{ extensions?: { queryPlan?: string } }>);
+    const documented = planOperations(readFileSync(supergraphSchemaPath, 'utf8'), operations).find((entry) => entry.name === 'Order')!;
+    expect(documented.fetches).toBeGreaterThan(1);
+    expect(planned.extensions?.queryPlan?.replace(/[ \t]+$/gm, '')).toBe(documented.plan);
   });
 });

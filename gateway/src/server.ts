@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { GraphQLSchema } from 'graphql';
 import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
-import { prettyFormatQueryPlan } from '@apollo/query-planner';
+import { prettyFormatQueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
 import { createJsonPoster, createServiceMetrics, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
@@ -59,6 +59,9 @@ const LIVE_ENTITY_OWNERS = { Order: 'orders', Product: 'products' } as const;
  */
 const MAX_SOCKETS_PER_SUBGRAPH = 64;
 
+/** The query planner's settings: Apollo's defaults. docs/query-plans.md is planned with the same. */
+export const queryPlannerConfig: QueryPlannerConfig = {};
+
 /** A request header that asks for the query plan in `extensions.queryPlan` (development only). */
 export const QUERY_PLAN_HEADER = 'x-greencart-query-plan';
 
@@ -84,6 +87,7 @@ export async function startGateway(deps: GatewayDependencies, listen: { port: nu
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
+    queryPlannerConfig,
     // Development: a developer who asks (x-greencart-query-plan) sees how the query fans out.
     experimental_didResolveQueryPlan: ({ queryPlan, requestContext }) => {
       if (deps.production || !requestContext.request.http?.headers.get(QUERY_PLAN_HEADER)) return;
@@ -194,5 +198,6 @@ export { operationDocuments, operationsPath } from './graphiql.js';
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, exceedsTokenLimit, rememberedRequestLimitErrors, requestLimitErrors, type RequestLimits } from './limits.js';
 export { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimitWindow, type RateLimitSettings } from './rate-limits.js';
 export { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './live/subscription-server.js';
+export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
