@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createClient, createLiveClient, GreenCartRequestError, OrderUpdatedDocument, ProductUpdatedDocument, type GreenCartClient } from '@greencart/client';
 import { createServiceCredentials, createSubgraphClient, databaseUrl, dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
 import { createStockClient } from '@greencart/orders';
+import { subscriptionsOpen } from './support/live-updates.js';
 import { freePort } from './support/ports.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy.js';
 import { newSigningKeyPair } from './support/tokens.js';
@@ -286,7 +287,7 @@ describe('two processes of every service on one database, behind round-robin bal
         for await (const event of orderLive.subscribe(OrderUpdatedDocument, { id: order.id })) orderEvents.push(event.orderUpdated.status);
       })(),
     ];
-    await vi.waitFor(async () => expect(await activeOn(replicas.gateway[0]!)).toBe(2));
+    await subscriptionsOpen(`http://127.0.0.1:${replicas.gateway[0]!.port}`, 2);
 
     // Stock changed through each products process in turn, straight to it as the gateway calls it.
     const adminToken = (await anonymous.Login({ input: ADMIN })).login!.token!;
@@ -412,9 +413,3 @@ describe('two processes of every service on one database, behind round-robin bal
     await waitUntilServing(replicas.orders[0]);
   }, 90_000);
 });
-
-/** Subscriptions open on one gateway process. */
-async function activeOn(replica: Replica): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${replica.port}/metrics`)).text();
-  return [...text.matchAll(/^greencart_subscriptions_active\{[^}]*\} (\d+)$/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
-}
