@@ -148,6 +148,7 @@ function announceReady(seconds: number): void {
     logger.info(message, { ...addresses, admin: 'admin@greencart.dev' });
     return;
   }
+  if (env.LOG_LEVEL === 'silent') return;
   const rows = [
     [production ? 'GraphQL' : 'GraphQL and GraphiQL', addresses.graphql],
     ['Subscriptions', addresses.subscriptions],

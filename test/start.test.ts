@@ -26,7 +26,7 @@ afterAll(() => rm(dataDir, { recursive: true, force: true }));
 /** What npm start wrote on stderr (its own log lines and its services'), chunk by chunk, per child process. */
 const stderrOf = new WeakMap<ChildProcess, string[]>();
 
-function startGreenCart(): ChildProcess {
+function startGreenCart(extraEnvironment: Record<string, string> = {}): ChildProcess {
   const { DATABASE_URL: _ignored, ...environment } = process.env;
   const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
     cwd: repositoryRoot,
@@ -39,6 +39,7 @@ function startGreenCart(): ChildProcess {
       ORDERS_PORT: String(ports.orders),
       PRODUCTS_PORT: String(ports.products),
       LOG_LEVEL: 'warn',
+      ...extraEnvironment,
     },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
@@ -93,9 +94,17 @@ describe('npm start', () => {
   }, 120_000);
 
   it('reuses the data on the next start, and seeding again changes nothing', async () => {
-    const child = startGreenCart();
+    // As at a terminal: readable lines, and a banner saying where to go.
+    const child = startGreenCart({ LOG_FORMAT: 'pretty', LOG_LEVEL: 'info' });
     try {
       await waitUntilReady(child);
+      await vi.waitFor(() => expect(stderrOf.get(child)!.join('')).toContain('GreenCart is ready in'), { timeout: 5_000 });
+      const output = stderrOf.get(child)!.join('');
+      expect(output).toMatch(new RegExp(`GraphQL and GraphiQL +http://localhost:${ports.gateway}/graphql`));
+      expect(output).toMatch(new RegExp(`Subscriptions +ws://localhost:${ports.gateway}/graphql`));
+      expect(output).toMatch(/Sign in as the admin +admin@greencart\.dev with greencart-admin/);
+      expect(output).toMatch(/ INFO +gateway +/);
+      expect(output.split('\n').filter((line) => line.trimStart().startsWith('{"'))).toEqual([]);
       const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
       const customer = await api.registerCustomer();
       const catalogue = await api.data(catalogueQuery);
