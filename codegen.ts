@@ -56,6 +56,8 @@ const clientSdk = {
       importDocumentNodeExternallyFrom: './operations.js',
       importOperationTypesFrom: 'Operations',
       useTypeImports: true,
+      // Keep the `.js` on relative imports: the package is compiled with NodeNext resolution.
+      emitLegacyCommonJSImports: false,
     },
   },
 };
