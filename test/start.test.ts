@@ -103,7 +103,7 @@ describe('npm start', () => {
       expect(output).toMatch(new RegExp(`GraphQL and GraphiQL +http://localhost:${ports.gateway}/graphql`));
       expect(output).toMatch(new RegExp(`Subscriptions +ws://localhost:${ports.gateway}/graphql`));
       expect(output).toMatch(/Sign in as the admin +admin@greencart\.dev with greencart-admin/);
-      expect(output).toMatch(/ INFO +gateway +/);
+      expect(output).toMatch(/\] INFO: gateway /);
       expect(output.split('\n').filter((line) => line.trimStart().startsWith('{"'))).toEqual([]);
       const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
       const customer = await api.registerCustomer();

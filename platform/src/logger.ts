@@ -1,5 +1,6 @@
 import { redactFields, redactText } from './log-redaction.js';
 import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino';
+import { prettyFactory } from 'pino-pretty';
 
 /** Structured logging (pino): one JSON line per event on stderr, filtered by LOG_LEVEL. */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -70,20 +71,20 @@ function ownFields(fields: Record<string, unknown>): Record<string, unknown> {
   return Object.fromEntries(Object.entries(fields).map(([key, value]) => [RESERVED_KEYS.has(key) ? `_${key}` : key, value]));
 }
 
-/** A JSON log line as a person reads it: `12:34:56 INFO  gateway  listening url=http://…`. */
+/** pino's own pretty printer, set for GreenCart's lines: `[12:34:56] INFO: gateway listening {"url":"http://…"}`. */
+const formatPretty = prettyFactory({
+  messageKey: 'message',
+  translateTime: 'SYS:HH:MM:ss',
+  ignore: 'service',
+  messageFormat: '{service} {message}',
+  singleLine: true,
+  colorize: Boolean(process.stderr.isTTY),
+});
+
+/** A JSON log line as a person reads it (pino-pretty), or the line as it is when it is not JSON. */
 export function prettyLine(jsonLine: string): string {
-  let entry: Record<string, unknown>;
-  try {
-    entry = JSON.parse(jsonLine) as Record<string, unknown>;
-  } catch {
-    return jsonLine;
-  }
-  const { time, level, service, message, ...fields } = entry;
-  const clock = typeof time === 'string' ? time.slice(11, 19) : '';
-  const rest = Object.entries(fields)
-    .map(([key, value]) => ` ${key}=${typeof value === 'string' ? value : JSON.stringify(value)}`)
-    .join('');
-  return `${clock} ${String(level).toUpperCase().padEnd(5)} ${String(service).padEnd(8)} ${String(message)}${rest}`;
+  if (!jsonLine.startsWith('{')) return jsonLine;
+  return formatPretty(jsonLine).replace(/\n$/, '');
 }
 
 /** Fields that describe an error for a log line (never for a client). */

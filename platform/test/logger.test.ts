@@ -58,7 +58,7 @@ describe('createLogger', () => {
   it('writes readable lines in the pretty format', () => {
     const { lines, logger } = captured('info', 'pretty');
     logger.child({ requestId: 'req-1' }).warn('slow answer', { durationMs: 1200, subgraph: { name: 'products' } });
-    expect(lines[0]).toMatch(/^\d\d:\d\d:\d\d WARN  orders   slow answer requestId=req-1 durationMs=1200 subgraph=\{"name":"products"\}$/);
+    expect(lines[0]).toMatch(/^\[\d\d:\d\d:\d\d\] WARN: orders slow answer \{"requestId":"req-1","durationMs":1200,"subgraph":\{"name":"products"\}\}$/);
   });
 });
 
