@@ -1,4 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
@@ -69,6 +70,30 @@ async function interrupt(child: ChildProcess): Promise<number | null> {
   return exit;
 }
 
+/**
+ * The README's "Try it" as a reader runs it against this npm start: its `curl` commands in a shell,
+ * and each of its GraphQL lines that needs nothing filled in. Each must answer data and no error.
+ */
+async function runReadmeSnippets(): Promise<void> {
+  const readme = readFileSync(join(repositoryRoot, 'README.md'), 'utf8');
+  const local = (text: string) => text.replaceAll('localhost:4000', `127.0.0.1:${ports.gateway}`);
+  const curls = [...readme.matchAll(/```sh\n(curl[\s\S]*?)```/g)].map((match) => local(match[1]!));
+  expect(curls.length).toBeGreaterThan(0);
+  for (const command of curls) {
+    const answer = JSON.parse(execFileSync('bash', ['-c', command], { encoding: 'utf8' })) as { data?: unknown; errors?: unknown };
+    expect(answer.errors, command).toBeUndefined();
+    expect(answer.data, command).toBeTruthy();
+  }
+  const operations = [...readme.matchAll(/```graphql\n([\s\S]*?)```/g)].flatMap((match) => match[1]!.split('\n')).filter((line) => line.trim() && !line.includes('<'));
+  expect(operations.length).toBeGreaterThan(0);
+  for (const query of operations) {
+    const response = await fetch(`http://127.0.0.1:${ports.gateway}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const answer = (await response.json()) as { data?: Record<string, { userErrors?: unknown[] } | null>; errors?: unknown };
+    expect(answer.errors, query).toBeUndefined();
+    for (const payload of Object.values(answer.data ?? {})) expect(payload?.userErrors ?? [], query).toEqual([]);
+  }
+}
+
 const catalogueQuery = '{ products(first: 0) { totalCount } categories { name productCount } }';
 
 describe('npm start', () => {
@@ -82,6 +107,7 @@ describe('npm start', () => {
       expect(catalogue.categories.length).toBeGreaterThanOrEqual(6);
       expect(catalogue.categories.every((category: { productCount: number }) => category.productCount > 0)).toBe(true);
       await api.adminToken();
+      await runReadmeSnippets();
       for (const port of [ports.accounts, ports.orders, ports.products]) {
         expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
       }

@@ -57,6 +57,10 @@ export async function startRoundRobinProxy(backends: Array<{ port: number }>): P
       ),
     );
   });
+  // Idle connections stay open longer than the gateway's and orders' pools keep theirs (30 s), as the
+  // subgraphs' own servers do (65 s): a balancer that closed them first would cut off reused sockets.
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   server.on('connection', track);
   server.on('upgrade', (incoming: IncomingMessage, client: Socket, head: Buffer) => {
     const { port } = backends[next++ % backends.length]!;
