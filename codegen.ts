@@ -78,6 +78,7 @@ const config: CodegenConfig = {
       CartPayload: '../services/cart-service#CartResult',
       Order: '../db/schema#OrderRow',
       OrderItem: '../db/schema#OrderItemRow',
+      Product: '../services/bought-together#ProductStub',
       Transaction: '../db/schema#TransactionRow',
       Invoice: '../db/schema#InvoiceRow',
       OrderConnection: '../services/order-service#OrderPage',

@@ -35,6 +35,8 @@ import * as Operations from './operations.js';
 
 
 
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -136,6 +138,12 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     ProductUpdated(variables: Operations.ProductUpdatedSubscriptionVariables, options?: C): AsyncIterable<Operations.ProductUpdatedSubscription> {
       return requester<Operations.ProductUpdatedSubscription, Operations.ProductUpdatedSubscriptionVariables>(Operations.ProductUpdatedDocument, variables, options) as AsyncIterable<Operations.ProductUpdatedSubscription>;
+    },
+    BoughtTogether(variables: Operations.BoughtTogetherQueryVariables, options?: C): Promise<Operations.BoughtTogetherQuery> {
+      return requester<Operations.BoughtTogetherQuery, Operations.BoughtTogetherQueryVariables>(Operations.BoughtTogetherDocument, variables, options) as Promise<Operations.BoughtTogetherQuery>;
+    },
+    CartSuggestions(variables?: Operations.CartSuggestionsQueryVariables, options?: C): Promise<Operations.CartSuggestionsQuery> {
+      return requester<Operations.CartSuggestionsQuery, Operations.CartSuggestionsQueryVariables>(Operations.CartSuggestionsDocument, variables, options) as Promise<Operations.CartSuggestionsQuery>;
     }
   };
 }

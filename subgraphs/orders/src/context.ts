@@ -3,6 +3,7 @@ import type { OrdersDatabase } from './db/database.js';
 import { createLoaders, type OrdersLoaders } from './loaders.js';
 import type { AccountsClient } from './clients/accounts-client.js';
 import type { StockClient } from './clients/stock-client.js';
+import { BoughtTogetherService } from './services/bought-together.js';
 import { CartService } from './services/cart-service.js';
 import type { FaultInjector } from './services/faults.js';
 import { OrderPlacement } from './services/order-placement.js';
@@ -26,6 +27,7 @@ export interface OrdersContext {
   orders: OrderService;
   payments: PaymentService;
   invoices: InvoiceService;
+  boughtTogether: BoughtTogetherService;
   invoiceLinks: InvoiceLinks;
   /** This process's change feed of orders, for `orderUpdated`. */
   orderChanges: ChangeSource;
@@ -67,6 +69,7 @@ export function createContextFactory(deps: OrdersContextDependencies) {
       orders: new OrderService(deps.database.db, stock, deps.processor, request.logger),
       payments: new PaymentService(deps.database.db, accounts, deps.processor),
       invoices: new InvoiceService(deps.database.db),
+      boughtTogether: new BoughtTogetherService(deps.database.db, loaders),
       invoiceLinks: deps.invoiceLinks,
       orderChanges: deps.orderChanges,
     };

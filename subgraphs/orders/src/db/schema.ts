@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgSequence, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, index, integer, pgSequence, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 
 const timestamps = {
   createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
@@ -92,7 +92,32 @@ export const orderItems = pgTable(
     lineTotalCents: bigint({ mode: 'number' }).notNull(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (table) => [index('order_items_order_id_idx').on(table.orderId), check('order_items_quantity_positive', sql`${table.quantity} > 0`)],
+  (table) => [
+    index('order_items_order_id_idx').on(table.orderId),
+    index('order_items_product_id_idx').on(table.productId),
+    check('order_items_quantity_positive', sql`${table.quantity} > 0`),
+  ],
+);
+
+/**
+ * How often two products were bought together: one row per ordered pair (both directions), counting
+ * the placed, not cancelled orders that hold both. Kept in the transactions that place and cancel
+ * orders, so `Product.boughtTogether` reads one index range per product.
+ */
+export const productPairs = pgTable(
+  'product_pairs',
+  {
+    productId: uuid().notNull(),
+    otherProductId: uuid().notNull(),
+    ordersCount: integer().notNull(),
+    /** When the most recent such order was placed (the tie-break). */
+    lastOrderedAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+  },
+  (table) => [
+    primaryKey({ name: 'product_pairs_pkey', columns: [table.productId, table.otherProductId] }),
+    check('product_pairs_distinct', sql`${table.productId} <> ${table.otherProductId}`),
+    check('product_pairs_orders_count_not_negative', sql`${table.ordersCount} >= 0`),
+  ],
 );
 
 export const transactionKinds = ['CHARGE', 'REFUND'] as const;

@@ -2,6 +2,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { CartRow, CartItemRow, OrderRow, OrderItemRow, TransactionRow, InvoiceRow, InvoiceLineRow } from '../db/schema';
 import type { CartResult } from '../services/cart-service';
+import type { ProductStub } from '../services/bought-together';
 import type { OrderPage } from '../services/order-service';
 import type { OrderResult } from '../services/order-placement';
 import type { PayResult } from '../services/payment-service';
@@ -56,8 +57,20 @@ export type Cart = {
   items: Array<CartItem>;
   /** The sum of the line totals at current prices; null only while the catalogue cannot be reached. */
   subtotal: Maybe<Money>;
+  /**
+   * Products bought together with the cart's products and not in the cart, ranked by their summed
+   * counts (see `Product.boughtTogether`); archived products are left out. `first` may be 1 to 20
+   * (otherwise BAD_USER_INPUT).
+   */
+  suggestions: Array<Product>;
   /** The number of units over all lines. */
   totalQuantity: Scalars['Int']['output'];
+};
+
+
+/** The signed-in customer's shopping cart. There is one per customer. */
+export type CartSuggestionsArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 /** One product in a cart and how many of it. */
@@ -386,7 +399,18 @@ export type PlaceOrderInput = {
 
 export type Product = {
   __typename?: 'Product';
+  /**
+   * The products most often in the same orders as this one, most first: ranked by how many placed,
+   * not cancelled orders hold both (ties: the most recent such order first). Never the product itself
+   * nor an archived product. `first` may be 1 to 20 (otherwise BAD_USER_INPUT).
+   */
+  boughtTogether: Array<Product>;
   id: Scalars['ID']['output'];
+};
+
+
+export type ProductBoughtTogetherArgs = {
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 export type Query = {
@@ -603,6 +627,7 @@ export type DirectiveResolverFn<TResult = Record<PropertyKey, never>, TParent = 
 /** Mapping of federation types */
 export type FederationTypes = ResolversObject<{
   Customer: Customer;
+  Product: Product;
 }>;
 
 /** Mapping of federation reference types */
@@ -610,6 +635,9 @@ export type FederationReferenceTypes = ResolversObject<{
   Customer:
     ( { __typename: 'Customer' }
     & GraphQLRecursivePick<FederationTypes['Customer'], {"id":true}> );
+  Product:
+    ( { __typename: 'Product' }
+    & GraphQLRecursivePick<FederationTypes['Product'], {"id":true}> );
 }>;
 
 
@@ -646,7 +674,7 @@ export type ResolversTypes = ResolversObject<{
   PayOrderPayload: ResolverTypeWrapper<PayResult>;
   PaymentMethod: ResolverTypeWrapper<PaymentMethod>;
   PlaceOrderInput: PlaceOrderInput;
-  Product: ResolverTypeWrapper<Product>;
+  Product: ResolverTypeWrapper<ProductStub>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -691,7 +719,7 @@ export type ResolversParentTypes = ResolversObject<{
   PayOrderPayload: PayResult;
   PaymentMethod: PaymentMethod;
   PlaceOrderInput: PlaceOrderInput;
-  Product: Product;
+  Product: ProductStub;
   Query: Record<PropertyKey, never>;
   ShippingAddress: ShippingAddress;
   Subscription: Record<PropertyKey, never>;
@@ -732,6 +760,7 @@ export type CartResolvers<ContextType = OrdersContext, ParentType extends Resolv
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   items?: Resolver<Array<ResolversTypes['CartItem']>, ParentType, ContextType>;
   subtotal?: Resolver<Maybe<ResolversTypes['Money']>, ParentType, ContextType>;
+  suggestions?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<CartSuggestionsArgs, 'first'>>;
   totalQuantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
@@ -867,7 +896,9 @@ export type PaymentMethodResolvers<ContextType = OrdersContext, ParentType exten
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 
-export type ProductResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product']> = ResolversObject<{
+export type ProductResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Product'] = ResolversParentTypes['Product'], FederationReferenceType extends FederationReferenceTypes['Product'] = FederationReferenceTypes['Product']> = ResolversObject<{
+  __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  boughtTogether?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<ProductBoughtTogetherArgs, 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 }>;
 

@@ -10,4 +10,8 @@ export const Cart: CartResolvers = {
     const totals = await Promise.all(items.map((item) => lineTotalCents(item, ctx)));
     return money(totals.reduce((sum, cents) => sum + cents, 0));
   },
+  suggestions: async (cart, { first }, ctx) => {
+    const items = await ctx.loaders.cartItemsByCartId.load(cart.id);
+    return ctx.boughtTogether.forCart(items.map((item) => item.productId), first);
+  },
 };

@@ -9,6 +9,7 @@ import { InvoiceLine } from './InvoiceLine.js';
 import { Order } from './Order.js';
 import { OrderConnection } from './OrderConnection.js';
 import { OrderItem } from './OrderItem.js';
+import { Product } from './Product.js';
 import { Transaction } from './Transaction.js';
 import { Mutation } from './Mutation.js';
 import { Query } from './Query.js';
@@ -25,6 +26,7 @@ export const resolvers: Resolvers = {
   Customer,
   Order,
   OrderItem,
+  Product,
   OrderConnection,
   Transaction,
   Invoice,

@@ -5,6 +5,7 @@ import type { ReservedLine, StockClient, StockProblem } from '../clients/stock-c
 import { CartRepository } from '../db/cart-repository.js';
 import type { Executor, OrdersDb } from '../db/database.js';
 import { OrderRepository } from '../db/order-repository.js';
+import { ProductPairRepository } from '../db/product-pair-repository.js';
 import type { OrderRow } from '../db/schema.js';
 import { SimulatedCrash, type FaultInjector } from './faults.js';
 import { MAX_LINE_QUANTITY } from './cart-service.js';
@@ -127,13 +128,14 @@ export class OrderPlacement {
     }
   }
 
-  /** Writes the order and its lines, and takes the ordered lines out of the cart, in one transaction. */
+  /** Writes the order and its lines, counts its product pairs, and takes the ordered lines out of the cart, in one transaction. */
   private async complete(claim: OrderRow, reserved: ReservedLine[], shipping: CustomerAddress | null, fromCart: Line[] | null): Promise<OrderResult> {
     const items = reserved.map((line) => ({ ...line, lineTotalCents: line.unitPriceCents * line.quantity }));
     const subtotalCents = items.reduce((sum, item) => sum + item.lineTotalCents, 0);
     const result = await transactionOrRefusal<Executor, OrderRow>(this.db, async (tx) => {
       const order = await new OrderRepository(tx).completePlacement(claim.id, { items, subtotalCents, totalCents: subtotalCents, shipping });
       if (!order) throw new Error(`Order claim ${claim.id} vanished before it was completed`);
+      await new ProductPairRepository(tx).countOrder(items.map((item) => item.productId));
       if (fromCart && !(await new CartRepository(tx).removeOrdered(claim.customerId, fromCart))) {
         // Another order took these cart lines after they were read: a cart is ordered once.
         throw new Refusal([userError(UserErrorCode.CONFLICT, 'The cart was ordered by another request meanwhile; check your orders and your cart.')]);

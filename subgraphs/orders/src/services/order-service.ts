@@ -13,6 +13,7 @@ import {
 import type { StockClient } from '../clients/stock-client.js';
 import type { Executor, OrdersDb } from '../db/database.js';
 import { OrderRepository, type OrderScope } from '../db/order-repository.js';
+import { ProductPairRepository } from '../db/product-pair-repository.js';
 import { PaymentRepository } from '../db/payment-repository.js';
 import type { PaymentProcessor } from './payment-processor.js';
 import type { OrderItemRow, OrderRow } from '../db/schema.js';
@@ -73,7 +74,9 @@ export class OrderService {
         throw new Refusal([userError(UserErrorCode.INVALID_STATE, `An order that is ${order.status} cannot be cancelled.`, 'id')]);
       }
       if (order.status === 'PAID') await this.refund(tx, order);
-      return orders.setStatus(order.id, 'CANCELLED');
+      const cancelled = await orders.setStatus(order.id, 'CANCELLED');
+      await new ProductPairRepository(tx).uncountOrder(order.id, order.createdAt);
+      return cancelled;
     });
     if (!result.value) return { order: null, userErrors: result.userErrors };
     await this.releaseStock(result.value);
