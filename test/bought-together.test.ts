@@ -85,6 +85,9 @@ describe('Product.boughtTogether', () => {
     // The products' own fields come from the catalogue, as for any product.
     const data = await supergraph.data(BOUGHT_TOGETHER, { id: a.id, first: 1 });
     expect(data.product.boughtTogether).toEqual([{ id: b.id, name: b.name, price: { amount: '10.00', currencyCode: 'USD' }, inStock: true }]);
+    await tools.setStock(b.id, 0);
+    const other = await supergraph.data(`query($id: ID!) { product(id: $id) { boughtTogether(first: 1) { id inStock stock sku } } }`, { id: a.id });
+    expect(other.product.boughtTogether).toEqual([{ id: b.id, inStock: false, stock: 0, sku: b.sku }]);
   });
 
   it('counts the orders placed before the table existed (the migration back-fills it)', async () => {
@@ -174,14 +177,20 @@ describe('cost of a page of products with boughtTogether', () => {
     return supergraph.statements[database].statements.filter((statement) => !/\bpg_catalog\./.test(statement)).length;
   }
 
-  async function costOfPage(first: number, search: string) {
+  const PAGE_ALONE = /* GraphQL */ `
+    query($first: Int!, $search: String!) {
+      products(first: $first, filter: { search: $search }) { edges { node { id boughtTogether: id } } }
+    }
+  `;
+
+  async function costOfPage(first: number, search: string, query = PAGE) {
     supergraph.statements.orders.reset();
     supergraph.statements.products.reset();
-    const data = await supergraph.data<{ products: { edges: Array<{ node: { id: string; boughtTogether: Array<{ name: string }> } }> } }>(PAGE, { first, search });
+    const data = await supergraph.data<{ products: { edges: Array<{ node: { id: string; boughtTogether: Array<{ name: string }> } }> } }>(query, { first, search });
     return { edges: data.products.edges, orders: applicationStatements('orders'), products: applicationStatements('products') };
   }
 
-  it('is one statement in orders, and the same in products, for 1 product as for 20', async () => {
+  it('is one statement in orders and one in products, for 1 product as for 20', async () => {
     const search = `Batch${randomUUID().slice(0, 8)}`;
     const customer = await supergraph.registerCustomer();
     const made = await products(21, search);
@@ -197,6 +206,11 @@ describe('cost of a page of products with boughtTogether', () => {
     for (const { node } of twenty.edges) expect(node.boughtTogether).toHaveLength(5);
     expect(one.orders).toBe(1);
     expect(twenty.orders).toBe(1);
-    expect(twenty.products).toBe(one.products);
+    // The page itself is a statement in products; boughtTogether adds one more (orders asks
+    // products which candidates are archived, and provides their names, prices and stock).
+    const pageAlone = await costOfPage(20, search, PAGE_ALONE);
+    expect(pageAlone.orders).toBe(0);
+    expect(one.products).toBe(pageAlone.products + 1);
+    expect(twenty.products).toBe(pageAlone.products + 1);
   });
 });

@@ -406,6 +406,9 @@ export type Product = {
    */
   boughtTogether: Array<Product>;
   id: Scalars['ID']['output'];
+  inStock: Scalars['Boolean']['output'];
+  name: Scalars['String']['output'];
+  price: Money;
 };
 
 
@@ -900,6 +903,9 @@ export type ProductResolvers<ContextType = OrdersContext, ParentType extends Res
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Product']> | FederationReferenceType, FederationReferenceType, ContextType>;
   boughtTogether?: Resolver<Array<ResolversTypes['Product']>, ParentType, ContextType, RequireFields<ProductBoughtTogetherArgs, 'first'>>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  inStock?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
 
 export type QueryResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{

@@ -1,5 +1,5 @@
 import type DataLoader from 'dataloader';
-import { badUserInput } from '@greencart/platform';
+import { badUserInput, money, type Money } from '@greencart/platform';
 import type { CatalogueProduct } from '../clients/products-client.js';
 import type { Executor } from '../db/database.js';
 import { ProductPairRepository } from '../db/product-pair-repository.js';
@@ -13,8 +13,12 @@ export const MAX_BOUGHT_TOGETHER = 20;
  */
 export const PARTNER_CANDIDATES = 2 * MAX_BOUGHT_TOGETHER;
 
-/** Product key stubs for the gateway to resolve in products. */
-export type ProductStub = { __typename: 'Product'; id: string };
+/**
+ * A product as orders returns it: its key, for the gateway to resolve the rest in products, and
+ * where orders has just read them from products (boughtTogether, suggestions), the fields the
+ * schema says it provides.
+ */
+export type ProductStub = { __typename: 'Product'; id: string; name?: string; price?: Money; inStock?: boolean };
 
 /** "Bought together" for products and carts, read from the product pair counts. */
 export class BoughtTogetherService {
@@ -29,9 +33,9 @@ export class BoughtTogetherService {
     checkFirst(first);
     const candidates = await this.loaders.partnersByProductId.load(productId);
     const kept = await this.withoutArchived(candidates, first);
-    if (kept.length >= first || candidates.length < PARTNER_CANDIDATES) return stubs(kept);
+    if (kept.length >= first || candidates.length < PARTNER_CANDIDATES) return kept.map(provided);
     const all = await new ProductPairRepository(this.db).partnersOf([productId]);
-    return stubs(await this.withoutArchived(all.map((partner) => partner.otherProductId), first));
+    return (await this.withoutArchived(all.map((partner) => partner.otherProductId), first)).map(provided);
   }
 
   /** Up to `first` products bought with those of a cart and not in it, ranked by their summed counts. */
@@ -40,20 +44,20 @@ export class BoughtTogetherService {
     const pairs = new ProductPairRepository(this.db);
     const candidates = await pairs.partnersOfAll(cartProductIds, PARTNER_CANDIDATES);
     const kept = await this.withoutArchived(candidates, first);
-    if (kept.length >= first || candidates.length < PARTNER_CANDIDATES) return stubs(kept);
-    return stubs(await this.withoutArchived(await pairs.partnersOfAll(cartProductIds), first));
+    if (kept.length >= first || candidates.length < PARTNER_CANDIDATES) return kept.map(provided);
+    return (await this.withoutArchived(await pairs.partnersOfAll(cartProductIds), first)).map(provided);
   }
 
   /** The first `first` of `ids` that products lists as active (one call for the whole response). */
-  private async withoutArchived(ids: readonly string[], first: number): Promise<string[]> {
+  private async withoutArchived(ids: readonly string[], first: number): Promise<CatalogueProduct[]> {
     const products = await this.loaders.catalogueProductById.loadMany(ids);
-    return ids
-      .filter((_, index) => {
-        const product = products[index];
-        if (product instanceof Error) throw product;
-        return product?.status === 'ACTIVE';
-      })
-      .slice(0, first);
+    const active: CatalogueProduct[] = [];
+    for (const product of products) {
+      if (product instanceof Error) throw product;
+      if (product?.status === 'ACTIVE') active.push(product);
+      if (active.length === first) break;
+    }
+    return active;
   }
 }
 
@@ -61,6 +65,7 @@ function checkFirst(first: number): void {
   if (!Number.isInteger(first) || first < 1 || first > MAX_BOUGHT_TOGETHER) throw badUserInput(`first must be 1 to ${MAX_BOUGHT_TOGETHER}.`, 'first');
 }
 
-function stubs(ids: readonly string[]): ProductStub[] {
-  return ids.map((id) => ({ __typename: 'Product', id }));
+/** The product with the fields orders provides (see schema.graphql), as products just sent them. */
+function provided(product: CatalogueProduct): ProductStub {
+  return { __typename: 'Product', id: product.id, name: product.name, price: money(product.priceCents), inStock: product.stock > 0 };
 }
