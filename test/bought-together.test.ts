@@ -133,6 +133,34 @@ describe('Product.boughtTogether', () => {
   });
 });
 
+describe('when many top partners are archived', () => {
+  it('still shows `first` active products, reading past the candidates it reads at first', async () => {
+    const customer = await supergraph.registerCustomer();
+    const [product, ...partners] = await products(42, `Archived ${randomUUID().slice(0, 6)}`);
+    await order(customer.token, product!, ...partners);
+    // One order each, at the same moment: the ties go by id, so archive the 36 first by id.
+    const byId = [...partners].sort((x, y) => (x.id < y.id ? -1 : 1));
+    for (const partner of byId.slice(0, 36)) await tools.archiveProduct(partner.id);
+    expect(await boughtTogether(product!, 5)).toEqual(byId.slice(36).map((partner) => partner.name));
+  });
+});
+
+describe('concurrent orders over the same products', () => {
+  it('all count, whatever the order of their lines', async () => {
+    const made = await products(4, `Burst ${randomUUID().slice(0, 6)}`);
+    const customers = await Promise.all(Array.from({ length: 8 }, () => supergraph.registerCustomer()));
+    await Promise.all(customers.map((customer, index) => order(customer.token, ...(index % 2 === 0 ? made : [...made].reverse()))));
+    const sql = postgres(supergraph.databaseUrls.orders, { max: 1, onnotice: () => {} });
+    try {
+      const ids = made.map((product) => product.id);
+      const rows = await sql<Array<{ orders_count: number }>>`select orders_count from product_pairs where product_id = any(${ids}::uuid[])`;
+      expect(rows.map((row) => row.orders_count)).toEqual(Array(12).fill(8));
+    } finally {
+      await sql.end();
+    }
+  });
+});
+
 describe('Cart.suggestions', () => {
   it("suggests what was bought with the cart's products, not what is in it, ranked by summed counts", async () => {
     const buyer = await supergraph.registerCustomer();
