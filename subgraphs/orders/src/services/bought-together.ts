@@ -32,20 +32,24 @@ export class BoughtTogetherService {
   async ofProduct(productId: string, first: number): Promise<ProductStub[]> {
     checkFirst(first);
     const candidates = await this.loaders.partnersByProductId.load(productId);
-    const kept = await this.withoutArchived(candidates, first);
-    if (kept.length >= first || candidates.length < PARTNER_CANDIDATES) return kept.map(provided);
-    const all = await new ProductPairRepository(this.db).partnersOf([productId]);
-    return (await this.withoutArchived(all.map((partner) => partner.otherProductId), first)).map(provided);
+    return this.firstActive(candidates, first, async () => (await new ProductPairRepository(this.db).partnersOf([productId])).map((partner) => partner.otherProductId));
   }
 
   /** Up to `first` products bought with those of a cart and not in it, ranked by their summed counts. */
   async forCart(cartProductIds: readonly string[], first: number): Promise<ProductStub[]> {
     checkFirst(first);
     const pairs = new ProductPairRepository(this.db);
-    const candidates = await pairs.partnersOfAll(cartProductIds, PARTNER_CANDIDATES);
+    return this.firstActive(await pairs.partnersOfAll(cartProductIds, PARTNER_CANDIDATES), first, () => pairs.partnersOfAll(cartProductIds));
+  }
+
+  /**
+   * The first `first` active products among the top candidates; only when archived ones left too
+   * few, and there were more candidates than were read, among all of them (`readAll`).
+   */
+  private async firstActive(candidates: readonly string[], first: number, readAll: () => Promise<string[]>): Promise<ProductStub[]> {
     const kept = await this.withoutArchived(candidates, first);
     if (kept.length >= first || candidates.length < PARTNER_CANDIDATES) return kept.map(provided);
-    return (await this.withoutArchived(await pairs.partnersOfAll(cartProductIds), first)).map(provided);
+    return (await this.withoutArchived(await readAll(), first)).map(provided);
   }
 
   /** The first `first` of `ids` that products lists as active (one call for the whole response). */
