@@ -95,6 +95,7 @@ async function runReadmeSnippets(): Promise<void> {
 }
 
 const catalogueQuery = '{ products(first: 0) { totalCount } categories { name productCount } }';
+const demoHistoryQuery = '{ orders(first: 0) { totalCount } productBySku(sku: "BAK-SOURDOUGH") { boughtTogether { id } } }';
 
 describe('npm start', () => {
   it('runs migrations, demo data, three subgraphs and the gateway, and stops cleanly on Ctrl-C', async () => {
@@ -106,7 +107,11 @@ describe('npm start', () => {
       expect(catalogue.products.totalCount).toBeGreaterThanOrEqual(60);
       expect(catalogue.categories.length).toBeGreaterThanOrEqual(6);
       expect(catalogue.categories.every((category: { productCount: number }) => category.productCount > 0)).toBe(true);
-      await api.adminToken();
+      const admin = await api.adminToken();
+      // The demo order history is there from the first start, and "bought together" shows it.
+      const history = await api.data(demoHistoryQuery, {}, { token: admin });
+      expect(history.orders.totalCount).toBe(300);
+      expect(history.productBySku.boughtTogether).toHaveLength(5);
       await runReadmeSnippets();
       for (const port of [ports.accounts, ports.orders, ports.products]) {
         expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
@@ -136,6 +141,7 @@ describe('npm start', () => {
       const catalogue = await api.data(catalogueQuery);
       expect(catalogue.products.totalCount).toBe(64);
       expect(catalogue.categories).toHaveLength(6);
+      expect((await api.data(demoHistoryQuery, {}, { token: await api.adminToken() })).orders.totalCount).toBe(300);
       expect((await api.data('{ me { id } }', {}, { token: customer.token })).me.id).toBe(customer.id);
     } finally {
       expect(await interrupt(child)).toBe(0);

@@ -24,6 +24,9 @@ export const commonEnvironment = {
   JWKS_REFETCH_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
 };
 
+/** Whether to seed the demo data (catalogue, shoppers, their order history) a fresh database needs for a first look. */
+export const seedDemoData = z.enum(['true', 'false']).default('true').transform((value) => value === 'true');
+
 /** The PostgreSQL server; each subgraph keeps its own database on it. */
 export const databaseServerUrl = z.string().url().optional();
 

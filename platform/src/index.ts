@@ -24,3 +24,4 @@ export * from './http/subgraph-client.js';
 export * from './http/json-post.js';
 export * from './http/refusals.js';
 export * from './http/change-feed.js';
+export * from './demo-shoppers.js';

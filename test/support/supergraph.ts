@@ -18,8 +18,8 @@ import {
   type RunningService,
   type ServiceName,
 } from '@greencart/platform';
-import { prepareAccountsDatabase, seedAdministrator, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
-import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, startOrdersService, type FaultInjector } from '@greencart/orders';
+import { prepareAccountsDatabase, seedAdministrator, seedDemoShoppers, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
+import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, seedDemoOrders, startOrdersService, type FaultInjector } from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
 import { startGateway, type RateLimitSettings, type RequestLimits, type SubscriptionLimits } from '@greencart/gateway';
 import { graphqlClient, type GraphQLClient } from './graphql.js';
@@ -58,6 +58,8 @@ export interface AccountsKeyOptions {
 
 export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   seedCatalogue?: boolean;
+  /** The demo shoppers and their order history, as `npm start` seeds them (over the demo catalogue). */
+  seedDemoHistory?: boolean;
   /** How long the gateway, orders and products cache accounts' keys (default 300, as in production). */
   jwksCacheSeconds?: number;
   /** The least time between two key fetches caused by an unknown kid (default 30, as in production). */
@@ -212,6 +214,10 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     },
     listen,
   );
+  if (options.seedDemoHistory) {
+    await seedDemoShoppers(accountsDb.db);
+    await seedDemoOrders(ordersDb.db, ordersClient('products', products.url), logger('orders'));
+  }
   const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url };
   const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
   const startGatewayOn = (port: number, gatewayLogger = logger('gateway')) =>

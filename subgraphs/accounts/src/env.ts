@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvironment, databaseName, databaseServerUrl, EnvironmentError, pemVariable, readEnvironment } from '@greencart/platform';
+import { commonEnvironment, databaseName, databaseServerUrl, EnvironmentError, pemVariable, readEnvironment, seedDemoData } from '@greencart/platform';
 import { DEFAULT_SIGN_IN_THROTTLE, leastMaxFailuresPerAccount } from './services/sign-in-throttle-rules.js';
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -25,6 +25,7 @@ export function readAccountsEnvironment(source: NodeJS.ProcessEnv = process.env)
         .never({ errorMap: () => ({ message: 'renamed LOGIN_MAX_FAILURES_PER_ADDRESS_AND_EMAIL: it now limits each client address for an email (see docs/architecture.md)' }) })
         .optional(),
       GREENCART_ADMIN_PASSWORD: z.string().min(8).default('greencart-admin'),
+      SEED_DEMO_DATA: seedDemoData,
     },
     source,
   );

@@ -1,6 +1,6 @@
 import { createAccountsRuntime, createUserTokenIssuer, runMain, stopOnSignals } from '@greencart/platform';
 import { readAccountsEnvironment } from './env.js';
-import { prepareAccountsDatabase, seedAdministrator, startAccountsService } from './server.js';
+import { prepareAccountsDatabase, seedAdministrator, seedDemoShoppers, startAccountsService } from './server.js';
 
 runMain('accounts', async () => {
   const env = readAccountsEnvironment();
@@ -9,6 +9,7 @@ runMain('accounts', async () => {
   const issuer = await createUserTokenIssuer({ signingKey: runtime.keySet.signingKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
   const database = await prepareAccountsDatabase({ serverUrl: env.DATABASE_URL, name: env.ACCOUNTS_DATABASE_NAME });
   await seedAdministrator(database.db, env.GREENCART_ADMIN_PASSWORD);
+  if (env.SEED_DEMO_DATA) await seedDemoShoppers(database.db);
   const service = await startAccountsService(
     {
       ...runtime,

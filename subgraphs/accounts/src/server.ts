@@ -30,4 +30,5 @@ export function startAccountsService(deps: AccountsDependencies, listen: { port:
 
 export { prepareAccountsDatabase } from './db/database.js';
 export { seedAdministrator, ADMIN_EMAIL } from './seed/admin.js';
+export { seedDemoShoppers } from './seed/demo-shoppers.js';
 export { DEFAULT_SIGN_IN_THROTTLE, type SignInThrottleSettings } from './services/sign-in-throttle.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvironment, databaseName, databaseServerUrl, readEnvironment } from '@greencart/platform';
+import { commonEnvironment, databaseName, databaseServerUrl, readEnvironment, seedDemoData } from '@greencart/platform';
 
 /** The orders subgraph's configuration: the only reader of process.env here. */
 export const readOrdersEnvironment = () =>
@@ -14,4 +14,5 @@ export const readOrdersEnvironment = () =>
     INVOICE_LINK_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
     ORDER_RECOVERY_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(30),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+    SEED_DEMO_DATA: seedDemoData,
   });

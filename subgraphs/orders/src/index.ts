@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { createServiceRuntime, createSubgraphClient, loadOrCreateFile, runMain, stopOnSignals } from '@greencart/platform';
 import { readOrdersEnvironment } from './env.js';
-import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, startOrdersService } from './server.js';
+import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, seedDemoOrders, startOrdersService } from './server.js';
 
 runMain('orders', async () => {
   const env = readOrdersEnvironment();
@@ -13,6 +13,7 @@ runMain('orders', async () => {
   const stock = createStockClient(products);
   const accounts = createAccountsClient(client('accounts', env.ACCOUNTS_URL));
   const database = await prepareOrdersDatabase({ serverUrl: env.DATABASE_URL, name: env.ORDERS_DATABASE_NAME });
+  if (env.SEED_DEMO_DATA) await seedDemoOrders(database.db, products, runtime.logger);
   const linkSecret = env.INVOICE_LINK_SECRET ?? (await loadOrCreateFile(join(runtime.dataDir, 'secrets', 'invoice-link-secret'), () => randomBytes(32).toString('base64url'))).value;
   const invoiceLinks = createInvoiceLinks({ secret: linkSecret, publicUrl: env.PUBLIC_URL });
   const processor = createTestPaymentProcessor();

@@ -31,6 +31,7 @@ export function startOrdersService(deps: OrdersDependencies, listen: { port: num
 }
 
 export { prepareOrdersDatabase } from './db/database.js';
+export { seedDemoOrders } from './seed/demo-orders.js';
 export { createStockClient } from './clients/stock-client.js';
 export { createAccountsClient } from './clients/accounts-client.js';
 export { OrderRecovery } from './services/order-recovery.js';

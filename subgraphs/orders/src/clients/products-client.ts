@@ -40,3 +40,17 @@ function toCatalogueProduct(entity: NonNullable<EntityResult>): CatalogueProduct
   if (priceCents === undefined) throw new ServiceCallError(`products sent an unreadable price for ${entity.id}`);
   return { id: entity.id, sku: entity.sku, name: entity.name, status: entity.status, stock: entity.stock, priceCents };
 }
+
+/** Active catalogue products by sku (archived and unknown skus left out), in one call: the demo order history's prices and names. */
+export async function findCatalogueProductsBySku(products: SubgraphClient, skus: readonly string[]): Promise<CatalogueProduct[]> {
+  if (skus.length === 0) return [];
+  // One aliased field per sku, each with its own variable: the operation is built from indexes only, never from the skus.
+  const variables = Object.fromEntries(skus.map((sku, index) => [`sku${index}`, sku]));
+  const query = `query CatalogueProductsBySku(${skus.map((_, index) => `$sku${index}: String!`).join(', ')}) {
+    ${skus.map((_, index) => `p${index}: productBySku(sku: $sku${index}) { id sku name status stock price { amount } }`).join('\n    ')}
+  }`;
+  const data = await products.request<Record<string, EntityResult>>(query, variables);
+  return Object.values(data)
+    .filter((entity): entity is NonNullable<EntityResult> => entity !== null)
+    .map(toCatalogueProduct);
+}

@@ -57,6 +57,18 @@ export class ProductPairRepository {
         end`);
   }
 
+  /** Counts every placed, not cancelled order from nothing (the back-fill of migration 0004): for a table that is still empty. */
+  async countAllOrders(): Promise<void> {
+    await this.db.execute(sql`
+      insert into product_pairs (product_id, other_product_id, orders_count, last_ordered_at)
+      select a.product_id, b.product_id, count(distinct o.id)::integer, max(o.created_at)
+      from orders o
+      join order_items a on a.order_id = o.id
+      join order_items b on b.order_id = o.id and b.product_id <> a.product_id
+      where o.status not in ('PLACING', 'CANCELLED')
+      group by a.product_id, b.product_id`);
+  }
+
   /**
    * The top `limit` partners of each product (all of them without a limit), best first: most
    * orders, then the most recent, then by id for a stable order. One statement for any number of products.

@@ -1,0 +1,23 @@
+/**
+ * The demo's shoppers, shared by the two subgraphs that seed them: accounts creates them as
+ * customers, orders gives them an order history. Their ids are fixed so that neither subgraph has
+ * to ask the other for them; they cannot sign in (no password is theirs).
+ */
+export interface DemoShopper {
+  id: string;
+  name: string;
+  email: string;
+}
+
+const names = [
+  'Amara Okafor', 'Ben Fischer', 'Chloé Martin', 'Dev Patel', 'Elena Rossi', 'Felix Wagner',
+  'Grace Kim', 'Hugo Laurent', 'Ines Costa', 'Jonas Berg', 'Keiko Tanaka', 'Liam Murphy',
+  'Maya Cohen', 'Noah Schmidt', 'Olivia Brown', 'Pablo García', 'Quinn Taylor', 'Rosa Lindqvist',
+  'Samir Haddad', 'Tara Singh', 'Umar Farouk', 'Vera Novak', 'Wen Li', 'Yara Santos',
+];
+
+export const demoShoppers: readonly DemoShopper[] = names.map((name, index) => ({
+  id: `d3a0c0de-0000-4000-8000-${String(index + 1).padStart(12, '0')}`,
+  name,
+  email: `${name.split(' ')[0]!.normalize('NFD').replace(/[^a-zA-Z]/g, '').toLowerCase()}@shoppers.greencart.dev`,
+}));
