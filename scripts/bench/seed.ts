@@ -66,6 +66,11 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
     }));
     await insertAll(products, 'categories', categoryRows);
     await insertAll(products, 'products', productRows);
+    // Three hand-made recommendations per product (Q4's product page shows them): the next three.
+    const recommendationRows = productRows.flatMap((product, i) =>
+      [1, 2, 3].map((step) => ({ product_id: product.id, recommended_product_id: productRows[(i + step) % productRows.length]!.id })),
+    );
+    await insertAll(products, 'product_recommendations', recommendationRows);
 
     // Customers: one scrypt hash, shared, so that seeding takes seconds.
     const passwordHash = await hashPassword(BENCH_PASSWORD);
@@ -147,6 +152,15 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
     }
     await insertAll(orders, 'orders', orderRows);
     await insertAll(orders, 'order_items', itemRows);
+    // "Bought together" counts of the seeded orders, as migration 0004 back-fills them.
+    await orders`
+      insert into product_pairs (product_id, other_product_id, orders_count, last_ordered_at)
+      select a.product_id, b.product_id, count(distinct o.id)::integer, max(o.created_at)
+      from orders o
+      join order_items a on a.order_id = o.id
+      join order_items b on b.order_id = o.id and b.product_id <> a.product_id
+      where o.status not in ('PLACING', 'CANCELLED')
+      group by a.product_id, b.product_id`;
     // Orders placed during the run continue after the seeded numbers.
     await orders`select setval('order_number_seq', ${FIRST_ORDER_NUMBER + orderRows.length - 1})`;
     await Promise.all([accounts`analyze`, orders`analyze`, products`analyze`]);
