@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createClient, createLiveClient, GreenCartRequestError, OrderUpdatedDocument, ProductUpdatedDocument, type GreenCartClient } from '@greencart/client';
-import { createServiceCredentials, createSubgraphClient, databaseUrl, dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
+import { createServiceCredentials, createSubgraphClient, databaseUrl, demoShoppers, dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
 import { createStockClient } from '@greencart/orders';
 import { subscriptionsOpen } from './support/live-updates.js';
 import { freePort } from './support/ports.js';
@@ -206,6 +206,9 @@ describe('two processes of every service on one database, behind round-robin bal
 
     expect(products).toBeGreaterThan(0);
     expect(products).toBe(skus);
+    // And one set of demo shoppers and one demo order history, though both orders processes seeded it.
+    expect((await accountsDb`select count(*)::int as n from customers where email like '%@shoppers.greencart.dev'`)[0]!.n).toBe(demoShoppers.length);
+    expect((await ordersDb`select count(*)::int as n from orders where idempotency_key like 'demo-order-%'`)[0]!.n).toBe(300);
     for (const service of SERVICES) for (const replica of replicas[service]) expect(replica.child.exitCode, `${service} on ${replica.port}`).toBeNull();
   });
 
