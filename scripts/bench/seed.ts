@@ -8,6 +8,7 @@ import { prepareAccountsDatabase } from '@greencart/accounts';
 import { prepareOrdersDatabase } from '@greencart/orders';
 import { prepareProductsDatabase } from '@greencart/products';
 import { hashPassword } from '../../subgraphs/accounts/src/services/passwords.js';
+import { ProductPairRepository } from '../../subgraphs/orders/src/db/product-pair-repository.js';
 import { BENCH_DATABASES } from './common.js';
 
 export const DATA_SET = { categories: 50, products: 10_000, customers: 1_000, orders: 5_000, linesPerOrder: 20, repeatedLinesPerOrder: 3, initialStock: 100_000 } as const;
@@ -42,12 +43,13 @@ async function insertAll(sql: postgres.Sql, table: string, rows: Record<string, 
 export async function seedBenchmark(serverUrl: string, log: (message: string) => void = () => {}): Promise<BenchData> {
   const started = performance.now();
   await Promise.all(Object.values(BENCH_DATABASES).map((name) => dropDatabase(serverUrl, name)));
-  const prepared = await Promise.all([
+  const [accountsDatabase, ordersDatabase, productsDatabase] = await Promise.all([
     prepareAccountsDatabase({ serverUrl, name: BENCH_DATABASES.accounts }),
     prepareOrdersDatabase({ serverUrl, name: BENCH_DATABASES.orders }),
     prepareProductsDatabase({ serverUrl, name: BENCH_DATABASES.products }),
   ]);
-  await Promise.all(prepared.map((database) => database.close()));
+  // Orders' stays open for its pair counts, which its own repository computes.
+  await Promise.all([accountsDatabase.close(), productsDatabase.close()]);
   const connect = (name: string) => postgres(databaseUrl(serverUrl, name), { max: 1, onnotice: () => {} });
   const accounts = connect(BENCH_DATABASES.accounts);
   const orders = connect(BENCH_DATABASES.orders);
@@ -153,14 +155,7 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
     await insertAll(orders, 'orders', orderRows);
     await insertAll(orders, 'order_items', itemRows);
     // "Bought together" counts of the seeded orders, as migration 0004 back-fills them.
-    await orders`
-      insert into product_pairs (product_id, other_product_id, orders_count, last_ordered_at)
-      select a.product_id, b.product_id, count(distinct o.id)::integer, max(o.created_at)
-      from orders o
-      join order_items a on a.order_id = o.id
-      join order_items b on b.order_id = o.id and b.product_id <> a.product_id
-      where o.status not in ('PLACING', 'CANCELLED')
-      group by a.product_id, b.product_id`;
+    await new ProductPairRepository(ordersDatabase.db).countAllOrders();
     // Orders placed during the run continue after the seeded numbers.
     await orders`select setval('order_number_seq', ${FIRST_ORDER_NUMBER + orderRows.length - 1})`;
     await Promise.all([accounts`analyze`, orders`analyze`, products`analyze`]);
@@ -173,7 +168,7 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
       ordersByLineCount,
     };
   } finally {
-    await Promise.all([accounts.end({ timeout: 5 }), orders.end({ timeout: 5 }), products.end({ timeout: 5 })]);
+    await Promise.all([accounts.end({ timeout: 5 }), orders.end({ timeout: 5 }), products.end({ timeout: 5 }), ordersDatabase.close()]);
   }
 }
 

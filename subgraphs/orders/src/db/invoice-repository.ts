@@ -7,6 +7,19 @@ import { invoiceLines, invoices, type InvoiceLineRow, type InvoiceRow, type Orde
 /** Any fixed number: the advisory lock that makes invoice numbers follow issue order. */
 const INVOICE_NUMBERING_LOCK = 7_251_001;
 
+/** An invoice's line, copied from its order's item. */
+export function invoiceLineOf(invoiceId: string, item: Pick<OrderItemRow, 'position' | 'name' | 'sku' | 'quantity' | 'unitPriceCents' | 'lineTotalCents'>): typeof invoiceLines.$inferInsert {
+  return {
+    invoiceId,
+    position: item.position,
+    description: item.name,
+    sku: item.sku,
+    quantity: item.quantity,
+    unitPriceCents: item.unitPriceCents,
+    lineTotalCents: item.lineTotalCents,
+  };
+}
+
 /** Invoices SQL. Invoices are inserted once and never updated. */
 export class InvoiceRepository {
   constructor(private readonly db: Executor) {}
@@ -32,17 +45,7 @@ export class InvoiceRepository {
         issuedAt: sql`greatest(clock_timestamp(), (select max(${invoices.issuedAt}) + interval '1 millisecond' from ${invoices}))`,
       })
       .returning();
-    await this.db.insert(invoiceLines).values(
-      items.map((item) => ({
-        invoiceId: invoice!.id,
-        position: item.position,
-        description: item.name,
-        sku: item.sku,
-        quantity: item.quantity,
-        unitPriceCents: item.unitPriceCents,
-        lineTotalCents: item.lineTotalCents,
-      })),
-    );
+    await this.db.insert(invoiceLines).values(items.map((item) => invoiceLineOf(invoice!.id, item)));
     return invoice!;
   }
 

@@ -2,6 +2,7 @@ import { demoShoppers, type Logger, type SubgraphClient } from '@greencart/platf
 import { sql } from 'drizzle-orm';
 import { findCatalogueProductsBySku, type CatalogueProduct } from '../clients/products-client.js';
 import type { OrdersDb } from '../db/database.js';
+import { invoiceLineOf } from '../db/invoice-repository.js';
 import { ProductPairRepository } from '../db/product-pair-repository.js';
 import { invoiceLines, invoices, orderItems, orders, transactions, type OrderStatus } from '../db/schema.js';
 
@@ -189,19 +190,7 @@ async function writeDemoOrders(tx: Transaction, plans: readonly DemoOrderPlan[])
     )
     .returning({ id: invoices.id, orderId: invoices.orderId });
   const invoiceIds = new Map(invoiceRows.map((row) => [row.orderId, row.id]));
-  await tx.insert(invoiceLines).values(
-    itemRows
-      .filter((item) => invoiceIds.has(item.orderId))
-      .map((item) => ({
-        invoiceId: invoiceIds.get(item.orderId)!,
-        position: item.position,
-        description: item.name,
-        sku: item.sku,
-        quantity: item.quantity,
-        unitPriceCents: item.unitPriceCents,
-        lineTotalCents: item.lineTotalCents,
-      })),
-  );
+  await tx.insert(invoiceLines).values(itemRows.filter((item) => invoiceIds.has(item.orderId)).map((item) => invoiceLineOf(invoiceIds.get(item.orderId)!, item)));
   await new ProductPairRepository(tx).countAllOrders();
 }
 
