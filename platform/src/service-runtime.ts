@@ -61,7 +61,7 @@ async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Pro
     dataDir,
     warn: (message, fields) => logger.warn(message, fields),
   });
-  if (generated) logger.warn('generated this service\'s key under the data folder; set SERVICE_PRIVATE_KEY to manage it yourself', { dataDir });
+  if (generated) logger.warn("generated this service's key under the data folder; set SERVICE_PRIVATE_KEY to manage it yourself", { dataDir });
   // Said at every start, so an operator can see a rotation took effect.
   logger.info('service keys', { kid, callerKids });
   return { logger, production, dataDir, credentials };

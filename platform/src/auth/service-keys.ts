@@ -111,6 +111,7 @@ export class CallerKeys {
   async find(kid: string): Promise<CallerKey | undefined> {
     const known = this.given.get(kid) ?? this.fromFolders.get(kid);
     if (known || this.folders.length === 0) return known;
+    // An unknown kid costs one reading of at most two small folders, and only where keys are not given.
     // Concurrent requests with an unknown kid share one reading of the folders.
     this.scanning ??= this.scanFolders().finally(() => {
       this.scanning = undefined;
