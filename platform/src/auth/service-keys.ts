@@ -76,12 +76,12 @@ export interface CallerKey {
  * caller, so a token verified under it proves that caller, whatever name the token claims.
  */
 export class CallerKeys {
-  private given = new Map<string, CallerKey>();
   private fromFolders = new Map<string, CallerKey>();
   private scanning: Promise<void> | undefined;
 
   private constructor(
     private readonly folders: ReadonlyArray<{ caller: ServiceName; folder: string }>,
+    private readonly given: ReadonlyMap<string, CallerKey>,
     private readonly warn: (message: string, fields: Record<string, unknown>) => void,
   ) {}
 
@@ -102,9 +102,7 @@ export class CallerKeys {
         claimKid(given, kid, { caller, key }, source.source);
       }
     }
-    const keys = new CallerKeys(folders, warn);
-    keys.given = given;
-    return keys;
+    return new CallerKeys(folders, given, warn);
   }
 
   /** The caller whose key has this kid, reading the folders again when it is not known yet. */
