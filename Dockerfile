@@ -11,5 +11,7 @@ COPY subgraphs/products/package.json subgraphs/products/
 # Dev dependencies stay: the services run their TypeScript through tsx.
 RUN npm ci --include=dev --no-audit --no-fund
 COPY . .
-RUN mkdir -p /data && chown node:node /data
+# The service public key folders exist in the image, so that docker-compose.yml's volumes mounted
+# there start out owned by node (the gateway and orders publish their keys into them).
+RUN mkdir -p /data/keys/services/public/gateway /data/keys/services/public/orders && chown -R node:node /data
 USER node

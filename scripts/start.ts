@@ -9,7 +9,6 @@ import {
   commonEnvironment,
   createLogger,
   JWKS_PATH,
-  loadServiceSecret,
   loadUserTokenKeySet,
   pemVariable,
   readEnvironment,
@@ -20,6 +19,9 @@ import {
 } from '@greencart/platform';
 import { RestartPolicy } from './lib/restart-policy.js';
 
+const perServiceOnly = z
+  .never({ errorMap: () => ({ message: 'npm start gives each process a key of its own under the data folder: unset it (see docs/operations.md, Service keys)' }) })
+  .optional();
 const env = readEnvironment({
   ...commonEnvironment,
   LOG_FORMAT: z.enum(['json', 'pretty']).default(process.stderr.isTTY ? 'pretty' : 'json'),
@@ -32,6 +34,10 @@ const env = readEnvironment({
   READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   JWT_PRIVATE_KEY: pemVariable,
   JWT_RETIRED_PUBLIC_KEYS: pemVariable,
+  // Each process would get the same value, while every service must have a key of its own.
+  SERVICE_PRIVATE_KEY: perServiceOnly,
+  GATEWAY_SERVICE_PUBLIC_KEYS: perServiceOnly,
+  ORDERS_SERVICE_PUBLIC_KEYS: perServiceOnly,
 });
 const logger = createLogger('start', env.LOG_LEVEL === 'silent' ? 'silent' : 'info', env.LOG_FORMAT);
 const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
@@ -42,10 +48,9 @@ let database: EmbeddedPostgresServer | undefined;
 let stopping = false;
 
 async function main(): Promise<void> {
-  // Accounts' signing key and the service secret are made once here, before the processes could
-  // race to make them; loading the key set also reports a bad key before anything starts.
+  // Accounts' signing key is made once here, before the processes could race to make it; loading
+  // the key set also reports a bad key before anything starts. Service keys each process makes its own.
   await loadUserTokenKeySet({ privateKeyPem: env.JWT_PRIVATE_KEY, retiredPublicKeysBundle: env.JWT_RETIRED_PUBLIC_KEYS, dataDir });
-  await loadServiceSecret({ secret: env.SERVICE_TOKEN_SECRET, dataDir });
 
   let databaseUrl = env.DATABASE_URL;
   if (!databaseUrl) {

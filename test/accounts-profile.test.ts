@@ -1,6 +1,6 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
+import { SERVICE_TOKEN_HEADER } from '@greencart/platform';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
 // The contract's operations (client/src/operations.graphql), as the frontend sends them,
@@ -579,7 +579,7 @@ describe('entity references (called as the gateway would)', () => {
 
   /** Asks accounts directly for references, with service credentials and the user's token (if any). */
   async function resolve(representations: Array<{ __typename: string; id: string }>, userToken?: string): Promise<unknown[]> {
-    const service = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'gateway' }).token();
+    const service = await supergraph.serviceToken('gateway', 'accounts');
     const response = await fetch(`${supergraph.subgraphUrls.accounts}/graphql`, {
       method: 'POST',
       headers: {

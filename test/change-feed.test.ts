@@ -1,10 +1,11 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createLogger, createRemoteUserTokenVerifier, createServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
+import { createLogger, createRemoteUserTokenVerifier, loadServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
 import { prepareProductsDatabase, startProductsService } from '@greencart/products';
 import { openChangeFeed, type FeedClient, type FeedEvent } from './support/change-feed-client.js';
 import { orderTools, type OrderTools } from './support/order-operations.js';
+import { serviceTokenFromAnotherKey } from './support/tokens.js';
 import { paymentTools, TEST_CARDS, type PaymentTools } from './support/payment-operations.js';
 import { startSupergraph, TOKEN_SETTINGS, type TestSupergraph } from './support/supergraph.js';
 
@@ -17,7 +18,8 @@ const ORDER_CHANNEL = 'greencart_order_changed';
 let supergraph: TestSupergraph;
 let orders: OrderTools;
 let payments: PaymentTools;
-let serviceToken: string;
+/** The gateway's tokens for each subgraph's feed. */
+let serviceTokens: { products: string; orders: string };
 let productsSql: postgres.Sql;
 let ordersSql: postgres.Sql;
 let productsFeed: FeedClient;
@@ -41,11 +43,11 @@ beforeAll(async () => {
   supergraph = await startSupergraph({ seedCatalogue: false });
   orders = await orderTools(supergraph);
   payments = await paymentTools(supergraph);
-  serviceToken = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'gateway' }).token();
+  serviceTokens = { products: await supergraph.serviceToken('gateway', 'products'), orders: await supergraph.serviceToken('gateway', 'orders') };
   productsSql = postgres(supergraph.databaseUrls.products, { max: 1, onnotice: () => {} });
   ordersSql = postgres(supergraph.databaseUrls.orders, { max: 1, onnotice: () => {} });
-  productsFeed = await openChangeFeed(`${supergraph.subgraphUrls.products}/events`, serviceToken);
-  ordersFeed = await openChangeFeed(`${supergraph.subgraphUrls.orders}/events`, serviceToken);
+  productsFeed = await openChangeFeed(`${supergraph.subgraphUrls.products}/events`, serviceTokens.products);
+  ordersFeed = await openChangeFeed(`${supergraph.subgraphUrls.orders}/events`, serviceTokens.orders);
 });
 
 afterAll(async () => {
@@ -176,17 +178,17 @@ describe('replicas', () => {
         production: false,
         database,
         verifier: createRemoteUserTokenVerifier({ ...TOKEN_SETTINGS, jwksUrl: supergraph.jwksUrl, cacheSeconds: 300, refetchCooldownSeconds: 30 }),
-        credentials: createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'products' }),
+        credentials: (await loadServiceCredentials({ service: 'products', callerPublicKeys: {}, dataDir: supergraph.serviceKeysDir })).credentials,
         logger: createLogger('products-replica', 'silent'),
       },
       { port: 0, host: '127.0.0.1' },
     );
     let replicaFeed: FeedClient | undefined;
     try {
-      replicaFeed = await openChangeFeed(`${replica.url}/events`, serviceToken);
+      replicaFeed = await openChangeFeed(`${replica.url}/events`, serviceTokens.products);
       const response = await fetch(`${replica.url}/graphql`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: serviceToken, authorization: `Bearer ${orders.adminToken}` },
+        headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: serviceTokens.products, authorization: `Bearer ${orders.adminToken}` },
         body: JSON.stringify({ query: `mutation($id: ID!) { updateStock(productId: $id, stock: 9) { product { stock } } }`, variables: { id: product.id } }),
       });
       expect(await response.json()).toEqual({ data: { updateStock: { product: { stock: 9 } } } });
@@ -206,7 +208,7 @@ describe('GET /events', () => {
 
   it.each(['products', 'orders'] as const)('%s refuses a caller without service credentials, streaming nothing', async (subgraph) => {
     const url = `${supergraph.subgraphUrls[subgraph]}/events`;
-    const forged = await createServiceCredentials({ secret: randomBytes(32).toString('base64url'), serviceName: 'gateway' }).token();
+    const forged = await serviceTokenFromAnotherKey('gateway', subgraph);
     const attempts: Array<Record<string, string>> = [{}, { [SERVICE_TOKEN_HEADER]: forged }, { [SERVICE_TOKEN_HEADER]: 'not a token' }];
     for (const headers of attempts) {
       const response = await fetch(url, { headers });
@@ -217,7 +219,7 @@ describe('GET /events', () => {
   });
 
   it('answers a service with an event stream', async () => {
-    const response = await fetch(`${supergraph.subgraphUrls.products}/events`, { headers: { [SERVICE_TOKEN_HEADER]: serviceToken } });
+    const response = await fetch(`${supergraph.subgraphUrls.products}/events`, { headers: { [SERVICE_TOKEN_HEADER]: serviceTokens.products } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
     expect(response.headers.get('cache-control')).toMatch(/no-cache/);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, createServiceCredentials, createSubgraphClient, demoShoppers } from '@greencart/platform';
+import { createLogger, createSubgraphClient, demoShoppers, loadServiceCredentials } from '@greencart/platform';
 import { prepareOrdersDatabase, seedDemoOrders } from '@greencart/orders';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
@@ -23,6 +23,9 @@ afterAll(async () => {
 const BOUGHT_WITH_SKU = /* GraphQL */ `
   query ($sku: String!) { productBySku(sku: $sku) { name boughtTogether(first: 5) { name } } }
 `;
+
+/** Orders' own service key, from the folder where the supergraph's services keep theirs. */
+const ordersCredentials = async () => (await loadServiceCredentials({ service: 'orders', callerPublicKeys: {}, dataDir: supergraph.serviceKeysDir })).credentials;
 
 async function boughtWith(sku: string): Promise<string[]> {
   const data = await supergraph.data<{ productBySku: { boughtTogether: Array<{ name: string }> } }>(BOUGHT_WITH_SKU, { sku });
@@ -90,7 +93,7 @@ describe('the demo order history', () => {
     const products = createSubgraphClient({
       name: 'products',
       url: supergraph.subgraphUrls.products,
-      credentials: createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'orders' }),
+      credentials: await ordersCredentials(),
       timeoutMs: 15_000,
     });
     const logger = createLogger('orders', 'silent');
@@ -118,7 +121,7 @@ describe('the demo order history', () => {
     const unreachable = createSubgraphClient({
       name: 'products',
       url: 'http://127.0.0.1:9',
-      credentials: createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'orders' }),
+      credentials: await ordersCredentials(),
       timeoutMs: 1_000,
     });
     try {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { repositoryRoot } from '@greencart/platform';
+import { calleesOf, callersOf, repositoryRoot, type ServiceName } from '@greencart/platform';
 
 /**
  * No Docker engine runs here, so the compose file is checked as text: the services, what they
@@ -17,6 +17,7 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string>;
+  volumes?: string[];
 }
 
 const compose = YAML.parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
@@ -59,6 +60,44 @@ describe('docker-compose.yml', () => {
     expect(services.orders!.environment).toMatchObject({ PRODUCTS_URL: 'http://products:4003', ACCOUNTS_URL: 'http://accounts:4001' });
     for (const name of ['gateway', 'orders', 'products']) expect(services[name]!.environment?.JWKS_URL, name).toBe('http://accounts:4001/.well-known/jwks.json');
     for (const name of Object.keys(greencart)) expect(services[name]!.environment?.DATABASE_URL ?? '', name).toMatch(name === 'gateway' ? /.*/ : /@postgres:5432\//);
+  });
+
+  describe('keys', () => {
+    const names = Object.keys(greencart) as ServiceName[];
+    /** A service's mounts: volume → where, and whether read-only. */
+    const mounts = (name: string) =>
+      (services[name]!.volumes ?? []).map((entry) => {
+        const [volume, path, mode] = entry.split(':');
+        return { volume: volume!, path: path!, readOnly: mode === 'ro' };
+      });
+
+    it('gives each service a data volume of its own, which no other service mounts', () => {
+      for (const name of names) {
+        expect(mounts(name).filter((mount) => mount.path === '/data'), name).toEqual([{ volume: `${name}-data`, path: '/data', readOnly: false }]);
+        for (const other of names.filter((other) => other !== name)) expect(mounts(other).map((mount) => mount.volume), `${other} mounts ${name}-data`).not.toContain(`${name}-data`);
+      }
+      expect(Object.values(services).flatMap((service) => service.volumes ?? []).join(' ')).not.toContain('greencart-data');
+    });
+
+    it('lets a caller alone write its public keys, and mounts them read-only into the services it calls, and those only', () => {
+      for (const name of names) {
+        const publicKeyMounts = mounts(name).filter((mount) => mount.path.startsWith('/data/keys/'));
+        const own = calleesOf(name).length > 0 ? [{ volume: `${name}-public-key`, path: `/data/keys/services/public/${name}`, readOnly: false }] : [];
+        const callers = callersOf(name).map((caller) => ({ volume: `${caller}-public-key`, path: `/data/keys/services/public/${caller}`, readOnly: true }));
+        expect(publicKeyMounts, name).toEqual(expect.arrayContaining([...own, ...callers]));
+        expect(publicKeyMounts, name).toHaveLength(own.length + callers.length);
+      }
+    });
+
+    it('gives a caller its own private key variable, and each service its callers’ public keys only', () => {
+      for (const name of names) {
+        const environment = services[name]!.environment ?? {};
+        expect(environment.SERVICE_PRIVATE_KEY, name).toBe(calleesOf(name).length > 0 ? `\${${name.toUpperCase()}_SERVICE_PRIVATE_KEY:-}` : undefined);
+        const publicKeys = Object.keys(environment).filter((variable) => variable.endsWith('_SERVICE_PUBLIC_KEYS'));
+        expect(publicKeys.sort(), name).toEqual(callersOf(name).map((caller) => `${caller.toUpperCase()}_SERVICE_PUBLIC_KEYS`).sort());
+        expect(Object.keys(environment), name).not.toContain('SERVICE_TOKEN_SECRET');
+      }
+    });
   });
 
   it('sets only variables that docs/operations.md documents', () => {

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { operationDocuments, operationsPath } from '@greencart/gateway';
-import { createServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
+import { SERVICE_TOKEN_HEADER, serviceNamed } from '@greencart/platform';
 import { planOperations } from '../scripts/lib/query-plans.js';
 import { supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
-import { hmacWithPublicKey, signedToken, tamperedToken, tokenFromAnotherKey, unsignedToken } from './support/tokens.js';
+import { hmacWithPublicKey, serviceTokenFromAnotherKey, signedToken, tamperedToken, tokenFromAnotherKey, unsignedToken } from './support/tokens.js';
 
 let supergraph: TestSupergraph;
 let customer: { token: string; id: string };
@@ -44,8 +44,8 @@ describe('subgraphs answer only GreenCart services', () => {
     });
   }
 
-  it('refuses a service token signed with another secret, or a customer token in its place', async () => {
-    const forged = await createServiceCredentials({ secret: 'x'.repeat(40), serviceName: 'gateway' }).token();
+  it('refuses a service token signed with another key than the gateway\'s, or a customer token in its place', async () => {
+    const forged = await serviceTokenFromAnotherKey('gateway', 'products');
     for (const token of [forged, customer.token]) {
       const response = await fetch(`${supergraph.subgraphUrls.products}/graphql`, {
         method: 'POST',
@@ -57,7 +57,7 @@ describe('subgraphs answer only GreenCart services', () => {
   });
 
   it('answers a sibling service that proves itself', async () => {
-    const token = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'orders' }).token();
+    const token = await supergraph.serviceToken('orders', 'products');
     const response = await fetch(`${supergraph.subgraphUrls.products}/graphql`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: token },
@@ -132,9 +132,9 @@ describe('access tokens', () => {
 
   it('has subgraphs verify the token themselves, not trust the gateway blindly', async () => {
     // A caller inside the network with service credentials but a forged user token gets nothing.
-    const service = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'gateway' }).token();
     for (const forged of [unsignedToken(customer.id, supergraph.keys.kid), await tokenFromAnotherKey(customer.id), await signedToken(supergraph.keys.privateKeyPem, { sub: 'not-a-uuid' })]) {
-      for (const url of Object.values(supergraph.subgraphUrls)) {
+      for (const [subgraph, url] of Object.entries(supergraph.subgraphUrls)) {
+        const service = await supergraph.serviceToken('gateway', serviceNamed(subgraph));
         const response = await fetch(`${url}/graphql`, {
           method: 'POST',
           headers: { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: service, authorization: `Bearer ${forged}` },

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
+import { SERVICE_TOKEN_HEADER } from '@greencart/platform';
 import {
   INVOICE,
   INVOICES,
@@ -354,7 +354,7 @@ describe('the printable invoice', () => {
     expect(anonymous.status).toBe(401);
     expect(await anonymous.text()).not.toContain(invoice.number);
 
-    const token = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'gateway' }).token();
+    const token = await supergraph.serviceToken('gateway', 'orders');
     const asGateway = await fetch(direct, { headers: { [SERVICE_TOKEN_HEADER]: token } });
     expect(asGateway.status).toBe(200);
   });

@@ -9,7 +9,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
-import { repositoryRoot } from '@greencart/platform';
+import { calleesOf, callersOf, repositoryRoot } from '@greencart/platform';
 import { kubernetesSupergraphPath, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 
 /**
@@ -41,23 +41,21 @@ const callers: Record<ServiceName, Array<ServiceName | 'anywhere'>> = {
 /** The Secret keys each container may read, and whether it must (docs/operations.md, "Kubernetes"). */
 const secretsOf: Record<string, Record<string, { secret: string; optional: boolean }>> = {
   gateway: {
-    SERVICE_TOKEN_SECRET: { secret: 'greencart-service-token', optional: false },
+    SERVICE_PRIVATE_KEY: { secret: 'greencart-gateway', optional: false },
     REDIS_URL: { secret: 'greencart-gateway', optional: true },
   },
   accounts: {
-    SERVICE_TOKEN_SECRET: { secret: 'greencart-service-token', optional: false },
     DATABASE_URL: { secret: 'greencart-accounts-database', optional: false },
     JWT_PRIVATE_KEY: { secret: 'greencart-accounts', optional: false },
     JWT_RETIRED_PUBLIC_KEYS: { secret: 'greencart-accounts', optional: true },
     GREENCART_ADMIN_PASSWORD: { secret: 'greencart-accounts', optional: false },
   },
   orders: {
-    SERVICE_TOKEN_SECRET: { secret: 'greencart-service-token', optional: false },
+    SERVICE_PRIVATE_KEY: { secret: 'greencart-orders', optional: false },
     DATABASE_URL: { secret: 'greencart-orders-database', optional: false },
     INVOICE_LINK_SECRET: { secret: 'greencart-orders', optional: false },
   },
   products: {
-    SERVICE_TOKEN_SECRET: { secret: 'greencart-service-token', optional: false },
     DATABASE_URL: { secret: 'greencart-products-database', optional: false },
   },
   'accounts-migrate': { DATABASE_URL: { secret: 'greencart-accounts-database', optional: false } },
@@ -80,7 +78,7 @@ interface Container {
   image: string;
   command?: string[];
   ports?: Array<{ name?: string; containerPort: number }>;
-  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; configMapKeyRef?: unknown } }>;
+  env?: Array<{ name: string; value?: string; valueFrom?: { secretKeyRef?: { name: string; key: string; optional?: boolean }; configMapKeyRef?: { name: string; key: string; optional?: boolean } } }>;
   envFrom?: Array<{ configMapRef?: { name: string }; secretRef?: { name: string } }>;
   startupProbe?: Probe;
   livenessProbe?: Probe;
@@ -181,14 +179,17 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
   const configMap = (name: string) => one('ConfigMap', name);
   /** A container's environment with the ConfigMaps it loads resolved. */
   const environment = (container: Container) => {
-    const variables = new Map<string, { value?: string; secret?: { name: string; key: string; optional: boolean } }>();
+    const variables = new Map<string, { value?: string; secret?: { name: string; key: string; optional: boolean }; configMap?: { name: string; key: string; optional: boolean } }>();
     for (const source of container.envFrom ?? []) {
       expect(source.secretRef, `${container.name} loads no whole Secret`).toBeUndefined();
       for (const [name, value] of Object.entries(configMap(source.configMapRef!.name).data ?? {})) variables.set(name, { value });
     }
     for (const variable of container.env ?? []) {
       const ref = variable.valueFrom?.secretKeyRef;
-      variables.set(variable.name, ref ? { secret: { name: ref.name, key: ref.key, optional: ref.optional ?? false } } : { value: variable.value });
+      const mapRef = variable.valueFrom?.configMapKeyRef;
+      if (ref) variables.set(variable.name, { secret: { name: ref.name, key: ref.key, optional: ref.optional ?? false } });
+      else if (mapRef) variables.set(variable.name, { configMap: { name: mapRef.name, key: mapRef.key, optional: mapRef.optional ?? false } });
+      else variables.set(variable.name, { value: variable.value });
     }
     return variables;
   };
@@ -440,6 +441,27 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       for (const [variable, { value }] of env) if (secretVariables.has(variable)) expect(value, `${name}: ${variable} only from a Secret`).toBeUndefined();
     }
     for (const map of all('ConfigMap')) for (const key of Object.keys(map.data ?? {})) expect(secretVariables.has(key), `${map.metadata.name} holds ${key}`).toBe(false);
+  });
+
+  it('gives a caller’s private key to its own pods only, and each service its callers’ public keys from one ConfigMap (docs/operations.md, "Service keys")', () => {
+    const privateKeySecrets = new Map<string, string>();
+    for (const { name, template } of podTemplates()) {
+      const env = environment(template.spec.containers[0]!);
+      const service = services.find((service) => service === name);
+      const privateKey = env.get('SERVICE_PRIVATE_KEY');
+      if (service && calleesOf(service).length > 0) {
+        expect(privateKey?.secret, `${name}: its own key, from a Secret`).toBeDefined();
+        expect(privateKeySecrets.get(privateKey!.secret!.name), `${name} shares its key's Secret`).toBeUndefined();
+        privateKeySecrets.set(privateKey!.secret!.name, name);
+      } else {
+        expect(privateKey, `${name} calls no service, so holds no key`).toBeUndefined();
+      }
+      const publicKeys = [...env].filter(([variable]) => variable.endsWith('_SERVICE_PUBLIC_KEYS'));
+      const expected = service ? callersOf(service).map((caller) => `${caller.toUpperCase()}_SERVICE_PUBLIC_KEYS`) : [];
+      expect(publicKeys.map(([variable]) => variable).sort(), name).toEqual(expected.sort());
+      for (const [variable, { configMap }] of publicKeys) expect(configMap, `${name}: ${variable}`).toEqual({ name: 'greencart-service-public-keys', key: variable, optional: false });
+    }
+    expect([...privateKeySecrets.values()].sort()).toEqual(['gateway', 'orders']);
   });
 
   it('sets only variables that docs/operations.md documents', () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { createServiceCredentials, SERVICE_TOKEN_HEADER } from '@greencart/platform';
+import { SERVICE_TOKEN_HEADER } from '@greencart/platform';
 import { ADD_TO_CART, CART } from './support/cart-operations.js';
 import { graphqlClient } from './support/graphql.js';
 import {
@@ -752,7 +752,7 @@ describe('order(id)', () => {
 describe('Customer.orders', () => {
   /** Asks the orders subgraph directly, as the gateway would, for the customer's orders. */
   async function customerOrdersAsGateway(customerId: string, token: string) {
-    const service = await createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'gateway' }).token();
+    const service = await supergraph.serviceToken('gateway', 'orders');
     return graphqlClient(`${supergraph.subgraphUrls.orders}/graphql`).request(
       `query($representations: [_Any!]!) { _entities(representations: $representations) { ... on Customer { orders { totalCount } } } }`,
       { representations: [{ __typename: 'Customer', id: customerId }] },

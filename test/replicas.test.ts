@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createClient, createLiveClient, GreenCartRequestError, OrderUpdatedDocument, ProductUpdatedDocument, type GreenCartClient } from '@greencart/client';
-import { createServiceCredentials, createSubgraphClient, databaseUrl, demoShoppers, dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
+import { createSubgraphClient, databaseUrl, demoShoppers, dropDatabase, generateServiceKey, JWKS_PATH, loadServiceCredentials, repositoryRoot, type ServiceCredentials } from '@greencart/platform';
 import { createStockClient } from '@greencart/orders';
 import { subscriptionsOpen } from './support/live-updates.js';
 import { freePort } from './support/ports.js';
@@ -45,6 +45,8 @@ const DATABASES = { accounts: `replicas_accounts_${suffix}`, orders: `replicas_o
 const replicas: Record<Service, Replica[]> = { products: [], accounts: [], orders: [], gateway: [] };
 const balancers = {} as Record<Service, RoundRobinProxy>;
 let environment: Record<Service, Record<string, string>>;
+/** The gateway's and orders' credentials, from the keys their processes were given. */
+let credentials: { gateway: ServiceCredentials; orders: ServiceCredentials };
 let ordersDb: postgres.Sql;
 let productsDb: postgres.Sql;
 let accountsDb: postgres.Sql;
@@ -137,6 +139,9 @@ const stockOf = async (productId: string) => Number((await productsDb`select sto
 
 beforeAll(async () => {
   const keys = await newSigningKeyPair();
+  // Service keys as production gives them: each caller's private key to its own processes only, its public key to its callees.
+  const serviceKeys = { gateway: await generateServiceKey(), orders: await generateServiceKey() };
+  const publicKeys = { GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem, ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem };
   const ports = {} as Record<Service, number[]>;
   for (const service of SERVICES) ports[service] = [await freePort(), await freePort()];
   // Each tier's balancer first: every process is configured with balancers' addresses only.
@@ -145,15 +150,16 @@ beforeAll(async () => {
     NODE_ENV: 'development',
     LOG_LEVEL: 'warn',
     DATABASE_URL: serverUrl,
-    SERVICE_TOKEN_SECRET: randomBytes(32).toString('base64url'),
     JWKS_URL: `${balancers.accounts.url}${JWKS_PATH}`,
     GREENCART_DATA_DIR: join(repositoryRoot, '.data', `replicas-${suffix}`),
   };
   environment = {
-    products: { ...common, PRODUCTS_DATABASE_NAME: DATABASES.products },
-    accounts: { ...common, ACCOUNTS_DATABASE_NAME: DATABASES.accounts, JWT_PRIVATE_KEY: keys.privateKeyPem, GREENCART_ADMIN_PASSWORD: ADMIN.password },
+    products: { ...common, ...publicKeys, PRODUCTS_DATABASE_NAME: DATABASES.products },
+    accounts: { ...common, ...publicKeys, ACCOUNTS_DATABASE_NAME: DATABASES.accounts, JWT_PRIVATE_KEY: keys.privateKeyPem, GREENCART_ADMIN_PASSWORD: ADMIN.password },
     orders: {
       ...common,
+      SERVICE_PRIVATE_KEY: serviceKeys.orders.privateKeyPem,
+      GATEWAY_SERVICE_PUBLIC_KEYS: publicKeys.GATEWAY_SERVICE_PUBLIC_KEYS,
       ORDERS_DATABASE_NAME: DATABASES.orders,
       PRODUCTS_URL: balancers.products.url,
       ACCOUNTS_URL: balancers.accounts.url,
@@ -162,6 +168,7 @@ beforeAll(async () => {
     },
     gateway: {
       ...common,
+      SERVICE_PRIVATE_KEY: serviceKeys.gateway.privateKeyPem,
       ACCOUNTS_URL: balancers.accounts.url,
       ORDERS_URL: balancers.orders.url,
       PRODUCTS_URL: balancers.products.url,
@@ -171,6 +178,9 @@ beforeAll(async () => {
       RATE_LIMIT_CUSTOMER_PER_SECOND: '100000',
     },
   };
+  const given = async (service: 'gateway' | 'orders') =>
+    (await loadServiceCredentials({ service, privateKeyPem: serviceKeys[service].privateKeyPem, callerPublicKeys: { gateway: publicKeys.GATEWAY_SERVICE_PUBLIC_KEYS }, dataDir: common.GREENCART_DATA_DIR })).credentials;
+  credentials = { gateway: await given('gateway'), orders: await given('orders') };
   // Every process at once, on databases that do not exist yet: both replicas of a subgraph create
   // its database and migrate it together.
   for (const service of SERVICES) replicas[service] = ports[service]!.map((port) => startReplica(service, port));
@@ -294,7 +304,7 @@ describe('two processes of every service on one database, behind round-robin bal
 
     // Stock changed through each products process in turn, straight to it as the gateway calls it.
     const adminToken = (await anonymous.Login({ input: ADMIN })).login!.token!;
-    const asGateway = createServiceCredentials({ secret: environment.gateway.SERVICE_TOKEN_SECRET!, serviceName: 'gateway' });
+    const asGateway = credentials.gateway;
     const productsProcesses = replicas.products.map((replica) => createSubgraphClient({ name: 'products', url: `http://127.0.0.1:${replica.port}`, credentials: asGateway, timeoutMs: 5_000 }));
     const stocks = [401, 402, 403, 404, 405, 406];
     for (const [index, stock] of stocks.entries()) {
@@ -333,7 +343,7 @@ describe('two processes of every service on one database, behind round-robin bal
     const productId = await createProduct(20);
     // What a process that died between reserving stock and completing the order leaves behind.
     const stock = createStockClient(
-      createSubgraphClient({ name: 'products', url: balancers.products.url, credentials: createServiceCredentials({ secret: environment.orders.SERVICE_TOKEN_SECRET!, serviceName: 'orders' }), timeoutMs: 5_000 }),
+      createSubgraphClient({ name: 'products', url: balancers.products.url, credentials: credentials.orders, timeoutMs: 5_000 }),
     );
     const customerId = randomUUID();
     const reservations = Array.from({ length: 4 }, () => randomUUID());

@@ -120,7 +120,10 @@ describe('npm start', () => {
       expect(await interrupt(child)).toBe(0);
     }
     for (const port of Object.values(ports)) expect(await isListening(port)).toBe(false);
-    expect(await readdir(join(dataDir, 'keys'))).toEqual(['user-token-private.pem', 'user-token-public.pem']);
+    expect(await readdir(join(dataDir, 'keys'))).toEqual(['services', 'user-token-private.pem', 'user-token-public.pem']);
+    // A key of its own for each service that calls others, and only their public halves shared.
+    expect(await readdir(join(dataDir, 'keys', 'services', 'private'))).toEqual(['gateway.pem', 'orders.pem']);
+    for (const caller of ['gateway', 'orders']) expect(await readdir(join(dataDir, 'keys', 'services', 'public', caller)), caller).toEqual([expect.stringMatching(/^[\w-]{43}\.pem$/)]);
     // A first start creates the database cluster itself (initdb) before anything else: on a busy 2-core machine that can pass 30 s.
   }, 120_000);
 

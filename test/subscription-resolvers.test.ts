@@ -8,9 +8,9 @@ import {
   ChangeFeed,
   createLogger,
   createRemoteUserTokenVerifier,
-  createServiceCredentials,
   createSubgraphClient,
   type IncomingGraphQLRequest,
+  type ServiceName,
 } from '@greencart/platform';
 import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, prepareOrdersDatabase } from '@greencart/orders';
 import { prepareProductsDatabase } from '@greencart/products';
@@ -73,8 +73,8 @@ async function subscribeToProducts(ids: string[]) {
 }
 
 async function subscribeToOrder(id: string, token?: string) {
-  const credentials = createServiceCredentials({ secret: supergraph.keys.serviceSecret, serviceName: 'orders' });
-  const client = (name: string, url: string) => createSubgraphClient({ name, url, credentials, timeoutMs: 15_000 });
+  const credentials = supergraph.serviceCredentials('orders');
+  const client = (name: ServiceName, url: string) => createSubgraphClient({ name, url, credentials, timeoutMs: 15_000 });
   const products = client('products', supergraph.subgraphUrls.products);
   const contextValue = await createOrdersContextFactory({
     database: ordersDatabase,

@@ -13,7 +13,7 @@ export function invoicePrintForward(options: { ordersUrl: () => string | undefin
     const orders = options.ordersUrl();
     const answer = orders
       ? await fetch(new URL(req.originalUrl, orders), {
-          headers: { [SERVICE_TOKEN_HEADER]: await options.credentials.token(), [REQUEST_ID_HEADER]: requestScopeOf(res).requestId },
+          headers: { [SERVICE_TOKEN_HEADER]: await options.credentials.token('orders'), [REQUEST_ID_HEADER]: requestScopeOf(res).requestId },
           signal: AbortSignal.timeout(options.timeoutMs),
         }).catch(() => undefined)
       : undefined;

@@ -1,7 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
-import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER, type JsonPoster, type ServiceCredentials, type ServiceMetrics } from '@greencart/platform';
+import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER, serviceNamed, type JsonPoster, type ServiceCredentials, type ServiceName, type ServiceMetrics } from '@greencart/platform';
 import type { GatewayContext } from './context.js';
 import { distinctRepresentations } from './entity-representations.js';
 
@@ -17,6 +17,8 @@ import { distinctRepresentations } from './entity-representations.js';
  */
 export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
   private readonly endpoint: URL;
+  /** The subgraph as the service its tokens are addressed to. */
+  private readonly audience: ServiceName;
 
   /** `name`: the subgraph's name in the supergraph, its metrics label. */
   constructor(
@@ -30,12 +32,13 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
     },
   ) {
     this.endpoint = new URL(options.url);
+    this.audience = serviceNamed(options.name);
   }
 
   async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {
     const started = performance.now();
     try {
-      const headers: Record<string, string> = { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: await this.options.credentials.token() };
+      const headers: Record<string, string> = { 'content-type': 'application/json', [SERVICE_TOKEN_HEADER]: await this.options.credentials.token(this.audience) };
       if ('authorization' in context && context.authorization) headers.authorization = context.authorization;
       if ('clientAddress' in context && context.clientAddress) headers[CLIENT_ADDRESS_HEADER] = context.clientAddress;
       if ('requestId' in context && context.requestId) headers[REQUEST_ID_HEADER] = context.requestId;

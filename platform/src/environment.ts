@@ -15,7 +15,14 @@ export const commonEnvironment = {
   GREENCART_SUPERVISED: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   HOST: z.string().default('127.0.0.1'),
   GREENCART_DATA_DIR: z.string().optional(),
-  SERVICE_TOKEN_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  // This service's own key for service tokens, and its callers' public keys (docs/operations.md, Service keys).
+  SERVICE_PRIVATE_KEY: pem,
+  GATEWAY_SERVICE_PUBLIC_KEYS: pem,
+  ORDERS_SERVICE_PUBLIC_KEYS: pem,
+  // The shared secret it replaced would let any service speak for another: a setting of it must not pass unnoticed.
+  SERVICE_TOKEN_SECRET: z
+    .never({ errorMap: () => ({ message: 'removed: each service now signs with its own key, SERVICE_PRIVATE_KEY, and its callees get its public key (see docs/operations.md, Service keys)' }) })
+    .optional(),
   JWT_ISSUER: z.string().default('greencart-accounts'),
   JWT_AUDIENCE: z.string().default('greencart'),
   // Accounts publishes its keys here; the gateway and the other subgraphs verify against them.

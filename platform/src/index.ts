@@ -10,6 +10,8 @@ export * from './database.js';
 export * from './embedded-postgres.js';
 export * from './auth/signing-keys.js';
 export * from './auth/user-tokens.js';
+export * from './auth/service-calls.js';
+export * from './auth/service-keys.js';
 export * from './auth/service-credentials.js';
 export * from './http/graphql-service.js';
 export * from './http/jwks-route.js';

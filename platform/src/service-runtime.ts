@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { createServiceCredentials, loadServiceSecret, type ServiceCredentials, type ServiceName } from './auth/service-credentials.js';
+import type { ServiceName } from './auth/service-calls.js';
+import { loadServiceCredentials, type ServiceCredentials } from './auth/service-credentials.js';
 import { loadUserTokenKeySet, publishedKeySet, type PublishedKeySet, type UserTokenKeySet } from './auth/signing-keys.js';
 import { createLocalUserTokenVerifier, createRemoteUserTokenVerifier, type UserTokenVerifier } from './auth/user-tokens.js';
 import { resolveDataDir } from './data-dir.js';
@@ -53,9 +54,17 @@ async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Pro
   const logger = createLogger(name, env.LOG_LEVEL, env.LOG_FORMAT);
   const production = env.NODE_ENV === 'production';
   const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
-  const secret = await loadServiceSecret({ secret: env.SERVICE_TOKEN_SECRET, dataDir });
-  if (secret.generated) logger.warn('generated the service token secret under the data folder; set SERVICE_TOKEN_SECRET to manage it yourself', { dataDir });
-  return { logger, production, dataDir, credentials: createServiceCredentials({ secret: secret.secret, serviceName: name }) };
+  const { credentials, generated, kid, callerKids } = await loadServiceCredentials({
+    service: name,
+    privateKeyPem: env.SERVICE_PRIVATE_KEY,
+    callerPublicKeys: { gateway: env.GATEWAY_SERVICE_PUBLIC_KEYS, orders: env.ORDERS_SERVICE_PUBLIC_KEYS },
+    dataDir,
+    warn: (message, fields) => logger.warn(message, fields),
+  });
+  if (generated) logger.warn("generated this service's key under the data folder; set SERVICE_PRIVATE_KEY to manage it yourself", { dataDir });
+  // Said at every start, so an operator can see a rotation took effect.
+  logger.info('service keys', { kid, callerKids });
+  return { logger, production, dataDir, credentials };
 }
 
 /**

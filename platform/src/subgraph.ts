@@ -5,7 +5,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { BaseContext } from '@apollo/server';
 import type { Express } from 'express';
 import type { Sql } from 'postgres';
-import type { ServiceCredentials, ServiceName } from './auth/service-credentials.js';
+import type { ServiceName } from './auth/service-calls.js';
+import type { ServiceCredentials } from './auth/service-credentials.js';
 import type { UserTokenVerifier } from './auth/user-tokens.js';
 import type { ChangeFeed } from './http/change-feed.js';
 import { startGraphQLService, type IncomingGraphQLRequest, type RunningService } from './http/graphql-service.js';

@@ -11,7 +11,7 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
-import { SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
+import { SERVICE_TOKEN_HEADER, serviceNamed, type ServiceCredentials } from '@greencart/platform';
 
 export interface HiveGatewayOptions {
   /** The composed supergraph schema (the contents of supergraph.graphql). */
@@ -50,8 +50,8 @@ export async function startHiveGateway(options: HiveGatewayOptions): Promise<Run
     // Every subgraph call carries our service token and the client's bearer token (each subgraph
     // verifies the customer's token itself), as our gateway's SubgraphDataSource does.
     propagateHeaders: {
-      fromClientToSubgraphs: async ({ request }) => ({
-        [SERVICE_TOKEN_HEADER]: await options.credentials.token(),
+      fromClientToSubgraphs: async ({ request, subgraphName }) => ({
+        [SERVICE_TOKEN_HEADER]: await options.credentials.token(serviceNamed(subgraphName)),
         authorization: request.headers.get('authorization'),
       }),
     },

@@ -13,7 +13,7 @@
 // Results: printed, and written to scripts/bench/results/latest.{json,md,svg}; S1 also to
 // results/s1.{json,md}, and a run of S1 alone writes only those.
 import { fork, type ChildProcess } from 'node:child_process';
-import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, setPriority, totalmem } from 'node:os';
@@ -21,12 +21,12 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
-import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl } from '@greencart/platform';
+import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl, generateServiceKey } from '@greencart/platform';
 import { BENCH_DATABASES, freePort, median, startBenchPostgres, TOKEN_SETTINGS, type DatabaseName } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase } from '@greencart/products';
 import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
-import type { SubgraphName, TargetName, TargetSettings } from './targets.js';
+import type { BenchServiceKeys, SubgraphName, TargetName, TargetSettings } from './targets.js';
 import { renderChart } from './chart.js';
 import type { DeliveryResult, LiveSubscribersSettings } from './live-subscribers.js';
 
@@ -1183,8 +1183,14 @@ function targetsMet(report: BenchReport): string[] {
 }
 
 /** The three subgraph processes behind (c) and (d), started once: accounts first (the others fetch its keys). */
-async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, serviceSecret: string, gatewayUrl: string): Promise<Record<SubgraphName, BenchProcess>> {
-  const common = { role: 'subgraph' as const, serverUrl, serviceSecret, privateKeyPem, gatewayUrl };
+/** The gateway's and orders' service keys, made once per run; each process takes its own from them. */
+async function newServiceKeys(): Promise<BenchServiceKeys> {
+  const [gateway, orders] = await Promise.all([generateServiceKey(), generateServiceKey()]);
+  return { gateway, orders };
+}
+
+async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, serviceKeys: BenchServiceKeys, gatewayUrl: string): Promise<Record<SubgraphName, BenchProcess>> {
+  const common = { role: 'subgraph' as const, serverUrl, serviceKeys, privateKeyPem, gatewayUrl };
   const accounts = await startProcess({ ...common, subgraph: 'accounts' });
   const products = await startProcess({ ...common, subgraph: 'products', accountsUrl: accounts.url });
   const orders = await startProcess({ ...common, subgraph: 'orders', accountsUrl: accounts.url, productsUrl: products.url });
@@ -1205,12 +1211,12 @@ async function main(): Promise<void> {
     const issuer = await createUserTokenIssuer({ ...TOKEN_SETTINGS, signingKey: keySet.signingKey, ttlSeconds: 6 * 3600 });
     const tokens = new Map(await Promise.all(data.customerIds.map(async (id) => [id, await issuer.issue({ id, role: 'CUSTOMER' })] as const)));
     const fixture: Fixture = { data, tokens, hotProductIds: data.productIds.slice(0, 10) };
-    const serviceSecret = randomBytes(32).toString('base64url');
+    const serviceKeys = await newServiceKeys();
     const gatewayPorts = { greencart: await freePort(), hive: await freePort() };
     let subgraphs: Record<SubgraphName, BenchProcess> | undefined;
     const ensureSubgraphs = async (): Promise<Record<SubgraphName, BenchProcess>> => {
       if (!subgraphs) {
-        subgraphs = await startSubgraphProcesses(database.url, privateKeyPem, serviceSecret, `http://127.0.0.1:${gatewayPorts.greencart}`);
+        subgraphs = await startSubgraphProcesses(database.url, privateKeyPem, serviceKeys, `http://127.0.0.1:${gatewayPorts.greencart}`);
         running.push(...Object.values(subgraphs));
       }
       return subgraphs;
@@ -1236,7 +1242,7 @@ async function main(): Promise<void> {
       else if (name === 'monolith') settings = { role: 'monolith', serverUrl: database.url, privateKeyPem };
       else {
         fresh = !subgraphs;
-        settings = { role: name, serviceSecret, subgraphUrls: subgraphUrlsOf(await ensureSubgraphs()), port: gatewayPorts[name], workers: config.gatewayWorkers };
+        settings = { role: name, serviceKeys, subgraphUrls: subgraphUrlsOf(await ensureSubgraphs()), port: gatewayPorts[name], workers: config.gatewayWorkers };
       }
       const front = await startProcess(settings);
       running.push(front);
@@ -1251,7 +1257,7 @@ async function main(): Promise<void> {
       log('starting M2: one hot product against many, on a fresh (c) gateway');
       const fresh = !subgraphs;
       const behind = await ensureSubgraphs();
-      const front = await startProcess({ role: 'greencart', serviceSecret, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: config.gatewayWorkers });
+      const front = await startProcess({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: config.gatewayWorkers });
       running.push(front);
       report.hotProduct = await measureHotProduct({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url);
       await front.stop();
@@ -1264,7 +1270,7 @@ async function main(): Promise<void> {
       // One process whatever BENCH_GATEWAY_WORKERS says: S1 measures what one gateway process holds.
       // --expose-gc: memory is weighed after a full collection; BENCH_CPU_PROF_DIR: a CPU profile of the gateway, written when it stops.
       const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-      const front = await startProcess({ role: 'greencart', serviceSecret, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: 1 }, ['--expose-gc', ...profile]);
+      const front = await startProcess({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: 1 }, ['--expose-gc', ...profile]);
       running.push(front);
       report.liveUpdates = await measureLiveUpdates({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url);
       await front.stop();

@@ -12,6 +12,7 @@
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import postgres from 'postgres';
 import {
@@ -19,7 +20,7 @@ import {
   createLocalUserTokenVerifier,
   createLogger,
   createRemoteUserTokenVerifier,
-  createServiceCredentials,
+  loadServiceCredentials,
   createSubgraphClient,
   createUserTokenIssuer,
   databaseUrl,
@@ -33,6 +34,9 @@ import { BENCH_DATABASES, freePort, TOKEN_SETTINGS, type DatabaseName } from './
 // is its own code's: the limit server does not carry Apollo, nor our gateway Hive's.
 
 export type SubgraphName = 'accounts' | 'products' | 'orders';
+
+/** The service keys of the two services that call others (PKCS#8 and SPKI PEMs), made once by run.ts. */
+export type BenchServiceKeys = Record<'gateway' | 'orders', { privateKeyPem: string; publicKeyPem: string }>;
 /** The targets compared, by the letters of the issue: (a) limit, (b) monolith, (c) greencart, (d) hive. */
 export type TargetName = 'limit' | 'monolith' | 'greencart' | 'hive';
 
@@ -43,7 +47,7 @@ export type TargetSettings =
       role: 'subgraph';
       subgraph: SubgraphName;
       serverUrl: string;
-      serviceSecret: string;
+      serviceKeys: BenchServiceKeys;
       /** Accounts' signing key (PKCS#8 PEM): run.ts issues the customers' tokens with it. */
       privateKeyPem: string;
       /** Accounts' origin, for the published keys (products, orders) and payment methods (orders). */
@@ -53,7 +57,7 @@ export type TargetSettings =
       /** Where invoice links point (orders). */
       gatewayUrl: string;
     }
-  | { role: 'greencart' | 'hive'; serviceSecret: string; subgraphUrls: Record<SubgraphName, string>; port: number; workers: number };
+  | { role: 'greencart' | 'hive'; serviceKeys: BenchServiceKeys; subgraphUrls: Record<SubgraphName, string>; port: number; workers: number };
 
 export interface TargetStats {
   statements: Record<DatabaseName, number>;
@@ -73,7 +77,17 @@ const countStatement = (name: DatabaseName) => (statement: string) => {
 const UNLIMITED = { burst: 1_000_000_000, perSecond: 1_000_000_000 };
 const LISTEN = { port: 0, host: '127.0.0.1' };
 const logger = (service: string) => createLogger(service, 'warn', 'json');
-const credentialsFor = (secret: string, serviceName: ServiceName) => createServiceCredentials({ secret, serviceName });
+/** A service's credentials as production gives them: its own private key (if it calls anyone) and its callers' public keys, all from settings. */
+const credentialsFor = async (keys: BenchServiceKeys, service: ServiceName) =>
+  (
+    await loadServiceCredentials({
+      service,
+      privateKeyPem: service === 'gateway' || service === 'orders' ? keys[service].privateKeyPem : undefined,
+      callerPublicKeys: { gateway: keys.gateway.publicKeyPem, orders: keys.orders.publicKeyPem },
+      // Every key is given, so nothing is read from (or written to) a data folder.
+      dataDir: tmpdir(),
+    })
+  ).credentials;
 const remoteVerifier = (accountsUrl: string) =>
   createRemoteUserTokenVerifier({ ...TOKEN_SETTINGS, jwksUrl: `${accountsUrl}${JWKS_PATH}`, cacheSeconds: 300, refetchCooldownSeconds: 30 });
 
@@ -81,7 +95,7 @@ const remoteVerifier = (accountsUrl: string) =>
 
 /** One subgraph, wired as test/support/supergraph.ts wires it, in production mode, on the bench databases. */
 async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'subgraph' }>): Promise<string> {
-  const { serverUrl, serviceSecret } = settings;
+  const { serverUrl, serviceKeys } = settings;
   const onStatement = countStatement(settings.subgraph);
   const name = BENCH_DATABASES[settings.subgraph];
   if (settings.subgraph === 'accounts') {
@@ -96,7 +110,7 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
         verifier: createLocalUserTokenVerifier({ ...TOKEN_SETTINGS, keySet: publishedKeys }),
         publishedKeys,
         jwksCacheSeconds: 300,
-        credentials: credentialsFor(serviceSecret, 'accounts'),
+        credentials: await credentialsFor(serviceKeys, 'accounts'),
         logger: logger('accounts'),
       },
       LISTEN,
@@ -111,7 +125,7 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
         production: true,
         verifier: remoteVerifier(accountsUrl),
         database: await prepareProductsDatabase({ serverUrl, name, onStatement }),
-        credentials: credentialsFor(serviceSecret, 'products'),
+        credentials: await credentialsFor(serviceKeys, 'products'),
         logger: logger('products'),
       },
       LISTEN,
@@ -119,8 +133,8 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
     return service.url;
   }
   const { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, prepareOrdersDatabase, startOrdersService } = await import('@greencart/orders');
-  const credentials = credentialsFor(serviceSecret, 'orders');
-  const client = (subgraph: string, url: string) => createSubgraphClient({ name: subgraph, url, credentials, timeoutMs: 15_000 });
+  const credentials = await credentialsFor(serviceKeys, 'orders');
+  const client = (subgraph: ServiceName, url: string) => createSubgraphClient({ name: subgraph, url, credentials, timeoutMs: 15_000 });
   const service = await startOrdersService(
     {
       production: true,
@@ -143,7 +157,7 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
 async function startBenchGateway(settings: Extract<TargetSettings, { role: 'greencart' | 'hive' }>): Promise<string> {
   const listen = { port: settings.port, host: '127.0.0.1' };
   const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
-  const credentials = credentialsFor(settings.serviceSecret, 'gateway');
+  const credentials = await credentialsFor(settings.serviceKeys, 'gateway');
   if (settings.role === 'hive') {
     const { startHiveGateway } = await import('./hive-gateway.js');
     return (await startHiveGateway({ supergraphSdl, subgraphUrls: settings.subgraphUrls, credentials, ...listen })).url;

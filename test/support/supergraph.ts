@@ -1,21 +1,24 @@
 import { randomBytes } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { inject } from 'vitest';
 import {
   buildUserTokenKeySet,
   createLocalUserTokenVerifier,
   createLogger,
   createRemoteUserTokenVerifier,
-  createServiceCredentials,
   createSubgraphClient,
   createUserTokenIssuer,
   databaseUrl,
   dropDatabase,
   JWKS_PATH,
+  loadServiceCredentials,
   publishedKeySet,
   repositoryRoot,
   type LogLevel,
   type RunningService,
+  type ServiceCredentials,
   type ServiceName,
 } from '@greencart/platform';
 import { prepareAccountsDatabase, seedAdministrator, seedDemoShoppers, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
@@ -104,8 +107,14 @@ export interface TestSupergraph extends GraphQLClient {
   logs: string[];
   /** Each subgraph's own database, for tests that inspect what was (or was not) stored. */
   databaseUrls: { accounts: string; orders: string; products: string };
-  /** Accounts' current signing key pair and its kid, and the service secret, for forging tokens in tests. */
-  readonly keys: { privateKeyPem: string; publicKeyPem: string; kid: string; serviceSecret: string };
+  /** Accounts' current signing key pair and its kid, for forging tokens in tests. */
+  readonly keys: { privateKeyPem: string; publicKeyPem: string; kid: string };
+  /** The data folder where the services keep their service keys, as under `npm start`. */
+  serviceKeysDir: string;
+  /** A service token of the gateway or orders, signed with its own key, for calls to `audience`. */
+  serviceToken(caller: 'gateway' | 'orders', audience: ServiceName): Promise<string>;
+  /** The gateway's or orders' own service credentials, for a test that calls as that service. */
+  serviceCredentials(caller: 'gateway' | 'orders'): ServiceCredentials;
   /** Stops one subgraph (to test partial failure); stop() skips it afterwards. */
   stopSubgraph(name: 'accounts' | 'orders' | 'products'): Promise<void>;
   /** Stops any one service, the gateway included (to test shutdown); stop() skips it afterwards. */
@@ -140,8 +149,10 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     });
   const jwksCacheSeconds = options.jwksCacheSeconds ?? 300;
 
-  const serviceSecret = randomBytes(32).toString('base64url');
-  const credentialsFor = (serviceName: ServiceName) => createServiceCredentials({ secret: serviceSecret, serviceName });
+  // Service keys as `npm start` makes them: each generated once into a data folder (this
+  // supergraph's own), each service reading its own private key and its callers' public keys.
+  const serviceKeysDir = await mkdtemp(join(tmpdir(), 'greencart-service-keys-'));
+  const credentialsFor = async (service: ServiceName) => (await loadServiceCredentials({ service, callerPublicKeys: {}, dataDir: serviceKeysDir })).credentials;
   const listen = { port: 0, host: '127.0.0.1' };
 
   const [accountsDb, ordersDb, productsDb] = await Promise.all([
@@ -165,7 +176,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         publishedKeys,
         jwksCacheSeconds,
         signInThrottle: options.signInThrottle,
-        credentials: credentialsFor('accounts'),
+        credentials: await credentialsFor('accounts'),
         logger: logger('accounts'),
       },
       { ...listen, port },
@@ -186,16 +197,16 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       refetchCooldownSeconds: options.jwksCooldownSeconds ?? 30,
     });
 
-  const startProducts = (port: number) =>
+  const startProducts = async (port: number) =>
     startProductsService(
-      { production: options.production ?? false, verifier: remoteVerifier(), database: productsDb, credentials: credentialsFor('products'), logger: logger('products') },
+      { production: options.production ?? false, verifier: remoteVerifier(), database: productsDb, credentials: await credentialsFor('products'), logger: logger('products') },
       { ...listen, port },
     );
   const products = await startProducts(0);
   // The gateway's port is chosen now: orders signs invoice links with the gateway's address.
   const gatewayPort = await freePort();
-  const ordersCredentials = credentialsFor('orders');
-  const ordersClient = (name: string, url: string) => createSubgraphClient({ name, url, credentials: ordersCredentials, timeoutMs: 15_000 });
+  const ordersCredentials = await credentialsFor('orders');
+  const ordersClient = (name: ServiceName, url: string) => createSubgraphClient({ name, url, credentials: ordersCredentials, timeoutMs: 15_000 });
   const stock = createStockClient(ordersClient('products', products.url));
   const recovery = new OrderRecovery(ordersDb.db, stock, logger('orders'));
   const orders = await startOrdersService(
@@ -220,6 +231,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   }
   const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url };
   const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
+  const gatewayCredentials = await credentialsFor('gateway');
   const startGatewayOn = (port: number, gatewayLogger = logger('gateway')) =>
     startGateway(
       {
@@ -227,7 +239,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         verifier: remoteVerifier(),
         supergraphSdl,
         subgraphUrls,
-        credentials: credentialsFor('gateway'),
+        credentials: gatewayCredentials,
         logger: gatewayLogger,
         subgraphTimeoutMs: 15_000,
         trustProxy: options.trustProxy,
@@ -261,8 +273,11 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     databaseUrls: { accounts: databaseUrl(serverUrl, names.accounts), orders: databaseUrl(serverUrl, names.orders), products: databaseUrl(serverUrl, names.products) },
     get keys() {
       const { privateKeyPem, publicKeyPem, kid } = accounts.signingKey;
-      return { privateKeyPem, publicKeyPem, kid, serviceSecret };
+      return { privateKeyPem, publicKeyPem, kid };
     },
+    serviceKeysDir,
+    serviceToken: (caller, audience) => supergraph.serviceCredentials(caller).token(audience),
+    serviceCredentials: (caller) => (caller === 'gateway' ? gatewayCredentials : ordersCredentials),
     async stopService(name) {
       await running.get(name)?.stop();
       running.delete(name);
@@ -289,6 +304,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       for (const service of running.values()) await service.stop();
       await Promise.all([accountsDb.close(), ordersDb.close(), productsDb.close()]);
       await Promise.all(Object.values(names).map((name) => dropDatabase(serverUrl, name)));
+      await rm(serviceKeysDir, { recursive: true, force: true });
     },
   };
   return supergraph;

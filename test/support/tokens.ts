@@ -1,5 +1,5 @@
 import { exportPKCS8, exportSPKI, generateKeyPair, importPKCS8, SignJWT } from 'jose';
-import { keyIdOf, publicKeyOf } from '@greencart/platform';
+import { CallerKeys, createServiceCredentials, generateServiceKey, keyIdOf, publicKeyOf, type ServiceName } from '@greencart/platform';
 import { TOKEN_SETTINGS } from './supergraph.js';
 
 /** A fresh ES256 key pair in PEM, as accounts would be configured with. */
@@ -63,4 +63,13 @@ export function tamperedToken(token: string): string {
   const [header, payload, signature] = token.split('.');
   const claims = JSON.parse(Buffer.from(payload!, 'base64url').toString('utf8'));
   return `${header}.${base64url({ ...claims, role: 'ADMIN' })}.${signature}`;
+}
+
+/**
+ * A service token claiming to come from `caller` but signed with a key that is not the caller's:
+ * what a compromised sibling, or anyone inside the network, could make.
+ */
+export async function serviceTokenFromAnotherKey(caller: ServiceName, audience: ServiceName): Promise<string> {
+  const credentials = await createServiceCredentials({ serviceName: caller, signingKey: await generateServiceKey(), callerKeys: await CallerKeys.load({}) });
+  return credentials.token(audience);
 }

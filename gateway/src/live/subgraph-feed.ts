@@ -1,6 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
-import { SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials } from '@greencart/platform';
+import { SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials, type ServiceName } from '@greencart/platform';
 
 /** One change a subgraph's database committed: an entity's key. */
 export interface EntityChange {
@@ -36,7 +36,7 @@ export class SubgraphFeed {
   private connected = false;
   private waiting: Array<() => void> = [];
 
-  constructor(private readonly options: { name: string; url: () => string | undefined; credentials: ServiceCredentials; logger: Logger }) {}
+  constructor(private readonly options: { name: ServiceName; url: () => string | undefined; credentials: ServiceCredentials; logger: Logger }) {}
 
   start(): void {
     void this.connect();
@@ -71,7 +71,7 @@ export class SubgraphFeed {
     if (!base) return this.reconnectLater();
     const url = new URL('/events', base);
     const transport = url.protocol === 'https:' ? https : http;
-    const headers = { accept: 'text/event-stream', [SERVICE_TOKEN_HEADER]: await this.options.credentials.token() };
+    const headers = { accept: 'text/event-stream', [SERVICE_TOKEN_HEADER]: await this.options.credentials.token(this.options.name) };
     if (this.stopped) return;
     const request = transport.get(url, { headers }, (response) => {
       if (response.statusCode !== 200) {

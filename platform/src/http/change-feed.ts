@@ -1,5 +1,6 @@
 import type { RequestHandler, Response } from 'express';
 import type { Sql } from 'postgres';
+import { mayCall } from '../auth/service-calls.js';
 import { SERVICE_TOKEN_HEADER, type ServiceCredentials } from '../auth/service-credentials.js';
 import { ErrorCode } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
@@ -179,6 +180,7 @@ export class ChangeFeed implements ChangeSource {
     return async (req, res) => {
       const caller = await credentials.verify(req.get(SERVICE_TOKEN_HEADER));
       if (!caller) return refuse(res, 401, 'This feed answers only other GreenCart services.', ErrorCode.UNAUTHENTICATED);
+      if (!mayCall(caller, credentials.serviceName, 'events')) return refuse(res, 403, `This feed does not answer ${caller}.`, ErrorCode.FORBIDDEN);
       if (this.stopped) return refuse(res, 503, 'The service is stopping.', 'SERVICE_UNAVAILABLE');
       res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache, no-store', 'x-accel-buffering': 'no' });
       const send = (frame: string) => {

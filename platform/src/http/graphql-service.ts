@@ -14,7 +14,8 @@ import {
   ApolloServerPluginSchemaReportingDisabled,
   ApolloServerPluginUsageReportingDisabled,
 } from '@apollo/server/plugin/disabled';
-import { SERVICE_TOKEN_HEADER, type ServiceCredentials, type ServiceName } from '../auth/service-credentials.js';
+import { mayCall, type ServiceName } from '../auth/service-calls.js';
+import { SERVICE_TOKEN_HEADER, type ServiceCredentials } from '../auth/service-credentials.js';
 import { createErrorFormatter, ErrorCode } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { createServiceMetrics, metricsRoute, observeGraphQLRequests, operationNamePlugin, errorCodeLabel, type ServiceMetrics } from './metrics.js';
@@ -178,6 +179,7 @@ export async function startGraphQLService<TContext extends BaseContext>(
       if (!credentials) return next();
       const caller = await credentials.verify(req.get(SERVICE_TOKEN_HEADER));
       if (!caller) return refuse(res, 401, 'This service answers only other GreenCart services.', ErrorCode.UNAUTHENTICATED);
+      if (!mayCall(caller, options.name, 'graphql')) return refuse(res, 403, `This service does not answer GraphQL to ${caller}.`, ErrorCode.FORBIDDEN);
       res.locals.caller = caller;
       next();
     },

@@ -1,3 +1,4 @@
+import type { ServiceName } from '../auth/service-calls.js';
 import { SERVICE_TOKEN_HEADER, type ServiceCredentials } from '../auth/service-credentials.js';
 import { createJsonPoster, type JsonPostAnswer } from './json-post.js';
 import { REQUEST_ID_HEADER } from './request-id.js';
@@ -29,14 +30,14 @@ const siblingConnections = createJsonPoster({ maxSockets: 64 });
  * Calls a sibling subgraph's GraphQL endpoint directly (not through the gateway) with this
  * service's credentials, a timeout, and keep-alive connections (see createJsonPoster).
  */
-export function createSubgraphClient(settings: { name: string; url: string; credentials: ServiceCredentials; timeoutMs: number; requestId?: string }): SubgraphClient {
+export function createSubgraphClient(settings: { name: ServiceName; url: string; credentials: ServiceCredentials; timeoutMs: number; requestId?: string }): SubgraphClient {
   const endpoint = new URL('/graphql', settings.url);
   return {
     async request<Data>(query: string, variables: Record<string, unknown>, options: SubgraphRequestOptions = {}): Promise<Data> {
       const requestId = options.requestId ?? settings.requestId;
       const headers = {
         'content-type': 'application/json',
-        [SERVICE_TOKEN_HEADER]: await settings.credentials.token(),
+        [SERVICE_TOKEN_HEADER]: await settings.credentials.token(settings.name),
         ...(options.authorization ? { authorization: options.authorization } : {}),
         ...(requestId ? { [REQUEST_ID_HEADER]: requestId } : {}),
       };

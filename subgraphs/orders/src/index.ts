@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { createServiceRuntime, createSubgraphClient, loadOrCreateFile, runMain, stopOnSignals } from '@greencart/platform';
+import { createServiceRuntime, createSubgraphClient, loadOrCreateFile, runMain, stopOnSignals, type ServiceName } from '@greencart/platform';
 import { readOrdersEnvironment } from './env.js';
 import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, seedDemoOrders, startOrdersService } from './server.js';
 
@@ -8,7 +8,7 @@ runMain('orders', async () => {
   const env = readOrdersEnvironment();
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see docs/operations.md).');
   const runtime = await createServiceRuntime('orders', env);
-  const client = (name: string, url: string) => createSubgraphClient({ name, url, credentials: runtime.credentials, timeoutMs: env.SUBGRAPH_TIMEOUT_MS });
+  const client = (name: ServiceName, url: string) => createSubgraphClient({ name, url, credentials: runtime.credentials, timeoutMs: env.SUBGRAPH_TIMEOUT_MS });
   const products = client('products', env.PRODUCTS_URL);
   const stock = createStockClient(products);
   const accounts = createAccountsClient(client('accounts', env.ACCOUNTS_URL));

@@ -1,4 +1,4 @@
-import { forbidden } from '@greencart/platform';
+import { forbidden, mayCall } from '@greencart/platform';
 import { maySeeCustomer } from '../context.js';
 import type { PaymentMethodResolvers } from '../generated/resolvers-types.js';
 
@@ -10,7 +10,7 @@ export const PaymentMethod: PaymentMethodResolvers = {
   },
   // The token charges the card: only the orders service, paying an order, may read it.
   processorToken: (method, _, ctx) => {
-    if (ctx.caller !== 'orders') throw forbidden('Only the orders service may read a processor token.');
+    if (!mayCall(ctx.caller, 'accounts', 'processorToken')) throw forbidden('Only the orders service may read a processor token.');
     return method.processorToken;
   },
   active: (method) => method.removedAt === null,

@@ -1,5 +1,5 @@
 import type { Express } from 'express';
-import { isUuid, SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
+import { isUuid, mayCall, SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
 import type { OrdersDatabase } from '../db/database.js';
 import { InvoiceRepository } from '../db/invoice-repository.js';
 import { OrderRepository } from '../db/order-repository.js';
@@ -14,8 +14,13 @@ import { renderInvoicePage } from '../services/invoice-page.js';
 export function invoicePrintRoute(deps: { database: OrdersDatabase; credentials: ServiceCredentials; invoiceLinks: InvoiceLinks }) {
   return (app: Express) => {
     app.get('/invoices/:id/print', async (req, res) => {
-      if (!(await deps.credentials.verify(req.get(SERVICE_TOKEN_HEADER)))) {
+      const caller = await deps.credentials.verify(req.get(SERVICE_TOKEN_HEADER));
+      if (!caller) {
         res.status(401).type('text/plain').send('This service answers only other GreenCart services.');
+        return;
+      }
+      if (!mayCall(caller, 'orders', 'invoicePrint')) {
+        res.status(403).type('text/plain').send('Invoice pages are forwarded by the gateway only.');
         return;
       }
       const id = req.params.id;

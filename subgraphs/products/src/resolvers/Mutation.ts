@@ -1,4 +1,4 @@
-import { forbidden, money, requireAdmin } from '@greencart/platform';
+import { forbidden, mayCall, money, requireAdmin } from '@greencart/platform';
 import type { MutationResolvers } from '../generated/resolvers-types.js';
 import type { ProductsContext } from '../context.js';
 import type { Result } from '../services/catalogue-service.js';
@@ -15,7 +15,7 @@ function productPayload(ctx: ProductsContext, result: Result<ProductRow>) {
 
 /** Stock moves only for orders, proven by its service token; the gateway (and so any client) may not. */
 function requireOrdersService(ctx: ProductsContext): void {
-  if (ctx.caller !== 'orders') throw forbidden('Only the orders service may reserve or release stock.');
+  if (!mayCall(ctx.caller, 'products', 'stockOperations')) throw forbidden('Only the orders service may reserve or release stock.');
 }
 
 export const Mutation: MutationResolvers = {
