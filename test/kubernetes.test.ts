@@ -223,7 +223,8 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       const [container, ...others] = deployment.spec!.template!.spec.containers;
       expect(others, name).toEqual([]);
       expect(container!.image, name).toBe('registry.example.com/greencart:0.1.0');
-      expect(container!.command, name).toEqual(['node', '--import', 'tsx', name === 'gateway' ? 'gateway/src/index.ts' : `subgraphs/${name}/src/index.ts`]);
+      // The compiled entry point (`npm run build`), as the image's last stage holds it: no tsx.
+      expect(container!.command, name).toEqual(['node', name === 'gateway' ? 'gateway/dist/index.js' : `subgraphs/${name}/dist/index.js`]);
       expect(container!.ports, name).toEqual([{ name: 'http', containerPort: ports[name] }]);
       const env = environment(container!);
       expect(env.get('NODE_ENV')?.value, name).toBe('production');
@@ -408,7 +409,7 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       const [container] = pod.containers;
       const server = one('Deployment', name).spec!.template!.spec.containers[0]!;
       expect(container!.image, name).toBe(server.image);
-      expect(container!.command, name).toEqual(['node', '--import', 'tsx', `subgraphs/${name}/src/migrate.ts`]);
+      expect(container!.command, name).toEqual(['node', `subgraphs/${name}/dist/migrate.js`]);
       expect(container!.envFrom, `${name}: the servers' settings, so the same database name`).toEqual(server.envFrom);
       expect(environment(container!).get('NODE_ENV')?.value, name).toBe('production');
     }

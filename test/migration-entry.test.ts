@@ -9,7 +9,8 @@ import { afterAll, describe, expect, inject, it } from 'vitest';
 import { databaseUrl, dropDatabase, repositoryRoot } from '@greencart/platform';
 
 // Each subgraph's `src/migrate.ts` applies its migrations and exits, serving nothing: the entry
-// point of the Kubernetes migration Jobs (deploy/kubernetes). It is run here as the Job runs it.
+// point of the Kubernetes migration Jobs (deploy/kubernetes), which run its compiled dist/migrate.js.
+// It is run here from source through tsx; test/production-build.test.ts runs the compiled one.
 
 const run = promisify(execFile);
 const serverUrl = inject('postgresServerUrl');
@@ -22,11 +23,11 @@ afterAll(async () => {
   await Promise.all(dataDirs.map((dir) => rm(dir, { recursive: true, force: true })));
 });
 
-/** Runs `node --import tsx subgraphs/<name>/src/migrate.ts` as the Job does; never rejects. */
+/** Runs `subgraphs/<name>/src/migrate.ts` through tsx, in production mode as the Job does; never rejects. */
 async function migrate(subgraph: string, env: NodeJS.ProcessEnv): Promise<{ code: number; stderr: string }> {
   const script = join(repositoryRoot, 'subgraphs', subgraph, 'src', 'migrate.ts');
   const environment = { PATH: process.env.PATH, NODE_ENV: 'production', LOG_FORMAT: 'json', ...env };
-  return run(process.execPath, ['--import', 'tsx', script], { cwd: repositoryRoot, env: environment, timeout: 20_000 }).then(
+  return run(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', script], { cwd: repositoryRoot, env: environment, timeout: 20_000 }).then(
     ({ stderr }) => ({ code: 0, stderr }),
     (error: { code?: number; stderr?: string }) => ({ code: error.code ?? -1, stderr: error.stderr ?? '' }),
   );

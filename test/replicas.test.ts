@@ -58,7 +58,7 @@ let crowdOf40: Promise<Buyer[]> | undefined;
 const crowd = () => (crowdOf40 ??= Promise.all(Array.from({ length: 40 }, (_, index) => registerBuyer(`crowd-${index}`))));
 
 function startReplica(service: Service, port: number): Replica {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, ENTRY[service])], {
+  const child = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, ENTRY[service])], {
     cwd: repositoryRoot,
     env: { ...process.env, ...environment[service], PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],

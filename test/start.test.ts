@@ -29,7 +29,7 @@ const stderrOf = new WeakMap<ChildProcess, string[]>();
 
 function startGreenCart(extraEnvironment: Record<string, string> = {}): ChildProcess {
   const { DATABASE_URL: _ignored, ...environment } = process.env;
-  const child = spawn(process.execPath, ['--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
+  const child = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
     cwd: repositoryRoot,
     env: {
       ...environment,

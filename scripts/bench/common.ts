@@ -1,5 +1,6 @@
 // Shared pieces of the benchmark (`npm run bench`): the database names, a free port, the
-// bench's own embedded PostgreSQL in a temporary folder.
+// bench's own embedded PostgreSQL in a temporary folder, processes' resident memory.
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -45,3 +46,79 @@ export const median = (values: number[]): number => {
   const middle = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[middle]! : (sorted[middle - 1]! + sorted[middle]!) / 2;
 };
+
+/** A process and its descendants (a gateway's cluster workers), from /proc's lists of children. */
+function processTree(pid: number): number[] {
+  const tree = [pid];
+  for (let index = 0; index < tree.length; index++) {
+    const tasks = readOr(() => readdirSync(`/proc/${tree[index]}/task`), []);
+    for (const task of tasks) tree.push(...readOr(() => readFileSync(`/proc/${tree[index]}/task/${task}/children`, 'utf8'), '').split(/\s+/).filter(Boolean).map(Number));
+  }
+  return tree;
+}
+
+/** A /proc read, or `fallback` when the process has exited meanwhile (its entries are gone). */
+function readOr<T>(read: () => T, fallback: T): T {
+  try {
+    return read();
+  } catch {
+    return fallback;
+  }
+}
+
+/** A line of /proc/<pid>/status in bytes (VmRSS: resident now; VmHWM: the peak since start or the last reset). */
+const statusBytes = (pid: number, field: 'VmRSS' | 'VmHWM') =>
+  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readOr(() => readFileSync(`/proc/${pid}/status`, 'utf8'), ''))?.[1] ?? 0) * 1024;
+
+/** Processes' resident memory over a phase of the benchmark. */
+export interface RssPeaks {
+  /** Each named process's peak (with its descendants) during the phase, in bytes. */
+  peakBytes: Record<string, number>;
+  /** Those peaks added up: the memory the processes need together at worst. */
+  sumOfPeaksBytes: number;
+  /** The largest total of one round of samples (peaks of different processes need not coincide). */
+  peakOfSumBytes: number;
+  samples: number;
+  intervalMs: number;
+  /** Whether the kernel's peak counters were reset at the start (then each peak is exact, not sampled). */
+  exactPeaks: boolean;
+}
+
+/**
+ * Follows the resident memory of the named processes (pid each, descendants included) from now
+ * until stop(): the kernel's peak (VmHWM), reset at the start by writing 5 to clear_refs (Linux 4.0+),
+ * and VmRSS sampled every `intervalMs` for the peak of their total. Undefined without /proc.
+ */
+export function sampleRss(processes: Record<string, number>, intervalMs = 100): { stop(): RssPeaks } | undefined {
+  if (!existsSync('/proc/self/status')) return undefined;
+  const trees = Object.fromEntries(Object.entries(processes).map(([name, pid]) => [name, processTree(pid)]));
+  const resetPeak = (pid: number) => {
+    writeFileSync(`/proc/${pid}/clear_refs`, '5');
+    return true;
+  };
+  const exactPeaks = Object.values(trees).flat().map((pid) => readOr(() => resetPeak(pid), false)).every(Boolean);
+  const peakBytes: Record<string, number> = Object.fromEntries(Object.keys(processes).map((name) => [name, 0]));
+  let peakOfSumBytes = 0;
+  let samples = 0;
+  const sample = () => {
+    let total = 0;
+    for (const [name, tree] of Object.entries(trees)) {
+      const bytes = tree.reduce((sum, pid) => sum + statusBytes(pid, 'VmRSS'), 0);
+      peakBytes[name] = Math.max(peakBytes[name]!, bytes);
+      total += bytes;
+    }
+    peakOfSumBytes = Math.max(peakOfSumBytes, total);
+    samples++;
+  };
+  sample();
+  const timer = setInterval(sample, intervalMs);
+  return {
+    stop() {
+      clearInterval(timer);
+      sample();
+      if (exactPeaks) for (const [name, tree] of Object.entries(trees)) peakBytes[name] = Math.max(peakBytes[name]!, tree.reduce((sum, pid) => sum + statusBytes(pid, 'VmHWM'), 0));
+      const sumOfPeaksBytes = Object.values(peakBytes).reduce((sum, bytes) => sum + bytes, 0);
+      return { peakBytes, sumOfPeaksBytes, peakOfSumBytes, samples, intervalMs, exactPeaks };
+    },
+  };
+}

@@ -12,17 +12,22 @@
 // and Q1/Q2 throughput with and without them.
 // Results: printed, and written to scripts/bench/results/latest.{json,md,svg}; S1 also to
 // results/s1.{json,md}, and a run of S1 alone writes only those.
-import { fork, type ChildProcess } from 'node:child_process';
+// The services run as production runs them, compiled: the bench builds them first (tsc -b), with
+// its own process harness (targets.ts) beside them in scripts/bench/dist/. Only (b), whose monolith
+// imports the subgraphs' TypeScript modules by path, runs its TypeScript through tsx. Under Q1 (c),
+// the four services' (gateway, three subgraphs) peak RSS is recorded from /proc.
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import { cpus, loadavg, setPriority, totalmem } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
-import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl, generateServiceKey } from '@greencart/platform';
-import { BENCH_DATABASES, freePort, median, startBenchPostgres, TOKEN_SETTINGS, type DatabaseName } from './common.js';
+import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl, generateServiceKey, repositoryRoot } from '@greencart/platform';
+import { BENCH_DATABASES, freePort, median, sampleRss, startBenchPostgres, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase } from '@greencart/products';
 import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
@@ -123,9 +128,26 @@ interface BenchProcess {
 
 const roleOf = (settings: TargetSettings) => (settings.role === 'subgraph' ? settings.subgraph : settings.role);
 
+/** The services (`npm run build`'s tsc projects) and targets.ts compiled into scripts/bench/dist/; tsc -b skips what is up to date. */
+function buildTargets(): void {
+  log('building the services and the benchmark processes (tsc -b)');
+  const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-b', fileURLToPath(new URL('./tsconfig.build.json', import.meta.url))], { cwd: repositoryRoot, stdio: 'inherit' });
+}
+
+/**
+ * The compiled targets.js, which imports the services' compiled modules (no tsx in the process);
+ * for the monolith, targets.ts through tsx with the workspaces' TypeScript sources.
+ */
+const targetEntry = (settings: TargetSettings) =>
+  settings.role === 'monolith'
+    ? { script: fileURLToPath(new URL('./targets.ts', import.meta.url)), execArgv: ['--conditions=@greencart/source', '--import', 'tsx'] }
+    : { script: fileURLToPath(new URL('./dist/targets.js', import.meta.url)), execArgv: [] };
+
 async function startProcess(settings: TargetSettings, nodeOptions: string[] = []): Promise<BenchProcess> {
-  const child = fork(fileURLToPath(new URL('./targets.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx', ...nodeOptions],
+  const entry = targetEntry(settings);
+  const child = fork(entry.script, [], {
+    execArgv: [...entry.execArgv, ...nodeOptions],
     env: { ...process.env, NODE_ENV: 'production', BENCH_TARGET: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -1106,6 +1128,8 @@ export interface BenchReport {
   operations: OperationResult[];
   /** Peak RSS of each target's own processes (a gateway's workers together), and of the three subgraph processes (c) and (d) share. */
   peakRssBytes: Partial<Record<TargetName | 'subgraphs', number>>;
+  /** The four services' (our gateway and the three subgraphs) resident memory while Q1 runs through (c). */
+  servicesRssUnderQ1?: RssPeaks;
   placeOrders: PlaceOrderResult[];
   /** M2, when `orders` was among the targets. */
   hotProduct?: HotProductResult;
@@ -1178,9 +1202,22 @@ function targetsMet(report: BenchReport): string[] {
     .filter((result) => result.target === 'greencart')
     .map((result) => `${result.operation} ${result.halfPeakPaced.p99 < 50 ? '**met**' : '**not met**'} (${result.halfPeakPaced.p99} ms)`);
   if (p99s.length > 0) lines.push(`| p99 at half of peak under 50 ms (GreenCart, evenly spaced) | ${p99s.join('; ')} |`);
+  const rss = report.servicesRssUnderQ1;
+  lines.push(`| The four services' peak RSS together under Q1 at most 700 MiB | ${rss ? `${rss.sumOfPeaksBytes <= 700 * 2 ** 20 ? '**met**' : '**not met**'}: ${servicesRssLine(rss)}` : 'not measured in this run'} |`);
   for (const m1 of report.placeOrders) lines.push(`| M1 ${TARGET_LABELS[m1.target]}: no stock oversold | ${m1.stockCheck.oversold ? '**not met**' : '**met**'}: ${m1.placed} orders, ${m1.stockCheck.unitsTaken} units taken = ${m1.stockCheck.unitsInPlacedOrders} in placed orders |`);
   return lines;
 }
+
+/** The process ids of the four services behind a (c) target: its gateway and the three subgraphs. */
+function servicePids(target: Target): Record<string, number> {
+  const pids: Record<string, number> = { gateway: target.front.child.pid! };
+  for (const [name, part] of Object.entries(target.subgraphs ?? {})) pids[name] = part.child.pid!;
+  return pids;
+}
+
+/** The four services' peak RSS together, then each one's. */
+const servicesRssLine = (rss: RssPeaks) =>
+  `the four services' peak RSS together ${mib(rss.sumOfPeaksBytes)} MiB (${Object.entries(rss.peakBytes).map(([name, bytes]) => `${name} ${mib(bytes)}`).join(', ')}; at most ${mib(rss.peakOfSumBytes)} MiB at one moment)`;
 
 /** The three subgraph processes behind (c) and (d), started once: accounts first (the others fetch its keys). */
 /** The gateway's and orders' service keys, made once per run; each process takes its own from them. */
@@ -1201,6 +1238,7 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   log(`config: ${JSON.stringify(config)}`);
   for (const name of config.targets) if (name !== 'orders' && name !== 'subscriptions' && !(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${[...Object.keys(TARGET_LABELS), 'orders', 'subscriptions'].join(', ')})`);
+  buildTargets();
   const database = await startBenchPostgres();
   const running: BenchProcess[] = [];
   try {
@@ -1247,7 +1285,14 @@ async function main(): Promise<void> {
       const front = await startProcess(settings);
       running.push(front);
       const target: Target = { name, url: front.url, front, subgraphs: SUBGRAPHS_BEHIND.includes(name) ? subgraphs : undefined, freshSubgraphs: fresh };
-      for (const operation of READS.filter((operation) => answers(name, operation))) report.operations.push(await measure(target, operation, fixture));
+      for (const operation of READS.filter((operation) => answers(name, operation))) {
+        const sampler = name === 'greencart' && operation === 'Q1' ? sampleRss(servicePids(target)) : undefined;
+        report.operations.push(await measure(target, operation, fixture));
+        if (sampler) {
+          report.servicesRssUnderQ1 = sampler.stop();
+          log(`Q1 through (c): ${servicesRssLine(report.servicesRssUnderQ1)}`);
+        }
+      }
       if (name !== 'limit') report.placeOrders.push(await placeOrders(target, fixture, database.url));
       report.peakRssBytes[name] = (await front.request<Stats>({ type: 'stats' })).maxRssBytes;
       await front.stop();

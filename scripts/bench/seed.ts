@@ -1,6 +1,7 @@
 // The benchmark's data set (issue #8): 10,000 products in 50 categories, 1,000 customers, 5,000
 // orders of 20 lines (some products repeated within an order), written straight into fresh
-// databases with bulk inserts. Run alone: `DATABASE_URL=postgres://… tsx scripts/bench/seed.ts`.
+// databases with bulk inserts. Run alone:
+// `DATABASE_URL=postgres://… tsx --conditions=@greencart/source scripts/bench/seed.ts`.
 import { randomInt, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { databaseUrl, dropDatabase } from '@greencart/platform';

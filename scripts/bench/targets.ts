@@ -9,6 +9,8 @@
 //   → { type: 'ready', url }            once it listens
 //   ← { type: 'reset' } / { type: 'stats' } → { type: 'stats', statements, recent, maxRssBytes }
 //   ← { type: 'gc' } → { type: 'gc' }      after a full collection, if started with --expose-gc
+// run.ts runs it compiled (dist/targets.js, from tsconfig.build.json) on the services' compiled
+// modules, and only the monolith through tsx.
 import cluster from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import { readFile } from 'node:fs/promises';

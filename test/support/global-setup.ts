@@ -2,7 +2,8 @@ import { chmod, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { createLogger, startEmbeddedPostgres } from '@greencart/platform';
+// By path: Vitest loads the global setup without the @greencart/source condition its tests resolve with.
+import { createLogger, startEmbeddedPostgres } from '../../platform/src/index.js';
 import { freePort } from './ports.js';
 
 declare module 'vitest' {
