@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import YAML from 'yaml';
 import { createClient } from '@greencart/client';
-import { dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
+import { dropDatabase, generateServiceKey, JWKS_PATH, repositoryRoot } from '@greencart/platform';
 import { freePort } from './support/ports.js';
 import { newSigningKeyPair } from './support/tokens.js';
 
@@ -199,13 +199,25 @@ beforeAll(async () => {
 
   const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (service) => [service, await freePort()] as const))) as Record<Service, number>;
   const local = (service: Service) => `http://127.0.0.1:${ports[service]}`;
-  const secrets = { SERVICE_TOKEN_SECRET: randomBytes(32).toString('base64url'), JWKS_URL: `${local('accounts')}${JWKS_PATH}` };
+  // As production gives them: each caller its own service key, each receiver its callers' public keys.
+  const serviceKeys = { gateway: await generateServiceKey(), orders: await generateServiceKey() };
+  const callerKeys = { GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem, ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem };
+  const jwks = { JWKS_URL: `${local('accounts')}${JWKS_PATH}` };
   const keys = await newSigningKeyPair();
   const environment: Record<Service, Record<string, string>> = {
-    products: { ...common, ...secrets, PORT: String(ports.products) },
-    accounts: { ...common, ...secrets, PORT: String(ports.accounts), JWT_PRIVATE_KEY: keys.privateKeyPem, GREENCART_ADMIN_PASSWORD: 'build-admin-password' },
-    orders: { ...common, ...secrets, PORT: String(ports.orders), PRODUCTS_URL: local('products'), ACCOUNTS_URL: local('accounts'), INVOICE_LINK_SECRET: randomBytes(32).toString('base64url') },
-    gateway: { ...common, ...secrets, PORT: String(ports.gateway), ACCOUNTS_URL: local('accounts'), ORDERS_URL: local('orders'), PRODUCTS_URL: local('products') },
+    products: { ...common, ...jwks, ...callerKeys, PORT: String(ports.products) },
+    accounts: { ...common, ...jwks, ...callerKeys, PORT: String(ports.accounts), JWT_PRIVATE_KEY: keys.privateKeyPem, GREENCART_ADMIN_PASSWORD: 'build-admin-password' },
+    orders: {
+      ...common,
+      ...jwks,
+      PORT: String(ports.orders),
+      SERVICE_PRIVATE_KEY: serviceKeys.orders.privateKeyPem,
+      GATEWAY_SERVICE_PUBLIC_KEYS: callerKeys.GATEWAY_SERVICE_PUBLIC_KEYS,
+      PRODUCTS_URL: local('products'),
+      ACCOUNTS_URL: local('accounts'),
+      INVOICE_LINK_SECRET: randomBytes(32).toString('base64url'),
+    },
+    gateway: { ...common, ...jwks, PORT: String(ports.gateway), SERVICE_PRIVATE_KEY: serviceKeys.gateway.privateKeyPem, ACCOUNTS_URL: local('accounts'), ORDERS_URL: local('orders'), PRODUCTS_URL: local('products') },
   };
   for (const service of SERVICES) startService(service, environment[service]);
   await Promise.all(SERVICES.map((service) => waitUntilReady(service, ports[service])));
