@@ -8,7 +8,7 @@ import type { Sql } from 'postgres';
 import type { ServiceCredentials, ServiceName } from './auth/service-credentials.js';
 import type { UserTokenVerifier } from './auth/user-tokens.js';
 import type { ChangeFeed } from './http/change-feed.js';
-import { startGraphQLService, type IncomingGraphQLRequest, type RunningService } from './http/graphql-service.js';
+import { startGraphQLService, type IncomingGraphQLRequest, type ListenAddress, type RunningService } from './http/graphql-service.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -46,7 +46,7 @@ export async function startSubgraph<TContext extends BaseContext>(
     changeFeed?: ChangeFeed;
   },
   deps: SubgraphDependencies,
-  listen: { port: number; host: string },
+  listen: ListenAddress,
 ): Promise<RunningService> {
   const feed = options.changeFeed;
   await feed?.start();
