@@ -209,7 +209,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     const byId = new Map(trace.map((span) => [span.spanId, span]));
     const parentOf = (span: ReceivedSpan) => byId.get(span.parentSpanId);
 
-    expect(trace.find((span) => !span.parentSpanId)).toMatchObject({ name: 'POST /graphql', attributes: { 'http.route': '/graphql', 'http.response.status_code': 200 } });
+    expect(trace.find((span) => !span.parentSpanId)).toMatchObject({ name: 'POST /graphql', attributes: { 'http.route': '/graphql', 'http.response.status_code': 200, 'greencart.request_id': requestId } });
 
     // The gateway's own spans: the request, its plan, and a fetch from orders.
     const gatewaySpans = trace.filter((span) => span.service === 'gateway').map((span) => span.name);
@@ -217,7 +217,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
 
     // traceparent went along: orders' server span is the child of the gateway's HTTP call in a fetch.
     const ordersServer = trace.find((span) => span.service === 'orders' && span.kind === SPAN_KIND.SERVER)!;
-    expect(ordersServer).toMatchObject({ name: 'POST /graphql', attributes: { 'http.route': '/graphql' } });
+    expect(ordersServer).toMatchObject({ name: 'POST /graphql', attributes: { 'http.route': '/graphql', 'greencart.request_id': requestId } });
     expect(parentOf(ordersServer)).toMatchObject({ service: 'gateway', kind: SPAN_KIND.CLIENT });
     expect(parentOf(parentOf(ordersServer)!)).toMatchObject({ service: 'gateway', name: 'gateway.fetch' });
 

@@ -1,7 +1,7 @@
 import { createRequire } from 'node:module';
 import type { IncomingMessage, RequestOptions } from 'node:http';
 import { trace } from '@opentelemetry/api';
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 
 /** Paths no trace is made for: probes and scrapes every few seconds, and the change feed's stream that lasts for hours. */
 const UNTRACED_PATHS = new Set(['/health', '/ready', '/metrics', '/events']);
@@ -67,12 +67,18 @@ export async function stopTracing(): Promise<void> {
   await stopping?.shutdown();
 }
 
-/** Names the request's HTTP server span after its route (`POST /graphql` rather than `POST`), as trace views list it. */
-export function nameServerSpan(route: string): RequestHandler {
-  return (req, _res, next) => {
+/** The span attribute holding GreenCart's request id (`x-request-id`), by which a trace is found. */
+export const REQUEST_ID_ATTRIBUTE = 'greencart.request_id';
+
+/**
+ * Names the request's HTTP server span after its route (`POST /graphql` rather than `POST`), as
+ * trace views list it, and tags it with the request's id, which Jaeger's search finds by tag.
+ */
+export function describeServerSpan(route: string, requestIdOf: (res: Response) => string): RequestHandler {
+  return (req, res, next) => {
     const span = trace.getActiveSpan();
     span?.updateName(`${req.method} ${route}`);
-    span?.setAttribute('http.route', route);
+    span?.setAttributes({ 'http.route': route, [REQUEST_ID_ATTRIBUTE]: requestIdOf(res) });
     next();
   };
 }

@@ -19,7 +19,7 @@ import { createErrorFormatter, ErrorCode } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { createServiceMetrics, metricsRoute, observeGraphQLRequests, operationNamePlugin, errorCodeLabel, type ServiceMetrics } from './metrics.js';
 import { currentRequest, requestScope, requestScopeOf } from './request-id.js';
-import { nameServerSpan, tracingEnabled } from '../tracing.js';
+import { describeServerSpan, tracingEnabled } from '../tracing.js';
 
 /**
  * The end client's address, as the gateway saw it, passed on to subgraphs (which believe it only
@@ -184,7 +184,7 @@ export async function startGraphQLService<TContext extends BaseContext>(
   app.use(
     '/graphql',
     // Only with tracing on: otherwise no request pays for it.
-    ...(tracingEnabled() ? [nameServerSpan('/graphql')] : []),
+    ...(tracingEnabled() ? [describeServerSpan('/graphql', (res) => requestScopeOf(res).requestId)] : []),
     observeGraphQLRequests(metrics),
     // Credentials first: a caller without them learns nothing, not even whether its body parses.
     async (req, res, next) => {
