@@ -64,8 +64,9 @@ async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Pro
 
 /**
  * Stops cleanly on a termination signal (and on Ctrl-C when run alone), then sends the spans it
- * still holds (when tracing), exiting non-zero when stopping fails. Under `npm start` (supervised) Ctrl-C reaches every process of the terminal at
- * once, so a supervised process leaves it to the supervisor, which stops the processes in order.
+ * still holds (when tracing), exiting non-zero when stopping fails. Under `npm start` (supervised)
+ * Ctrl-C reaches every process of the terminal at once, so a supervised process leaves it to the
+ * supervisor, which stops the processes in order.
  */
 export function stopOnSignals(logger: Logger, stop: () => Promise<void>, options: { supervised?: boolean } = {}): void {
   let stopping = false;

@@ -1137,7 +1137,7 @@ export function markdownTable(report: BenchReport): string {
       ? `${mib(report.peakRssBytes[result.target])} + subgraphs ${mib(report.peakRssBytes.subgraphs)}`
       : mib(report.peakRssBytes[result.target]);
     lines.push(
-      `| ${result.operation} | ${TARGET_LABELS[result.target]} | ${result.peak.rps.toFixed(0)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${s.accounts}+${s.orders}+${s.products}) | ${calls} | ${rss} |`,
+      `| ${result.operation} | ${TARGET_LABELS[result.target]}${report.config.tracing && SUBGRAPHS_BEHIND.includes(result.target) ? ', tracing on' : ''} | ${result.peak.rps.toFixed(0)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${s.accounts}+${s.orders}+${s.products}) | ${calls} | ${rss} |`,
     );
   }
   if (report.placeOrders.length > 0) {
