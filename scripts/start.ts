@@ -34,6 +34,11 @@ const env = readEnvironment({
   ACCOUNTS_PORT: z.coerce.number().int().default(4001),
   ORDERS_PORT: z.coerce.number().int().default(4002),
   PRODUCTS_PORT: z.coerce.number().int().default(4003),
+  // Each process's internal /metrics port, apart from its public one.
+  METRICS_PORT: z.coerce.number().int().default(9400),
+  ACCOUNTS_METRICS_PORT: z.coerce.number().int().default(9401),
+  ORDERS_METRICS_PORT: z.coerce.number().int().default(9402),
+  PRODUCTS_METRICS_PORT: z.coerce.number().int().default(9403),
   READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   JWT_PRIVATE_KEY: pemVariable,
   JWT_RETIRED_PUBLIC_KEYS: pemVariable,
@@ -72,12 +77,19 @@ async function main(): Promise<void> {
     // Ctrl-C is this script's to handle: it stops the services in order (see stop()).
     GREENCART_SUPERVISED: 'true',
   };
-  run('products', 'subgraphs/products/src/index.ts', { ...shared, PORT: String(env.PRODUCTS_PORT) });
-  run('accounts', 'subgraphs/accounts/src/index.ts', { ...shared, PORT: String(env.ACCOUNTS_PORT) });
-  run('orders', 'subgraphs/orders/src/index.ts', { ...shared, PORT: String(env.ORDERS_PORT), PRODUCTS_URL: local(env.PRODUCTS_PORT), ACCOUNTS_URL: local(env.ACCOUNTS_PORT) });
+  run('products', 'subgraphs/products/src/index.ts', { ...shared, PORT: String(env.PRODUCTS_PORT), METRICS_PORT: String(env.PRODUCTS_METRICS_PORT) });
+  run('accounts', 'subgraphs/accounts/src/index.ts', { ...shared, PORT: String(env.ACCOUNTS_PORT), METRICS_PORT: String(env.ACCOUNTS_METRICS_PORT) });
+  run('orders', 'subgraphs/orders/src/index.ts', {
+    ...shared,
+    PORT: String(env.ORDERS_PORT),
+    METRICS_PORT: String(env.ORDERS_METRICS_PORT),
+    PRODUCTS_URL: local(env.PRODUCTS_PORT),
+    ACCOUNTS_URL: local(env.ACCOUNTS_PORT),
+  });
   run('gateway', 'gateway/src/index.ts', {
     ...shared,
     PORT: String(env.PORT),
+    METRICS_PORT: String(env.METRICS_PORT),
     ACCOUNTS_URL: local(env.ACCOUNTS_PORT),
     ORDERS_URL: local(env.ORDERS_PORT),
     PRODUCTS_URL: local(env.PRODUCTS_PORT),
@@ -162,7 +174,7 @@ function announceReady(seconds: number): void {
     subscriptions: `ws://localhost:${env.PORT}/graphql`,
     health: `${http}/health`,
     ready: `${http}/ready`,
-    metrics: `${http}/metrics`,
+    metrics: `http://localhost:${env.METRICS_PORT}/metrics`,
   };
   const message = `GreenCart is ready in ${seconds.toFixed(1)} s: ${addresses.graphql} (Ctrl-C stops it)`;
   if (env.LOG_FORMAT !== 'pretty') {
@@ -174,7 +186,7 @@ function announceReady(seconds: number): void {
     [production ? 'GraphQL' : 'GraphQL and GraphiQL', addresses.graphql],
     ['Subscriptions', addresses.subscriptions],
     ['Health, readiness', `${addresses.health}, ${addresses.ready}`],
-    ['Metrics', addresses.metrics],
+    ['Metrics (gateway)', `${addresses.metrics} (subgraphs: ports ${env.ACCOUNTS_METRICS_PORT}, ${env.ORDERS_METRICS_PORT}, ${env.PRODUCTS_METRICS_PORT})`],
     ['Sign in as the admin', `admin@greencart.dev with ${password}`],
   ];
   process.stderr.write(`\n  GreenCart is ready in ${seconds.toFixed(1)} s (Ctrl-C stops it)\n\n${rows.map(([label, value]) => `  ${label!.padEnd(22)}${value}`).join('\n')}\n\n`);

@@ -266,6 +266,11 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
         ACCOUNTS_PORT: String(ports.accounts),
         ORDERS_PORT: String(ports.orders),
         PRODUCTS_PORT: String(ports.products),
+        // Metrics ports of their own (any free ones), apart from a running npm start's and other tests'.
+        METRICS_PORT: '0',
+        ACCOUNTS_METRICS_PORT: '0',
+        ORDERS_METRICS_PORT: '0',
+        PRODUCTS_METRICS_PORT: '0',
         // Every line every process writes is checked, debug ones included.
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',

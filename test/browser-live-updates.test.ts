@@ -74,7 +74,7 @@ interface StorefrontWindow {
 }
 
 /** Waits until the gateway holds `count` subscriptions, so that a change made next is one they see. */
-const subscribed = (gatewayUrl: string, count: number) => subscriptionsOpen(gatewayUrl, count, 10_000);
+const subscribed = (metricsUrl: string, count: number) => subscriptionsOpen(metricsUrl, count, 10_000);
 
 
 describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
@@ -115,7 +115,7 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
       [`${supergraph.gatewayUrl}/graphql`, `live-browser-${Date.now()}@example.com`, product.id],
     );
     expect(shopped.cart).toEqual({ totalQuantity: 2, items: [{ quantity: 2, product: { id: product.id, stock: 20 } }] });
-    await subscribed(supergraph.gatewayUrl, 2);
+    await subscribed(supergraph.metricsUrls.gateway, 2);
     const live = () => page.evaluate(() => (window as unknown as StorefrontWindow).live);
     const statuses = async () => (await live()).orderEvents.map((event) => event.orderUpdated.status);
 
@@ -146,7 +146,7 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
     expect(leaving).toEqual([]);
     await context.close();
     // Closing the page closes its socket, and the gateway lets go of both subscriptions.
-    await subscribed(supergraph.gatewayUrl, 0);
+    await subscribed(supergraph.metricsUrls.gateway, 0);
   });
 
   it('GraphiQL at the gateway runs a subscription and shows its events as they arrive', async () => {
@@ -169,7 +169,7 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
     await page.keyboard.press('Delete');
     await page.keyboard.insertText(`subscription Shelf { productUpdated(ids: ["${product.id}"]) { id name stock } }`);
     await page.locator('.graphiql-execute-button').click();
-    await subscribed(supergraph.gatewayUrl, 1);
+    await subscribed(supergraph.metricsUrls.gateway, 1);
 
     await orders.setStock(product.id, 13);
     // The result pane's editor renders spaces as no-break spaces.
@@ -183,7 +183,7 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
     // Following an order needs the customer's token, given in GraphiQL's Headers as for a query.
     // (The run button stops the running subscription first.)
     await page.locator('.graphiql-execute-button').click();
-    await subscribed(supergraph.gatewayUrl, 0);
+    await subscribed(supergraph.metricsUrls.gateway, 0);
     const customer = await supergraph.registerCustomer();
     const order = await payments.placeOrder(customer.token, [{ productId: product.id, quantity: 1 }]);
     await page.locator('.graphiql-tab-add').click();
@@ -198,7 +198,7 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
     await page.keyboard.press('Delete');
     await page.keyboard.insertText(JSON.stringify({ Authorization: `Bearer ${customer.token}` }));
     await page.locator('.graphiql-execute-button').click();
-    await subscribed(supergraph.gatewayUrl, 1);
+    await subscribed(supergraph.metricsUrls.gateway, 1);
     expect((await payments.cancelOrder(customer.token, order.id)).userErrors).toEqual([]);
     await expect.poll(shown, { timeout: 10_000 }).toContain('"status": "CANCELLED"');
 
@@ -206,6 +206,6 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
     expect(leaving).toEqual([]);
     expect(errors).toEqual([]);
     await context.close();
-    await subscribed(supergraph.gatewayUrl, 0);
+    await subscribed(supergraph.metricsUrls.gateway, 0);
   });
 });

@@ -66,7 +66,7 @@ describe('in development, without CORS_ORIGINS', () => {
   it('answers a preflight without touching GraphQL', async () => {
     supergraph.statements.products.reset();
     await preflight(supergraph.gatewayUrl, VITE);
-    const metrics = await (await fetch(`${supergraph.gatewayUrl}/metrics`)).text();
+    const metrics = await (await fetch(supergraph.metricsUrls.gateway)).text();
     expect(metrics).not.toMatch(/greencart_graphql_requests_total\{[^}]*operation="invalid"/);
     expect(supergraph.statements.products.count).toBe(0);
   });

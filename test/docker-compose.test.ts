@@ -17,6 +17,7 @@ interface ComposeService {
   healthcheck?: { test: string[] };
   depends_on?: Record<string, { condition: string }>;
   environment?: Record<string, string>;
+  profiles?: string[];
   volumes?: string[];
 }
 
@@ -24,21 +25,41 @@ const compose = YAML.parse(readFileSync(join(repositoryRoot, 'docker-compose.yml
 const readme = readFileSync(join(repositoryRoot, 'docs', 'operations.md'), 'utf8');
 const services = compose.services;
 const greencart = { accounts: 4001, orders: 4002, products: 4003, gateway: 4000 } as const;
+const metricsPorts = { accounts: 9401, orders: 9402, products: 9403, gateway: 9400 } as const;
+/** The optional `tracing` profile's services, and what each publishes on this machine only. */
+const tracing = { jaeger: ['127.0.0.1:16686:16686'], prometheus: ['127.0.0.1:9090:9090'] } as const;
 
 describe('docker-compose.yml', () => {
-  it('runs PostgreSQL, the three subgraphs and the gateway', () => {
-    expect(Object.keys(services).sort()).toEqual(['accounts', 'gateway', 'orders', 'postgres', 'products']);
+  it('runs PostgreSQL, the three subgraphs and the gateway, and Jaeger and Prometheus only in the tracing profile', () => {
+    expect(Object.keys(services).sort()).toEqual(['accounts', 'gateway', 'jaeger', 'orders', 'postgres', 'products', 'prometheus']);
+    for (const [name, service] of Object.entries(services)) expect(service.profiles, name).toEqual(name in tracing ? ['tracing'] : undefined);
   });
 
-  it('publishes only the gateway port', () => {
+  it('publishes only the gateway port (no metrics port), and the tracing profile\'s UIs on this machine only', () => {
     for (const [name, service] of Object.entries(services)) {
-      expect(service.ports ?? [], name).toEqual(name === 'gateway' ? ['4000:4000'] : []);
+      expect(service.ports ?? [], name).toEqual(name === 'gateway' ? ['4000:4000'] : name in tracing ? tracing[name as keyof typeof tracing] : []);
     }
+  });
+
+  it('serves each process\'s /metrics on its METRICS_PORT, which the tracing profile\'s Prometheus scrapes', () => {
+    const config = YAML.parse(readFileSync(join(repositoryRoot, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }> };
+    const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((group) => group.targets));
+    for (const [name, port] of Object.entries(metricsPorts)) {
+      expect(services[name]!.environment?.METRICS_PORT, name).toBe(String(port));
+      expect(targets, name).toContain(`${name}:${port}`);
+    }
+    expect(services.prometheus!.volumes).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
+  });
+
+  it('sends traces only when OTEL_EXPORTER_OTLP_ENDPOINT is given (Jaeger\'s, with the tracing profile)', () => {
+    for (const name of Object.keys(greencart)) expect(services[name]!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
+    expect(readme).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318 docker compose --profile tracing up');
   });
 
   it('gives every service a health check and a restart policy', () => {
     for (const [name, service] of Object.entries(services)) {
-      expect(service.healthcheck?.test.length, name).toBeGreaterThan(0);
+      // Jaeger's image carries its own HEALTHCHECK.
+      if (name !== 'jaeger') expect(service.healthcheck?.test.length, name).toBeGreaterThan(0);
       if (name !== 'postgres') expect(service.restart, name).toBe('unless-stopped');
     }
   });

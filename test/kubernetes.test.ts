@@ -26,6 +26,8 @@ const kubectlFound = spawnSync('kubectl', ['version', '--client'], { stdio: 'ign
 if (!kubectlFound && !process.env.CI) console.warn('test/kubernetes.test.ts skipped: kubectl is not on PATH (it renders deploy/kubernetes); on CI this fails');
 
 const ports = { gateway: 4000, accounts: 4001, orders: 4002, products: 4003 } as const;
+/** Each process's internal /metrics port (METRICS_PORT), for Prometheus only. */
+const metricsPorts = { gateway: 9400, accounts: 9401, orders: 9402, products: 9403 } as const;
 type ServiceName = keyof typeof ports;
 const services = Object.keys(ports) as ServiceName[];
 const subgraphs = ['accounts', 'orders', 'products'] as const;
@@ -96,7 +98,7 @@ interface PodSpec {
   volumes?: Array<{ name: string; emptyDir?: object; configMap?: { name: string }; secret?: unknown }>;
 }
 interface PodTemplate {
-  metadata: { labels: Labels };
+  metadata: { labels: Labels; annotations?: Record<string, string> };
   spec: PodSpec;
 }
 interface PolicyPeer {
@@ -123,7 +125,7 @@ interface KubernetesObject {
     replicas?: number;
     selector?: Selector & Labels;
     template?: PodTemplate;
-    ports?: Array<{ port: number; targetPort?: number | string }>;
+    ports?: Array<{ name?: string; port: number; targetPort?: number | string }>;
     minAvailable?: number | string;
     maxUnavailable?: number | string;
     scaleTargetRef?: { apiVersion: string; kind: string; name: string };
@@ -225,10 +227,11 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       expect(container!.image, name).toBe('registry.example.com/greencart:0.1.0');
       // The compiled entry point (`npm run build`), as the image's last stage holds it: no tsx.
       expect(container!.command, name).toEqual(['node', name === 'gateway' ? 'gateway/dist/index.js' : `subgraphs/${name}/dist/index.js`]);
-      expect(container!.ports, name).toEqual([{ name: 'http', containerPort: ports[name] }]);
+      expect(container!.ports, name).toEqual([{ name: 'http', containerPort: ports[name] }, { name: 'metrics', containerPort: metricsPorts[name] }]);
       const env = environment(container!);
       expect(env.get('NODE_ENV')?.value, name).toBe('production');
       expect(env.get('PORT')?.value, name).toBe(String(ports[name]));
+      expect(env.get('METRICS_PORT')?.value, name).toBe(String(metricsPorts[name]));
       expect(env.get('HOST')?.value, name).toBe('0.0.0.0');
       // No demo catalogue, shoppers or order history in a real shop's databases.
       if (name !== 'gateway') expect(env.get('SEED_DEMO_DATA')?.value, name).toBe('false');
@@ -305,7 +308,15 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       const podLabels = one('Deployment', name).spec!.template!.metadata.labels;
       expect(Object.entries(service.spec!.selector!).every(([key, value]) => podLabels[key] === value), name).toBe(true);
       for (const labels of jobPods) expect(Object.entries(service.spec!.selector!).every(([key, value]) => labels[key] === value), `${name} picks a Job pod`).toBe(false);
-      expect(service.spec!.ports?.map((port) => port.port), name).toEqual([ports[name]]);
+      expect(service.spec!.ports?.map((port) => port.port), name).toEqual([ports[name], metricsPorts[name]]);
+    }
+  });
+
+  it('has Prometheus scrape /metrics on each process\'s metrics port: pod annotations, and a Service port named `metrics` for a ServiceMonitor', () => {
+    for (const name of services) {
+      const template = one('Deployment', name).spec!.template!;
+      expect(template.metadata.annotations, name).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPorts[name]), 'prometheus.io/path': '/metrics' });
+      expect(one('Service', name).spec!.ports?.find((port) => port.name === 'metrics'), name).toMatchObject({ port: metricsPorts[name], targetPort: 'metrics' });
     }
   });
 
@@ -347,7 +358,12 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
           return ['address'];
         }
         if (peer.namespaceSelector) {
-          expect(peer, 'the only other namespace reached is the cluster DNS').toEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } });
+          const prometheus = { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } }, podSelector: { matchLabels: { 'app.kubernetes.io/name': 'prometheus' } } };
+          if (peer.namespaceSelector.matchLabels?.['kubernetes.io/metadata.name'] === 'monitoring') {
+            expect(peer, 'Prometheus in the monitoring namespace').toEqual(prometheus);
+            return ['prometheus'];
+          }
+          expect(peer, 'the only other namespaces reached are the cluster DNS and Prometheus').toEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } });
           return ['dns'];
         }
         const reached = pods().filter((pod) => matches(peer.podSelector, pod.labels)).map((pod) => pod.name);
@@ -367,9 +383,9 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       expect(denials.map((policy) => policy.spec!.policyTypes?.slice().sort())).toContainEqual(['Egress', 'Ingress']);
     });
 
-    it('let into each process only its callers, on its port, and into migration Jobs nothing', () => {
+    it('let into each process only its callers, on its port, Prometheus on its metrics port, and into migration Jobs nothing', () => {
       for (const name of services) {
-        const expected = callers[name].map((caller) => `${caller} TCP/${ports[name]}`);
+        const expected = [...callers[name].map((caller) => `${caller} TCP/${ports[name]}`), `prometheus TCP/${metricsPorts[name]}`];
         expect([...allowed(labelsOf(name), 'Ingress')].sort(), name).toEqual(expected.sort());
       }
       for (const name of subgraphs) expect([...allowed(labelsOf(`${name}-migrate`), 'Ingress')], `${name}-migrate`).toEqual([]);

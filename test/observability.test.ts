@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
-/** Request ids through the gateway and the subgraphs' logs, and every service's /metrics. */
+/** Request ids through the gateway and the subgraphs' logs, and every service's /metrics on its metrics port. */
 let supergraph: TestSupergraph;
 let customer: { token: string };
 let productId: string;
@@ -53,8 +53,8 @@ async function finishedIn(requestId: string, services: string[]): Promise<LogLin
   });
 }
 
-async function metricsOf(baseUrl: string): Promise<string> {
-  const response = await fetch(`${baseUrl}/metrics`);
+async function metricsOf(metricsUrl: string): Promise<string> {
+  const response = await fetch(metricsUrl);
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
   return response.text();
@@ -118,12 +118,26 @@ describe('request ids', () => {
 });
 
 describe('/metrics', () => {
+  it('is not served on any public port, which answers only /graphql, /health, /ready and invoice links', async () => {
+    for (const url of [supergraph.gatewayUrl, ...Object.values(supergraph.subgraphUrls)]) {
+      const response = await fetch(`${url}/metrics`);
+      expect(response.status).toBe(404);
+      expect(await response.text()).not.toContain('greencart_');
+      expect((await fetch(`${url}/health`)).status).toBe(200);
+    }
+    for (const url of Object.values(supergraph.metricsUrls)) {
+      // The metrics port serves nothing else.
+      expect((await fetch(new URL('/graphql', url), { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ __typename }"}' })).status).toBe(404);
+      expect((await fetch(new URL('/health', url))).status).toBe(404);
+    }
+  });
+
   it('on the gateway counts the request by operation, and the calls it made to each subgraph', async () => {
-    const before = await metricsOf(supergraph.gatewayUrl);
+    const before = await metricsOf(supergraph.metricsUrls.gateway);
     const response = await post(OBSERVED_PRODUCTS, { headers: { 'x-request-id': 'metrics-1' } });
     expect(response.body.errors).toBeUndefined();
     await finishedIn('metrics-1', ['gateway']);
-    const after = await metricsOf(supergraph.gatewayUrl);
+    const after = await metricsOf(supergraph.metricsUrls.gateway);
 
     const operation = { service: 'gateway', operation: 'ObservedProducts' };
     expect(sample(after, 'greencart_graphql_requests_total', operation)).toBe(sample(before, 'greencart_graphql_requests_total', operation) + 1);
@@ -140,14 +154,14 @@ describe('/metrics', () => {
   });
 
   it('counts errors by code, and a request whose operation never resolved as "invalid"', async () => {
-    const before = await metricsOf(supergraph.gatewayUrl);
+    const before = await metricsOf(supergraph.metricsUrls.gateway);
     const unauthenticated = await post(OBSERVED_PRODUCTS, { headers: { 'x-request-id': 'errors-1' }, token: 'not-a-token' });
     expect(unauthenticated.body.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
     const invalid = await post('query Broken { nope }', { headers: { 'x-request-id': 'errors-2' } });
     expect(invalid.body.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     await finishedIn('errors-1', ['gateway']);
     await finishedIn('errors-2', ['gateway']);
-    const after = await metricsOf(supergraph.gatewayUrl);
+    const after = await metricsOf(supergraph.metricsUrls.gateway);
 
     for (const code of ['UNAUTHENTICATED', 'GRAPHQL_VALIDATION_FAILED']) {
       expect(sample(after, 'greencart_graphql_errors_total', { service: 'gateway', code })).toBe(sample(before, 'greencart_graphql_errors_total', { service: 'gateway', code }) + 1);
@@ -157,20 +171,20 @@ describe('/metrics', () => {
     expect(after).not.toContain('operation="Broken"');
   });
 
-  it('is served by each subgraph, open like /health, counting what the gateway asked', async () => {
-    for (const [service, url] of Object.entries(supergraph.subgraphUrls)) {
+  it('is served by each subgraph on its metrics port, counting what the gateway asked', async () => {
+    for (const [service, url] of Object.entries(supergraph.metricsUrls).filter(([service]) => service !== 'gateway')) {
       const text = await metricsOf(url);
       expect(text).toContain('# TYPE greencart_graphql_requests_total counter');
       expect(text).toContain('# TYPE greencart_graphql_request_duration_seconds histogram');
       expect(sample(text, 'process_cpu_user_seconds_total', { service })).toBeGreaterThan(0);
     }
-    const products = await metricsOf(supergraph.subgraphUrls.products);
+    const products = await metricsOf(supergraph.metricsUrls.products);
     expect(sample(products, 'greencart_graphql_requests_total', { service: 'products', operation: 'CatalogueProducts' })).toBeGreaterThanOrEqual(1);
     expect(products).toMatch(/greencart_graphql_requests_total\{operation="ObservedProducts__products__\d+",service="products"\} [1-9]/);
   });
 
   it('counts the `_entities` calls a subgraph answers, and only those', async () => {
-    const entityFetches = async () => sample(await metricsOf(supergraph.subgraphUrls.products), 'greencart_entity_fetches_total', { service: 'products' });
+    const entityFetches = async () => sample(await metricsOf(supergraph.metricsUrls.products), 'greencart_entity_fetches_total', { service: 'products' });
     await post(ADD_TO_CART, { token: customer.token, variables: { id: productId } });
     await new Promise((resolve) => setTimeout(resolve, 100));
     const before = await entityFetches();
@@ -185,12 +199,12 @@ describe('/metrics', () => {
   });
 
   it('counts a request that a subgraph refuses before reading it (no service credentials)', async () => {
-    const before = await metricsOf(supergraph.subgraphUrls.accounts);
+    const before = await metricsOf(supergraph.metricsUrls.accounts);
     const response = await fetch(`${supergraph.subgraphUrls.accounts}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ me { id } }"}' });
     expect(response.status).toBe(401);
     const labels = { service: 'accounts', code: 'UNAUTHENTICATED' };
     await vi.waitFor(async () => {
-      const after = await metricsOf(supergraph.subgraphUrls.accounts);
+      const after = await metricsOf(supergraph.metricsUrls.accounts);
       expect(sample(after, 'greencart_graphql_errors_total', labels)).toBe(sample(before, 'greencart_graphql_errors_total', labels) + 1);
     });
   });
@@ -199,7 +213,7 @@ describe('/metrics', () => {
 // Last: it stops products.
 describe('unexpected errors', () => {
   it('are logged with the request id and the operation, at the gateway and in orders, and counted', async () => {
-    const before = await metricsOf(supergraph.gatewayUrl);
+    const before = await metricsOf(supergraph.metricsUrls.gateway);
     await supergraph.stopSubgraph('products');
 
     const listing = await post(OBSERVED_PRODUCTS, { headers: { 'x-request-id': 'broken-1' } });
@@ -216,7 +230,7 @@ describe('unexpected errors', () => {
     expect(ordersError).toMatchObject({ level: 'error', operation: expect.stringMatching(/^ObservedAddToCart__orders__/) });
     expect(String(ordersError?.error)).toMatch(/products did not answer/);
 
-    const after = await metricsOf(supergraph.gatewayUrl);
+    const after = await metricsOf(supergraph.metricsUrls.gateway);
     const labels = { service: 'gateway', code: 'INTERNAL_SERVER_ERROR' };
     expect(sample(after, 'greencart_graphql_errors_total', labels)).toBeGreaterThanOrEqual(sample(before, 'greencart_graphql_errors_total', labels) + 2);
   });

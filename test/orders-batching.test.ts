@@ -74,7 +74,7 @@ describe('cost of a page of orders', () => {
 describe('entity representations', () => {
   /** Representations the gateway has sent products so far (its Prometheus counter). */
   async function representationsSentToProducts(): Promise<number> {
-    const text = await (await fetch(`${supergraph.gatewayUrl}/metrics`)).text();
+    const text = await (await fetch(supergraph.metricsUrls.gateway)).text();
     return Number(/^greencart_subgraph_entity_representations_total\{[^}]*subgraph="products"[^}]*\} (\d+)/m.exec(text)?.[1] ?? 0);
   }
 

@@ -206,12 +206,17 @@ describe.skipIf(!redisAvailable)('shared by gateway replicas in Redis (REDIS_URL
   let supergraph: TestSupergraph;
   let first: string;
   let second: string;
+  /** Each gateway's /metrics, by its URL. */
+  const metricsUrlOf = new Map<string, string>();
 
   beforeAll(async () => {
     redis = await startRedis();
     supergraph = await startSupergraph({ trustProxy: true, redisUrl: redis.url, rateLimits: { perAddress: { burst: 5, perSecond: SLOW }, perCustomer: { burst: 3, perSecond: SLOW } } });
     first = supergraph.gatewayUrl;
-    second = (await supergraph.startGatewayReplica()).url;
+    metricsUrlOf.set(first, supergraph.metricsUrls.gateway);
+    const replica = await supergraph.startGatewayReplica();
+    second = replica.url;
+    metricsUrlOf.set(second, replica.metricsUrl);
   });
   afterAll(async () => {
     await supergraph?.stop();
@@ -227,7 +232,7 @@ describe.skipIf(!redisAvailable)('shared by gateway replicas in Redis (REDIS_URL
   const BACK = 'Redis answers again: rate limits are shared again';
 
   async function fallbacks(gateway: string, limit: 'address' | 'customer'): Promise<number> {
-    const text = await (await fetch(`${gateway}/metrics`)).text();
+    const text = await (await fetch(metricsUrlOf.get(gateway)!)).text();
     const line = text.split('\n').find((metric) => metric.startsWith('greencart_rate_limit_fallbacks_total{') && metric.includes(`limit="${limit}"`));
     return line ? Number(line.split(' ').at(-1)) : 0;
   }

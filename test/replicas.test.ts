@@ -35,6 +35,8 @@ const CARD = { cardNumber: '4242 4242 4242 4242', expMonth: 12, expYear: new Dat
 interface Replica {
   service: Service;
   port: number;
+  /** Its internal port for /metrics (METRICS_PORT). */
+  metricsPort: number;
   child: ChildProcess;
   output: string[];
 }
@@ -57,16 +59,16 @@ let crowdOf40: Promise<Buyer[]> | undefined;
 /** Forty registered buyers with a card each, made once: the crowd that races for stock, and buys again in the burst. */
 const crowd = () => (crowdOf40 ??= Promise.all(Array.from({ length: 40 }, (_, index) => registerBuyer(`crowd-${index}`))));
 
-function startReplica(service: Service, port: number): Replica {
+function startReplica(service: Service, port: number, metricsPort: number): Replica {
   const child = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, ENTRY[service])], {
     cwd: repositoryRoot,
-    env: { ...process.env, ...environment[service], PORT: String(port) },
+    env: { ...process.env, ...environment[service], PORT: String(port), METRICS_PORT: String(metricsPort) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   const output: string[] = [];
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => output.push(chunk));
-  return { service, port, child, output };
+  return { service, port, metricsPort, child, output };
 }
 
 async function waitUntilServing(replica: Replica, path = '/health'): Promise<void> {
@@ -91,7 +93,7 @@ function stopReplica(replica: Replica, signal: NodeJS.Signals = 'SIGTERM'): Prom
 async function requestsPerReplica(service: Service, field: RegExp): Promise<number[]> {
   return Promise.all(
     replicas[service].map(async (replica) => {
-      const text = await fetch(`http://127.0.0.1:${replica.port}/metrics`).then((response) => response.text(), () => '');
+      const text = await fetch(`http://127.0.0.1:${replica.metricsPort}/metrics`).then((response) => response.text(), () => '');
       return [...text.matchAll(/^greencart_graphql_requests_total\{[^}]*operation="([^"]*)"[^}]*\} (\d+)$/gm)].filter(([, operation]) => field.test(operation!)).reduce((sum, match) => sum + Number(match[2]), 0);
     }),
   );
@@ -183,7 +185,7 @@ beforeAll(async () => {
   credentials = { gateway: await given('gateway'), orders: await given('orders') };
   // Every process at once, on databases that do not exist yet: both replicas of a subgraph create
   // its database and migrate it together.
-  for (const service of SERVICES) replicas[service] = ports[service]!.map((port) => startReplica(service, port));
+  for (const service of SERVICES) replicas[service] = await Promise.all(ports[service]!.map(async (port) => startReplica(service, port, await freePort())));
   await Promise.all(SERVICES.flatMap((service) => replicas[service].map((replica) => waitUntilServing(replica, service === 'gateway' ? '/ready' : '/health'))));
 
   ordersDb = postgres(databaseUrl(serverUrl, DATABASES.orders), { max: 2, onnotice: () => {} });
@@ -300,7 +302,7 @@ describe('two processes of every service on one database, behind round-robin bal
         for await (const event of orderLive.subscribe(OrderUpdatedDocument, { id: order.id })) orderEvents.push(event.orderUpdated.status);
       })(),
     ];
-    await subscriptionsOpen(`http://127.0.0.1:${replicas.gateway[0]!.port}`, 2);
+    await subscriptionsOpen(`http://127.0.0.1:${replicas.gateway[0]!.metricsPort}/metrics`, 2);
 
     // Stock changed through each products process in turn, straight to it as the gateway calls it.
     const adminToken = (await anonymous.Login({ input: ADMIN })).login!.token!;
@@ -422,7 +424,7 @@ describe('two processes of every service on one database, behind round-robin bal
     expect(numbers).toEqual(numbers.map((_, index) => numbers[0]! + index));
 
     // The orchestrator starts it again; it joins on the same database.
-    replicas.orders[0] = startReplica('orders', doomed!.port);
+    replicas.orders[0] = startReplica('orders', doomed!.port, doomed!.metricsPort);
     await waitUntilServing(replicas.orders[0]);
   }, 90_000);
 });

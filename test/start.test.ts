@@ -39,6 +39,11 @@ function startGreenCart(extraEnvironment: Record<string, string> = {}): ChildPro
       ACCOUNTS_PORT: String(ports.accounts),
       ORDERS_PORT: String(ports.orders),
       PRODUCTS_PORT: String(ports.products),
+      // Metrics ports of their own (any free ones), apart from a running npm start's and other tests'.
+      METRICS_PORT: '0',
+      ACCOUNTS_METRICS_PORT: '0',
+      ORDERS_METRICS_PORT: '0',
+      PRODUCTS_METRICS_PORT: '0',
       LOG_LEVEL: 'warn',
       ...extraEnvironment,
     },

@@ -64,7 +64,7 @@ function follow(client: Client, query: string, variables: Record<string, unknown
 }
 
 /** Waits until the gateway has `count` subscriptions open (its metric), so a change made next is one they see. */
-const subscribed = (count: number) => subscriptionsOpen(supergraph.gatewayUrl, count);
+const subscribed = (count: number) => subscriptionsOpen(supergraph.metricsUrls.gateway, count);
 
 let supergraph: TestSupergraph;
 let orders: OrderTools;
@@ -353,7 +353,7 @@ describe('in production', () => {
     await vi.waitFor(() => expect(stranger.ended).toBe(true), { timeout: 5_000 });
     expect(stranger.error?.[0]?.extensions?.code).toBe('OPERATION_NOT_IN_SAFELIST');
     const own = follow(client, print(ProductUpdatedDocument), { ids: [product] });
-    await subscriptionsOpen(production.gatewayUrl, 1);
+    await subscriptionsOpen(production.metricsUrls.gateway, 1);
     await production.stopService('gateway');
     expect((await closedOnce).code).toBe(1001);
     // The client's subscription ends with the close, which it can act on by reconnecting.
@@ -376,14 +376,14 @@ describe('per customer', () => {
     try {
       const ids = ['00000000-0000-4000-8000-000000000001'];
       const held = [follow(first, PRODUCT_UPDATED, { ids }), follow(second, PRODUCT_UPDATED, { ids })];
-      await subscriptionsOpen(small.gatewayUrl, 2);
+      await subscriptionsOpen(small.metricsUrls.gateway, 2);
       const third = follow(second, PRODUCT_UPDATED, { ids });
       await vi.waitFor(() => expect(third.ended).toBe(true), { timeout: 5_000 });
       expect(third.error?.[0]?.extensions?.code).toBe('RATE_LIMITED');
       held[0]!.stop();
-      await subscriptionsOpen(small.gatewayUrl, 1);
+      await subscriptionsOpen(small.metricsUrls.gateway, 1);
       const fourth = follow(first, PRODUCT_UPDATED, { ids });
-      await subscriptionsOpen(small.gatewayUrl, 2);
+      await subscriptionsOpen(small.metricsUrls.gateway, 2);
       expect(fourth.ended).toBe(false);
     } finally {
       await Promise.all([first.dispose(), second.dispose()]);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvironment, EnvironmentError, readEnvironment } from '@greencart/platform';
+import { commonEnvironment, metricsPort, EnvironmentError, readEnvironment } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
@@ -30,6 +30,7 @@ export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env) 
   const env = readEnvironment({
     ...commonEnvironment,
     PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+    METRICS_PORT: metricsPort(9400),
     SUPERGRAPH_PATH: z.string().optional(),
     ACCOUNTS_URL: z.string().url().optional(),
     ORDERS_URL: z.string().url().optional(),

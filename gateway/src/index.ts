@@ -32,7 +32,7 @@ runMain('gateway', async () => {
       subscriptionLimits: { perConnection: env.SUBSCRIPTIONS_PER_CONNECTION, perCustomer: env.SUBSCRIPTIONS_PER_CUSTOMER },
       safelist: (env.PERSISTED_DOCUMENTS ?? (runtime.production ? 'safelist' : 'off')) === 'safelist',
     },
-    { port: env.PORT, host: env.HOST },
+    { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT },
   );
   stopOnSignals(runtime.logger, () => service.stop(), { supervised: env.GREENCART_SUPERVISED });
 });

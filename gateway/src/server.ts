@@ -4,7 +4,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { createJsonPoster, createServiceMetrics, startGraphQLService, type Logger, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
+import { createJsonPoster, createServiceMetrics, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { graphiqlPage } from './graphiql.js';
 import { browserAccess } from './browser-access.js';
@@ -78,7 +78,7 @@ const queryPlanInResponse: ApolloServerPlugin<GatewayContext> = {
 };
 
 /** Starts the gateway on `listen.port` (0: any free port). No side effects on import. */
-export async function startGateway(deps: GatewayDependencies, listen: { port: number; host: string }): Promise<RunningService> {
+export async function startGateway(deps: GatewayDependencies, listen: ListenAddress): Promise<RunningService> {
   const routingUrls = new Map<string, string>();
   const metrics = createServiceMetrics('gateway');
   const poster = createJsonPoster({ maxSockets: MAX_SOCKETS_PER_SUBGRAPH });

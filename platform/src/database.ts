@@ -1,6 +1,8 @@
 import postgres from 'postgres';
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
+import { tracedSql } from './database-tracing.js';
+import { tracingEnabled } from './tracing.js';
 
 /** The URL of database `name` on the server that `serverUrl` points at. */
 export function databaseUrl(serverUrl: string, name: string): string {
@@ -61,7 +63,10 @@ export function openDatabase<TSchema extends Record<string, unknown>>(options: D
     connection: { application_name: 'greencart' },
     debug: options.onStatement ? (_connection, statement) => options.onStatement?.(statement) : undefined,
   });
-  const db = drizzle(sql, { schema: options.schema, casing: 'snake_case' });
+  // Statements are traced only when this process exports traces: otherwise drizzle gets postgres.js itself.
+  const url = new URL(options.url);
+  const client = tracingEnabled() ? tracedSql(sql, { name: url.pathname.slice(1), host: url.hostname, port: Number(url.port || 5432) }) : sql;
+  const db = drizzle(client, { schema: options.schema, casing: 'snake_case' });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 

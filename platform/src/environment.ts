@@ -29,10 +29,15 @@ export const commonEnvironment = {
   JWKS_URL: z.string().url().default('http://127.0.0.1:4001/.well-known/jwks.json'),
   JWKS_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   JWKS_REFETCH_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
+  // Set: export traces over OTLP/HTTP there (such as http://jaeger:4318); the SDK reads the other OTEL_* variables itself.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 };
 
 /** Whether to seed the demo data (catalogue, shoppers, their order history) a fresh database needs for a first look. */
 export const seedDemoData = z.enum(['true', 'false']).default('true').transform((value) => value === 'true');
+
+/** The internal port that serves `/metrics` (0: any free one), each service's own default. */
+export const metricsPort = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);
 
 /** The PostgreSQL server; each subgraph keeps its own database on it. */
 export const databaseServerUrl = z.string().url().optional();

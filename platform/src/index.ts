@@ -7,6 +7,7 @@ export * from './pagination.js';
 export * from './logger.js';
 export * from './data-dir.js';
 export * from './database.js';
+export * from './tracing.js';
 export * from './embedded-postgres.js';
 export * from './auth/signing-keys.js';
 export * from './auth/user-tokens.js';

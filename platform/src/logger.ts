@@ -1,3 +1,4 @@
+import { trace } from '@opentelemetry/api';
 import { redactFields, redactText } from './log-redaction.js';
 import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino';
 import { prettyFactory } from 'pino-pretty';
@@ -20,16 +21,32 @@ export type LogFormat = 'json' | 'pretty';
 /** Where log lines go (one JSON line each, without its newline): stderr, or (in tests) a collector. */
 export type LogSink = (line: string) => void;
 
+export interface LoggerOptions {
+  /** Add the active span's `trace_id` and `span_id` to each line (when the process exports traces). */
+  traceIds?: boolean;
+}
+
 /** Creates a service's logger; every line carries `time`, `level`, `service` and `message`. */
-export function createLogger(service: string, level: LogLevel = 'info', format: LogFormat = 'json', sink?: LogSink): Logger {
+export function createLogger(service: string, level: LogLevel = 'info', format: LogFormat = 'json', sink?: LogSink, loggerOptions: LoggerOptions = {}): Logger {
   const options = {
     level,
     base: { service },
     messageKey: 'message',
     timestamp: stdTimeFunctions.isoTime,
     formatters: { level: (label: string) => ({ level: label }) },
+    // Only with tracing on: without it no line pays for looking up a span.
+    ...(loggerOptions.traceIds ? { mixin: traceIdsOfActiveSpan } : {}),
   };
   return wrap(pino(options, destination(format, sink)));
+}
+
+/** The active span's ids, which find a log line's trace (and a trace's lines) in the tracing backend. */
+function traceIdsOfActiveSpan(): Record<string, string> {
+  const span = trace.getActiveSpan();
+  // A new object each time: pino merges the line's fields into what the mixin returns.
+  if (!span) return {};
+  const { traceId, spanId } = span.spanContext();
+  return { trace_id: traceId, span_id: spanId };
 }
 
 function destination(format: LogFormat, sink: LogSink | undefined): DestinationStream {
@@ -63,7 +80,7 @@ function wrap(logger: PinoLogger): Logger {
   };
 }
 
-const RESERVED_KEYS = new Set(['time', 'level', 'service', 'message']);
+const RESERVED_KEYS = new Set(['time', 'level', 'service', 'message', 'trace_id', 'span_id']);
 
 /** A field named like one of the line's own keys is renamed (`_level`), so a line never holds a key twice. */
 function ownFields(fields: Record<string, unknown>): Record<string, unknown> {

@@ -6,6 +6,7 @@ import { createLocalUserTokenVerifier, createRemoteUserTokenVerifier, type UserT
 import { resolveDataDir } from './data-dir.js';
 import type { commonEnvironment } from './environment.js';
 import { createLogger, errorFields, type Logger } from './logger.js';
+import { startTracing, stopTracing } from './tracing.js';
 
 export type CommonEnvironment = z.infer<z.ZodObject<typeof commonEnvironment>>;
 
@@ -51,7 +52,10 @@ export async function createAccountsRuntime(env: CommonEnvironment & { JWT_PRIVA
 }
 
 async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Promise<Omit<ServiceRuntime, 'verifier'>> {
-  const logger = createLogger(name, env.LOG_LEVEL, env.LOG_FORMAT);
+  // Tracing first: the logger adds trace ids only when there are traces, and databases opened later are traced.
+  const tracing = await startTracing(name, env.OTEL_EXPORTER_OTLP_ENDPOINT);
+  const logger = createLogger(name, env.LOG_LEVEL, env.LOG_FORMAT, undefined, { traceIds: tracing });
+  if (tracing) logger.info('exporting traces', { endpoint: env.OTEL_EXPORTER_OTLP_ENDPOINT });
   const production = env.NODE_ENV === 'production';
   const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
   const { credentials, generated, kid, callerKids } = await loadServiceCredentials({
@@ -68,9 +72,10 @@ async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Pro
 }
 
 /**
- * Stops cleanly on a termination signal (and on Ctrl-C when run alone), exiting non-zero when
- * stopping fails. Under `npm start` (supervised) Ctrl-C reaches every process of the terminal at
- * once, so a supervised process leaves it to the supervisor, which stops the processes in order.
+ * Stops cleanly on a termination signal (and on Ctrl-C when run alone), then sends the spans it
+ * still holds (when tracing), exiting non-zero when stopping fails. Under `npm start` (supervised)
+ * Ctrl-C reaches every process of the terminal at once, so a supervised process leaves it to the
+ * supervisor, which stops the processes in order.
  */
 export function stopOnSignals(logger: Logger, stop: () => Promise<void>, options: { supervised?: boolean } = {}): void {
   let stopping = false;
@@ -78,13 +83,15 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>, options
     if (stopping) return;
     stopping = true;
     logger.info('stopping', { signal });
-    stop().then(
-      () => process.exit(0),
-      (error) => {
-        logger.error('failed to stop cleanly', errorFields(error));
-        process.exit(1);
-      },
-    );
+    stop()
+      .then(() => stopTracing())
+      .then(
+        () => process.exit(0),
+        (error) => {
+          logger.error('failed to stop cleanly', errorFields(error));
+          process.exit(1);
+        },
+      );
   };
   process.on('SIGINT', options.supervised ? () => logger.debug('leaving Ctrl-C to the supervisor') : shutdown);
   process.on('SIGTERM', shutdown);

@@ -9,7 +9,7 @@ import type { ServiceName } from './auth/service-calls.js';
 import type { ServiceCredentials } from './auth/service-credentials.js';
 import type { UserTokenVerifier } from './auth/user-tokens.js';
 import type { ChangeFeed } from './http/change-feed.js';
-import { startGraphQLService, type IncomingGraphQLRequest, type RunningService } from './http/graphql-service.js';
+import { startGraphQLService, type IncomingGraphQLRequest, type ListenAddress, type RunningService } from './http/graphql-service.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -47,7 +47,7 @@ export async function startSubgraph<TContext extends BaseContext>(
     changeFeed?: ChangeFeed;
   },
   deps: SubgraphDependencies,
-  listen: { port: number; host: string },
+  listen: ListenAddress,
 ): Promise<RunningService> {
   const feed = options.changeFeed;
   await feed?.start();

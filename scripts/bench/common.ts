@@ -1,7 +1,8 @@
 // Shared pieces of the benchmark (`npm run bench`): the database names, a free port, the
-// bench's own embedded PostgreSQL in a temporary folder, processes' resident memory.
+// bench's own embedded PostgreSQL in a temporary folder, processes' resident memory, a sink for traces.
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod, mkdtemp, rm } from 'node:fs/promises';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -120,5 +121,35 @@ export function sampleRss(processes: Record<string, number>, intervalMs = 100): 
       const sumOfPeaksBytes = Object.values(peakBytes).reduce((sum, bytes) => sum + bytes, 0);
       return { peakBytes, sumOfPeaksBytes, peakOfSumBytes, samples, intervalMs, exactPeaks };
     },
+  };
+}
+
+/**
+ * An OTLP/HTTP receiver that reads every export and drops it (BENCH_TRACING): the services pay
+ * for making and sending their spans, and nothing is kept. `url` is an OTEL_EXPORTER_OTLP_ENDPOINT.
+ */
+export async function startSpanSink(): Promise<{ url: string; received(): { exports: number; bytes: number }; stop(): Promise<void> }> {
+  let exports = 0;
+  let bytes = 0;
+  const server = createHttpServer((req, res) => {
+    req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+    req.on('end', () => {
+      exports++;
+      // An empty ExportTraceServiceResponse: `{}` in JSON, no bytes in protobuf.
+      const json = (req.headers['content-type'] ?? '').includes('json');
+      res.writeHead(200, { 'content-type': json ? 'application/json' : 'application/x-protobuf' }).end(json ? '{}' : '');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', () => resolve()));
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    received: () => ({ exports, bytes }),
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

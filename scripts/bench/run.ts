@@ -16,6 +16,8 @@
 // its own process harness (targets.ts) beside them in scripts/bench/dist/. Only (b), whose monolith
 // imports the subgraphs' TypeScript modules by path, runs its TypeScript through tsx. Under Q1 (c),
 // the four services' (gateway, three subgraphs) peak RSS is recorded from /proc.
+// BENCH_TRACING=1: GreenCart's processes export traces (OTLP over HTTP) to a sink in this process
+// that reads and drops them, so that a run shows what tracing costs.
 import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { randomInt, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -27,7 +29,7 @@ import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl, generateServiceKey, repositoryRoot } from '@greencart/platform';
-import { BENCH_DATABASES, freePort, median, sampleRss, startBenchPostgres, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
+import { BENCH_DATABASES, freePort, median, sampleRss, startBenchPostgres, startSpanSink, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase } from '@greencart/products';
 import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
@@ -57,6 +59,8 @@ const config = {
   s1Subscribers: number('BENCH_S1_SUBSCRIBERS', 1_000),
   s1ChangeRate: number('BENCH_S1_CHANGE_RATE', 20),
   s1Seconds: number('BENCH_S1_SECONDS', 30),
+  /** GreenCart's processes (gateway and subgraphs) export traces, to a sink that drops them. */
+  tracing: process.env.BENCH_TRACING === '1' || process.env.BENCH_TRACING === 'true',
 };
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -121,6 +125,8 @@ function requestFor(target: TargetName, operation: OperationName, fixture: Fixtu
 /** One process of targets.ts, answering run.ts over IPC. */
 interface BenchProcess {
   url: string;
+  /** Its /metrics, on its metrics port (GreenCart's processes). */
+  metricsUrl?: string;
   child: ChildProcess;
   request<T>(message: { type: string }): Promise<T>;
   stop(): Promise<void>;
@@ -151,15 +157,16 @@ async function startProcess(settings: TargetSettings, nodeOptions: string[] = []
     env: { ...process.env, NODE_ENV: 'production', BENCH_TARGET: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  const url = await new Promise<string>((resolve, reject) => {
+  const { url, metricsUrl } = await new Promise<{ url: string; metricsUrl?: string }>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`${roleOf(settings)} exited (${code}) before it was ready`)));
-    child.on('message', (message: { type: string; url?: string; error?: string }) => {
-      if (message.type === 'ready') resolve(message.url!);
+    child.on('message', (message: { type: string; url?: string; metricsUrl?: string; error?: string }) => {
+      if (message.type === 'ready') resolve({ url: message.url!, metricsUrl: message.metricsUrl });
       if (message.type === 'failed') reject(new Error(`${roleOf(settings)} failed: ${message.error}`));
     });
   });
   return {
     url,
+    metricsUrl,
     child,
     request: <T>(message: { type: string }) =>
       new Promise<T>((resolve) => {
@@ -224,7 +231,7 @@ async function subgraphRequests(target: Target): Promise<{ calls: Record<string,
   const calls: Record<string, number> = {};
   let entityCalls = 0;
   for (const [name, part] of Object.entries(target.subgraphs)) {
-    const text = await (await fetch(`${part.url}/metrics`)).text();
+    const text = await (await fetch(part.metricsUrl!)).text();
     calls[name] = [...text.matchAll(/^greencart_graphql_requests_total\{[^}]*\} (\d+(?:\.\d+)?)/gm)].reduce((sum, match) => sum + Number(match[1]), 0);
     entityCalls += Number(/^greencart_entity_fetches_total(?:\{[^}]*\})? (\d+(?:\.\d+)?)/m.exec(text)?.[1] ?? 0);
   }
@@ -884,8 +891,8 @@ interface GatewayGauges {
 }
 
 /** The gateway process's own figures from its /metrics: RSS, heap in use, open productUpdated subscriptions. */
-async function gatewayGauges(url: string): Promise<GatewayGauges> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+async function gatewayGauges(metricsUrl: string): Promise<GatewayGauges> {
+  const text = await (await fetch(metricsUrl)).text();
   const value = (pattern: RegExp) => Number(pattern.exec(text)?.[1] ?? 0);
   return {
     rssBytes: value(/^process_resident_memory_bytes(?:\{[^}]*\})? (\S+)/m),
@@ -898,7 +905,7 @@ async function gatewayGauges(url: string): Promise<GatewayGauges> {
 /** The S1 client process (live-subscribers.ts): subscribers and the stock writer, driven over IPC. */
 async function startLiveSubscribers(settings: LiveSubscribersSettings): Promise<{ request<T>(message: Record<string, unknown> & { type: string }): Promise<T>; stop(): Promise<void> }> {
   const child = fork(fileURLToPath(new URL('./live-subscribers.ts', import.meta.url)), [], {
-    execArgv: ['--import', 'tsx'],
+    execArgv: ['--conditions=@greencart/source', '--import', 'tsx'],
     env: { ...process.env, BENCH_S1: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
@@ -984,7 +991,7 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
 
   const collectedGauges = async () => {
     await target.front.request({ type: 'gc' });
-    return gatewayGauges(url);
+    return gatewayGauges(target.front.metricsUrl!);
   };
   const before = await collectedGauges();
   const document = productUpdatedDocument();
@@ -1001,15 +1008,15 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
     const opened = await clients.request<{ seconds: number; failed: number }>({ type: 'open' });
     // The protocol acknowledges no subscription: the gateway's gauge says when all are watching.
     const deadline = Date.now() + 60_000;
-    while ((await gatewayGauges(url)).productSubscriptions < config.s1Subscribers - opened.failed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    while ((await gatewayGauges(target.front.metricsUrl!)).productSubscriptions < config.s1Subscribers - opened.failed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     await settle();
     const open = await collectedGauges();
     log(`S1: ${open.productSubscriptions} subscriptions open in ${opened.seconds} s (${opened.failed} failed); gateway RSS ${mib(before.rssBytes)} → ${mib(open.rssBytes)} MiB`);
 
     log(`S1: ${config.s1ChangeRate} stock changes a second for ${config.s1Seconds} s`);
-    const gatewayCpuBefore = (await gatewayGauges(url)).cpuSeconds;
+    const gatewayCpuBefore = (await gatewayGauges(target.front.metricsUrl!)).cpuSeconds;
     const quiet = (await clients.request<{ result: DeliveryResult }>({ type: 'changes', rate: config.s1ChangeRate, seconds: config.s1Seconds, drainSeconds: S1_DRAIN_SECONDS })).result;
-    const gatewayCpuMs = Math.round(((await gatewayGauges(url)).cpuSeconds - gatewayCpuBefore) * 1000);
+    const gatewayCpuMs = Math.round(((await gatewayGauges(target.front.metricsUrl!)).cpuSeconds - gatewayCpuBefore) * 1000);
     const fanOutCpu = {
       gatewayMs: gatewayCpuMs,
       clientMs: quiet.clientCpuMs,
@@ -1160,7 +1167,7 @@ export function markdownTable(report: BenchReport): string {
       ? `${mib(report.peakRssBytes[result.target])} + subgraphs ${mib(report.peakRssBytes.subgraphs)}`
       : mib(report.peakRssBytes[result.target]);
     lines.push(
-      `| ${result.operation} | ${TARGET_LABELS[result.target]} | ${result.peak.rps.toFixed(0)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${s.accounts}+${s.orders}+${s.products}) | ${calls} | ${rss} |`,
+      `| ${result.operation} | ${TARGET_LABELS[result.target]}${report.config.tracing && SUBGRAPHS_BEHIND.includes(result.target) ? ', tracing on' : ''} | ${result.peak.rps.toFixed(0)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${s.accounts}+${s.orders}+${s.products}) | ${calls} | ${rss} |`,
     );
   }
   if (report.placeOrders.length > 0) {
@@ -1240,6 +1247,9 @@ async function main(): Promise<void> {
   for (const name of config.targets) if (name !== 'orders' && name !== 'subscriptions' && !(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${[...Object.keys(TARGET_LABELS), 'orders', 'subscriptions'].join(', ')})`);
   buildTargets();
   const database = await startBenchPostgres();
+  // Every target process inherits the endpoint; only GreenCart's start tracing with it.
+  const spanSink = config.tracing ? await startSpanSink() : undefined;
+  if (spanSink) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = spanSink.url;
   const running: BenchProcess[] = [];
   try {
     const data = await seedBenchmark(database.url, log);
@@ -1348,9 +1358,11 @@ async function main(): Promise<void> {
       await writeFile(`${folder}s1.md`, `${s1}\n`);
       if (report.operations.length === 0) process.stdout.write(`${s1}\n`);
     }
+    if (spanSink) log(`tracing: ${spanSink.received().exports} OTLP exports received (${(spanSink.received().bytes / 2 ** 20).toFixed(1)} MiB of spans)`);
     log(`done in ${((Date.now() - startedAt.getTime()) / 1000).toFixed(0)} s; results in scripts/bench/results/`);
   } finally {
     for (const part of running) await part.stop();
+    await spanSink?.stop();
     await database.stop();
   }
 }

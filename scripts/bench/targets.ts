@@ -6,7 +6,7 @@
 //   monolith   (b) the subgraphs' resolvers in one non-federated @apollo/server (monolith.ts)
 //   limit      (a) a bare node:http server on postgres.js: hand-written json_agg SQL per operation
 // A process prints nothing and talks to run.ts over IPC:
-//   → { type: 'ready', url }            once it listens
+//   → { type: 'ready', url, metricsUrl } once it listens (metricsUrl: GreenCart's processes)
 //   ← { type: 'reset' } / { type: 'stats' } → { type: 'stats', statements, recent, maxRssBytes }
 //   ← { type: 'gc' } → { type: 'gc' }      after a full collection, if started with --expose-gc
 // run.ts runs it compiled (dist/targets.js, from tsconfig.build.json) on the services' compiled
@@ -29,6 +29,8 @@ import {
   JWKS_PATH,
   publishedKeySet,
   repositoryRoot,
+  startTracing,
+  tracingEnabled,
   type ServiceName,
 } from '@greencart/platform';
 import { BENCH_DATABASES, freePort, TOKEN_SETTINGS, type DatabaseName } from './common.js';
@@ -78,7 +80,13 @@ const countStatement = (name: DatabaseName) => (statement: string) => {
 /** Limits far above what the benchmark sends: it measures throughput, not the rate limiter. */
 const UNLIMITED = { burst: 1_000_000_000, perSecond: 1_000_000_000 };
 const LISTEN = { port: 0, host: '127.0.0.1' };
-const logger = (service: string) => createLogger(service, 'warn', 'json');
+const logger = (service: string) => createLogger(service, 'warn', 'json', undefined, { traceIds: tracingEnabled() });
+
+/** Where a target answers, and (GreenCart's processes) where its /metrics is. */
+interface StartedTarget {
+  url: string;
+  metricsUrl?: string;
+}
 /** A service's credentials as production gives them: its own private key (if it calls anyone) and its callers' public keys, all from settings. */
 const credentialsFor = async (keys: BenchServiceKeys, service: ServiceName) =>
   (
@@ -96,7 +104,7 @@ const remoteVerifier = (accountsUrl: string) =>
 // ---------------------------------------------------------------- (c), (d): subgraphs and gateways
 
 /** One subgraph, wired as test/support/supergraph.ts wires it, in production mode, on the bench databases. */
-async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'subgraph' }>): Promise<string> {
+async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'subgraph' }>): Promise<StartedTarget> {
   const { serverUrl, serviceKeys } = settings;
   const onStatement = countStatement(settings.subgraph);
   const name = BENCH_DATABASES[settings.subgraph];
@@ -117,7 +125,7 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
       },
       LISTEN,
     );
-    return service.url;
+    return { url: service.url, metricsUrl: service.metricsUrl };
   }
   const accountsUrl = settings.accountsUrl!;
   if (settings.subgraph === 'products') {
@@ -132,7 +140,7 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
       },
       LISTEN,
     );
-    return service.url;
+    return { url: service.url, metricsUrl: service.metricsUrl };
   }
   const { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, prepareOrdersDatabase, startOrdersService } = await import('@greencart/orders');
   const credentials = await credentialsFor(serviceKeys, 'orders');
@@ -152,17 +160,17 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
     },
     LISTEN,
   );
-  return service.url;
+  return { url: service.url, metricsUrl: service.metricsUrl };
 }
 
 /** (c) or (d): one gateway process (a cluster worker when there are several) over the subgraph processes. */
-async function startBenchGateway(settings: Extract<TargetSettings, { role: 'greencart' | 'hive' }>): Promise<string> {
+async function startBenchGateway(settings: Extract<TargetSettings, { role: 'greencart' | 'hive' }>): Promise<StartedTarget> {
   const listen = { port: settings.port, host: '127.0.0.1' };
   const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
   const credentials = await credentialsFor(settings.serviceKeys, 'gateway');
   if (settings.role === 'hive') {
     const { startHiveGateway } = await import('./hive-gateway.js');
-    return (await startHiveGateway({ supergraphSdl, subgraphUrls: settings.subgraphUrls, credentials, ...listen })).url;
+    return { url: (await startHiveGateway({ supergraphSdl, subgraphUrls: settings.subgraphUrls, credentials, ...listen })).url };
   }
   const { startGateway } = await import('@greencart/gateway');
   const gateway = await startGateway(
@@ -179,7 +187,7 @@ async function startBenchGateway(settings: Extract<TargetSettings, { role: 'gree
     },
     listen,
   );
-  return gateway.url;
+  return { url: gateway.url, metricsUrl: gateway.metricsUrl };
 }
 
 /** (b) The monolith, counting its statements like the subgraphs do. */
@@ -300,12 +308,14 @@ export async function startLimitServer(settings: { serverUrl: string }): Promise
 const maxRssBytes = () => process.resourceUsage().maxRSS * 1024;
 
 /** Starts the process's part: the URL it answers on. */
-function start(settings: TargetSettings): Promise<string> {
+async function start(settings: TargetSettings): Promise<StartedTarget> {
+  // BENCH_TRACING: GreenCart's processes trace as they do with OTEL_EXPORTER_OTLP_ENDPOINT set (run.ts sets it).
+  if (settings.role === 'subgraph' || settings.role === 'greencart') await startTracing(settings.role === 'subgraph' ? settings.subgraph : 'gateway', process.env.OTEL_EXPORTER_OTLP_ENDPOINT);
   switch (settings.role) {
     case 'limit':
-      return startLimitServer(settings);
+      return { url: await startLimitServer(settings) };
     case 'monolith':
-      return startBenchMonolith(settings);
+      return { url: await startBenchMonolith(settings) };
     case 'subgraph':
       return startBenchSubgraph(settings);
     case 'greencart':
@@ -315,15 +325,16 @@ function start(settings: TargetSettings): Promise<string> {
 }
 
 /** A gateway with several workers: cluster workers share its port; peak RSS is their sum. */
-async function startGatewayWorkers(settings: Extract<TargetSettings, { role: 'greencart' | 'hive' }>): Promise<{ url: string; maxRssBytes(): Promise<number> }> {
+async function startGatewayWorkers(settings: Extract<TargetSettings, { role: 'greencart' | 'hive' }>): Promise<StartedTarget & { maxRssBytes(): Promise<number> }> {
   const workers = Array.from({ length: settings.workers }, () => cluster.fork({ BENCH_TARGET: JSON.stringify(settings) }));
-  await Promise.all(
+  // Each worker has a metrics port of its own; the first one's stands for the gateway.
+  const [metricsUrl] = await Promise.all(
     workers.map(
       (worker) =>
-        new Promise<void>((resolve, reject) => {
+        new Promise<string | undefined>((resolve, reject) => {
           worker.once('exit', (code) => reject(new Error(`a ${settings.role} worker exited (${code}) before it was ready`)));
-          worker.on('message', (message: { type: string; error?: string }) => {
-            if (message.type === 'ready') resolve();
+          worker.on('message', (message: { type: string; error?: string; metricsUrl?: string }) => {
+            if (message.type === 'ready') resolve(message.metricsUrl);
             if (message.type === 'failed') reject(new Error(message.error));
           });
         }),
@@ -341,6 +352,7 @@ async function startGatewayWorkers(settings: Extract<TargetSettings, { role: 'gr
     });
   return {
     url: `http://127.0.0.1:${settings.port}`,
+    metricsUrl,
     maxRssBytes: async () => (await Promise.all(workers.map(rssOf))).reduce((sum, rss) => sum + rss, maxRssBytes()),
   };
 }
@@ -355,7 +367,7 @@ if (cluster.isWorker && process.env.BENCH_TARGET) {
   process.on('message', (message: { type: string }) => {
     if (message.type === 'stats') process.send!({ type: 'stats', maxRssBytes: maxRssBytes() });
   });
-  start(settings).then(() => process.send!({ type: 'ready' }), fail);
+  start(settings).then((started) => process.send!({ type: 'ready', metricsUrl: started.metricsUrl }), fail);
 } else if (process.send && process.env.BENCH_TARGET) {
   const settings = JSON.parse(process.env.BENCH_TARGET) as TargetSettings;
   // run.ts stops the target when it is done with it: at once, requests in flight or not.
@@ -381,8 +393,8 @@ if (cluster.isWorker && process.env.BENCH_TARGET) {
     (settings.role === 'greencart' || settings.role === 'hive') && settings.workers > 1
       ? startGatewayWorkers(settings).then((workers) => {
           rss = workers.maxRssBytes;
-          return workers.url;
+          return workers;
         })
       : start(settings);
-  started.then((url) => process.send!({ type: 'ready', url }), fail);
+  started.then(({ url, metricsUrl }) => process.send!({ type: 'ready', url, metricsUrl }), fail);
 }

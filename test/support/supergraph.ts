@@ -98,6 +98,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
 export interface TestSupergraph extends GraphQLClient {
   gatewayUrl: string;
   subgraphUrls: { accounts: string; orders: string; products: string };
+  /** Each service's `/metrics`, on its internal metrics port. */
+  metricsUrls: { gateway: string; accounts: string; orders: string; products: string };
   /** Accounts' published keys, which every other service verifies against. */
   jwksUrl: string;
   statements: { accounts: StatementCounter; orders: StatementCounter; products: StatementCounter };
@@ -124,7 +126,7 @@ export interface TestSupergraph extends GraphQLClient {
   /** Starts products again on the same port, after stopSubgraph('products'), as a supervisor would. */
   restartProducts(): Promise<void>;
   /** Starts another gateway on the same subgraphs with the same settings, as a load-balanced replica would be; stop() stops it too. */
-  startGatewayReplica(): Promise<{ url: string }>;
+  startGatewayReplica(): Promise<{ url: string; metricsUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -164,7 +166,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   if (options.seedCatalogue ?? true) await seedDemoCatalogue(productsDb.db);
 
   /** Accounts as its index.ts builds it: a key set, the JWKS it publishes, a verifier against it. */
-  async function startAccounts(keyOptions: AccountsKeyOptions, port: number) {
+  async function startAccounts(keyOptions: AccountsKeyOptions, port: number, metricsPort = 0) {
     const keySet = await buildUserTokenKeySet({ privateKeyPem: keyOptions.signingKeys.privateKeyPem, retiredPublicKeyPems: keyOptions.retiredPublicKeyPems });
     const publishedKeys = await publishedKeySet(keySet);
     const service = await startAccountsService(
@@ -179,7 +181,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         credentials: await credentialsFor('accounts'),
         logger: logger('accounts'),
       },
-      { ...listen, port },
+      { ...listen, port, metricsPort },
     );
     return { service, signingKey: keySet.signingKey };
   }
@@ -197,10 +199,10 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       refetchCooldownSeconds: options.jwksCooldownSeconds ?? 30,
     });
 
-  const startProducts = async (port: number) =>
+  const startProducts = async (port: number, metricsPort = 0) =>
     startProductsService(
       { production: options.production ?? false, verifier: remoteVerifier(), database: productsDb, credentials: await credentialsFor('products'), logger: logger('products') },
-      { ...listen, port },
+      { ...listen, port, metricsPort },
     );
   const products = await startProducts(0);
   // The gateway's port is chosen now: orders signs invoice links with the gateway's address.
@@ -266,6 +268,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     ...graphqlClient(`${gateway.url}/graphql`),
     gatewayUrl: gateway.url,
     subgraphUrls,
+    metricsUrls: { gateway: gateway.metricsUrl, accounts: accounts.service.metricsUrl, orders: orders.metricsUrl, products: products.metricsUrl },
     jwksUrl,
     statements,
     sweepOrders: (abandonedAfterSeconds = 0) => recovery.sweep(abandonedAfterSeconds),
@@ -286,18 +289,18 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     async restartAccounts(keyOptions) {
       await running.get('accounts')?.stop();
       running.delete('accounts');
-      accounts = await startAccounts(keyOptions, accountsPort);
+      accounts = await startAccounts(keyOptions, accountsPort, accounts.service.metricsPort);
       running.set('accounts', accounts.service);
     },
     async restartProducts() {
       await running.get('products')?.stop();
-      running.set('products', await startProducts(products.port));
+      running.set('products', await startProducts(products.port, products.metricsPort));
     },
     async startGatewayReplica() {
       // Its lines carry `replica`, so that a test can tell the gateways' logs apart.
       const replica = await startGatewayOn(0, logger('gateway').child({ replica: replicas.length + 2 }));
       replicas.push(replica);
-      return { url: replica.url };
+      return { url: replica.url, metricsUrl: replica.metricsUrl };
     },
     async stop() {
       for (const replica of replicas) await replica.stop();

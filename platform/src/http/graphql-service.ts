@@ -20,6 +20,7 @@ import { createErrorFormatter, ErrorCode } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { createServiceMetrics, metricsRoute, observeGraphQLRequests, operationNamePlugin, errorCodeLabel, type ServiceMetrics } from './metrics.js';
 import { currentRequest, requestScope, requestScopeOf } from './request-id.js';
+import { describeServerSpan, tracingEnabled } from '../tracing.js';
 
 /**
  * The end client's address, as the gateway saw it, passed on to subgraphs (which believe it only
@@ -69,7 +70,7 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   /** Extra routes (mounted before GraphQL). */
   routes?: (app: Express) => void;
   plugins?: ApolloServerPlugin<TContext>[];
-  /** The service's metrics, served at `GET /metrics` (made here when not given; the gateway adds its subgraph calls). */
+  /** The service's metrics, served at `GET /metrics` on the metrics port (made here when not given; the gateway adds its subgraph calls). */
   metrics?: ServiceMetrics;
   /** WebSocket service on the same HTTP server (the gateway's subscriptions); stopped before GraphQL is. */
   websocket?: (server: { httpServer: http.Server; execute: OperationExecutor<TContext> }) => { stop(): Promise<void> };
@@ -84,7 +85,18 @@ export type OperationExecutor<TContext> = (
 export interface RunningService {
   url: string;
   port: number;
+  /** Where `GET /metrics` is served: the internal metrics port, never the public one. */
+  metricsUrl: string;
+  metricsPort: number;
   stop(): Promise<void>;
+}
+
+/** Where a service listens: its public port, and the internal one for Prometheus (each 0: any free one). */
+export interface ListenAddress {
+  port: number;
+  host: string;
+  /** METRICS_PORT; default 0 (any free one). */
+  metricsPort?: number;
 }
 
 const READINESS_TIMEOUT_MS = 2_000;
@@ -93,7 +105,7 @@ const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 /** Builds and starts one GreenCart GraphQL process (a subgraph or the gateway) on `port` (0: any free one). */
 export async function startGraphQLService<TContext extends BaseContext>(
   options: GraphQLServiceOptions<TContext>,
-  listen: { port: number; host: string },
+  listen: ListenAddress,
 ): Promise<RunningService> {
   const app = express();
   app.disable('x-powered-by');
@@ -167,12 +179,13 @@ export async function startGraphQLService<TContext extends BaseContext>(
     const { ready, checks } = typeof answer === 'boolean' ? { ready: answer, checks: undefined } : answer;
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'unavailable', service: options.name, ...(checks ? { checks } : {}) });
   });
-  app.get('/metrics', metricsRoute(metrics));
   options.routes?.(app);
 
   const credentials = options.requireServiceCredentials;
   app.use(
     '/graphql',
+    // Only with tracing on: otherwise no request pays for it.
+    ...(tracingEnabled() ? [describeServerSpan('/graphql', (res) => requestScopeOf(res).requestId)] : []),
     observeGraphQLRequests(metrics),
     // Credentials first: a caller without them learns nothing, not even whether its body parses.
     async (req, res, next) => {
@@ -198,10 +211,15 @@ export async function startGraphQLService<TContext extends BaseContext>(
   );
   app.use(answerUnhandledErrors(options.logger));
 
-  await new Promise<void>((resolve, reject) => {
-    httpServer.once('error', reject);
-    httpServer.listen(listen.port, listen.host, () => resolve());
+  await listenOn(httpServer, listen.port, listen.host);
+  // /metrics names every operation and subgraph, so it has a port of its own that is never exposed.
+  const metricsServer = http.createServer(metricsApp(metrics));
+  await listenOn(metricsServer, listen.metricsPort ?? 0, listen.host).catch(async (error: unknown) => {
+    // Apollo's drain plugin closes the public server too.
+    await apollo.stop();
+    throw error;
   });
+  const metricsPort = (metricsServer.address() as AddressInfo).port;
   const websocket = options.websocket?.({
     httpServer,
     execute: async (request, contextValue) => {
@@ -210,16 +228,43 @@ export async function startGraphQLService<TContext extends BaseContext>(
     },
   });
   const { port } = httpServer.address() as AddressInfo;
-  options.logger.info('listening', { url: `http://${listen.host}:${port}/graphql` });
+  options.logger.info('listening', { url: `http://${listen.host}:${port}/graphql`, metrics: `http://${listen.host}:${metricsPort}/metrics` });
 
+  const host = listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host;
   return {
-    url: `http://${listen.host === '0.0.0.0' ? '127.0.0.1' : listen.host}:${port}`,
+    url: `http://${host}:${port}`,
     port,
+    metricsUrl: `http://${host}:${metricsPort}/metrics`,
+    metricsPort,
     async stop() {
       await websocket?.stop();
       await apollo.stop();
+      metricsServer.closeAllConnections();
+      await new Promise<void>((resolve) => metricsServer.close(() => resolve()));
     },
   };
+}
+
+/** The metrics port's app: `GET /metrics`, and 404 for anything else. */
+function metricsApp(metrics: ServiceMetrics): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.get('/metrics', metricsRoute(metrics));
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'Only GET /metrics is served on this port.' });
+  });
+  return app;
+}
+
+function listenOn(server: http.Server, port: number, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
 }
 
 const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;

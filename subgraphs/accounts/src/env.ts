@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvironment, databaseName, databaseServerUrl, EnvironmentError, pemVariable, readEnvironment, seedDemoData } from '@greencart/platform';
+import { commonEnvironment, databaseName, databaseServerUrl, EnvironmentError, pemVariable, metricsPort, readEnvironment, seedDemoData } from '@greencart/platform';
 import { DEFAULT_SIGN_IN_THROTTLE, leastMaxFailuresPerAccount } from './services/sign-in-throttle-rules.js';
 
 const count = (fallback: number) => z.coerce.number().int().min(1).default(fallback);
@@ -12,6 +12,7 @@ export function readAccountsEnvironment(source: NodeJS.ProcessEnv = process.env)
       DATABASE_URL: databaseServerUrl,
       ACCOUNTS_DATABASE_NAME: databaseName('greencart_accounts'),
       PORT: z.coerce.number().int().min(0).max(65535).default(4001),
+    METRICS_PORT: metricsPort(9401),
       JWT_PRIVATE_KEY: pemVariable,
       JWT_RETIRED_PUBLIC_KEYS: pemVariable,
       ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),

@@ -23,7 +23,7 @@ runMain('accounts', async () => {
         windowSeconds: env.LOGIN_THROTTLE_WINDOW_SECONDS,
       },
     },
-    { port: env.PORT, host: env.HOST },
+    { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT },
   );
   stopOnSignals(runtime.logger, async () => {
     await service.stop();

@@ -1,4 +1,4 @@
-import { jwksRoute, startSubgraph, type PublishedKeySet, type RunningService, type SubgraphDependencies, type UserTokenIssuer } from '@greencart/platform';
+import { jwksRoute, startSubgraph, type PublishedKeySet, type ListenAddress, type RunningService, type SubgraphDependencies, type UserTokenIssuer } from '@greencart/platform';
 import { createContextFactory, type AccountsContext } from './context.js';
 import type { AccountsDatabase } from './db/database.js';
 import { resolvers } from './resolvers/index.js';
@@ -19,7 +19,7 @@ export interface AccountsDependencies extends SubgraphDependencies {
 }
 
 /** Starts the accounts subgraph on `listen.port` (0: any free port). No side effects on import. */
-export function startAccountsService(deps: AccountsDependencies, listen: { port: number; host: string }): Promise<RunningService> {
+export function startAccountsService(deps: AccountsDependencies, listen: ListenAddress): Promise<RunningService> {
   const schemaFile = new URL('../schema.graphql', import.meta.url);
   return startSubgraph<AccountsContext>(
     { name: 'accounts', schemaFile, resolvers, context: createContextFactory(deps), routes: jwksRoute(deps.publishedKeys, deps.jwksCacheSeconds) },

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvironment, databaseName, databaseServerUrl, readEnvironment, seedDemoData } from '@greencart/platform';
+import { commonEnvironment, databaseName, databaseServerUrl, metricsPort, readEnvironment, seedDemoData } from '@greencart/platform';
 
 /** The orders subgraph's configuration: the only reader of process.env here. */
 export const readOrdersEnvironment = () =>
@@ -8,6 +8,7 @@ export const readOrdersEnvironment = () =>
     DATABASE_URL: databaseServerUrl,
     ORDERS_DATABASE_NAME: databaseName('greencart_orders'),
     PORT: z.coerce.number().int().min(0).max(65535).default(4002),
+    METRICS_PORT: metricsPort(9402),
     PRODUCTS_URL: z.string().url().default('http://127.0.0.1:4003'),
     ACCOUNTS_URL: z.string().url().default('http://127.0.0.1:4001'),
     PUBLIC_URL: z.string().url().default('http://localhost:4000'),

@@ -17,7 +17,7 @@ runMain('orders', async () => {
   const linkSecret = env.INVOICE_LINK_SECRET ?? (await loadOrCreateFile(join(runtime.dataDir, 'secrets', 'invoice-link-secret'), () => randomBytes(32).toString('base64url'))).value;
   const invoiceLinks = createInvoiceLinks({ secret: linkSecret, publicUrl: env.PUBLIC_URL });
   const processor = createTestPaymentProcessor();
-  const service = await startOrdersService({ ...runtime, database, products, stock, accounts, processor, invoiceLinks }, { port: env.PORT, host: env.HOST });
+  const service = await startOrdersService({ ...runtime, database, products, stock, accounts, processor, invoiceLinks }, { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT });
   // Puts right orders that a crash or an unreachable products subgraph left half done.
   const stopRecovery = new OrderRecovery(database.db, stock, runtime.logger).start(env.ORDER_RECOVERY_INTERVAL_SECONDS);
   stopOnSignals(runtime.logger, async () => {

@@ -1,4 +1,4 @@
-import { ChangeFeed, startSubgraph, type RunningService, type SubgraphDependencies } from '@greencart/platform';
+import { ChangeFeed, startSubgraph, type ListenAddress, type RunningService, type SubgraphDependencies } from '@greencart/platform';
 import { createContextFactory, type OrdersContext, type OrdersContextDependencies } from './context.js';
 import type { OrdersDatabase } from './db/database.js';
 import { resolvers } from './resolvers/index.js';
@@ -12,7 +12,7 @@ export interface OrdersDependencies extends SubgraphDependencies, Omit<OrdersCon
 export const ORDER_CHANGED_CHANNEL = 'greencart_order_changed';
 
 /** Starts the orders subgraph on `listen.port` (0: any free port). No side effects on import. */
-export function startOrdersService(deps: OrdersDependencies, listen: { port: number; host: string }): Promise<RunningService> {
+export function startOrdersService(deps: OrdersDependencies, listen: ListenAddress): Promise<RunningService> {
   if (deps.faults && deps.production) throw new Error('Fault injection is for tests and is never enabled in production.');
   const schemaFile = new URL('../schema.graphql', import.meta.url);
   const changeFeed = new ChangeFeed({ sql: deps.database.sql, channel: ORDER_CHANGED_CHANNEL, typename: 'Order', logger: deps.logger });
