@@ -24,8 +24,10 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, setPriority, totalmem } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import YAML from 'yaml';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl, generateServiceKey, repositoryRoot } from '@greencart/platform';
@@ -150,10 +152,21 @@ const targetEntry = (settings: TargetSettings) =>
     ? { script: fileURLToPath(new URL('./targets.ts', import.meta.url)), execArgv: ['--conditions=@greencart/source', '--import', 'tsx'] }
     : { script: fileURLToPath(new URL('./dist/targets.js', import.meta.url)), execArgv: [] };
 
+/**
+ * The node flags a service runs with in production (its heap budget), read from its command in
+ * docker-compose.yml (`node <flags…> <entry>`), which the Kubernetes Deployments repeat.
+ */
+function productionNodeFlags(settings: TargetSettings): string[] {
+  const service = settings.role === 'subgraph' ? settings.subgraph : settings.role === 'greencart' ? 'gateway' : undefined;
+  if (!service) return [];
+  const compose = YAML.parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command: string[] }> };
+  return compose.services[service]!.command.slice(1, -1);
+}
+
 async function startProcess(settings: TargetSettings, nodeOptions: string[] = []): Promise<BenchProcess> {
   const entry = targetEntry(settings);
   const child = fork(entry.script, [], {
-    execArgv: [...entry.execArgv, ...nodeOptions],
+    execArgv: [...entry.execArgv, ...productionNodeFlags(settings), ...nodeOptions],
     env: { ...process.env, NODE_ENV: 'production', BENCH_TARGET: JSON.stringify(settings) },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
