@@ -14,6 +14,7 @@ import { subscriptionsOpen } from './support/live-updates.js';
 import { freePort } from './support/ports.js';
 import { startRoundRobinProxy, type RoundRobinProxy } from './support/round-robin-proxy.js';
 import { newSigningKeyPair } from './support/tokens.js';
+import { ENTRY, SERVICES, type Service } from './support/service-entries.js';
 
 /**
  * GreenCart scaled out on one PostgreSQL server: two gateways and two processes of each subgraph,
@@ -21,14 +22,6 @@ import { newSigningKeyPair } from './support/tokens.js';
  * environment), all at once on empty databases, every tier behind a round-robin load balancer.
  * Clients and services see only the balancers' addresses.
  */
-const SERVICES = ['products', 'accounts', 'orders', 'gateway'] as const;
-type Service = (typeof SERVICES)[number];
-const ENTRY: Record<Service, string> = {
-  products: 'subgraphs/products/src/index.ts',
-  accounts: 'subgraphs/accounts/src/index.ts',
-  orders: 'subgraphs/orders/src/index.ts',
-  gateway: 'gateway/src/index.ts',
-};
 const ADMIN = { email: 'admin@greencart.dev', password: 'replicas-admin-password' };
 const CARD = { cardNumber: '4242 4242 4242 4242', expMonth: 12, expYear: new Date().getUTCFullYear() + 2, cvc: '123' };
 

@@ -10,6 +10,7 @@ import { createClient } from '@greencart/client';
 import { dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
 import { freePort } from './support/ports.js';
 import { newSigningKeyPair } from './support/tokens.js';
+import { ENTRY, SERVICES, type Service } from './support/service-entries.js';
 
 /**
  * OpenTelemetry across the four services, each a real process as a deployment runs it, with
@@ -17,14 +18,6 @@ import { newSigningKeyPair } from './support/tokens.js';
  * that it needs no protobuf decoder): one placeOrder is one trace, from the gateway through orders
  * to products and PostgreSQL, and every log line of the request names it.
  */
-const SERVICES = ['products', 'accounts', 'orders', 'gateway'] as const;
-type Service = (typeof SERVICES)[number];
-const ENTRY: Record<Service, string> = {
-  products: 'subgraphs/products/src/index.ts',
-  accounts: 'subgraphs/accounts/src/index.ts',
-  orders: 'subgraphs/orders/src/index.ts',
-  gateway: 'gateway/src/index.ts',
-};
 
 /** One span as the receiver got it, with its service's name. */
 interface ReceivedSpan {

@@ -1,9 +1,10 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type CryptoKey } from 'jose';
 import { loadOrCreateFile } from '../data-dir.js';
 import type { ServiceName } from './service-calls.js';
 import { keyIdOf, publicKeyOf, SigningKeyError, splitPublicKeyBundle, type SigningKey } from './signing-keys.js';
+import { messageOf, pemFilesIn } from './key-files.js';
 
 /** Service tokens are ES256 JWTs, each signed with its caller's own key and naming it by kid. */
 export const SERVICE_TOKEN_ALGORITHM = 'ES256';
@@ -158,17 +159,4 @@ function claimKid(keys: Map<string, CallerKey>, kid: string, key: CallerKey, sou
   const holder = keys.get(kid);
   if (holder && holder.caller !== key.caller) throw new SigningKeyError(`${source} gives ${key.caller} the key ${kid} that is ${holder.caller}'s already`);
   keys.set(kid, key);
-}
-
-async function pemFilesIn(folder: string): Promise<string[]> {
-  try {
-    return (await readdir(folder)).filter((name) => name.endsWith('.pem')).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }

@@ -1,8 +1,9 @@
 import { createPublicKey } from 'node:crypto';
-import { readdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { calculateJwkThumbprint, exportJWK, exportPKCS8, generateKeyPair, importPKCS8, importSPKI, type JWK } from 'jose';
 import { loadOrCreateFile } from '../data-dir.js';
+import { messageOf, pemFilesIn } from './key-files.js';
 
 /** Customer tokens are ES256 JWTs: accounts signs with its current key, everyone verifies. */
 export const USER_TOKEN_ALGORITHM = 'ES256';
@@ -158,17 +159,4 @@ async function publishedKey(key: Pick<SigningKey, 'publicKeyPem' | 'kid'>): Prom
   const jwk = await exportJWK(await importSPKI(key.publicKeyPem, USER_TOKEN_ALGORITHM, { extractable: true }));
   // Fields picked one by one rather than spread, so nothing but the public point can be published.
   return { kty: 'EC', crv: 'P-256', x: jwk.x!, y: jwk.y!, kid: key.kid, alg: USER_TOKEN_ALGORITHM, use: 'sig' };
-}
-
-async function pemFilesIn(folder: string): Promise<string[]> {
-  try {
-    return (await readdir(folder)).filter((name) => name.endsWith('.pem')).sort();
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-}
-
-function messageOf(error: unknown): string {
-  return error instanceof Error ? error.message : String(error);
 }
