@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { calleesOf, callersOf, repositoryRoot, type ServiceName } from '@greencart/platform';
+import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
 /**
  * No Docker engine runs here, so the compose file is checked as text: the services, what they
@@ -21,9 +22,8 @@ interface ComposeService {
   volumes?: string[];
 }
 
-const compose = YAML.parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, ComposeService> };
 const readme = readFileSync(join(repositoryRoot, 'docs', 'operations.md'), 'utf8');
-const services = compose.services;
+const services = readComposeServices<ComposeService>();
 const greencart = { accounts: 4001, orders: 4002, products: 4003, gateway: 4000 } as const;
 const metricsPorts = { accounts: 9401, orders: 9402, products: 9403, gateway: 9400 } as const;
 /** The optional `tracing` profile's services, and what each publishes on this machine only. */

@@ -11,6 +11,7 @@ import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
 import { calleesOf, callersOf, repositoryRoot } from '@greencart/platform';
 import { kubernetesSupergraphPath, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
+import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
 /**
  * deploy/kubernetes, rendered as `kubectl apply -k` would render it (kubectl's built-in kustomize,
@@ -31,8 +32,7 @@ const metricsPorts = { gateway: 9400, accounts: 9401, orders: 9402, products: 94
 type ServiceName = keyof typeof ports;
 const services = Object.keys(ports) as ServiceName[];
 /** The command docker-compose.yml runs each service with. */
-const compose = YAML.parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command?: string[] }> };
-const composeCommands = Object.fromEntries(Object.entries(compose.services).map(([name, service]) => [name, service.command]));
+const composeCommands = Object.fromEntries(Object.entries(readComposeServices()).map(([name, service]) => [name, service.command]));
 const subgraphs = ['accounts', 'orders', 'products'] as const;
 
 /** Who may call whom (docs/operations.md, "What runs"; the *_URL variables): the gateway calls every subgraph, orders calls products and accounts, products fetches accounts' keys. */

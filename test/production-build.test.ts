@@ -11,6 +11,7 @@ import { createClient } from '@greencart/client';
 import { dropDatabase, generateServiceKey, JWKS_PATH, repositoryRoot } from '@greencart/platform';
 import { freePort } from './support/ports.js';
 import { newSigningKeyPair } from './support/tokens.js';
+import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
 /**
  * The production image without Docker. The repository's files are copied to a temporary folder and
@@ -73,7 +74,7 @@ const repositoryFiles = (output: string) => output.split('\0').filter((file) => 
 const serverUrl = inject('postgresServerUrl');
 const suffix = randomBytes(4).toString('hex');
 const databases = Object.fromEntries(SUBGRAPHS.map((name) => [name, `test_${suffix}_build_${name}`])) as Record<(typeof SUBGRAPHS)[number], string>;
-const compose = YAML.parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command: string[] }> };
+const composeServices = readComposeServices();
 const migrationCommand = (subgraph: string) =>
   (YAML.parse(readFileSync(join(repositoryRoot, 'deploy', 'kubernetes', 'base', subgraph, 'migration-job.yaml'), 'utf8')) as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } })
     .spec.template.spec.containers[0]!.command;
@@ -142,7 +143,7 @@ async function runStage(files: string[], building: Promise<Outcome>): Promise<vo
 const imageEnvironment = () => Object.fromEntries(stage.filter(({ keyword }) => keyword === 'ENV').flatMap(({ args }) => args.split(/\s+/).map((pair) => pair.split('=') as [string, string])));
 
 function startService(service: Service, env: Record<string, string>): void {
-  const [program, ...args] = compose.services[service]!.command;
+  const [program, ...args] = composeServices[service]!.command!;
   expect(program, service).toBe('node');
   const child = spawn(process.execPath, args, { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const output: string[] = [];

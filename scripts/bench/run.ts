@@ -24,10 +24,8 @@ import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { cpus, loadavg, setPriority, totalmem } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import YAML from 'yaml';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl, generateServiceKey, repositoryRoot } from '@greencart/platform';
@@ -37,6 +35,7 @@ import { prepareProductsDatabase } from '@greencart/products';
 import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
 import type { BenchServiceKeys, SubgraphName, TargetName, TargetSettings } from './targets.js';
 import { renderChart } from './chart.js';
+import { readComposeServices } from '../lib/docker-compose.js';
 import type { DeliveryResult, LiveSubscribersSettings } from './live-subscribers.js';
 
 const number = (name: string, fallback: number) => {
@@ -156,11 +155,10 @@ const targetEntry = (settings: TargetSettings) =>
  * The node flags a service runs with in production (its heap budget), read from its command in
  * docker-compose.yml (`node <flags…> <entry>`), which the Kubernetes Deployments repeat.
  */
+const composeServices = readComposeServices();
 function productionNodeFlags(settings: TargetSettings): string[] {
   const service = settings.role === 'subgraph' ? settings.subgraph : settings.role === 'greencart' ? 'gateway' : undefined;
-  if (!service) return [];
-  const compose = YAML.parse(readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8'), { merge: true }) as { services: Record<string, { command: string[] }> };
-  return compose.services[service]!.command.slice(1, -1);
+  return service ? composeServices[service]!.command!.slice(1, -1) : [];
 }
 
 async function startProcess(settings: TargetSettings, nodeOptions: string[] = []): Promise<BenchProcess> {
