@@ -69,7 +69,8 @@ describe('docker-compose.yml', () => {
       const service = services[name]!;
       expect(service.build, name).toBeDefined();
       // The image's compiled entry point (`npm run build`): node alone, no tsx, with a heap budget (docs/operations.md, "Production build").
-      expect(service.command, name).toEqual(['node', `--max-old-space-size=${name === 'gateway' ? 512 : 192}`, name === 'gateway' ? 'gateway/dist/index.js' : `subgraphs/${name}/dist/index.js`]);
+      const heapFlags = name === 'gateway' ? ['--max-old-space-size=512', '--max-semi-space-size=32'] : ['--max-old-space-size=192'];
+      expect(service.command, name).toEqual(['node', ...heapFlags, name === 'gateway' ? 'gateway/dist/index.js' : `subgraphs/${name}/dist/index.js`]);
       expect(service.environment?.PORT, name).toBe(String(port));
       expect(service.healthcheck?.test.join(' '), name).toContain(`127.0.0.1:${port}/ready`);
       expect(service.depends_on?.postgres?.condition ?? 'via subgraphs', name).toMatch(/service_healthy|via subgraphs/);

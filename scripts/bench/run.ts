@@ -54,6 +54,8 @@ const config = {
   placeOrderRate: number('BENCH_PLACE_ORDER_RATE', 20),
   placeOrderSeconds: number('BENCH_PLACE_ORDER_SECONDS', 10),
   targets: (process.env.BENCH_TARGETS ?? 'limit,monolith,greencart,hive,orders,subscriptions').split(',').map((name) => name.trim()) as BenchTargetName[],
+  /** The reads each compared target runs (a quick check of one needs no other). */
+  reads: (process.env.BENCH_OPERATIONS ?? 'Q1,Q2,Q3,Q4').split(',').map((name) => name.trim()) as OperationName[],
   /** Processes of each gateway, (c) and (d) alike, sharing its port. */
   gatewayWorkers: number('BENCH_GATEWAY_WORKERS', 1),
   /** S1: open subscribers (one connection each), stock changes a second, for how long. */
@@ -76,6 +78,7 @@ const GRAPHQL = {
 };
 type OperationName = keyof typeof GRAPHQL;
 const READS: OperationName[] = ['Q1', 'Q2', 'Q3', 'Q4'];
+for (const read of config.reads) if (!READS.includes(read)) throw new Error(`BENCH_OPERATIONS: ${read} is not one of ${READS.join(', ')}`);
 /** Q4 (a product page with what orders learned was bought together) is a federation question: (c) and (d) only. */
 const answers = (target: TargetName, operation: OperationName) => operation !== 'Q4' || SUBGRAPHS_BEHIND.includes(target);
 /** The compared targets, M2 (`orders`) and S1 (`subscriptions`), which run on fresh (c) gateways of their own. */
@@ -1306,7 +1309,7 @@ async function main(): Promise<void> {
       const front = await startProcess(settings);
       running.push(front);
       const target: Target = { name, url: front.url, front, subgraphs: SUBGRAPHS_BEHIND.includes(name) ? subgraphs : undefined, freshSubgraphs: fresh };
-      for (const operation of READS.filter((operation) => answers(name, operation))) {
+      for (const operation of READS.filter((operation) => config.reads.includes(operation) && answers(name, operation))) {
         const sampler = name === 'greencart' && operation === 'Q1' ? sampleRss(servicePids(target)) : undefined;
         report.operations.push(await measure(target, operation, fixture));
         if (sampler) {
