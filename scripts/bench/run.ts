@@ -62,6 +62,8 @@ const config = {
   s1Subscribers: number('BENCH_S1_SUBSCRIBERS', 1_000),
   s1ChangeRate: number('BENCH_S1_CHANGE_RATE', 20),
   s1Seconds: number('BENCH_S1_SECONDS', 30),
+  /** S1: `own` gives the subscribers a gateway process of their own (a WebSocket pool), `shared` the one the queries use. */
+  s1LiveGateway: (process.env.BENCH_S1_LIVE_GATEWAY ?? 'shared') as 'shared' | 'own',
   /** GreenCart's processes (gateway and subgraphs) export traces, to a sink that drops them. */
   tracing: process.env.BENCH_TRACING === '1' || process.env.BENCH_TRACING === 'true',
 };
@@ -962,6 +964,8 @@ export interface LiveUpdatesResult {
   subscribers: number;
   /** One subscription per WebSocket connection, as a browser tab holds. */
   connections: number;
+  /** `own`: the subscribers held their sockets on a second gateway process, the queries went to the first. */
+  liveGateway: 'shared' | 'own';
   hotProducts: number;
   maxIdsPerSubscriber: number;
   document: string;
@@ -985,8 +989,10 @@ export interface LiveUpdatesResult {
  * (one connection each, 1 to 5 of 20 hot products each); RSS before and after they open; stock
  * changes at a steady rate alone, then again while Q1 and Q2 run as before.
  */
-async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: string): Promise<LiveUpdatesResult> {
+async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: string, liveGateway: BenchProcess = target.front): Promise<LiveUpdatesResult> {
   const { url } = target;
+  // The gateway process the subscribers hold their sockets on: the queries' own, or one of its own.
+  const live = liveGateway;
   const makeRequest = (operation: OperationName) => () => requestFor('greencart', operation, fixture);
   for (const operation of S1_THROUGHPUT_OPERATIONS) {
     const probe = await send(url, makeRequest(operation)());
@@ -1004,13 +1010,13 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
   }
 
   const collectedGauges = async () => {
-    await target.front.request({ type: 'gc' });
-    return gatewayGauges(target.front.metricsUrl!);
+    await live.request({ type: 'gc' });
+    return gatewayGauges(live.metricsUrl!);
   };
   const before = await collectedGauges();
   const document = productUpdatedDocument();
   const clients = await startLiveSubscribers({
-    gatewayUrl: `${url.replace(/^http/, 'ws')}/graphql`,
+    gatewayUrl: `${live.url.replace(/^http/, 'ws')}/graphql`,
     productsDatabaseUrl: databaseUrl(serverUrl, BENCH_DATABASES.products),
     productIds: fixture.data.productIds.slice(100, 100 + S1_HOT_PRODUCTS),
     subscribers: config.s1Subscribers,
@@ -1022,15 +1028,15 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
     const opened = await clients.request<{ seconds: number; failed: number }>({ type: 'open' });
     // The protocol acknowledges no subscription: the gateway's gauge says when all are watching.
     const deadline = Date.now() + 60_000;
-    while ((await gatewayGauges(target.front.metricsUrl!)).productSubscriptions < config.s1Subscribers - opened.failed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
+    while ((await gatewayGauges(live.metricsUrl!)).productSubscriptions < config.s1Subscribers - opened.failed && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 250));
     await settle();
     const open = await collectedGauges();
     log(`S1: ${open.productSubscriptions} subscriptions open in ${opened.seconds} s (${opened.failed} failed); gateway RSS ${mib(before.rssBytes)} → ${mib(open.rssBytes)} MiB`);
 
     log(`S1: ${config.s1ChangeRate} stock changes a second for ${config.s1Seconds} s`);
-    const gatewayCpuBefore = (await gatewayGauges(target.front.metricsUrl!)).cpuSeconds;
+    const gatewayCpuBefore = (await gatewayGauges(live.metricsUrl!)).cpuSeconds;
     const quiet = (await clients.request<{ result: DeliveryResult }>({ type: 'changes', rate: config.s1ChangeRate, seconds: config.s1Seconds, drainSeconds: S1_DRAIN_SECONDS })).result;
-    const gatewayCpuMs = Math.round(((await gatewayGauges(target.front.metricsUrl!)).cpuSeconds - gatewayCpuBefore) * 1000);
+    const gatewayCpuMs = Math.round(((await gatewayGauges(live.metricsUrl!)).cpuSeconds - gatewayCpuBefore) * 1000);
     const fanOutCpu = {
       gatewayMs: gatewayCpuMs,
       clientMs: quiet.clientCpuMs,
@@ -1076,6 +1082,7 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
     return {
       subscribers: config.s1Subscribers,
       connections: config.s1Subscribers,
+      liveGateway: live === target.front ? 'shared' : 'own',
       hotProducts: S1_HOT_PRODUCTS,
       maxIdsPerSubscriber: S1_MAX_IDS_PER_SUBSCRIBER,
       document,
@@ -1107,7 +1114,7 @@ export function liveUpdatesMarkdown(s1: LiveUpdatesResult): string {
   const { gateway, throughput, targets } = s1;
   const kib = (bytes: number) => (bytes / 1024).toFixed(1);
   return [
-    `S1: ${s1.subscribers} productUpdated subscribers on one (c) gateway process, one WebSocket connection each (${s1.openFailed} failed to open, opened in ${s1.openSeconds} s), each watching 1–${s1.maxIdsPerSubscriber} of ${s1.hotProducts} hot products; stock changes committed round-robin on those products.`,
+    `S1: ${s1.subscribers} productUpdated subscribers on ${s1.liveGateway === 'own' ? 'a (c) gateway process of their own (the queries on another)' : 'one (c) gateway process'}, one WebSocket connection each (${s1.openFailed} failed to open, opened in ${s1.openSeconds} s), each watching 1–${s1.maxIdsPerSubscriber} of ${s1.hotProducts} hot products; stock changes committed round-robin on those products.`,
     '',
     '| S1 phase | Changes | Deliveries expected | Delivered | Lost | Duplicates | Unexpected / errors | Latency p50 / p99 / max (ms) | Commit p50 (ms) | Client event-loop p99 (ms) |',
     '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|',
@@ -1341,9 +1348,14 @@ async function main(): Promise<void> {
       const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
       const front = await startProcess({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: 1 }, ['--expose-gc', ...profile]);
       running.push(front);
-      report.liveUpdates = await measureLiveUpdates({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url);
-      await front.stop();
-      running.splice(running.indexOf(front), 1);
+      const live =
+        config.s1LiveGateway === 'own' ? await startProcess({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port: await freePort(), workers: 1 }, ['--expose-gc']) : front;
+      if (live !== front) running.push(live);
+      report.liveUpdates = await measureLiveUpdates({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url, live);
+      for (const started of new Set([front, live])) {
+        await started.stop();
+        running.splice(running.indexOf(started), 1);
+      }
     }
     if (subgraphs) {
       const rss = await Promise.all(Object.values(subgraphs).map((part) => part.request<Stats>({ type: 'stats' })));
