@@ -989,10 +989,9 @@ export interface LiveUpdatesResult {
  * (one connection each, 1 to 5 of 20 hot products each); RSS before and after they open; stock
  * changes at a steady rate alone, then again while Q1 and Q2 run as before.
  */
-async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: string, liveGateway: BenchProcess = target.front): Promise<LiveUpdatesResult> {
+/** `live`: the gateway process the subscribers hold their sockets on, the queries' own or one of its own. */
+async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: string, live: BenchProcess = target.front): Promise<LiveUpdatesResult> {
   const { url } = target;
-  // The gateway process the subscribers hold their sockets on: the queries' own, or one of its own.
-  const live = liveGateway;
   const makeRequest = (operation: OperationName) => () => requestFor('greencart', operation, fixture);
   for (const operation of S1_THROUGHPUT_OPERATIONS) {
     const probe = await send(url, makeRequest(operation)());
@@ -1272,6 +1271,16 @@ async function main(): Promise<void> {
   const spanSink = config.tracing ? await startSpanSink() : undefined;
   if (spanSink) process.env.OTEL_EXPORTER_OTLP_ENDPOINT = spanSink.url;
   const running: BenchProcess[] = [];
+  // Every process started is in `running` until stopped, so a failure stops what is left.
+  const started = async (settings: TargetSettings, nodeOptions?: string[]) => {
+    const child = await startProcess(settings, nodeOptions);
+    running.push(child);
+    return child;
+  };
+  const stop = async (child: BenchProcess) => {
+    await child.stop();
+    running.splice(running.indexOf(child), 1);
+  };
   try {
     const data = await seedBenchmark(database.url, log);
     const { privateKey } = await generateKeyPair('ES256', { extractable: true });
@@ -1291,6 +1300,8 @@ async function main(): Promise<void> {
       return subgraphs;
     };
     const subgraphUrlsOf = (started: Record<SubgraphName, BenchProcess>) => ({ accounts: started.accounts.url, products: started.products.url, orders: started.orders.url });
+    /** A fresh (c) gateway over the running subgraphs, for M2 and S1. */
+    const ourGateway = (behind: Record<SubgraphName, BenchProcess>, port: number, workers: number): TargetSettings => ({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port, workers });
 
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
@@ -1313,8 +1324,7 @@ async function main(): Promise<void> {
         fresh = !subgraphs;
         settings = { role: name, serviceKeys, subgraphUrls: subgraphUrlsOf(await ensureSubgraphs()), port: gatewayPorts[name], workers: config.gatewayWorkers };
       }
-      const front = await startProcess(settings);
-      running.push(front);
+      const front = await started(settings);
       const target: Target = { name, url: front.url, front, subgraphs: SUBGRAPHS_BEHIND.includes(name) ? subgraphs : undefined, freshSubgraphs: fresh };
       for (const operation of READS.filter((operation) => config.reads.includes(operation) && answers(name, operation))) {
         const sampler = name === 'greencart' && operation === 'Q1' ? sampleRss(servicePids(target)) : undefined;
@@ -1326,18 +1336,15 @@ async function main(): Promise<void> {
       }
       if (name !== 'limit') report.placeOrders.push(await placeOrders(target, fixture, database.url));
       report.peakRssBytes[name] = (await front.request<Stats>({ type: 'stats' })).maxRssBytes;
-      await front.stop();
-      running.splice(running.indexOf(front), 1);
+      await stop(front);
     }
     if (config.targets.includes('orders')) {
       log('starting M2: one hot product against many, on a fresh (c) gateway');
       const fresh = !subgraphs;
       const behind = await ensureSubgraphs();
-      const front = await startProcess({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: config.gatewayWorkers });
-      running.push(front);
+      const front = await started(ourGateway(behind, gatewayPorts.greencart, config.gatewayWorkers));
       report.hotProduct = await measureHotProduct({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url);
-      await front.stop();
-      running.splice(running.indexOf(front), 1);
+      await stop(front);
     }
     if (config.targets.includes('subscriptions')) {
       log('starting S1: live updates on a fresh (c) gateway');
@@ -1346,16 +1353,10 @@ async function main(): Promise<void> {
       // One process whatever BENCH_GATEWAY_WORKERS says: S1 measures what one gateway process holds.
       // --expose-gc: memory is weighed after a full collection; BENCH_CPU_PROF_DIR: a CPU profile of the gateway, written when it stops.
       const profile = process.env.BENCH_CPU_PROF_DIR ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF_DIR}`] : [];
-      const front = await startProcess({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port: gatewayPorts.greencart, workers: 1 }, ['--expose-gc', ...profile]);
-      running.push(front);
-      const live =
-        config.s1LiveGateway === 'own' ? await startProcess({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port: await freePort(), workers: 1 }, ['--expose-gc']) : front;
-      if (live !== front) running.push(live);
+      const front = await started(ourGateway(behind, gatewayPorts.greencart, 1), ['--expose-gc', ...profile]);
+      const live = config.s1LiveGateway === 'own' ? await started(ourGateway(behind, await freePort(), 1), ['--expose-gc']) : front;
       report.liveUpdates = await measureLiveUpdates({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url, live);
-      for (const started of new Set([front, live])) {
-        await started.stop();
-        running.splice(running.indexOf(started), 1);
-      }
+      for (const gateway of new Set([front, live])) await stop(gateway);
     }
     if (subgraphs) {
       const rss = await Promise.all(Object.values(subgraphs).map((part) => part.request<Stats>({ type: 'stats' })));
