@@ -17,6 +17,7 @@ import {
   readEnvironment,
   repositoryRoot,
   resolveDataDir,
+  SERVING_MESSAGE,
   startEmbeddedPostgres,
   type EmbeddedPostgresServer,
 } from '@greencart/platform';
@@ -51,6 +52,8 @@ const compiled = process.argv.includes('--compiled');
 const logger = createLogger('start', env.LOG_LEVEL === 'silent' ? 'silent' : 'info', env.LOG_FORMAT);
 const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
 const children = new Map<string, ChildProcess>();
+/** The children that said they serve on their own ports (SERVING_MESSAGE). */
+const serving = new Set<string>();
 /** Restarts waiting for their backoff to pass; Ctrl-C cancels them. */
 const restarts = new Map<string, NodeJS.Timeout>();
 let database: EmbeddedPostgresServer | undefined;
@@ -96,7 +99,8 @@ async function main(): Promise<void> {
   });
 
   const started = Date.now();
-  while (!(await isReady(`${local(env.PORT)}/ready`))) {
+  // Ready is this gateway's answer: another process holding its port would answer /ready as well.
+  while (!(serving.has('gateway') && (await isReady(`${local(env.PORT)}/ready`)))) {
     if (stopping) return;
     if (Date.now() - started > env.READY_TIMEOUT_SECONDS * 1000) throw new Error(`the gateway was not ready after ${env.READY_TIMEOUT_SECONDS} s`);
     await sleep(250);
@@ -129,20 +133,20 @@ function run(name: string, entry: string, extraEnv: Record<string, string>, poli
   const child = spawn(process.execPath, entryArguments(entry), {
     cwd: repositoryRoot,
     env: { ...process.env, ...extraEnv },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   children.set(name, child);
   logger.info('started', { process: name, pid: child.pid });
-  // Up means answering /health: a run that never got there failed to start, and waiting will not mend it.
-  const health = `http://127.0.0.1:${extraEnv.PORT}/health`;
-  void (async () => {
-    while (!cameUp && child.exitCode === null && child.signalCode === null && !stopping) {
-      cameUp = await isReady(health);
-      if (!cameUp) await sleep(250);
-    }
-  })();
+  // Up means the child itself says it serves (its ports bound): a /health answer could come from
+  // another process holding the port. A run that never got there failed to start, and waiting will not mend it.
+  child.on('message', (message) => {
+    if (message !== SERVING_MESSAGE) return;
+    cameUp = true;
+    serving.add(name);
+  });
   child.on('exit', (code, signal) => {
     if (children.get(name) === child) children.delete(name);
+    serving.delete(name);
     if (stopping) return;
     const delayMs = policy.afterExit({ ranForMs: Date.now() - startedAt, cameUp });
     if (delayMs === undefined) {

@@ -2,6 +2,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { chmod, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -242,5 +243,27 @@ describe('a service that exits on its own', () => {
       await new Promise((resolve) => squatter.close(resolve));
     }
     for (const port of Object.values(ports)) expect(await isListening(port)).toBe(false);
+  }, 90_000);
+
+  it('is not fooled by another server on its ports that answers /health and /ready: no ready banner, exit code 1 after three failed starts', async () => {
+    // Another GreenCart (or anything healthy) holds every service's port and answers 200 to all.
+    const impostors = await Promise.all(
+      [ports.gateway, ports.accounts, ports.orders, ports.products].map(async (port) => {
+        const impostor = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}'));
+        await new Promise<void>((resolve) => impostor.listen(port, '127.0.0.1', resolve));
+        return impostor;
+      }),
+    );
+    try {
+      const child = startGreenCart();
+      const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+      const output = stderrOf.get(child)!.join('');
+      console.info(`npm start beside servers answering 200 on its ports: exit code ${code}; ${output.match(/failed to start: listen EADDRINUSE/g)?.length ?? 0} failed starts; last line: ${output.trim().split('\n').filter((line) => line.includes('could not start')).pop()}`);
+      expect(code).toBe(1);
+      expect(output).not.toContain('GreenCart is ready');
+      expect(output).toMatch(/(gateway|accounts|orders|products) could not start \(exit code 1, three times in a row\): stopping GreenCart/);
+    } finally {
+      await Promise.all(impostors.map((impostor) => new Promise((resolve) => impostor.close(resolve))));
+    }
   }, 90_000);
 });

@@ -12,7 +12,7 @@ import { ErrorCode, refuse } from '@greencart/platform';
 
 // The gateway's schema is built by Apollo's CommonJS copy of graphql; TypeInfo and validate refuse a
 // schema from another copy (as an ESM import of graphql can be under vitest), so use that one.
-const { GraphQLError, Kind, TypeInfo, validate, visit, visitWithTypeInfo } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+const { BREAK, GraphQLError, Kind, TypeInfo, validate, visit, visitWithTypeInfo } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 /** What one GraphQL request may ask of the gateway (GraphQL Armor's checks, see docs/operations.md). */
 export interface RequestLimits {
@@ -179,9 +179,38 @@ export function tokenLimit(maxTokens: number): RequestHandler {
   };
 }
 
+const nulChecked = new WeakMap<DocumentNode, boolean>();
+
+/**
+ * Whether a parsed document holds a NUL character in any string, however the text wrote it
+ * (`\u0000`, `\u{0}`): the JSON check sees only the escape, and PostgreSQL text cannot hold one.
+ */
+export function documentHoldsNul(document: DocumentNode): boolean {
+  let holds = nulChecked.get(document);
+  if (holds === undefined) {
+    holds = false;
+    visit(document, {
+      StringValue(node) {
+        if (node.value.includes('\u0000')) {
+          holds = true;
+          return BREAK;
+        }
+        return undefined;
+      },
+    });
+    nulChecked.set(document, holds);
+  }
+  return holds;
+}
+
+/** The refusal of a document with a NUL in a string, worded as the refusal of one in JSON. */
+export function nulInDocumentError(): GraphQLErrorType {
+  return new GraphQLError('Text in a request must not contain NUL characters.', { extensions: { code: ErrorCode.BAD_USER_INPUT, http: { status: 400 } } });
+}
+
 /**
  * Depth, aliases, directives and cost, checked once Apollo has parsed and validated the document
- * and before the gateway plans it: a request over a limit reaches no subgraph.
+ * and before the gateway plans it: a request over a limit reaches no subgraph. So is a NUL in a string.
  */
 export function requestLimitsPlugin<TContext extends BaseContext>(limits: RequestLimits): ApolloServerPlugin<TContext> {
   const limitErrors = rememberedRequestLimitErrors(limits);
@@ -189,6 +218,7 @@ export function requestLimitsPlugin<TContext extends BaseContext>(limits: Reques
     async requestDidStart() {
       return {
         async didResolveOperation({ schema, document, request }) {
+          if (documentHoldsNul(document)) throw nulInDocumentError();
           const [error] = limitErrors(schema, document, request.variables);
           if (error) throw error;
         },

@@ -37,6 +37,16 @@ export function isPersisted(manifest: Record<string, string>, document: Document
   return manifest[documentHash(text)] === text;
 }
 
+const NOT_JSON = Symbol('not JSON');
+
+function parsedJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return NOT_JSON;
+  }
+}
+
 /** The client's manifest (client/persisted-documents.json). */
 export const readPersistedDocuments = (): Record<string, string> => JSON.parse(readFileSync(persistedDocumentsPath, 'utf8')) as Record<string, string>;
 
@@ -50,13 +60,17 @@ export function safelist(manifest: Record<string, string> = readPersistedDocumen
     const source = (req.method === 'GET' ? req.query : req.body) as Record<string, unknown> | undefined;
     if (!source || typeof source !== 'object') return next();
     let extensions = source.extensions;
-    if (typeof extensions === 'string') extensions = JSON.parse(extensions) as unknown;
+    if (typeof extensions === 'string') {
+      extensions = parsedJson(extensions);
+      if (extensions === NOT_JSON) return refuse(res, 400, 'The extensions parameter is not valid JSON.', 'BAD_REQUEST');
+    }
     const persisted = (extensions as { persistedQuery?: { sha256Hash?: unknown } } | undefined)?.persistedQuery?.sha256Hash;
     const hash = typeof source.documentId === 'string' ? source.documentId.replace(/^sha256:/, '') : typeof persisted === 'string' ? persisted : undefined;
 
     if (hash !== undefined && typeof source.query !== 'string') {
-      const text = manifest[hash];
-      if (!text) {
+      // Own entries only: a hash such as `__proto__` names nothing in the manifest.
+      const text = Object.hasOwn(manifest, hash) ? manifest[hash] : undefined;
+      if (typeof text !== 'string') {
         refuse(res, 400, 'No persisted document has this hash.', 'PERSISTED_QUERY_NOT_FOUND');
         return;
       }

@@ -26,5 +26,6 @@ export * from './subgraph.js';
 export * from './http/subgraph-client.js';
 export * from './http/json-post.js';
 export * from './http/refusals.js';
+export * from './http/request-target.js';
 export * from './http/change-feed.js';
 export * from './demo-shoppers.js';

@@ -104,11 +104,21 @@ export function prettyLine(jsonLine: string): string {
   return formatPretty(jsonLine).replace(/\n$/, '');
 }
 
-/** Fields that describe an error for a log line (never for a client). */
+/**
+ * Fields that describe an error for a log line (never for a client). A failed SQL statement is
+ * logged with its text and the database's reason, never with its parameters: drizzle's message
+ * lists them, and they hold what customers typed (emails, addresses) and their client addresses.
+ */
 export function errorFields(error: unknown): Record<string, unknown> {
   if (error instanceof Error) {
     const original = (error as { originalError?: unknown }).originalError;
     const cause = original instanceof Error ? original : error;
+    const { query, params } = cause as { query?: unknown; params?: unknown };
+    if (typeof query === 'string' && Array.isArray(params)) {
+      const reason = cause.cause instanceof Error ? cause.cause.message : undefined;
+      const message = `Failed query: ${query}`;
+      return { error: message, reason, stack: cause.stack?.replace(cause.message, message) };
+    }
     return { error: cause.message, stack: cause.stack };
   }
   return { error: String(error) };

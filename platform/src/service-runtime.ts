@@ -75,9 +75,11 @@ async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Pro
  * Stops cleanly on a termination signal (and on Ctrl-C when run alone), then sends the spans it
  * still holds (when tracing), exiting non-zero when stopping fails. Under `npm start` (supervised)
  * Ctrl-C reaches every process of the terminal at once, so a supervised process leaves it to the
- * supervisor, which stops the processes in order.
+ * supervisor, which stops the processes in order. Each entry point calls it once it serves, so a
+ * supervised process also tells its supervisor then (SERVING_MESSAGE).
  */
 export function stopOnSignals(logger: Logger, stop: () => Promise<void>, options: { supervised?: boolean } = {}): void {
+  if (options.supervised) reportServing();
   let stopping = false;
   const shutdown = (signal: NodeJS.Signals) => {
     if (stopping) return;
@@ -95,6 +97,16 @@ export function stopOnSignals(logger: Logger, stop: () => Promise<void>, options
   };
   process.on('SIGINT', options.supervised ? () => logger.debug('leaving Ctrl-C to the supervisor') : shutdown);
   process.on('SIGTERM', shutdown);
+}
+
+/** What a supervised process tells `npm start` on its IPC channel once it serves on its own ports. */
+export const SERVING_MESSAGE = 'greencart:serving';
+
+/** Tells the supervisor, if it listens (an IPC channel), that this process serves; the channel keeps nothing alive. */
+function reportServing(): void {
+  if (!process.send) return;
+  process.send(SERVING_MESSAGE);
+  process.channel?.unref();
 }
 
 /** Runs a process's main function, reporting a failed start in one readable line. */

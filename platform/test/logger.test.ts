@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createLogger, prettyLine } from '../src/logger.js';
+import { DrizzleQueryError } from 'drizzle-orm';
+import { createLogger, errorFields, prettyLine } from '../src/logger.js';
 import { isSecretFieldName, redactText, REDACTED } from '../src/log-redaction.js';
 
 function captured(level: Parameters<typeof createLogger>[1] = 'debug', format: Parameters<typeof createLogger>[2] = 'json') {
@@ -110,5 +111,23 @@ describe('redaction', () => {
     expect(redactText(`Authorization: Bearer ${JWT}`)).toBe(`Authorization: Bearer ${REDACTED}`);
     expect(redactText('password=hunter2 and more')).toBe(`password=${REDACTED} and more`);
     expect(redactText('4242 4242 4242 4241')).toBe('4242 4242 4242 4241');
+  });
+});
+
+describe('errorFields', () => {
+  it("logs a failed SQL statement's text and the database's reason, never its parameters (what customers typed, their addresses)", () => {
+    const reason = new Error('invalid byte sequence for encoding "UTF8": 0x00');
+    const failed = new DrizzleQueryError('select "id" from "customers" where lower("email") = $1 and "client_address" = $2', ['ann@example.com', '203.0.113.7'], reason);
+    const fields = errorFields(failed);
+    expect(fields.error).toBe('Failed query: select "id" from "customers" where lower("email") = $1 and "client_address" = $2');
+    expect(fields.reason).toBe(reason.message);
+    expect(JSON.stringify(fields)).not.toContain('ann@example.com');
+    expect(JSON.stringify(fields)).not.toContain('203.0.113.7');
+    expect(String(fields.stack)).toMatch(/^Error: Failed query: select/);
+  });
+
+  it('logs any other error with its message and stack', () => {
+    const error = new Error('boom');
+    expect(errorFields(error)).toEqual({ error: 'boom', stack: error.stack });
   });
 });

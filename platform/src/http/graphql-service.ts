@@ -20,6 +20,7 @@ import { createErrorFormatter, ErrorCode } from '../errors.js';
 import { errorFields, type Logger } from '../logger.js';
 import { createServiceMetrics, metricsRoute, observeGraphQLRequests, operationNamePlugin, errorCodeLabel, type ServiceMetrics } from './metrics.js';
 import { currentRequest, requestScope, requestScopeOf } from './request-id.js';
+import { oneRequestTarget } from './request-target.js';
 import { describeServerSpan, tracingEnabled } from '../tracing.js';
 
 /**
@@ -112,6 +113,8 @@ export async function startGraphQLService<TContext extends BaseContext>(
   // No ETags: GraphQL answers POSTs, and hashing every response body was a cost on every request.
   app.set('etag', false);
   app.use(requestScope(options.logger));
+  // Before any route: every check, route and Apollo read the same path and parameters.
+  app.use(oneRequestTarget(app));
   const metrics = options.metrics ?? createServiceMetrics(options.name);
   const formatError = createErrorFormatter({
     production: options.production,
@@ -209,6 +212,7 @@ export async function startGraphQLService<TContext extends BaseContext>(
         }),
     }),
   );
+  app.use((_req, res) => refuse(res, 404, 'Nothing is served at this path: GraphQL is at /graphql.', ErrorCode.NOT_FOUND));
   app.use(answerUnhandledErrors(options.logger));
 
   await listenOn(httpServer, listen.port, listen.host);
