@@ -85,14 +85,40 @@ describe('from one client address, with the default limits (5 failures in a row 
     expect(outcomes.filter((outcome) => outcome === 'throttled')).toHaveLength(15);
   });
 
-  it('counts an attempt in one statement, and a success in one more', async () => {
+  it('counts an attempt in one statement, and settles it, failed or succeeded, in one more', async () => {
     const { email } = await supergraph.registerCustomer({ password: PASSWORD });
     supergraph.statements.accounts.reset();
     expect(await attempt(supergraph, email, 'wrong password')).toBe('refused');
-    expect(throttleStatements(supergraph)).toHaveLength(1);
+    expect(throttleStatements(supergraph)).toHaveLength(2);
     supergraph.statements.accounts.reset();
     expect(await attempt(supergraph, email, PASSWORD)).toBe('signed-in');
     expect(throttleStatements(supergraph)).toHaveLength(2);
+  });
+
+  it('tells concurrent correct sign-ins the truth: each signs in or is asked to wait a second, and the next sign-in succeeds at once', async () => {
+    const { email } = await supergraph.registerCustomer({ password: PASSWORD });
+    const answers = await Promise.all(Array.from({ length: 6 }, () => supergraph.request(LOGIN, { input: { email, password: PASSWORD } })));
+    const waits = answers.map((answer) => answer.errors?.[0]?.extensions?.retryAfterSeconds as number | undefined);
+    console.info(`six correct sign-ins at once: ${answers.filter((answer) => answer.data?.login?.token).length} signed in; waits asked of the others: ${JSON.stringify(waits.filter((wait) => wait !== undefined))} s; messages: ${JSON.stringify([...new Set(answers.flatMap((answer) => answer.errors?.map((error) => error.message) ?? []))])}`);
+    for (const [index, answer] of answers.entries()) {
+      if (answer.data?.login?.token) continue;
+      expect(answer.errors?.[0]?.extensions?.code, `attempt ${index}`).toBe('RATE_LIMITED');
+      expect(waits[index], `attempt ${index}`).toBeLessThanOrEqual(2);
+      expect(answer.errors?.[0]?.message, `attempt ${index}`).not.toMatch(/minutes/);
+    }
+    expect(await attempt(supergraph, email, PASSWORD)).toBe('signed-in');
+  });
+
+  it('still lets no more than five concurrent guesses be checked when they come after failures, and then asks for the whole window', async () => {
+    const { email } = await supergraph.registerCustomer({ password: PASSWORD });
+    for (let failure = 0; failure < 3; failure++) expect(await attempt(supergraph, email, 'wrong password')).toBe('refused');
+    const answers = await Promise.all(Array.from({ length: 10 }, () => supergraph.request(LOGIN, { input: { email, password: 'wrong password' } })));
+    const checked = answers.filter((answer) => answer.data?.login?.userErrors?.[0]?.code === 'INVALID_CREDENTIALS');
+    expect(checked).toHaveLength(2);
+    // Five failures settled: the right password waits for the window, and is told so.
+    const after = await supergraph.request(LOGIN, { input: { email, password: PASSWORD } });
+    expect(after.errors?.[0]?.extensions?.code).toBe('RATE_LIMITED');
+    expect(after.errors?.[0]?.extensions?.retryAfterSeconds).toBeGreaterThan(DEFAULT_SIGN_IN_THROTTLE.windowSeconds - 60);
   });
 });
 

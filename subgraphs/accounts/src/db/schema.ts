@@ -79,6 +79,8 @@ export const paymentMethods = pgTable(
 export const signInAttempts = pgTable('sign_in_attempts', {
   key: text().primaryKey(),
   attempts: integer().notNull(),
+  /** Attempts counted whose password check has not finished yet: the rest of `attempts` are settled. */
+  inFlight: integer().notNull().default(0),
   windowStartedAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
 });
 

@@ -84,11 +84,18 @@ export class AccountService {
   /** Signs in; throttled per client address and email, per email and per client address (RATE_LIMITED) before any password is checked. */
   async login(input: { email: string; password: string }, clientAddress: string | undefined): Promise<AuthResult> {
     const email = normaliseEmail(input.email);
-    await this.throttle.admit(email, clientAddress);
-    const customer = await this.customers.findByEmail(email);
-    const valid = customer ? await verifyPassword(input.password, customer.passwordHash) : await verifyAgainstDummy(input.password);
+    const attempt = await this.throttle.admit(email, clientAddress);
+    let valid = false;
+    let customer: CustomerRow | undefined;
+    try {
+      customer = await this.customers.findByEmail(email);
+      valid = customer ? await verifyPassword(input.password, customer.passwordHash) : await verifyAgainstDummy(input.password);
+    } finally {
+      // Settled whatever happens, so an attempt in flight never outlives its check.
+      if (!customer || !valid) await this.throttle.failed(attempt);
+    }
     if (!customer || !valid) return refused(INVALID_CREDENTIALS);
-    await this.throttle.succeeded(email, clientAddress);
+    await this.throttle.succeeded(attempt);
     return { token: await this.tokens.issue(asUser(customer)), customer, userErrors: [] };
   }
 }

@@ -40,6 +40,8 @@ export function signInThrottleKeys(email: string, clientAddress: string | undefi
 /** One counter after an attempt was counted. */
 export interface CounterState {
   attempts: number;
+  /** Of `attempts`, those whose password check has not finished (this one included); the others are settled. */
+  inFlight: number;
   /** Until its window is over. */
   secondsLeft: number;
 }
@@ -51,15 +53,30 @@ export interface CountedSignInAttempt {
   account: CounterState | undefined;
 }
 
-export type SignInThrottleDecision = { throttled: false } | { throttled: true; retryAfterSeconds: number };
+/**
+ * Why an attempt is throttled: `failures`, its limit is used up by attempts already settled, until
+ * the window ends; `concurrent`, only because others are being checked right now: once they are
+ * settled (a password check takes well under a second), the next attempt is decided again.
+ */
+export type SignInThrottleDecision = { throttled: false } | { throttled: true; reason: 'failures' | 'concurrent'; retryAfterSeconds: number };
 
-/** Whether a counted attempt may have its password checked, or how long until it may try again. */
+/** How long an attempt refused for concurrent ones is told to wait: their password checks' time, rounded up. */
+export const CONCURRENT_RETRY_SECONDS = 1;
+
+/**
+ * Whether a counted attempt may have its password checked, or how long until it may try again.
+ * No more attempts than the limit are ever checked at once or in a window; the wait it states is
+ * the truth: the window's end when settled attempts used the limit up, a second when only attempts
+ * still in flight (six correct sign-ins at once, say) did.
+ */
 export function decideSignInAttempt(counted: CountedSignInAttempt, settings: SignInThrottleSettings): SignInThrottleDecision {
   const over = [
-    counted.pair.attempts > settings.maxFailuresPerAddressAndEmail ? counted.pair : undefined,
-    counted.address.attempts > settings.maxFailuresPerAddress ? counted.address : undefined,
-    counted.account && counted.account.attempts > settings.maxFailuresPerAccount ? counted.account : undefined,
-  ].filter((counter) => counter !== undefined);
+    [counted.pair, settings.maxFailuresPerAddressAndEmail] as const,
+    [counted.address, settings.maxFailuresPerAddress] as const,
+    [counted.account, settings.maxFailuresPerAccount] as const,
+  ].filter((entry): entry is readonly [CounterState, number] => entry[0] !== undefined && entry[0].attempts > entry[1]);
   if (over.length === 0) return { throttled: false };
-  return { throttled: true, retryAfterSeconds: Math.max(1, Math.ceil(Math.max(...over.map((counter) => counter.secondsLeft)))) };
+  const usedUp = over.filter(([counter, limit]) => counter.attempts - counter.inFlight >= limit).map(([counter]) => counter);
+  if (usedUp.length === 0) return { throttled: true, reason: 'concurrent', retryAfterSeconds: CONCURRENT_RETRY_SECONDS };
+  return { throttled: true, reason: 'failures', retryAfterSeconds: Math.max(1, Math.ceil(Math.max(...usedUp.map((counter) => counter.secondsLeft)))) };
 }

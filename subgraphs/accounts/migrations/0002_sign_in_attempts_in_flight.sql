@@ -1,0 +1,1 @@
+ALTER TABLE "sign_in_attempts" ADD COLUMN "in_flight" integer DEFAULT 0 NOT NULL;
