@@ -179,6 +179,8 @@ beforeAll(async () => {
     ...image,
     // Loopback only here; the image listens on 0.0.0.0.
     HOST: '127.0.0.1',
+    // Any free metrics port: the image's fixed ones (9400–9403) may be held by a running npm start or another test.
+    METRICS_PORT: '0',
     GREENCART_DATA_DIR: join(folder, 'data'),
     LOG_LEVEL: 'warn',
     LOG_FORMAT: 'json',
