@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import type { ServiceName } from './auth/service-calls.js';
+import { callersOf, type ServiceName } from './auth/service-calls.js';
 import { loadServiceCredentials, type ServiceCredentials } from './auth/service-credentials.js';
 import { loadUserTokenKeySet, publishedKeySet, type PublishedKeySet, type UserTokenKeySet } from './auth/signing-keys.js';
 import { createLocalUserTokenVerifier, createRemoteUserTokenVerifier, type UserTokenVerifier } from './auth/user-tokens.js';
 import { resolveDataDir } from './data-dir.js';
-import type { commonEnvironment } from './environment.js';
+import { readCallerPublicKeys, type commonEnvironment } from './environment.js';
 import { createLogger, errorFields, type Logger } from './logger.js';
 import { startTracing, stopTracing } from './tracing.js';
 
@@ -26,8 +26,8 @@ export interface AccountsRuntime extends ServiceRuntime {
   publishedKeys: PublishedKeySet;
 }
 
-/** The gateway, orders and products: tokens are verified against the keys accounts publishes. */
-export async function createServiceRuntime(name: Exclude<ServiceName, 'accounts'>, env: CommonEnvironment): Promise<ServiceRuntime> {
+/** Every service but accounts: tokens are verified against the keys accounts publishes. */
+export async function createServiceRuntime(name: ServiceName, env: CommonEnvironment): Promise<ServiceRuntime> {
   const base = await createRuntimeBase(name, env);
   const verifier = createRemoteUserTokenVerifier({
     issuer: env.JWT_ISSUER,
@@ -61,7 +61,7 @@ async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Pro
   const { credentials, generated, kid, callerKids } = await loadServiceCredentials({
     service: name,
     privateKeyPem: env.SERVICE_PRIVATE_KEY,
-    callerPublicKeys: { gateway: env.GATEWAY_SERVICE_PUBLIC_KEYS, orders: env.ORDERS_SERVICE_PUBLIC_KEYS },
+    callerPublicKeys: readCallerPublicKeys(callersOf(name)),
     dataDir,
     warn: (message, fields) => logger.warn(message, fields),
   });
