@@ -35,7 +35,8 @@ COPY --from=build /app/subgraphs/accounts/dist subgraphs/accounts/dist
 COPY --from=build /app/subgraphs/orders/dist subgraphs/orders/dist
 COPY --from=build /app/subgraphs/products/dist subgraphs/products/dist
 # Read at run time, found from the compiled modules (import.meta.url): schemas, migrations, the
-# service manifest and the supergraph, the persisted documents (the production safelist) and GraphiQL's example operations.
+# service manifest, the supergraph, the persisted documents (the production safelist) and
+# GraphiQL's example operations.
 COPY subgraphs/accounts/schema.graphql subgraphs/accounts/
 COPY subgraphs/accounts/migrations subgraphs/accounts/migrations
 COPY subgraphs/orders/schema.graphql subgraphs/orders/
