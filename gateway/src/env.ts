@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvironment, environmentNameOf, metricsPort, EnvironmentError, readEnvironment, repositoryManifest, type ServiceManifest } from '@greencart/platform';
+import { commonEnvironment, metricsPort, serviceUrlVariable, EnvironmentError, readEnvironment, repositoryManifest, type ServiceManifest } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
@@ -25,15 +25,12 @@ const isRedisUrl = (text: string) => {
   }
 };
 
-/** The variable that says where a subgraph listens, such as `ORDERS_URL` (an origin: http://orders:4002). */
-export const subgraphUrlVariable = (subgraph: string) => `${environmentNameOf(subgraph)}_URL`;
-
 /**
  * The gateway's configuration: the only reader of process.env here. Each subgraph of the manifest
  * has its `<NAME>_URL` (unset: the routing_url the supergraph was composed with, the manifest's).
  */
 export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env, manifest: ServiceManifest = repositoryManifest()) {
-  const subgraphUrlShape = Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraphUrlVariable(subgraph.name), z.string().url().optional()]));
+  const subgraphUrlShape = Object.fromEntries(manifest.subgraphs.map((subgraph) => [serviceUrlVariable(subgraph.name), z.string().url().optional()]));
   const env = readEnvironment({
     ...subgraphUrlShape,
     ...commonEnvironment,
@@ -85,7 +82,7 @@ export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env, 
   const variables: Record<string, unknown> = env;
   const subgraphUrls: Record<string, string> = {};
   for (const subgraph of manifest.subgraphs) {
-    const url = variables[subgraphUrlVariable(subgraph.name)];
+    const url = variables[serviceUrlVariable(subgraph.name)];
     if (typeof url === 'string') subgraphUrls[subgraph.name] = url;
   }
   return { ...env, subgraphUrls };

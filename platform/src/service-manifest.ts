@@ -35,6 +35,8 @@ export interface SubgraphManifest {
   liveEntities: readonly string[];
   /** Paths the gateway serves by forwarding them to one of this subgraph's endpoints. */
   gatewayRoutes: ReadonlyArray<{ path: string; endpoint: string }>;
+  /** Whether it signs customers' tokens and publishes their keys (`JWKS_URL` of every other service). */
+  userTokenIssuer: boolean;
 }
 
 /** The gateway as the manifest describes it. */
@@ -73,6 +75,7 @@ const manifestShape = z.object({
       callers: z.record(z.string().regex(ENDPOINT_NAME, 'must be a camelCase word'), z.array(serviceName)),
       live_entities: z.array(z.string().regex(/^[A-Z][A-Za-z0-9]*$/)).default([]),
       gateway_routes: z.array(z.object({ path: z.string().regex(/^\/[A-Za-z0-9/:_-]*$/, 'must be an Express path such as /invoices/:id/print'), endpoint: z.string() })).default([]),
+      user_token_issuer: z.boolean().default(false),
     }),
   ),
 });
@@ -91,6 +94,8 @@ function problemsOf(manifest: ServiceManifest): string[] {
   takePort(manifest.gateway.port, 'gateway.port');
   takePort(manifest.gateway.metricsPort, 'gateway.metrics_port');
   const owners = new Map<string, string>();
+  const issuers = manifest.subgraphs.filter((subgraph) => subgraph.userTokenIssuer).map((subgraph) => subgraph.name);
+  if (issuers.length > 1) problems.push(`user_token_issuer: one subgraph signs customers' tokens, not ${issuers.join(' and ')}`);
   for (const subgraph of manifest.subgraphs) {
     const at = `subgraphs.${subgraph.name}`;
     takePort(subgraph.port, `${at}.port`);
@@ -134,6 +139,7 @@ export function parseServiceManifest(text: string, file: string = SERVICE_MANIFE
       callers: subgraph.callers,
       liveEntities: subgraph.live_entities,
       gatewayRoutes: subgraph.gateway_routes,
+      userTokenIssuer: subgraph.user_token_issuer,
     })),
   };
   const problems = problemsOf(manifest);
@@ -170,7 +176,15 @@ export function subgraphOf(name: string, manifest: ServiceManifest = repositoryM
   return manifest.subgraphs.find((subgraph) => subgraph.name === name);
 }
 
+/** The subgraph that signs customers' tokens and publishes their keys, if the manifest has one. */
+export function userTokenIssuerOf(manifest: ServiceManifest = repositoryManifest()): SubgraphManifest | undefined {
+  return manifest.subgraphs.find((subgraph) => subgraph.userTokenIssuer);
+}
+
 /** A service's name as environment variables spell it: `inventory-x` → `INVENTORY_X` (as in `INVENTORY_X_URL`). */
 export function environmentNameOf(service: string): string {
   return service.toUpperCase().replace(/[^A-Z0-9]/g, '_');
 }
+
+/** The variable that tells a caller where `service` listens, such as `ORDERS_URL` (an origin: http://orders:4002). */
+export const serviceUrlVariable = (service: string) => `${environmentNameOf(service)}_URL`;
