@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { environmentNameOf, repositoryManifest, repositoryRoot, serviceUrlVariable } from '@greencart/platform';
+import { subgraphsTheBenchLacks } from '../scripts/bench/common.js';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
 import { readSupergraphConfig } from '../scripts/lib/supergraph.js';
 
@@ -87,6 +88,10 @@ describe('the service manifest against the repository', () => {
       if (!compose.gateway?.depends_on?.[subgraph.name]) problems.push(`docker-compose.yml: the gateway does not wait for ${subgraph.name} (depends_on)`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('is what the bench starts: every subgraph, each with its own bench database', () => {
+    expect(subgraphsTheBenchLacks().map((name) => `scripts/bench does not start subgraph ${name} (manifest: supergraph.yaml; BENCH_DATABASES in scripts/bench/common.ts)`)).toEqual([]);
   });
 
   it('is what Prometheus scrapes in the tracing profile: each process on its metrics port', () => {

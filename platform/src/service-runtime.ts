@@ -19,14 +19,14 @@ export interface ServiceRuntime {
   credentials: ServiceCredentials;
 }
 
-/** Accounts also holds the keys: it signs with one, publishes them all, and verifies locally. */
-export interface AccountsRuntime extends ServiceRuntime {
+/** The token issuer (the manifest's user_token_issuer) also holds the keys: it signs with one, publishes them all, and verifies locally. */
+export interface TokenIssuerRuntime extends ServiceRuntime {
   keySet: UserTokenKeySet;
   /** The JWKS document served at `/.well-known/jwks.json`. */
   publishedKeys: PublishedKeySet;
 }
 
-/** Every service but accounts: tokens are verified against the keys accounts publishes. */
+/** Every service but the token issuer: tokens are verified against the keys it publishes (JWKS_URL). */
 export async function createServiceRuntime(name: ServiceName, env: CommonEnvironment): Promise<ServiceRuntime> {
   const base = await createRuntimeBase(name, env);
   const verifier = createRemoteUserTokenVerifier({
@@ -39,9 +39,9 @@ export async function createServiceRuntime(name: ServiceName, env: CommonEnviron
   return { ...base, verifier };
 }
 
-/** Accounts: loads (or generates) its key set, and verifies tokens against it without HTTP. */
-export async function createAccountsRuntime(env: CommonEnvironment & { JWT_PRIVATE_KEY?: string; JWT_RETIRED_PUBLIC_KEYS?: string }): Promise<AccountsRuntime> {
-  const base = await createRuntimeBase('accounts', env);
+/** The token issuer: loads (or generates) its key set, and verifies tokens against it without HTTP. */
+export async function createTokenIssuerRuntime(name: ServiceName, env: CommonEnvironment & { JWT_PRIVATE_KEY?: string; JWT_RETIRED_PUBLIC_KEYS?: string }): Promise<TokenIssuerRuntime> {
+  const base = await createRuntimeBase(name, env);
   const { keySet, generated } = await loadUserTokenKeySet({ privateKeyPem: env.JWT_PRIVATE_KEY, retiredPublicKeysBundle: env.JWT_RETIRED_PUBLIC_KEYS, dataDir: base.dataDir });
   if (generated) base.logger.warn('generated a token signing key under the data folder; set JWT_PRIVATE_KEY to manage keys yourself', { dataDir: base.dataDir });
   // Said at every start, so an operator can see a rotation took effect.
