@@ -2,8 +2,10 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import type { Server } from 'node:http';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
-import { startStandaloneServer } from '@apollo/server/standalone';
+import { expressMiddleware } from '@as-integrations/express5';
+import express from 'express';
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import { GraphQLError, parse } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -47,6 +49,11 @@ const resolvers = {
   shipping: { Item: { __resolveReference: (item: { sku: string }) => ({ sku: item.sku, shippingEstimate: item.sku === 'tea-1' ? '2 days' : 'on order' }) } },
 };
 type Name = keyof typeof schemas;
+/** What each subgraph serves beside GraphQL: shipping prints labels, which the gateway forwards. */
+const extras: Record<Name, string> = {
+  'inventory-x': '    callers: { graphql: [gateway] }\n',
+  shipping: '    callers: { graphql: [gateway], labels: [gateway] }\n    gateway_routes: [{ path: /labels/:id, endpoint: labels }]\n',
+};
 
 /** A manifest for the subgraphs on the given ports (only those named in `listed`). */
 function manifestText(ports: Record<Name, number>, listed: Name[]): string {
@@ -58,8 +65,7 @@ function manifestText(ports: Record<Name, number>, listed: Name[]): string {
     port: ${ports[name]}
     metrics_port: ${19_500 + index}
     database: greencart_${name.replace('-', '_')}
-    callers: { graphql: [gateway] }
-`,
+${extras[name]}`,
   );
   return `federation_version: =2.14.4\ngateway: { workspace: gateway, port: 4000, metrics_port: 9400 }\nsubgraphs:\n${entries.join('')}`;
 }
@@ -95,17 +101,34 @@ beforeAll(async () => {
   for (const name of Object.keys(schemas) as Name[]) {
     const { credentials } = await loadServiceCredentials({ service: name, callerPublicKeys: {}, dataDir: folder, manifest });
     const server = new ApolloServer({ schema: buildSubgraphSchema({ typeDefs: parse(schemas[name]), resolvers: resolvers[name] }), plugins: [ApolloServerPluginInlineTraceDisabled()] });
-    await startStandaloneServer(server, {
-      listen: { port: ports[name], host: '127.0.0.1' },
-      // As a GreenCart subgraph does: GraphQL only for the callers the manifest lists, proven by their keys.
-      context: async ({ req }) => {
-        const caller = await credentials.verify(req.headers[SERVICE_TOKEN_HEADER] as string | undefined);
-        callersSeen.push({ subgraph: name, caller });
-        if (!mayCall(caller, name, 'graphql', manifest)) throw new GraphQLError('service credentials required', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
-        return {};
-      },
+    await server.start();
+    const callerOf = (header: string | string[] | undefined) => credentials.verify(typeof header === 'string' ? header : undefined);
+    const app = express();
+    app.use(
+      '/graphql',
+      express.json(),
+      expressMiddleware(server, {
+        // As a GreenCart subgraph does: GraphQL only for the callers the manifest lists, proven by their keys.
+        context: async ({ req }) => {
+          const caller = await callerOf(req.headers[SERVICE_TOKEN_HEADER]);
+          callersSeen.push({ subgraph: name, caller });
+          if (!mayCall(caller, name, 'graphql', manifest)) throw new GraphQLError('service credentials required', { extensions: { code: 'UNAUTHENTICATED', http: { status: 401 } } });
+          return {};
+        },
+      }),
+    );
+    app.get('/labels/:id', async (req, res) => {
+      const caller = await callerOf(req.headers[SERVICE_TOKEN_HEADER]);
+      if (!mayCall(caller, name, 'labels', manifest)) return void res.status(403).end();
+      res.json({ path: req.path, query: req.query, caller });
     });
-    running.push(() => server.stop());
+    const listening: Server = await new Promise((resolve) => {
+      const http = app.listen(ports[name], '127.0.0.1', () => resolve(http));
+    });
+    running.push(async () => {
+      await server.stop();
+      await new Promise((resolve) => listening.close(resolve));
+    });
   }
   const service: RunningService = await startGateway({ ...gateway, supergraphSdl, manifest }, { port: 0, host: '127.0.0.1' });
   running.push(() => service.stop());
@@ -134,6 +157,13 @@ describe('a gateway given a manifest of subgraphs it has never seen', () => {
     });
     expect(new Set(callersSeen.map(({ subgraph }) => subgraph))).toEqual(new Set(['inventory-x', 'shipping']));
     expect(callersSeen.every(({ caller }) => caller === 'gateway')).toBe(true);
+  });
+
+  it('forwards a gateway route of the manifest to its subgraph, with the gateway\'s credentials, and nothing but the route\'s path', async () => {
+    const label = await fetch(`${gatewayUrl}/labels/ab-12?size=a6&copies=2`);
+    expect(label.status).toBe(200);
+    expect(await label.json()).toEqual({ path: '/labels/ab-12', query: { size: 'a6', copies: '2' }, caller: 'gateway' });
+    for (const path of ['/labels/..%2Fgraphql', '/labels/a%2F..%2F..%2Fgraphql', '/labels/%2e%2e']) expect((await fetch(`${gatewayUrl}${path}`)).status, path).toBe(404);
   });
 
   it('reads each subgraph\'s address from its <NAME>_URL variable, named after the manifest', () => {
