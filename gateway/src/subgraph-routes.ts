@@ -21,8 +21,14 @@ const OWN_FORWARDS: Record<string, (options: ForwardOptions) => RequestHandler> 
   invoicePrint: ({ url, credentials, timeoutMs }) => invoicePrintForward({ ordersUrl: url, credentials, timeoutMs }),
 };
 
+/** A path the gateway serves, and the handler that forwards it. */
+export interface SubgraphRoute {
+  path: string;
+  handler: RequestHandler;
+}
+
 /** The manifest's `gateway_routes` of the subgraphs in the supergraph, each with its forward. */
-export function subgraphRoutes(manifest: ServiceManifest, subgraphs: readonly string[], options: Omit<ForwardOptions, 'subgraph' | 'pattern' | 'url'> & { urlOf: (subgraph: string) => string | undefined }) {
+export function subgraphRoutes(manifest: ServiceManifest, subgraphs: readonly string[], options: Omit<ForwardOptions, 'subgraph' | 'pattern' | 'url'> & { urlOf: (subgraph: string) => string | undefined }): SubgraphRoute[] {
   return manifest.subgraphs
     .filter((subgraph) => subgraphs.includes(subgraph.name))
     .flatMap((subgraph) =>
@@ -35,6 +41,6 @@ export function subgraphRoutes(manifest: ServiceManifest, subgraphs: readonly st
 }
 
 /** Mounts routes made by subgraphRoutes. */
-export function mountSubgraphRoutes(app: Express, routes: ReadonlyArray<{ path: string; handler: RequestHandler }>): void {
+export function mountSubgraphRoutes(app: Express, routes: readonly SubgraphRoute[]): void {
   for (const route of routes) app.get(route.path, route.handler);
 }
