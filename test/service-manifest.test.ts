@@ -2,10 +2,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { environmentNameOf, repositoryManifest, repositoryRoot, serviceUrlVariable } from '@greencart/platform';
+import { commonEnvironment, environmentNameOf, JWKS_PATH, readEnvironment, repositoryManifest, repositoryRoot, serviceUrlVariable, userTokenIssuerOf } from '@greencart/platform';
 import { subgraphsTheBenchLacks } from '../scripts/bench/common.js';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
 import { readSupergraphConfig } from '../scripts/lib/supergraph.js';
+import { subgraphsTheHarnessLacks } from './support/supergraph.js';
 
 /**
  * What is not derived from the service manifest (supergraph.yaml) is checked against it here, and
@@ -88,6 +89,16 @@ describe('the service manifest against the repository', () => {
       if (!compose.gateway?.depends_on?.[subgraph.name]) problems.push(`docker-compose.yml: the gateway does not wait for ${subgraph.name} (depends_on)`);
     }
     expect(problems).toEqual([]);
+  });
+
+  it('points every verifier by default at the token issuer\'s published keys', () => {
+    const issuer = userTokenIssuerOf(manifest);
+    expect(issuer, 'supergraph.yaml names no user_token_issuer').toBeDefined();
+    expect(readEnvironment(commonEnvironment, {}).JWKS_URL).toBe(`http://127.0.0.1:${issuer!.port}${JWKS_PATH}`);
+  });
+
+  it('is what the integration tests\' harness starts: every subgraph', () => {
+    expect(subgraphsTheHarnessLacks().map((name) => `test/support/supergraph.ts does not start subgraph ${name} (manifest: supergraph.yaml)`)).toEqual([]);
   });
 
   it('is what the bench starts: every subgraph, each with its own bench database', () => {
