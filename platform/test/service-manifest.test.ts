@@ -81,5 +81,8 @@ describe('the service manifest', () => {
       'subgraphs.shipping.gateway_routes: /labels/:id forwards to labels, which must list the gateway in callers',
     );
     expect(problemsOf(twoSubgraphs().replace('port: 4101\n', 'port: "x"\n'))).toContain('subgraphs.inventory-x.port: Expected number');
+    expect(problemsOf(twoSubgraphs().replace('  shipping:\n', '  redis:\n').replace('[gateway, shipping]', '[gateway]').replace('[shipping]', '[gateway]'))).toContain(
+      'subgraphs.redis: its variables (REDIS_URL, …_PORT) are GreenCart\'s already: choose another name',
+    );
   });
 });
