@@ -2,6 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ApolloServer } from '@apollo/server';
+import { spawn } from 'node:child_process';
 import type { Server } from 'node:http';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
@@ -19,6 +20,7 @@ import {
   publishedKeySet,
   readServiceManifest,
   repositoryManifest,
+  repositoryRoot,
   SERVICE_TOKEN_HEADER,
   type RunningService,
   type ServiceManifest,
@@ -187,5 +189,19 @@ describe('a supergraph with a subgraph the manifest does not name', () => {
     expect((error as Error).message).toBe(
       `The supergraph has a subgraph that ${join(folder, 'partial.yaml')} does not name: shipping. Add it under \`subgraphs:\` in ${join(folder, 'partial.yaml')} with routing_url, schema.file, workspace, port, metrics_port, database and callers (at least \`graphql: [gateway]\`), then run \`npm run compose\` (docs/architecture.md, "The service manifest").`,
     );
+  });
+
+  it('stops the gateway process at start, in one line that names the repository\'s manifest', async () => {
+    await writeFile(join(folder, 'supergraph.graphql'), supergraphSdl);
+    const gateway = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, 'gateway/src/index.ts')], {
+      cwd: repositoryRoot,
+      env: { ...process.env, SUPERGRAPH_PATH: join(folder, 'supergraph.graphql'), GREENCART_DATA_DIR: join(folder, 'process-data'), PORT: '0', METRICS_PORT: '0', LOG_LEVEL: 'warn' },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    gateway.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const code = await new Promise<number | null>((resolve) => gateway.once('exit', resolve));
+    expect(code).toBe(1);
+    expect(stderr).toContain('gateway failed to start: The supergraph has subgraphs that supergraph.yaml does not name: inventory-x, shipping. Add each under `subgraphs:` in supergraph.yaml');
   });
 });
