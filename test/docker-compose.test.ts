@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { calleesOf, callersOf, repositoryRoot, type ServiceName } from '@greencart/platform';
+import { calleesOf, callersOf, repositoryManifest, repositoryRoot, type ServiceName } from '@greencart/platform';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
 /**
@@ -24,14 +24,16 @@ interface ComposeService {
 
 const readme = readFileSync(join(repositoryRoot, 'docs', 'operations.md'), 'utf8');
 const services = readComposeServices<ComposeService>();
-const greencart = { accounts: 4001, orders: 4002, products: 4003, gateway: 4000 } as const;
-const metricsPorts = { accounts: 9401, orders: 9402, products: 9403, gateway: 9400 } as const;
+/** Each GreenCart process's port and metrics port, from the service manifest (supergraph.yaml). */
+const manifest = repositoryManifest();
+const greencart = Object.fromEntries([...manifest.subgraphs, manifest.gateway].map((service) => [service.name, service.port]));
+const metricsPorts = Object.fromEntries([...manifest.subgraphs, manifest.gateway].map((service) => [service.name, service.metricsPort]));
 /** The optional `tracing` profile's services, and what each publishes on this machine only. */
 const tracing = { jaeger: ['127.0.0.1:16686:16686'], prometheus: ['127.0.0.1:9090:9090'] } as const;
 
 describe('docker-compose.yml', () => {
-  it('runs PostgreSQL, the three subgraphs and the gateway, and Jaeger and Prometheus only in the tracing profile', () => {
-    expect(Object.keys(services).sort()).toEqual(['accounts', 'gateway', 'jaeger', 'orders', 'postgres', 'products', 'prometheus']);
+  it('runs PostgreSQL, the subgraphs and the gateway, and Jaeger and Prometheus only in the tracing profile', () => {
+    expect(Object.keys(services).sort()).toEqual([...Object.keys(greencart), 'jaeger', 'postgres', 'prometheus'].sort());
     for (const [name, service] of Object.entries(services)) expect(service.profiles, name).toEqual(name in tracing ? ['tracing'] : undefined);
   });
 
@@ -75,7 +77,7 @@ describe('docker-compose.yml', () => {
       expect(service.healthcheck?.test.join(' '), name).toContain(`127.0.0.1:${port}/ready`);
       expect(service.depends_on?.postgres?.condition ?? 'via subgraphs', name).toMatch(/service_healthy|via subgraphs/);
     }
-    for (const subgraph of ['accounts', 'orders', 'products']) expect(services.gateway!.depends_on?.[subgraph]?.condition).toBe('service_healthy');
+    for (const subgraph of manifest.subgraphs) expect(services.gateway!.depends_on?.[subgraph.name]?.condition, subgraph.name).toBe('service_healthy');
   });
 
   it('points the services at each other by service name', () => {

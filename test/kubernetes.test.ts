@@ -9,7 +9,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
-import { calleesOf, callersOf, repositoryRoot } from '@greencart/platform';
+import { calleesOf, callersOf, repositoryManifest, repositoryRoot } from '@greencart/platform';
 import { kubernetesSupergraphPath, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
@@ -26,9 +26,10 @@ const overlay = join(kubernetesFolder, 'overlays', 'production');
 const kubectlFound = spawnSync('kubectl', ['version', '--client'], { stdio: 'ignore' }).status === 0;
 if (!kubectlFound && !process.env.CI) console.warn('test/kubernetes.test.ts skipped: kubectl is not on PATH (it renders deploy/kubernetes); on CI this fails');
 
-const ports = { gateway: 4000, accounts: 4001, orders: 4002, products: 4003 } as const;
-/** Each process's internal /metrics port (METRICS_PORT), for Prometheus only. */
-const metricsPorts = { gateway: 9400, accounts: 9401, orders: 9402, products: 9403 } as const;
+const manifest = repositoryManifest();
+/** Each process's port and its internal /metrics port (METRICS_PORT, for Prometheus only), from the service manifest. */
+const ports = { gateway: manifest.gateway.port, ...Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraph.name, subgraph.port])) } as Record<'gateway' | 'accounts' | 'orders' | 'products', number>;
+const metricsPorts = { gateway: manifest.gateway.metricsPort, ...Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraph.name, subgraph.metricsPort])) } as Record<keyof typeof ports, number>;
 type ServiceName = keyof typeof ports;
 const services = Object.keys(ports) as ServiceName[];
 /** The command docker-compose.yml runs each service with. */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { commonEnvironment, metricsPort, EnvironmentError, readEnvironment } from '@greencart/platform';
+import { commonEnvironment, metricsPort, serviceUrlVariable, EnvironmentError, readEnvironment, repositoryManifest, type ServiceManifest } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
@@ -25,16 +25,18 @@ const isRedisUrl = (text: string) => {
   }
 };
 
-/** The gateway's configuration: the only reader of process.env here. */
-export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env) {
+/**
+ * The gateway's configuration: the only reader of process.env here. Each subgraph of the manifest
+ * has its `<NAME>_URL` (unset: the routing_url the supergraph was composed with, the manifest's).
+ */
+export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env, manifest: ServiceManifest = repositoryManifest()) {
+  const subgraphUrlShape = Object.fromEntries(manifest.subgraphs.map((subgraph) => [serviceUrlVariable(subgraph.name), z.string().url().optional()]));
   const env = readEnvironment({
+    ...subgraphUrlShape,
     ...commonEnvironment,
-    PORT: z.coerce.number().int().min(0).max(65535).default(4000),
-    METRICS_PORT: metricsPort(9400),
+    PORT: z.coerce.number().int().min(0).max(65535).default(manifest.gateway.port),
+    METRICS_PORT: metricsPort(manifest.gateway.metricsPort),
     SUPERGRAPH_PATH: z.string().optional(),
-    ACCOUNTS_URL: z.string().url().optional(),
-    ORDERS_URL: z.string().url().optional(),
-    PRODUCTS_URL: z.string().url().optional(),
     SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
     // safelist: run only the client's persisted documents (the default in production).
     PERSISTED_DOCUMENTS: z.enum(['safelist', 'off']).optional(),
@@ -76,5 +78,12 @@ export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env) 
     .filter((limit) => env[`RATE_LIMIT_${limit}_BURST`] < env[`RATE_LIMIT_${limit}_PER_SECOND`])
     .map((limit) => `  RATE_LIMIT_${limit}_BURST: must be at least RATE_LIMIT_${limit}_PER_SECOND (limits are counted in windows of a second or more, each allowing the burst)`);
   if (problems.length > 0) throw new EnvironmentError(`Invalid environment:\n${problems.join('\n')}`);
-  return env;
+  // The URL variables are the manifest's, so their names are known only now.
+  const variables: Record<string, unknown> = env;
+  const subgraphUrls: Record<string, string> = {};
+  for (const subgraph of manifest.subgraphs) {
+    const url = variables[serviceUrlVariable(subgraph.name)];
+    if (typeof url === 'string') subgraphUrls[subgraph.name] = url;
+  }
+  return { ...env, subgraphUrls };
 }

@@ -11,7 +11,7 @@ runMain('gateway', async () => {
     {
       ...runtime,
       supergraphSdl,
-      subgraphUrls: { accounts: env.ACCOUNTS_URL, orders: env.ORDERS_URL, products: env.PRODUCTS_URL },
+      subgraphUrls: env.subgraphUrls,
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,

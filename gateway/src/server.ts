@@ -4,22 +4,25 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { createJsonPoster, createServiceMetrics, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type UserTokenVerifier } from '@greencart/platform';
+import { createJsonPoster, createServiceMetrics, repositoryManifest, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type ServiceManifest, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { graphiqlPage } from './graphiql.js';
 import { browserAccess } from './browser-access.js';
 import { checkScalarInputs } from './input-scalars.js';
-import { invoicePrintForward } from './invoice-print-forward.js';
+import { checkSubgraphsListed } from './manifest-subgraphs.js';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, requestLimitsPlugin, tokenLimit, withRequestDeadline, type RequestDeadline, type RequestLimits } from './limits.js';
 import { readPersistedDocuments, safelist } from './persisted-documents.js';
 import { SubgraphFeed } from './live/subgraph-feed.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS, startSubscriptionServer, type SubscriptionLimits } from './live/subscription-server.js';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
+import { mountSubgraphRoutes, subgraphRoutes } from './subgraph-routes.js';
 
 export interface GatewayDependencies {
   /** The composed supergraph schema (supergraph.graphql). */
   supergraphSdl: string;
+  /** What the supergraph is made of: each subgraph's callers, live entities and routes (default: the repository's supergraph.yaml). */
+  manifest?: ServiceManifest;
   /** Where each subgraph listens, overriding the supergraph's routing URLs (origin, such as http://127.0.0.1:4001). */
   subgraphUrls: Partial<Record<string, string>>;
   verifier: UserTokenVerifier;
@@ -49,9 +52,6 @@ export interface GatewayDependencies {
 
 const READY_TIMEOUT_MS = 2_000;
 
-/** Which subgraph announces the changes of each entity that can be subscribed to. */
-const LIVE_ENTITY_OWNERS = { Order: 'orders', Product: 'products' } as const;
-
 /**
  * Connections the gateway keeps open to each subgraph. Calls beyond this wait for a free one: a
  * burst queues here rather than opening hundreds of sockets, each a process and a database
@@ -79,6 +79,9 @@ const queryPlanInResponse: ApolloServerPlugin<GatewayContext> = {
 
 /** Starts the gateway on `listen.port` (0: any free port). No side effects on import. */
 export async function startGateway(deps: GatewayDependencies, listen: ListenAddress): Promise<RunningService> {
+  const manifest = deps.manifest ?? repositoryManifest();
+  // Refused before anything starts: a subgraph the manifest does not name has no callers, key or address.
+  const subgraphs = checkSubgraphsListed(deps.supergraphSdl, manifest);
   const routingUrls = new Map<string, string>();
   const metrics = createServiceMetrics('gateway');
   const poster = createJsonPoster({ maxSockets: MAX_SOCKETS_PER_SUBGRAPH });
@@ -98,7 +101,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       const override = deps.subgraphUrls[name];
       const routingUrl = override ? new URL('/graphql', override).toString() : url!;
       routingUrls.set(name, routingUrl);
-      return new SubgraphDataSource({ name, url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs, poster, metrics });
+      return new SubgraphDataSource({ name, url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs, poster, metrics, manifest });
     },
   });
 
@@ -107,10 +110,14 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
     checkScalarInputs(update.apiSchema);
     apiSchema = update.apiSchema;
   });
-  // Each entity type's change feed, from the subgraph that owns it (see live/subscription-server.ts).
+  // Each entity type's change feed, from the subgraph the manifest says announces it (see live/subscription-server.ts).
   const feeds = Object.fromEntries(
-    Object.entries(LIVE_ENTITY_OWNERS).map(([typename, subgraph]) => [typename, new SubgraphFeed({ name: subgraph, url: () => routingUrls.get(subgraph), credentials: deps.credentials, logger: deps.logger })]),
+    manifest.subgraphs
+      .filter((subgraph) => subgraphs.includes(subgraph.name))
+      .flatMap((subgraph) => subgraph.liveEntities.map((typename) => [typename, new SubgraphFeed({ name: subgraph.name, url: () => routingUrls.get(subgraph.name), credentials: deps.credentials, logger: deps.logger })] as const)),
   );
+  // The manifest's gateway routes (printable invoices…), each with its forward to its subgraph.
+  const routes = subgraphRoutes(manifest, subgraphs, { urlOf: (subgraph) => routingUrls.get(subgraph), credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs });
 
   const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
@@ -162,8 +169,8 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
           if (deps.production || req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
           res.type('html').send(graphiqlPage());
         });
-        // Printable invoices: the signed links from Invoice.printUrl.
-        app.get('/invoices/:id/print', invoicePrintForward({ ordersUrl: () => routingUrls.get('orders'), credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs }));
+        // Paths forwarded to a subgraph, such as the signed links from Invoice.printUrl.
+        mountSubgraphRoutes(app, routes);
       },
       // Ready only when every subgraph says it is ready (its database answers); /ready names each.
       isReady: async () => {
@@ -200,4 +207,5 @@ export { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimitWindow, type RateLimit
 export { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './live/subscription-server.js';
 export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
+export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';

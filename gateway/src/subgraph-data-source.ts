@@ -1,7 +1,7 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
-import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER, serviceNamed, type JsonPoster, type ServiceCredentials, type ServiceName, type ServiceMetrics } from '@greencart/platform';
+import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER, serviceNamed, type JsonPoster, type ServiceCredentials, type ServiceName, type ServiceManifest, type ServiceMetrics } from '@greencart/platform';
 import type { GatewayContext } from './context.js';
 import { distinctRepresentations } from './entity-representations.js';
 
@@ -29,10 +29,12 @@ export class SubgraphDataSource implements GraphQLDataSource<GatewayContext> {
       timeoutMs: number;
       poster: JsonPoster;
       metrics: Pick<ServiceMetrics, 'observeSubgraphRequest' | 'observeEntityRepresentations'>;
+      /** The manifest that names the subgraph (default: the repository's). */
+      manifest?: ServiceManifest;
     },
   ) {
     this.endpoint = new URL(options.url);
-    this.audience = serviceNamed(options.name);
+    this.audience = serviceNamed(options.name, options.manifest);
   }
 
   async process({ request, context }: GraphQLDataSourceProcessOptions<GatewayContext>): Promise<GatewayGraphQLResponse> {

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { environmentNameOf } from './service-manifest.js';
 
 /** Raised when the environment is unusable; lists every bad variable at once. */
 export class EnvironmentError extends Error {}
@@ -15,10 +16,8 @@ export const commonEnvironment = {
   GREENCART_SUPERVISED: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
   HOST: z.string().default('127.0.0.1'),
   GREENCART_DATA_DIR: z.string().optional(),
-  // This service's own key for service tokens, and its callers' public keys (docs/operations.md, Service keys).
+  // This service's own key for service tokens (docs/operations.md, Service keys); its callers' public keys: readCallerPublicKeys.
   SERVICE_PRIVATE_KEY: pem,
-  GATEWAY_SERVICE_PUBLIC_KEYS: pem,
-  ORDERS_SERVICE_PUBLIC_KEYS: pem,
   // The shared secret it replaced would let any service speak for another: a setting of it must not pass unnoticed.
   SERVICE_TOKEN_SECRET: z
     .never({ errorMap: () => ({ message: 'removed: each service now signs with its own key, SERVICE_PRIVATE_KEY, and its callees get its public key (see docs/operations.md, Service keys)' }) })
@@ -46,6 +45,15 @@ export const databaseServerUrl = z.string().url().optional();
 export const databaseName = (defaultName: string) => z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default(defaultName);
 
 export { pem as pemVariable };
+
+/** The variable holding a caller's service public keys, such as `ORDERS_SERVICE_PUBLIC_KEYS` (several during a rotation). */
+export const callerPublicKeysVariable = (caller: string) => `${environmentNameOf(caller)}_SERVICE_PUBLIC_KEYS`;
+
+/** Each caller's public keys from `<CALLER>_SERVICE_PUBLIC_KEYS` (unset: the data folder's); the callers come from the manifest. */
+export function readCallerPublicKeys(callers: readonly string[], source: NodeJS.ProcessEnv = process.env): Record<string, string | undefined> {
+  const env = readEnvironment(Object.fromEntries(callers.map((caller) => [callerPublicKeysVariable(caller), pem])), source);
+  return Object.fromEntries(callers.map((caller) => [caller, env[callerPublicKeysVariable(caller)]]));
+}
 
 /** Reads and checks the environment once; throws an EnvironmentError naming every problem. */
 export function readEnvironment<Shape extends z.ZodRawShape>(shape: Shape, source: NodeJS.ProcessEnv = process.env): z.infer<z.ZodObject<Shape>> {

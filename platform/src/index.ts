@@ -11,6 +11,7 @@ export * from './tracing.js';
 export * from './embedded-postgres.js';
 export * from './auth/signing-keys.js';
 export * from './auth/user-tokens.js';
+export * from './service-manifest.js';
 export * from './auth/service-calls.js';
 export * from './auth/service-keys.js';
 export * from './auth/service-credentials.js';

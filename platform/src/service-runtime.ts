@@ -1,10 +1,10 @@
 import type { z } from 'zod';
-import type { ServiceName } from './auth/service-calls.js';
+import { callersOf, type ServiceName } from './auth/service-calls.js';
 import { loadServiceCredentials, type ServiceCredentials } from './auth/service-credentials.js';
 import { loadUserTokenKeySet, publishedKeySet, type PublishedKeySet, type UserTokenKeySet } from './auth/signing-keys.js';
 import { createLocalUserTokenVerifier, createRemoteUserTokenVerifier, type UserTokenVerifier } from './auth/user-tokens.js';
 import { resolveDataDir } from './data-dir.js';
-import type { commonEnvironment } from './environment.js';
+import { readCallerPublicKeys, type commonEnvironment } from './environment.js';
 import { createLogger, errorFields, type Logger } from './logger.js';
 import { startTracing, stopTracing } from './tracing.js';
 
@@ -19,15 +19,15 @@ export interface ServiceRuntime {
   credentials: ServiceCredentials;
 }
 
-/** Accounts also holds the keys: it signs with one, publishes them all, and verifies locally. */
-export interface AccountsRuntime extends ServiceRuntime {
+/** The token issuer (the manifest's user_token_issuer) also holds the keys: it signs with one, publishes them all, and verifies locally. */
+export interface TokenIssuerRuntime extends ServiceRuntime {
   keySet: UserTokenKeySet;
   /** The JWKS document served at `/.well-known/jwks.json`. */
   publishedKeys: PublishedKeySet;
 }
 
-/** The gateway, orders and products: tokens are verified against the keys accounts publishes. */
-export async function createServiceRuntime(name: Exclude<ServiceName, 'accounts'>, env: CommonEnvironment): Promise<ServiceRuntime> {
+/** Every service but the token issuer: tokens are verified against the keys it publishes (JWKS_URL). */
+export async function createServiceRuntime(name: ServiceName, env: CommonEnvironment): Promise<ServiceRuntime> {
   const base = await createRuntimeBase(name, env);
   const verifier = createRemoteUserTokenVerifier({
     issuer: env.JWT_ISSUER,
@@ -39,9 +39,9 @@ export async function createServiceRuntime(name: Exclude<ServiceName, 'accounts'
   return { ...base, verifier };
 }
 
-/** Accounts: loads (or generates) its key set, and verifies tokens against it without HTTP. */
-export async function createAccountsRuntime(env: CommonEnvironment & { JWT_PRIVATE_KEY?: string; JWT_RETIRED_PUBLIC_KEYS?: string }): Promise<AccountsRuntime> {
-  const base = await createRuntimeBase('accounts', env);
+/** The token issuer: loads (or generates) its key set, and verifies tokens against it without HTTP. */
+export async function createTokenIssuerRuntime(name: ServiceName, env: CommonEnvironment & { JWT_PRIVATE_KEY?: string; JWT_RETIRED_PUBLIC_KEYS?: string }): Promise<TokenIssuerRuntime> {
+  const base = await createRuntimeBase(name, env);
   const { keySet, generated } = await loadUserTokenKeySet({ privateKeyPem: env.JWT_PRIVATE_KEY, retiredPublicKeysBundle: env.JWT_RETIRED_PUBLIC_KEYS, dataDir: base.dataDir });
   if (generated) base.logger.warn('generated a token signing key under the data folder; set JWT_PRIVATE_KEY to manage keys yourself', { dataDir: base.dataDir });
   // Said at every start, so an operator can see a rotation took effect.
@@ -61,7 +61,7 @@ async function createRuntimeBase(name: ServiceName, env: CommonEnvironment): Pro
   const { credentials, generated, kid, callerKids } = await loadServiceCredentials({
     service: name,
     privateKeyPem: env.SERVICE_PRIVATE_KEY,
-    callerPublicKeys: { gateway: env.GATEWAY_SERVICE_PUBLIC_KEYS, orders: env.ORDERS_SERVICE_PUBLIC_KEYS },
+    callerPublicKeys: readCallerPublicKeys(callersOf(name)),
     dataDir,
     warn: (message, fields) => logger.warn(message, fields),
   });

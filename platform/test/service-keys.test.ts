@@ -21,7 +21,7 @@ afterEach(async () => {
 });
 
 /** A receiver holding the given public keys of its callers, as the environment gives them. */
-async function receiver(serviceName: ServiceName, publicKeys: Partial<Record<ServiceName, SigningKey[]>>) {
+async function receiver(serviceName: ServiceName, publicKeys: Record<ServiceName, SigningKey[]>) {
   const sources = Object.fromEntries(Object.entries(publicKeys).map(([caller, keys]) => [caller, { publicKeysBundle: keys.map((key) => key.publicKeyPem).join(''), source: `${caller} keys` }]));
   return createServiceCredentials({ serviceName, callerKeys: await CallerKeys.load(sources) });
 }

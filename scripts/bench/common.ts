@@ -6,11 +6,19 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLogger, startEmbeddedPostgres } from '@greencart/platform';
+import { createLogger, repositoryManifest, startEmbeddedPostgres, type ServiceManifest } from '@greencart/platform';
 
-/** The benchmark's own databases, never the development ones. */
+/** The benchmark's own databases, never the development ones: one per subgraph it starts. */
 export const BENCH_DATABASES = { accounts: 'bench_accounts', orders: 'bench_orders', products: 'bench_products' } as const;
 export type DatabaseName = keyof typeof BENCH_DATABASES;
+
+/**
+ * The subgraphs of the service manifest that the bench does not start (each needs its process,
+ * data and monolith resolvers here): measuring a gateway with one missing would be no measure.
+ */
+export function subgraphsTheBenchLacks(manifest: ServiceManifest = repositoryManifest()): string[] {
+  return manifest.subgraphs.map((subgraph) => subgraph.name).filter((name) => !(name in BENCH_DATABASES));
+}
 
 export const TOKEN_SETTINGS = { issuer: 'greencart-accounts', audience: 'greencart' } as const;
 

@@ -29,7 +29,7 @@ import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 import { buildUserTokenKeySet, createUserTokenIssuer, databaseUrl, generateServiceKey, repositoryRoot } from '@greencart/platform';
-import { BENCH_DATABASES, freePort, median, sampleRss, startBenchPostgres, startSpanSink, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
+import { BENCH_DATABASES, freePort, median, sampleRss, startBenchPostgres, startSpanSink, subgraphsTheBenchLacks, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase } from '@greencart/products';
 import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
@@ -1265,6 +1265,8 @@ async function main(): Promise<void> {
   const startedAt = new Date();
   log(`config: ${JSON.stringify(config)}`);
   for (const name of config.targets) if (name !== 'orders' && name !== 'subscriptions' && !(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${[...Object.keys(TARGET_LABELS), 'orders', 'subscriptions'].join(', ')})`);
+  const lacking = subgraphsTheBenchLacks();
+  if (lacking.length > 0) throw new Error(`supergraph.yaml names ${lacking.join(', ')}, which the bench does not start: add ${lacking.length === 1 ? 'it' : 'them'} to scripts/bench (BENCH_DATABASES, targets.ts, monolith.ts, seed.ts)`);
   buildTargets();
   const database = await startBenchPostgres();
   // Every target process inherits the endpoint; only GreenCart's start tracing with it.

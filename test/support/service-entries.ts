@@ -1,9 +1,15 @@
-/** The four GreenCart processes, in the order a deployment starts them, and each one's entry point (run through tsx). */
+import { repositoryManifest } from '@greencart/platform';
+
+/** The four GreenCart processes these tests start, in the order a deployment starts them. */
 export const SERVICES = ['products', 'accounts', 'orders', 'gateway'] as const;
 export type Service = (typeof SERVICES)[number];
-export const ENTRY: Record<Service, string> = {
-  products: 'subgraphs/products/src/index.ts',
-  accounts: 'subgraphs/accounts/src/index.ts',
-  orders: 'subgraphs/orders/src/index.ts',
-  gateway: 'gateway/src/index.ts',
-};
+
+/** Each one's entry point (run through tsx), from its workspace in the service manifest (supergraph.yaml). */
+export const ENTRY = Object.fromEntries(
+  SERVICES.map((service) => {
+    const manifest = repositoryManifest();
+    const workspace = service === manifest.gateway.name ? manifest.gateway.workspace : manifest.subgraphs.find((subgraph) => subgraph.name === service)?.workspace;
+    if (!workspace) throw new Error(`${service} is not in supergraph.yaml: the tests that start processes need it`);
+    return [service, `${workspace}/src/index.ts`];
+  }),
+) as Record<Service, string>;

@@ -15,6 +15,7 @@ import {
   JWKS_PATH,
   loadServiceCredentials,
   publishedKeySet,
+  repositoryManifest,
   repositoryRoot,
   type LogLevel,
   type RunningService,
@@ -135,7 +136,17 @@ export interface TestSupergraph extends GraphQLClient {
  * subgraphs and the gateway as real HTTP servers on free ports, wired as in production: accounts
  * signs and publishes its keys, and every other service verifies against them over HTTP.
  */
+/** The subgraphs this harness starts in-process, each with its own dependencies. */
+export const HARNESS_SUBGRAPHS = ['accounts', 'orders', 'products'] as const;
+
+/** The manifest's subgraphs that the harness does not start: a gateway without them would fail confusingly. */
+export function subgraphsTheHarnessLacks(): string[] {
+  return repositoryManifest().subgraphs.map((subgraph) => subgraph.name).filter((name) => !(HARNESS_SUBGRAPHS as readonly string[]).includes(name));
+}
+
 export async function startSupergraph(options: SupergraphOptions = {}): Promise<TestSupergraph> {
+  const lacking = subgraphsTheHarnessLacks();
+  if (lacking.length > 0) throw new Error(`supergraph.yaml names ${lacking.join(', ')}, which test/support/supergraph.ts does not start: start it there beside the others`);
   const serverUrl = options.postgresServerUrl ?? inject('postgresServerUrl');
   const suffix = randomBytes(5).toString('hex');
   const names = { accounts: `test_${suffix}_accounts`, orders: `test_${suffix}_orders`, products: `test_${suffix}_products` };

@@ -1,8 +1,10 @@
 import { SignJWT, decodeProtectedHeader, importPKCS8, jwtVerify, type CryptoKey } from 'jose';
+import type { ServiceManifest } from '../service-manifest.js';
 import { calleesOf, callersOf, type ServiceName } from './service-calls.js';
 import { CallerKeys, loadServiceKey, SERVICE_TOKEN_ALGORITHM, servicePublicKeysFolder, type CallerKeySource } from './service-keys.js';
 import type { SigningKey } from './signing-keys.js';
 import { VerifiedTokens } from './verified-tokens.js';
+import { callerPublicKeysVariable } from '../environment.js';
 
 /**
  * Service-to-service credentials. Each service that calls others signs, with a key of its own, a
@@ -16,7 +18,7 @@ export const SERVICE_TOKEN_HEADER = 'x-greencart-service-token';
 const TOKEN_LIFETIME_SECONDS = 300;
 const RENEW_BEFORE_SECONDS = 60;
 
-/** Raised when a service that holds no key (nobody's caller in SERVICE_CALLS) is asked to sign. */
+/** Raised when a service that holds no key (nobody's caller in the manifest's callers) is asked to sign. */
 export class ServiceKeyMissingError extends Error {
   readonly code = 'SERVICE_KEY_MISSING';
 }
@@ -101,19 +103,21 @@ export async function loadServiceCredentials(options: {
   callerPublicKeys: Partial<Record<ServiceName, string | undefined>>;
   dataDir: string;
   warn?: (message: string, fields: Record<string, unknown>) => void;
+  /** Who calls whom (default: the repository's supergraph.yaml). */
+  manifest?: ServiceManifest;
 }): Promise<{ credentials: ServiceCredentials; generated: boolean; kid?: string; callerKids: Record<string, string[] | 'data folder'> }> {
   const { service, dataDir } = options;
   let signingKey: SigningKey | undefined;
   let generated = false;
-  if (calleesOf(service).length > 0) {
+  if (calleesOf(service, options.manifest).length > 0) {
     ({ key: signingKey, generated } = await loadServiceKey({ service, privateKeyPem: options.privateKeyPem, dataDir }));
   } else if (options.privateKeyPem) {
     options.warn?.('SERVICE_PRIVATE_KEY is set but unused: this service calls no other', {});
   }
-  const sources: Partial<Record<ServiceName, CallerKeySource>> = {};
-  for (const caller of callersOf(service)) {
+  const sources: Record<ServiceName, CallerKeySource> = {};
+  for (const caller of callersOf(service, options.manifest)) {
     const bundle = options.callerPublicKeys[caller];
-    sources[caller] = bundle?.trim() ? { publicKeysBundle: bundle, source: `${caller.toUpperCase()}_SERVICE_PUBLIC_KEYS` } : { folder: servicePublicKeysFolder(dataDir, caller) };
+    sources[caller] = bundle?.trim() ? { publicKeysBundle: bundle, source: callerPublicKeysVariable(caller) } : { folder: servicePublicKeysFolder(dataDir, caller) };
   }
   const callerKeys = await CallerKeys.load(sources, options.warn);
   const given = callerKeys.kidsByCaller();

@@ -88,7 +88,7 @@ export class CallerKeys {
 
   /** Reads the keys given in the environment now, refusing a bad one; folders are read on first use. */
   static async load(
-    sources: Partial<Record<ServiceName, CallerKeySource>>,
+    sources: Record<ServiceName, CallerKeySource>,
     warn: (message: string, fields: Record<string, unknown>) => void = () => {},
   ): Promise<CallerKeys> {
     const folders: Array<{ caller: ServiceName; folder: string }> = [];

@@ -1,11 +1,11 @@
-import { createAccountsRuntime, createUserTokenIssuer, runMain, stopOnSignals } from '@greencart/platform';
+import { createTokenIssuerRuntime, createUserTokenIssuer, runMain, stopOnSignals } from '@greencart/platform';
 import { readAccountsEnvironment } from './env.js';
 import { prepareAccountsDatabase, seedAdministrator, seedDemoShoppers, startAccountsService } from './server.js';
 
 runMain('accounts', async () => {
   const env = readAccountsEnvironment();
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set (`npm start` sets it; see docs/operations.md).');
-  const runtime = await createAccountsRuntime(env);
+  const runtime = await createTokenIssuerRuntime('accounts', env);
   const issuer = await createUserTokenIssuer({ signingKey: runtime.keySet.signingKey, issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE, ttlSeconds: env.ACCESS_TOKEN_TTL_SECONDS });
   const database = await prepareAccountsDatabase({ serverUrl: env.DATABASE_URL, name: env.ACCOUNTS_DATABASE_NAME });
   await seedAdministrator(database.db, env.GREENCART_ADMIN_PASSWORD);
