@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import type { GraphQLError as GraphQLErrorType } from 'graphql';
 import { HeaderMap } from '@apollo/server';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode, type AuthenticatedUser, type Logger } from '@greencart/platform';
@@ -50,6 +50,15 @@ const REDIS_CONNECT_TIMEOUT_MS = 1_000;
 const REDIS_COMMAND_TIMEOUT_MS = 250;
 /** Reconnection attempts back off from 100 ms, doubling, to one every 2 s. */
 const redisRetryDelay = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 2_000);
+
+/** A Redis connection whose commands fail fast while Redis is away (the caller falls back to its memory); it reconnects by itself. */
+export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  retryStrategy: redisRetryDelay,
+};
 
 export interface RateLimiterOptions {
   /** Where the limits live, shared by every gateway replica (redis:// or rediss://); unset: this process's memory. */
@@ -126,13 +135,7 @@ export async function createRateLimiter(settings: RateLimitSettings, options: Ra
 async function connectToRedis(url: string, options: RateLimiterOptions) {
   // Logged without any password the URL may hold.
   const where = new URL(url).host;
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    retryStrategy: redisRetryDelay,
-  });
+  const redis = new Redis(url, FAIL_FAST_REDIS_OPTIONS);
   // Connection errors show as fallbacks (warned about once per outage); ioredis retries on its own.
   redis.on('error', (error: Error) => options.logger.debug('Redis connection error', { redis: where, error: error.message }));
   const fallbacks = new Counter({
