@@ -52,11 +52,14 @@ const FEED_READY_WAIT_MS = 2_000;
 const KEEP_ALIVE_MS = 12_000;
 /**
  * Subscribe-time reads the gateway runs at once, over all subscribers: a flood of subscribes queues
- * here instead of taking the subgraphs from the HTTP queries (each read is a query through the gateway).
+ * here instead of taking the subgraphs from the HTTP queries (each read is a query through the
+ * gateway, holding one of a subgraph's 10 database connections).
  */
-const MAX_CONCURRENT_SUBSCRIBE_READS = 16;
+const MAX_CONCURRENT_SUBSCRIBE_READS = 4;
 /** Coercion errors reported for one subscribe's variables (graphql-js stops counting there). */
 const MAX_VARIABLE_ERRORS = 10;
+/** Events a socket may leave unread, in frames' worth, before it is closed (1013) to reconnect: the gateway holds them meanwhile. */
+const UNREAD_FRAMES_PER_SOCKET = 4;
 /** The longest delay a Node.js timer takes (about 24.8 days); a longer one fires at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -90,6 +93,26 @@ interface ConnectionState {
   expiry?: LongTimer;
   /** Subscribes still being started: a client that completes them at once does not stop their work, so they are counted apart. */
   starting: number;
+  /** What the connection's subscriptions keep while they live (queries, variables, ids), in bytes. */
+  heldBytes: number;
+}
+
+/** A subscribe message as the server takes it: from which connection, and whether its client still wants it. */
+interface SubscribeMessage {
+  extra: WebSocketExtra;
+  state: ConnectionState;
+  id: string;
+  payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null; extensions?: Record<string, unknown> | null };
+  stillWanted: () => boolean;
+}
+
+/** A subscription that passed every check of its document and variables. */
+interface CheckedSubscription {
+  schema: GraphQLSchema;
+  document: DocumentNode;
+  live: LiveOperation;
+  ids: string[];
+  variables: Record<string, unknown>;
 }
 
 const codedError = (message: string, code: string) => new GraphQLError(message, { extensions: { code } });
@@ -200,7 +223,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
           if ((error as { extensions?: { code?: unknown } }).extensions?.code === ErrorCode.UNAUTHENTICATED) return false; // 4403
           throw error;
         }
-        const state: ConnectionState = { subscriber: { user, authorization: token && `Bearer ${token}`, clientAddress: ctx.extra.clientAddress }, starting: 0 };
+        const state: ConnectionState = { subscriber: { user, authorization: token && `Bearer ${token}`, clientAddress: ctx.extra.clientAddress }, starting: 0, heldBytes: 0 };
         const expiresAt = token ? decodeJwt(token).exp : undefined;
         // A connection lives no longer than its token: 4401 tells the client to reconnect with a fresh one.
         if (expiresAt) state.expiry = setLongTimeout(() => ctx.extra.socket.close(4401, 'Token expired'), expiresAt * 1000 - Date.now());
@@ -219,7 +242,7 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
         }
         state.starting += 1;
         try {
-          return await subscribe(ctx.extra, state, id, payload, () => id in ctx.subscriptions);
+          return await subscribe({ extra: ctx.extra, state, id, payload, stillWanted: () => id in ctx.subscriptions });
         } finally {
           state.starting -= 1;
         }
@@ -235,13 +258,8 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
   });
 
   /** One subscribe message: refused (the errors to send), or the subscription, started and watching. */
-  const subscribe = async (
-    extra: WebSocketExtra,
-    state: ConnectionState,
-    id: string,
-    payload: { query: string; operationName?: string | null; variables?: Record<string, unknown> | null; extensions?: Record<string, unknown> | null },
-    stillWanted: () => boolean,
-  ): Promise<ExecutionArgs | GraphQLErrorType[]> => {
+  const subscribe = async (message: SubscribeMessage): Promise<ExecutionArgs | GraphQLErrorType[]> => {
+    const { state, id, payload } = message;
     // Counted as a request is, per address before any token is verified.
     const overAddressLimit = await rateLimited(options.rateLimiter.checkAddress(state.subscriber.clientAddress));
     if (overAddressLimit) return [overAddressLimit];
@@ -272,7 +290,27 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
     const watched = entityIds(schema, live, coerced.coerced);
     if (watched instanceof GraphQLError) return [watched];
     const { ids, variables } = watched;
+    // What it keeps while it lives (the query parsed and printed, its variables and ids), taken from the connection's share now.
+    const maxHeldBytes = options.webSocketLimits.maxFrameBytes;
+    const heldBytes = 2 * live.query.length + JSON.stringify(variables).length + id.length + (payload.operationName?.length ?? 0);
+    if (state.heldBytes + heldBytes > maxHeldBytes) {
+      return [codedError(`A connection's subscriptions may keep at most ${maxHeldBytes} bytes of queries and variables.`, ErrorCode.RATE_LIMITED)];
+    }
+    state.heldBytes += heldBytes;
+    const letGo = () => (state.heldBytes -= heldBytes);
+    try {
+      const started = await startSubscription(message, { schema, document, live, ids, variables });
+      if (Array.isArray(started)) letGo();
+      else (started.contextValue as LiveSubscription).onEnd(letGo);
+      return started;
+    } catch (error) {
+      letGo();
+      throw error;
+    }
+  };
 
+  /** A checked subscription, started for its subscriber once the customer's limits allow it. */
+  const startSubscription = async ({ extra, state, id, payload, stillWanted }: SubscribeMessage, { schema, document, live, ids, variables }: CheckedSubscription): Promise<ExecutionArgs | GraphQLErrorType[]> => {
     const subscriber = await subscriberOf(state.subscriber, payload.extensions);
     if (subscriber instanceof GraphQLError) return [subscriber];
     const overCustomerLimit = await rateLimited(options.rateLimiter.checkCustomer(subscriber.user));
@@ -288,10 +326,13 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
     try {
       const feed = options.feeds[LIVE_FIELDS[live.field].typename];
       await feed?.ready(FEED_READY_WAIT_MS);
-      const subscription = new LiveSubscription(live, variables, subscriber, options.execute, nextMessageSender(extra.socket, id));
+      const subscription = new LiveSubscription(live, variables, subscriber, options.execute, nextMessageSender(extra.socket, id, UNREAD_FRAMES_PER_SOCKET * options.webSocketLimits.maxFrameBytes));
       // The client may have completed it, or gone, meanwhile: then no reads at all.
       if (!stillWanted()) return [codedError('The subscription was completed before it started.', 'BAD_REQUEST')];
-      const refused = await subscription.start(ids, subscribeReads, options.logger);
+      // The reads it sets off (not those it shares) count against the rate limits, as requests would.
+      const charge = (reads: number) =>
+        void options.rateLimiter.charge(subscriber.clientAddress, subscriber.user, reads).catch((error: unknown) => options.logger.debug("could not count a subscription's reads", { error: String(error) }));
+      const refused = await subscription.start(ids, subscribeReads, charge, options.logger);
       if (refused) return refused;
       if (subscriber !== state.subscriber && subscriber.expiresAt) subscription.endAt(subscriber.expiresAt);
 
@@ -360,10 +401,13 @@ function eventPayload(responseKey: string, answer: LiveResult | Error): string |
  * yielded to graphql-ws, which would serialise the same payload again for every subscriber and
  * await each write: a change watched by a thousand subscribers is serialised once.
  */
-function nextMessageSender(socket: WebSocket, id: string): (payload: string) => void {
+function nextMessageSender(socket: WebSocket, id: string, maxUnreadBytes: number): (payload: string) => void {
   const head = `{"id":${JSON.stringify(id)},"type":"${MessageType.Next}","payload":`;
   return (payload) => {
-    if (socket.readyState === socket.OPEN) socket.send(`${head}${payload}}`);
+    if (socket.readyState !== socket.OPEN) return;
+    // A client that does not read its events would have the gateway hold them without end: 1013 Try Again Later.
+    if (socket.bufferedAmount > maxUnreadBytes) return socket.close(1013, 'Events left unread: reconnect');
+    socket.send(`${head}${payload}}`);
   };
 }
 
@@ -403,10 +447,12 @@ class LiveSubscription {
    * does not exist for this subscriber, or a subscriber who may not read it, ends the subscription
    * before anything is sent.
    */
-  async start(ids: string[], reads: SharedReads, logger: Logger): Promise<GraphQLErrorType[] | undefined> {
+  async start(ids: string[], reads: SharedReads, charge: (reads: number) => void, logger: Logger): Promise<GraphQLErrorType[] | undefined> {
     if (this.live.field === 'orderUpdated' && !this.subscriber.user) return [codedError('Sign in to follow an order.', ErrorCode.UNAUTHENTICATED)];
     // Products: one read per product and selection at a time, shared by whoever subscribes meanwhile.
-    const answers = await Promise.all(ids.map(async (id) => [id, await reads.read(this.sharingKey === undefined ? undefined : `${this.sharingKey}\n${id}`, () => this.read(id))] as const));
+    const scheduled = ids.map((id) => ({ id, ...reads.read(this.sharingKey === undefined ? undefined : `${this.sharingKey}\n${id}`, () => this.read(id)) }));
+    charge(scheduled.filter((read) => !read.shared).length);
+    const answers = await Promise.all(scheduled.map(async ({ id, answer }) => [id, await answer] as const));
     for (const [id, answer] of answers) {
       if (answer instanceof Error) {
         // The gateway's failure (a subgraph down, a deadline), not the client's: one line, no stack.
@@ -516,10 +562,10 @@ export class SharedReads {
 
   constructor(private readonly concurrency: number) {}
 
-  /** `run`'s answer, or that of the read with the same `key` under way; undefined: never shared. `run` must not reject. */
-  read(key: string | undefined, run: () => Promise<LiveResult | Error>): Promise<LiveResult | Error> {
-    const shared = key === undefined ? undefined : this.inFlight.get(key);
-    if (shared) return shared;
+  /** `run`'s answer, or that of the read with the same `key` under way (`shared`); undefined: never shared. `run` must not reject. */
+  read(key: string | undefined, run: () => Promise<LiveResult | Error>): { answer: Promise<LiveResult | Error>; shared: boolean } {
+    const underWay = key === undefined ? undefined : this.inFlight.get(key);
+    if (underWay) return { answer: underWay, shared: true };
     const answer = this.turn()
       .then(run)
       .finally(() => {
@@ -528,7 +574,7 @@ export class SharedReads {
         if (key !== undefined) this.inFlight.delete(key);
       });
     if (key !== undefined) this.inFlight.set(key, answer);
-    return answer;
+    return { answer, shared: false };
   }
 
   private turn(): Promise<void> {

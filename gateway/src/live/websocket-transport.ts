@@ -1,6 +1,6 @@
 import type http from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, handleProtocols, makeServer, type ServerOptions } from 'graphql-ws';
+import { CloseCode, handleProtocols, makeServer, MessageType, type ServerOptions, type SubscribePayload } from 'graphql-ws';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { Counter, Gauge, type Registry } from 'prom-client';
 import { ErrorCode, errorFields, type Logger } from '@greencart/platform';
@@ -37,6 +37,9 @@ export interface WebSocketTransportOptions<P extends Record<string, unknown> | u
   keepAliveMs: number;
 }
 
+/** How long a socket closed for a protocol error has to send its close frame before the connection ends. */
+const CLOSE_GRACE_MS = 1_000;
+
 /** graphql-ws's server throws this for a message type only a server may send (a client's mistake, not the gateway's). */
 const CLIENT_SENT_SERVER_MESSAGE = /^Unexpected message of type /;
 
@@ -47,6 +50,27 @@ function refuseUpgrade(socket: Duplex, status: number, statusText: string, messa
 }
 
 const byteLength = (data: RawData) => (Array.isArray(data) ? data.reduce((sum, part) => sum + part.byteLength, 0) : data.byteLength);
+
+const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * graphql-ws keeps each subscribe message, as text and parsed, for as long as its subscription
+ * lives, which made every subscription hold its whole frame. It is handed the message with its
+ * payload emptied (the same types, so that its checks answer as they would), and the payload goes
+ * to the subscribe hook alone, which lets go of it once the subscription has started.
+ */
+function withoutPayload(text: string): { text: string; payload?: SubscribePayload } {
+  let message: unknown;
+  try {
+    message = JSON.parse(text);
+  } catch {
+    return { text }; // graphql-ws refuses it (4400)
+  }
+  if (!isRecord(message) || message.type !== MessageType.Subscribe || !isRecord(message.payload)) return { text };
+  const { query, variables, extensions, operationName } = message.payload;
+  const emptied = { query: typeof query === 'string' ? '' : query, variables: isRecord(variables) ? {} : variables, extensions: isRecord(extensions) ? {} : extensions, operationName };
+  return { text: JSON.stringify({ ...message, payload: emptied }), payload: message.payload as unknown as SubscribePayload };
+}
 
 /**
  * graphql-ws (the graphql-transport-ws protocol) on `ws`, in place of graphql-ws's own `useServer`,
@@ -59,7 +83,23 @@ const byteLength = (data: RawData) => (Array.isArray(data) ? data.reduce((sum, p
 export function serveGraphQLOverWebSocket<P extends Record<string, unknown> | undefined>(options: WebSocketTransportOptions<P>): { stop(): Promise<void> } {
   const { limits, logger } = options;
   const webSockets = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, handleProtocols });
-  const graphqlWs = makeServer(options.graphqlWs);
+  // The message each socket is handing to graphql-ws right now: its subscribe hook takes it over.
+  const messageInHand = new WeakMap<WebSocket, { release: () => void; payload: SubscribePayload | undefined }>();
+  const onSubscribe = options.graphqlWs.onSubscribe;
+  const graphqlWs = makeServer<P, WebSocketExtra>({
+    ...options.graphqlWs,
+    // A subscribe's message is let go of once its subscription has started (or been refused):
+    // graphql-ws's handler of it runs on for as long as the subscription does.
+    onSubscribe: async (ctx, id, payload) => {
+      // Taken before any await: graphql-ws calls this in the same tick as its message handler.
+      const message = messageInHand.get(ctx.extra.socket);
+      try {
+        return await onSubscribe?.(ctx, id, message?.payload ?? payload);
+      } finally {
+        message?.release();
+      }
+    },
+  });
   const perAddress = new Map<string, number>();
   const open = new Gauge({ name: 'greencart_websocket_connections_open', help: 'WebSocket connections open on this gateway.', registers: [options.registry] });
   const pendingBytes = new Gauge({
@@ -90,14 +130,19 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown> | un
       if (left > 0) perAddress.set(address, left);
       else perAddress.delete(address);
     });
-    webSockets.handleUpgrade(request, socket, head, (webSocket) => serve(webSocket, request, clientAddress));
+    webSockets.handleUpgrade(request, socket, head, (webSocket) => serve(webSocket, socket, request, clientAddress));
   };
   options.httpServer.on('upgrade', onUpgrade);
 
-  const serve = (socket: WebSocket, request: http.IncomingMessage, clientAddress: string | undefined) => {
+  const serve = (socket: WebSocket, connection: Duplex, request: http.IncomingMessage, clientAddress: string | undefined) => {
     open.inc();
     // ws closes the socket itself on a frame it cannot take (1009 for one over maxPayload, 1002 or 1007 otherwise).
     socket.on('error', (error: Error & { code?: string }) => {
+      // ws would read on (and drop) whatever the client still sends until it answers the close: stop
+      // reading instead, so the rest of an oversized frame waits in TCP, and end the connection once
+      // the close frame has had time to go out.
+      setImmediate(() => connection.pause());
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
       if (error.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') refusals.inc({ reason: 'frame_too_large' });
       logger.info('closed a WebSocket: its client broke the protocol', { clientAddress, code: error.code, reason: error.message });
     });
@@ -127,7 +172,19 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown> | un
             held += bytes;
             pendingBytes.inc(bytes);
             if (held > limits.maxFrameBytes && !socket.isPaused) socket.pause();
-            handle(String(data))
+            let released = false;
+            const release = () => {
+              if (released) return;
+              released = true;
+              held -= bytes;
+              pendingBytes.dec(bytes);
+              if (held <= limits.maxFrameBytes && socket.isPaused) socket.resume();
+            };
+            const { text, payload } = withoutPayload(String(data));
+            messageInHand.set(socket, { release, payload });
+            const handling = handle(text);
+            messageInHand.delete(socket);
+            handling
               .catch((error: unknown) => {
                 if (error instanceof Error && CLIENT_SENT_SERVER_MESSAGE.test(error.message)) {
                   logger.info('closed a WebSocket: its client sent a message only a server sends', { clientAddress, reason: error.message });
@@ -136,11 +193,7 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown> | un
                 logger.error('could not handle a WebSocket message', { clientAddress, ...errorFields(error) });
                 socket.close(CloseCode.InternalServerError, 'Internal server error');
               })
-              .finally(() => {
-                held -= bytes;
-                pendingBytes.dec(bytes);
-                if (held <= limits.maxFrameBytes && socket.isPaused) socket.resume();
-              });
+              .finally(release);
           }),
       },
       { socket, request, clientAddress },
