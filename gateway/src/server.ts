@@ -207,6 +207,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       for (const feed of Object.values(feeds)) feed.stop();
       poster.close();
       await rateLimiter.close();
+      await slots.close();
     },
   };
 }

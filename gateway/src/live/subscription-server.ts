@@ -15,7 +15,7 @@ import type { SubscriptionSlot, SubscriptionSlots } from './subscription-slots.j
 import { serveGraphQLOverWebSocket, type WebSocketExtra, type WebSocketLimits } from './websocket-transport.js';
 
 // The gateway's schema belongs to Apollo's CommonJS copy of graphql (see limits.ts).
-const { GraphQLError, getArgumentValues, getOperationAST, getVariableValues, parse, validate } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+const { GraphQLError, getArgumentValues, getOperationAST, getVariableValues, Kind, parse, validate } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 /** Who is subscribing, as a query on their behalf needs it. */
 export interface Subscriber {
@@ -354,7 +354,6 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
     async stop() {
       unlisten.forEach((stop) => stop());
       await transport.stop();
-      await options.slots.close();
     },
   };
 }
@@ -382,7 +381,7 @@ function entityIds(schema: GraphQLSchema, live: LiveOperation, variables: Record
   if (!ids.every((id): id is string => typeof id === 'string' && isUuid(id))) return refused(`${live.field} takes ${argumentName === 'ids' ? 'UUIDs' : 'a UUID'} (the ids the API answers with).`);
   const normalised = [...new Set(ids.map((id) => id.toLowerCase()))];
   const idVariable = node.arguments?.find((argument) => argument.name.value === argumentName)?.value;
-  const lowerCased = live.field === 'orderUpdated' && idVariable?.kind === 'Variable' ? { ...variables, [idVariable.name.value]: normalised[0] } : variables;
+  const lowerCased = live.field === 'orderUpdated' && idVariable?.kind === Kind.VARIABLE ? { ...variables, [idVariable.name.value]: normalised[0] } : variables;
   return { ids: normalised, variables: lowerCased };
 }
 
@@ -539,7 +538,7 @@ interface LongTimer {
 }
 
 /** Calls `callback` after `delayMs` (at once when it is not positive), however long that is. */
-export function setLongTimeout(callback: () => void, delayMs: number): LongTimer {
+function setLongTimeout(callback: () => void, delayMs: number): LongTimer {
   const dueAt = Date.now() + Math.max(0, delayMs);
   let timer: NodeJS.Timeout;
   const arm = () => {
@@ -555,7 +554,7 @@ export function setLongTimeout(callback: () => void, delayMs: number): LongTimer
  * Reads bounded and shared: at most `concurrency` run at once (the rest wait their turn), and a read
  * with a key already in flight or waiting is not run again: its callers share the one answer.
  */
-export class SharedReads {
+class SharedReads {
   private running = 0;
   private readonly waiting: Array<() => void> = [];
   private readonly inFlight = new Map<string, Promise<LiveResult | Error>>();
