@@ -281,7 +281,7 @@ describe('Subscribe floods and the rate limits (issue 23, item 4)', () => {
     const ids = Array.from({ length: 100 }, (_, index) => uuid(index + 1000));
     // The machine's pace without the loop, for comparison (other work shares its cores).
     const quiet: number[] = [];
-    for (const started = performance.now(); performance.now() - started < 2_000; ) quiet.push((await catalogueQuery('198.51.100.7')).ms);
+    for (const started = performance.now(); performance.now() - started < 1_000; ) quiet.push((await catalogueQuery('198.51.100.7')).ms);
     const sockets = await Promise.all(Array.from({ length: 4 }, () => connected(gateway.wsUrl, '203.0.113.6')));
     supergraph.statements.products.reset();
     let running = true;
@@ -298,7 +298,7 @@ describe('Subscribe floods and the rate limits (issue 23, item 4)', () => {
     });
     const timings: Array<{ ms: number; ok: boolean }> = [];
     const started = performance.now();
-    while (performance.now() - started < 6_000) timings.push(await catalogueQuery('198.51.100.7'));
+    while (performance.now() - started < 5_000) timings.push(await catalogueQuery('198.51.100.7'));
     running = false;
     await Promise.all(loops);
     const seconds = (performance.now() - started) / 1000;
