@@ -4,7 +4,7 @@ import { dirname, join } from 'node:path';
 import { buildSchema, parse, validate, type GraphQLObjectType, type OperationDefinitionNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { repositoryRoot } from '@greencart/platform';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, DEFAULT_SUBSCRIPTION_LIMITS } from '@greencart/gateway';
+import { DEFAULT_MAX_BODY_BYTES, DEFAULT_RATE_LIMITS, DEFAULT_REQUEST_LIMITS, DEFAULT_SUBSCRIPTION_LIMITS, DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from '@greencart/gateway';
 
 /**
  * The repository's documentation stands on its own, and docs/api.md, the API reference frontend teams read, kept in step with the published schema
@@ -45,6 +45,9 @@ describe('the API reference (docs/api.md)', () => {
     row('requests per client address', `bursts of ${DEFAULT_RATE_LIMITS.perAddress.burst}, ${DEFAULT_RATE_LIMITS.perAddress.perSecond} a second`);
     row('requests per signed-in customer', `bursts of ${DEFAULT_RATE_LIMITS.perCustomer.burst}, ${DEFAULT_RATE_LIMITS.perCustomer.perSecond} a second`);
     row('subscriptions', `${DEFAULT_SUBSCRIPTION_LIMITS.perConnection} per connection, ${DEFAULT_SUBSCRIPTION_LIMITS.perCustomer} per customer`);
+    // A WebSocket message may be as large as a request body, unless WEBSOCKET_MAX_FRAME_BYTES says otherwise.
+    row('WebSocket message', `${DEFAULT_MAX_BODY_BYTES / 1024} KiB`);
+    row('WebSocket connections per client address', String(DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS));
   });
 
 });

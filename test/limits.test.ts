@@ -8,6 +8,7 @@ import {
   DEFAULT_MAX_BODY_BYTES,
   DEFAULT_REQUEST_LIMITS,
   DEFAULT_REQUEST_TIMEOUT_MS,
+  DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS,
   exceedsTokenLimit,
   normalizedDocument,
   operationDocuments,
@@ -313,16 +314,21 @@ describe('configuration', () => {
       RATE_LIMIT_ADDRESS_PER_SECOND: 100,
       RATE_LIMIT_CUSTOMER_BURST: 100,
       RATE_LIMIT_CUSTOMER_PER_SECOND: 100,
+      WEBSOCKET_CONNECTIONS_PER_ADDRESS: DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS,
     });
-    expect(readGatewayEnvironment({ REQUEST_MAX_DEPTH: '12', REQUEST_MAX_BODY_BYTES: '1048576', RATE_LIMIT_CUSTOMER_PER_SECOND: '0.5' })).toMatchObject({
+    // Unset, a WebSocket message may be as large as a request body (index.ts passes REQUEST_MAX_BODY_BYTES).
+    expect(defaults.WEBSOCKET_MAX_FRAME_BYTES).toBeUndefined();
+    expect(readGatewayEnvironment({ REQUEST_MAX_DEPTH: '12', REQUEST_MAX_BODY_BYTES: '1048576', RATE_LIMIT_CUSTOMER_PER_SECOND: '0.5', WEBSOCKET_MAX_FRAME_BYTES: '65536', WEBSOCKET_CONNECTIONS_PER_ADDRESS: '200' })).toMatchObject({
       REQUEST_MAX_DEPTH: 12,
       REQUEST_MAX_BODY_BYTES: 1_048_576,
       RATE_LIMIT_CUSTOMER_PER_SECOND: 0.5,
+      WEBSOCKET_MAX_FRAME_BYTES: 65_536,
+      WEBSOCKET_CONNECTIONS_PER_ADDRESS: 200,
     });
   });
 
   it('reports every bad limit together', () => {
-    const bad = { REQUEST_MAX_DEPTH: '0', REQUEST_MAX_COST: 'lots', REQUEST_TIMEOUT_MS: '1.5', RATE_LIMIT_ADDRESS_PER_SECOND: '-1' };
+    const bad = { REQUEST_MAX_DEPTH: '0', REQUEST_MAX_COST: 'lots', REQUEST_TIMEOUT_MS: '1.5', RATE_LIMIT_ADDRESS_PER_SECOND: '-1', WEBSOCKET_MAX_FRAME_BYTES: '100', WEBSOCKET_CONNECTIONS_PER_ADDRESS: '0' };
     const problem = (() => {
       try {
         readGatewayEnvironment(bad);

@@ -3,6 +3,7 @@ import { commonEnvironment, metricsPort, serviceUrlVariable, EnvironmentError, r
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
+import { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-transport.js';
 
 /** An origin as browsers send it: scheme, host and port, nothing more. */
 const isOrigin = (text: string) => {
@@ -64,6 +65,9 @@ export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env, 
     // Concurrent subscriptions over WebSocket, per connection and per customer on this process.
     SUBSCRIPTIONS_PER_CONNECTION: count(DEFAULT_SUBSCRIPTION_LIMITS.perConnection),
     SUBSCRIPTIONS_PER_CUSTOMER: count(DEFAULT_SUBSCRIPTION_LIMITS.perCustomer),
+    // WebSocket: the largest message read (unset: REQUEST_MAX_BODY_BYTES), and sockets per client address.
+    WEBSOCKET_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).optional(),
+    WEBSOCKET_CONNECTIONS_PER_ADDRESS: count(DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS),
     // Rate limits per client address and per customer: a burst at once, and a rate on average.
     RATE_LIMIT_ADDRESS_BURST: count(DEFAULT_RATE_LIMITS.perAddress.burst),
     RATE_LIMIT_ADDRESS_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perAddress.perSecond),

@@ -30,6 +30,8 @@ runMain('gateway', async () => {
       },
       redisUrl: env.REDIS_URL,
       subscriptionLimits: { perConnection: env.SUBSCRIPTIONS_PER_CONNECTION, perCustomer: env.SUBSCRIPTIONS_PER_CUSTOMER },
+      webSocketMaxFrameBytes: env.WEBSOCKET_MAX_FRAME_BYTES ?? env.REQUEST_MAX_BODY_BYTES,
+      webSocketConnectionsPerAddress: env.WEBSOCKET_CONNECTIONS_PER_ADDRESS,
       safelist: (env.PERSISTED_DOCUMENTS ?? (runtime.production ? 'safelist' : 'off')) === 'safelist',
     },
     { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT },

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { createRequire } from 'node:module';
 import type { GraphQLError as GraphQLErrorType } from 'graphql';
 import { HeaderMap } from '@apollo/server';
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { Counter, type Registry } from 'prom-client';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
 import { ErrorCode, type AuthenticatedUser, type Logger } from '@greencart/platform';
@@ -51,6 +51,15 @@ const REDIS_COMMAND_TIMEOUT_MS = 250;
 /** Reconnection attempts back off from 100 ms, doubling, to one every 2 s. */
 const redisRetryDelay = (attempt: number) => Math.min(100 * 2 ** (attempt - 1), 2_000);
 
+/** A Redis connection whose commands fail fast while Redis is away (the caller falls back to its memory); it reconnects by itself. */
+export const FAIL_FAST_REDIS_OPTIONS: RedisOptions = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
+  commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
+  retryStrategy: redisRetryDelay,
+};
+
 export interface RateLimiterOptions {
   /** Where the limits live, shared by every gateway replica (redis:// or rediss://); unset: this process's memory. */
   redisUrl?: string;
@@ -65,12 +74,20 @@ export interface GatewayRateLimiter {
   checkAddress(clientAddress: string | undefined): Promise<void>;
   /** Counts a signed-in customer's request; throws RATE_LIMITED once the customer is over their limit. */
   checkCustomer(user: AuthenticatedUser | undefined): Promise<void>;
+  /**
+   * Counts `points` more requests for the address and the signed-in customer without refusing
+   * anything now: work one request set off beyond itself (a new subscription's reads), which
+   * their next requests are refused sooner for.
+   */
+  charge(clientAddress: string | undefined, user: AuthenticatedUser | undefined, points: number): Promise<void>;
   /** Closes the connection to Redis, if any. */
   close(): Promise<void>;
 }
 
 /** Counts one request for `key`: 0 when it may go, otherwise the whole seconds until it may (at least 1). */
 type Take = (key: string) => Promise<number>;
+/** Counts `points` more for `key`, refusing nothing. */
+type Charge = (key: string, points: number) => Promise<void>;
 
 function secondsToWait(rejection: unknown): number {
   // Anything else is a bug or a store failure with no fallback: it becomes an unexpected error.
@@ -95,15 +112,19 @@ function rateLimitedError(message: string, retryAfterSeconds: number): GraphQLEr
 export async function createRateLimiter(settings: RateLimitSettings, options: RateLimiterOptions): Promise<GatewayRateLimiter> {
   const limits = { address: rateLimitWindow(settings.perAddress), customer: rateLimitWindow(settings.perCustomer) };
   const shared = options.redisUrl ? await connectToRedis(options.redisUrl, options) : undefined;
-  const take = (limit: keyof typeof limits): Take => {
+  const counter = (limit: keyof typeof limits): { take: Take; charge: Charge } => {
     const window = { keyPrefix: `greencart:rate-limit:${limit}`, ...limits[limit] };
     if (shared) return shared.limiter(limit, window);
     const memory = new RateLimiterMemory(window);
-    return (key) => memory.consume(key).then(() => 0, secondsToWait);
+    return { take: (key) => memory.consume(key).then(() => 0, secondsToWait), charge: async (key, points) => void (await memory.penalty(key, points)) };
   };
-  const takeAddress = take('address');
-  const takeCustomer = take('customer');
+  const { take: takeAddress, charge: chargeAddress } = counter('address');
+  const { take: takeCustomer, charge: chargeCustomer } = counter('customer');
   return {
+    async charge(clientAddress, user, points) {
+      if (points <= 0) return;
+      await Promise.all([chargeAddress(clientAddress ?? 'unknown', points), user ? chargeCustomer(user.id, points) : undefined]);
+    },
     async checkAddress(clientAddress) {
       const wait = await takeAddress(clientAddress ?? 'unknown');
       if (wait) throw rateLimitedError(`Too many requests from this address: try again in ${wait} s.`, wait);
@@ -126,13 +147,7 @@ export async function createRateLimiter(settings: RateLimitSettings, options: Ra
 async function connectToRedis(url: string, options: RateLimiterOptions) {
   // Logged without any password the URL may hold.
   const where = new URL(url).host;
-  const redis = new Redis(url, {
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    connectTimeout: REDIS_CONNECT_TIMEOUT_MS,
-    commandTimeout: REDIS_COMMAND_TIMEOUT_MS,
-    retryStrategy: redisRetryDelay,
-  });
+  const redis = new Redis(url, FAIL_FAST_REDIS_OPTIONS);
   // Connection errors show as fallbacks (warned about once per outage); ioredis retries on its own.
   redis.on('error', (error: Error) => options.logger.debug('Redis connection error', { redis: where, error: error.message }));
   const fallbacks = new Counter({
@@ -160,7 +175,7 @@ async function connectToRedis(url: string, options: RateLimiterOptions) {
   else fellBack();
 
   return {
-    limiter(limit: string, window: { keyPrefix: string; points: number; duration: number }): Take {
+    limiter(limit: string, window: { keyPrefix: string; points: number; duration: number }): { take: Take; charge: Charge } {
       const fallback = new FallbackLimiter(window);
       const limiter = new RateLimiterRedis({
         ...window,
@@ -171,7 +186,7 @@ async function connectToRedis(url: string, options: RateLimiterOptions) {
         // memory until then, without asking Redis (a flood costs no round trips).
         inMemoryBlockOnConsumed: window.points + 1,
       });
-      return async (key) => {
+      const take: Take = async (key) => {
         // A fresh options object per call: the insurance is handed the same one when it answers.
         const call = {};
         const { wait, outcome } = await limiter.consume(key, 1, call).then(
@@ -190,6 +205,9 @@ async function connectToRedis(url: string, options: RateLimiterOptions) {
         }
         return wait;
       };
+      // Answered by the insurance too while Redis is away; a charge that fails is a count lost, nothing to refuse.
+      const charge: Charge = (key, points) => limiter.penalty(key, points).then(() => undefined, () => undefined);
+      return { take, charge };
     },
     close: async () => redis.disconnect(),
   };

@@ -14,6 +14,8 @@ import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT
 import { readPersistedDocuments, safelist } from './persisted-documents.js';
 import { SubgraphFeed } from './live/subgraph-feed.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS, startSubscriptionServer, type SubscriptionLimits } from './live/subscription-server.js';
+import { memorySlots, redisSlots } from './live/subscription-slots.js';
+import { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-transport.js';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { mountSubgraphRoutes, subgraphRoutes } from './subgraph-routes.js';
@@ -48,6 +50,10 @@ export interface GatewayDependencies {
   redisUrl?: string;
   /** Concurrent subscriptions per WebSocket connection and per customer (default DEFAULT_SUBSCRIPTION_LIMITS). */
   subscriptionLimits?: SubscriptionLimits;
+  /** The largest WebSocket message the gateway reads, in bytes (default: the body limit, maxBodyBytes). */
+  webSocketMaxFrameBytes?: number;
+  /** WebSocket connections one client address may hold at once (default 50). */
+  webSocketConnectionsPerAddress?: number;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -123,6 +129,10 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const rateLimiter = await createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, { redisUrl: deps.redisUrl, logger: deps.logger, registry: metrics.registry });
   const createContext = createContextFactory(deps);
+  const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+  const subscriptionLimits = deps.subscriptionLimits ?? DEFAULT_SUBSCRIPTION_LIMITS;
+  // With Redis, a customer's subscriptions are counted over every replica, as the rate limits are.
+  const slots = deps.redisUrl ? await redisSlots(subscriptionLimits.perCustomer, deps.redisUrl, deps.logger) : memorySlots(subscriptionLimits.perCustomer);
 
   const service = await startGraphQLService<GatewayContext & RequestDeadline>(
     {
@@ -141,21 +151,28 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       logger: deps.logger,
       metrics,
       trustProxy: deps.trustProxy,
-      maxBodyBytes: deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+      maxBodyBytes,
       requestTimeoutMs,
       // Tokens are counted before anything parses the document, the safelist included.
       beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
       plugins: [queryPlanInResponse, requestLimitsPlugin(requestLimits)],
-      websocket: ({ httpServer, execute }) =>
+      websocket: ({ httpServer, execute, clientAddress }) =>
         startSubscriptionServer({
           httpServer,
+          clientAddress,
+          webSocketLimits: {
+            maxFrameBytes: deps.webSocketMaxFrameBytes ?? maxBodyBytes,
+            connectionsPerAddress: deps.webSocketConnectionsPerAddress ?? DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS,
+          },
+          rateLimiter,
+          slots,
           schema: () => apiSchema,
           execute: (query, variables, subscriber) =>
             execute({ query, variables }, { ...subscriber, requestId: randomUUID(), deadlineAt: performance.now() + requestTimeoutMs }),
           verifier: deps.verifier,
           feeds,
           requestLimits,
-          subscriptionLimits: deps.subscriptionLimits ?? DEFAULT_SUBSCRIPTION_LIMITS,
+          subscriptionLimits,
           safelist: deps.safelist ? readPersistedDocuments() : undefined,
           production: deps.production,
           logger: deps.logger,
@@ -197,6 +214,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       for (const feed of Object.values(feeds)) feed.stop();
       poster.close();
       await rateLimiter.close();
+      await slots.close();
     },
   };
 }
@@ -205,6 +223,7 @@ export { operationDocuments, operationsPath } from './graphiql.js';
 export { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, exceedsTokenLimit, rememberedRequestLimitErrors, requestLimitErrors, type RequestLimits } from './limits.js';
 export { createRateLimiter, DEFAULT_RATE_LIMITS, rateLimitWindow, type RateLimitSettings } from './rate-limits.js';
 export { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './live/subscription-server.js';
+export { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-transport.js';
 export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
 export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';

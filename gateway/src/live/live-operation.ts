@@ -21,8 +21,8 @@ export interface LiveOperation {
   responseKey: string;
   /** The query text: the subscription's selection under `order(id:)` or `product(id:)`. */
   query: string;
-  /** The subscription field's arguments as written (literals or variables), for the caller to read. */
-  argument: FieldNode['arguments'];
+  /** The subscription field as written (its arguments literals or variables), for the caller to read. */
+  node: FieldNode;
   /** The subscriber's variables the query still declares (not productUpdated's `ids`): what its answer depends on. */
   queryVariables: string[];
 }
@@ -64,7 +64,7 @@ export function liveOperation(document: DocumentNode, operation: OperationDefini
   };
   const definitions = document.definitions.map((definition) => (definition === operation ? query : definition)).filter((definition) => definition.kind !== Kind.OPERATION_DEFINITION || definition === query);
   const queryVariables = (usedVariables ?? []).map((definition) => definition.variable.name.value);
-  return { field, responseKey, query: print({ kind: Kind.DOCUMENT, definitions }), argument: root.arguments, queryVariables };
+  return { field, responseKey, query: print({ kind: Kind.DOCUMENT, definitions }), node: root, queryVariables };
 }
 
 /** Whether a variable appears in the field's own arguments and nowhere in its selection. */

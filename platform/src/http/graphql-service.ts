@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import express, { type Express, type Request, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { answerClientErrors, answerUnhandledErrors, operationResolutionPlugin, readJsonBody, refuse } from './refusals.js';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import { ApolloServer, type ApolloServerPlugin, type BaseContext } from '@apollo/server';
@@ -74,7 +74,7 @@ export interface GraphQLServiceOptions<TContext extends BaseContext> {
   /** The service's metrics, served at `GET /metrics` on the metrics port (made here when not given; the gateway adds its subgraph calls). */
   metrics?: ServiceMetrics;
   /** WebSocket service on the same HTTP server (the gateway's subscriptions); stopped before GraphQL is. */
-  websocket?: (server: { httpServer: http.Server; execute: OperationExecutor<TContext> }) => { stop(): Promise<void> };
+  websocket?: (server: { httpServer: http.Server; execute: OperationExecutor<TContext>; clientAddress: (request: http.IncomingMessage) => string | undefined }) => { stop(): Promise<void> };
 }
 
 /** Runs one operation through the service's whole GraphQL pipeline with a given context, as a request would. */
@@ -230,6 +230,8 @@ export async function startGraphQLService<TContext extends BaseContext>(
       const response = await apollo.executeOperation(request, { contextValue });
       return response.body.kind === 'single' ? response.body.singleResult : response.body.initialResult;
     },
+    // A WebSocket's upgrade request has its client address by the same rules as any request (no service calls it).
+    clientAddress: (request) => clientAddress(request, false, options.trustProxy ?? false),
   });
   const { port } = httpServer.address() as AddressInfo;
   options.logger.info('listening', { url: `http://${listen.host}:${port}/graphql`, metrics: `http://${listen.host}:${metricsPort}/metrics` });
@@ -274,10 +276,14 @@ function listenOn(server: http.Server, port: number, host: string): Promise<void
 const ADDRESS = /^[0-9A-Fa-f.:]{2,45}$/;
 
 /** The end client's address: passed on by a GreenCart service, told by a trusted proxy, or the socket's. */
-function clientAddress(req: Request, fromService: boolean, trustProxy: boolean): string | undefined {
-  const passedOn = req.get(CLIENT_ADDRESS_HEADER);
+function clientAddress(req: http.IncomingMessage, fromService: boolean, trustProxy: boolean): string | undefined {
+  const header = (name: string) => {
+    const value = req.headers[name];
+    return Array.isArray(value) ? value.join(',') : value;
+  };
+  const passedOn = header(CLIENT_ADDRESS_HEADER);
   if (fromService && passedOn && ADDRESS.test(passedOn)) return passedOn;
-  const forwarded = req.get('x-forwarded-for')?.split(',')[0]?.trim();
+  const forwarded = header('x-forwarded-for')?.split(',')[0]?.trim();
   if (trustProxy && forwarded && ADDRESS.test(forwarded)) return forwarded;
   return req.socket.remoteAddress;
 }
