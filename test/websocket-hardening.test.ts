@@ -333,6 +333,14 @@ describe('Subscription variables (issue 23, item 5)', () => {
       seen.push(`${name}: ${error.extensions?.code} in ${(performance.now() - started).toFixed(0)} ms ("${error.message.slice(0, 90)}")`);
       expect(error.extensions?.code).toBe('BAD_USER_INPUT');
     }
+    // A NUL, in a variable or written as an escape in the document, is refused as over HTTP (item 7).
+    connection.subscribe('NUL in a variable', ORDER_UPDATED, { id: `${uuid(2)}\u0000` });
+    connection.subscribe('NUL escape in the document', 'subscription { orderUpdated(id: "a\\u0000b") { id } }', {});
+    for (const name of ['NUL in a variable', 'NUL escape in the document']) {
+      await vi.waitFor(() => expect(connection.errorOf(name)).toBeDefined(), { timeout: 5_000 });
+      seen.push(`${name}: ${connection.errorOf(name)!.extensions?.code}`);
+      expect(connection.errorOf(name)!.extensions?.code).toBe('BAD_USER_INPUT');
+    }
     const ordersStatements = supergraph.statements.orders.applicationCount;
     console.log(`item 5, bad variables: ${seen.join('; ')}; orders SQL statements ${ordersStatements}`);
     expect(ordersStatements).toBe(0);

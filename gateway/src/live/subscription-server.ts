@@ -5,8 +5,8 @@ import type { WebSocket } from 'ws';
 import { MessageType } from 'graphql-ws';
 import { Gauge, type Registry } from 'prom-client';
 import { decodeJwt } from 'jose';
-import { bearerToken, ErrorCode, isUuid, type AuthenticatedUser, type Logger, type UserTokenVerifier } from '@greencart/platform';
-import { exceedsTokenLimit, requestLimitErrors, type RequestLimits } from '../limits.js';
+import { bearerToken, ErrorCode, isUuid, jsonProblem, type AuthenticatedUser, type Logger, type UserTokenVerifier } from '@greencart/platform';
+import { documentHoldsNul, exceedsTokenLimit, requestLimitErrors, type RequestLimits } from '../limits.js';
 import { isPersisted } from '../persisted-documents.js';
 import type { GatewayRateLimiter } from '../rate-limits.js';
 import { ENTITY_ID_VARIABLE, LIVE_FIELDS, liveOperation, type LiveOperation } from './live-operation.js';
@@ -275,6 +275,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
     if (options.safelist && !isPersisted(options.safelist, document)) {
       return [codedError('Only the operations of the GreenCart client (its persisted documents) run here.', ErrorCode.OPERATION_NOT_IN_SAFELIST)];
     }
+    // As over HTTP: no NUL in any text, written as an escape in the document or in the variables.
+    const variablesProblem = jsonProblem(payload.variables ?? {});
+    if (documentHoldsNul(document) || variablesProblem === 'nul') return [codedError('Text in a request must not contain NUL characters.', ErrorCode.BAD_USER_INPUT)];
+    if (variablesProblem === 'too deep') return [codedError('The variables nest objects or lists too deep.', 'BAD_REQUEST')];
     const invalid = validate(schema, document);
     if (invalid.length > 0) return invalid.map((error) => codedError(error.message, 'GRAPHQL_VALIDATION_FAILED'));
     const operation = getOperationAST(document, payload.operationName);
