@@ -28,7 +28,9 @@ COPY subgraphs/accounts/package.json subgraphs/accounts/
 COPY subgraphs/orders/package.json subgraphs/orders/
 COPY subgraphs/products/package.json subgraphs/products/
 COPY client/package.json client/
-RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean --force
+# Fixes to dependencies not yet released upstream (patches/, applied by patch-package as npm install does).
+COPY patches patches
+RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npx patch-package && npm cache clean --force
 COPY --from=build /app/platform/dist platform/dist
 COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/subgraphs/accounts/dist subgraphs/accounts/dist

@@ -133,8 +133,9 @@ async function runStage(files: string[], building: Promise<Outcome>): Promise<vo
         }
       }
     } else if (keyword === 'RUN' && args.startsWith('npm ci')) {
-      // The image's install, offline: the same flags, from the npm cache.
+      // The image's install, offline: the same flags, from the npm cache; then its patches.
       installed = await run('npm', [...args.split('&&')[0]!.trim().split(/\s+/).slice(1), '--offline'], app);
+      if (installed.code === 0 && args.includes('npx patch-package')) installed = await run('npx', ['--offline', '--no-install', 'patch-package'], app);
     }
   }
 }
@@ -250,6 +251,8 @@ describe('the production image, built and run without Docker', () => {
     expect(stage.map(({ args }) => args).join('\n')).not.toMatch(/\btsx\b/);
     expect(stage.find(({ keyword }) => keyword === 'USER')?.args).toBe('node');
     for (const tool of DEVELOPMENT_TOOLS) expect(existsSync(join(app, 'node_modules', tool)), `${tool} is installed`).toBe(false);
+    // The dependency fixes of patches/ are applied in the image too.
+    expect(readFileSync(join(app, 'node_modules', 'postgres', 'src', 'connection.js'), 'utf8')).toContain("GreenCart's patch");
     for (const workspace of ['platform', 'gateway', ...SUBGRAPHS.map((name) => `subgraphs/${name}`)]) {
       expect(existsSync(join(app, workspace, 'dist', 'index.js')), workspace).toBe(true);
       expect(existsSync(join(app, workspace, 'src')), `${workspace}/src`).toBe(false);
