@@ -1,13 +1,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { chmod, cp, mkdir, mkdtemp, readdir, readlink, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dropDatabase, environmentNameOf, readServiceManifest, repositoryRoot } from '@greencart/platform';
-import { ScaffoldRefusal, scaffoldSubgraph } from '../scripts/lib/subgraph-scaffold.js';
+import { dropDatabase, environmentNameOf, readServiceManifest, repositoryRoot, UserErrorCode } from '@greencart/platform';
+import { ScaffoldRefusal, scaffoldSubgraph, templateRoot } from '../scripts/lib/subgraph-scaffold.js';
 import { graphqlClient } from './support/graphql.js';
 import { freePort } from './support/ports.js';
 
@@ -87,7 +87,29 @@ describe('npm run new-subgraph', () => {
     expect(refusal('products')).toMatch(/supergraph\.yaml has products already/);
     expect(refusal('redis')).toMatch(/REDIS_URL.*GreenCart's already: choose another name/);
     expect(refusal('gateway')).toMatch(/the gateway is no subgraph/);
+    // A name whose types another subgraph defines already: composition would merge them silently.
+    const productsSchema = join(copy, 'subgraphs', 'products', 'schema.graphql');
+    const productsSchemaText = readFileSync(productsSchema, 'utf8');
+    writeFileSync(productsSchema, `${productsSchemaText}\ntype ShelfNote {\n  id: ID!\n}\n`);
+    try {
+      expect(refusal('shelf')).toMatch(/subgraphs\/products\/schema\.graphql defines ShelfNote already/);
+    } finally {
+      writeFileSync(productsSchema, productsSchemaText);
+    }
     expect(readFileSync(join(copy, 'supergraph.yaml'), 'utf8')).toBe(manifestBefore);
+    expect(existsSync(join(copy, 'subgraphs', 'shelf'))).toBe(false);
+  });
+
+  it('says why on the command line, and exits 1', async () => {
+    const refused = await run('npm', ['run', '--silent', 'new-subgraph', 'products']);
+    expect(refused.code).toBe(1);
+    expect(refused.output.trim()).toBe('cannot add subgraph products:\n  supergraph.yaml has products already');
+  });
+
+  it("keeps the template's UserErrorCode to the platform's codes", () => {
+    const template = readFileSync(join(templateRoot, 'subgraphs', '__name__', 'schema.graphql'), 'utf8');
+    const codes = /enum UserErrorCode \{([^}]*)\}/.exec(template)![1]!.trim().split(/\s+/);
+    expect(codes).toEqual(Object.values(UserErrorCode));
   });
 
   it(`scaffolds ${NAME}: its workspace in the house layout, its manifest entry on the next free ports, and the supergraph composed with it`, async () => {
