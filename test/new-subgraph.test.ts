@@ -147,9 +147,10 @@ describe('npm run new-subgraph', () => {
     expect(typecheck.code).toBe(0);
   }, 90_000);
 
-  it("passes the copy's manifest checks and its own unit test, but for the harness and the bench, which a team extends by hand", async () => {
+  it("passes the copy's checks of the manifest, docker-compose.yml and Kubernetes, and its own unit test, but for the harness and the bench, which a team extends by hand", async () => {
     const report = join(copy, 'vitest-report.json');
-    const tests = await run(join(copy, 'node_modules', '.bin', 'vitest'), ['run', 'test/service-manifest.test.ts', `subgraphs/${NAME}/test`, '--reporter=json', `--outputFile=${report}`], { DATABASE_URL: serverUrl });
+    const files = ['test/service-manifest.test.ts', 'test/docker-compose.test.ts', 'test/kubernetes.test.ts', `subgraphs/${NAME}/test`];
+    const tests = await run(join(copy, 'node_modules', '.bin', 'vitest'), ['run', ...files, '--reporter=json', `--outputFile=${report}`], { DATABASE_URL: serverUrl });
     const results = JSON.parse(readFileSync(report, 'utf8')) as { testResults: Array<{ name: string; assertionResults: Array<{ title: string; status: string }> }> };
     const outcomes = results.testResults.flatMap((file) => file.assertionResults.map((test) => ({ file: file.name.slice(copy.length + 1), title: test.title, status: test.status })));
     expect(outcomes.filter((test) => test.status === 'failed').map((test) => test.title), tests.output).toEqual([

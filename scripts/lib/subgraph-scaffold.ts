@@ -181,8 +181,8 @@ interface SharedFileEdit {
   edit: (text: string) => string;
 }
 
-/** The lines the new subgraph adds to files that list every service. */
-function sharedFileEdits(names: SubgraphNames): SharedFileEdit[] {
+/** The lines the new subgraph adds to files that list every service (`manifest`: the one without it). */
+function sharedFileEdits(names: SubgraphNames, manifest: ServiceManifest): SharedFileEdit[] {
   const { name, port, metricsPort } = names;
   const workspace = `subgraphs/${name}`;
   const urlVariable = serviceUrlVariable(name);
@@ -284,6 +284,40 @@ function sharedFileEdits(names: SubgraphNames): SharedFileEdit[] {
       },
     },
     {
+      file: `deploy/kubernetes/base/${names.issuer}/network-policy.yaml`,
+      byHand: `let ${name}'s server pods in to ${names.issuer} on port ${names.issuerPort}, for the public keys (JWKS_URL)`,
+      edit: (text) => {
+        // The new pods join the callers of the ingress rule on the issuer's port.
+        const lines = text.split('\n');
+        const ingress = lines.indexOf('  ingress:');
+        const port = lines.findIndex((line, index) => index > ingress && line === `          port: ${names.issuerPort}` && lines[index - 2] === '      ports:');
+        if (ingress < 0 || port < 0) throw new Error(`no ingress rule on port ${names.issuerPort}`);
+        lines.splice(port - 2, 0, ...fillPlaceholders(readFileSync(join(templateRoot, 'snippets', 'issuer-ingress.yaml'), 'utf8'), names).trimEnd().split('\n'));
+        return lines.join('\n');
+      },
+    },
+    {
+      file: 'docs/operations.md',
+      byHand: `add ${names.environmentName}_DATABASE_NAME, _PORT, _METRICS_PORT and _URL beside the other subgraphs' in the environment table`,
+      edit: (text) => {
+        // A row whose first cell lists one variable per subgraph (`ACCOUNTS_URL`, `ORDERS_URL`, …) gets the new one's.
+        let rows = 0;
+        const edited = text.split('\n').map((line) => {
+          const cell = /^\| ((?:`[A-Z0-9_]+`, )*`[A-Z0-9_]+`) \|/.exec(line)?.[1];
+          if (!cell) return line;
+          const variables = cell.split(', ').map((variable) => variable.slice(1, -1));
+          const suffix = ['DATABASE_NAME', 'METRICS_PORT', 'PORT', 'URL'].find(
+            (candidate) => variables.length === manifest.subgraphs.length && manifest.subgraphs.every((subgraph) => variables.includes(`${environmentNameOf(subgraph.name)}_${candidate}`)),
+          );
+          if (!suffix) return line;
+          rows += 1;
+          return line.replace(cell, `${cell}, \`${names.environmentName}_${suffix}\``);
+        });
+        if (rows === 0) throw new Error('no row lists the subgraphs\' variables');
+        return edited.join('\n');
+      },
+    },
+    {
       file: 'deploy/kubernetes/base/external-services.yaml',
       byHand: `add a NetworkPolicy ${name}-database letting ${name}'s pods out to its PostgreSQL`,
       edit: (text) => `${text.trimEnd()}\n---\n${fillPlaceholders(readFileSync(join(templateRoot, 'snippets', 'database-egress.yaml'), 'utf8'), names)}`,
@@ -333,7 +367,7 @@ export function scaffoldSubgraph(root: string, name: string): ScaffoldReport {
   writeFileSync(manifestPath, newManifestText);
   const edited = [SERVICE_MANIFEST_FILE];
   const remaining: string[] = [];
-  for (const { file, byHand, edit } of sharedFileEdits(names)) {
+  for (const { file, byHand, edit } of sharedFileEdits(names, manifest)) {
     try {
       writeFileSync(join(root, file), edit(readFileSync(join(root, file), 'utf8')));
       edited.push(file);
