@@ -117,13 +117,9 @@ function definedNames(document: DocumentNode): string[] {
   });
 }
 
-/**
- * Refuses a name that the manifest's own rules refuse (its format, reserved names), that it holds
- * already, whose folder or package exists, or whose types and root fields another subgraph defines.
- */
+/** Why a name the manifest would accept cannot be taken: its folder or package exists, or another subgraph defines its types or root fields. */
 function refusalsFor(root: string, manifestText: string, names: SubgraphNames): string[] {
   const manifest = parseServiceManifest(manifestText);
-  if (manifest.subgraphs.some((subgraph) => subgraph.name === names.name) || names.name === manifest.gateway.name) return [`${SERVICE_MANIFEST_FILE} has ${names.name} already`];
   const problems: string[] = [];
   for (const folder of [`subgraphs/${names.name}`, `deploy/kubernetes/base/${names.name}`]) if (existsSync(join(root, folder))) problems.push(`${folder} exists already`);
   const packages = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces.map(
@@ -345,6 +341,7 @@ export function scaffoldSubgraph(root: string, name: string): ScaffoldReport {
   const manifestPath = join(root, SERVICE_MANIFEST_FILE);
   const manifestText = readFileSync(manifestPath, 'utf8');
   const manifest = parseServiceManifest(manifestText);
+  if (manifest.subgraphs.some((subgraph) => subgraph.name === name)) throw new ScaffoldRefusal(`cannot add subgraph ${name}:\n  ${SERVICE_MANIFEST_FILE} has ${name} already`);
   const names = subgraphNamesFor(name, manifest);
   // The manifest's own rules judge the name: its format, the reserved names, ports taken twice.
   let newManifestText: string;
