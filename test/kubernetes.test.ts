@@ -9,7 +9,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
-import { calleesOf, callersOf, repositoryManifest, repositoryRoot } from '@greencart/platform';
+import { calleesOf, callersOf, repositoryManifest, repositoryRoot, userTokenIssuerOf } from '@greencart/platform';
 import { kubernetesSupergraphPath, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
@@ -28,21 +28,23 @@ if (!kubectlFound && !process.env.CI) console.warn('test/kubernetes.test.ts skip
 
 const manifest = repositoryManifest();
 /** Each process's port and its internal /metrics port (METRICS_PORT, for Prometheus only), from the service manifest. */
-const ports = { gateway: manifest.gateway.port, ...Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraph.name, subgraph.port])) } as Record<'gateway' | 'accounts' | 'orders' | 'products', number>;
+const ports = { gateway: manifest.gateway.port, ...Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraph.name, subgraph.port])) } as Record<string, number>;
 const metricsPorts = { gateway: manifest.gateway.metricsPort, ...Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraph.name, subgraph.metricsPort])) } as Record<keyof typeof ports, number>;
 type ServiceName = keyof typeof ports;
 const services = Object.keys(ports) as ServiceName[];
 /** The command docker-compose.yml runs each service with. */
 const composeCommands = Object.fromEntries(Object.entries(readComposeServices()).map(([name, service]) => [name, service.command]));
-const subgraphs = ['accounts', 'orders', 'products'] as const;
+const subgraphs = manifest.subgraphs.map((subgraph) => subgraph.name).sort();
 
-/** Who may call whom (docs/operations.md, "What runs"; the *_URL variables): the gateway calls every subgraph, orders calls products and accounts, products fetches accounts' keys. */
-const callers: Record<ServiceName, Array<ServiceName | 'anywhere'>> = {
-  gateway: ['anywhere'],
-  accounts: ['gateway', 'orders', 'products'],
-  orders: ['gateway'],
-  products: ['gateway', 'orders'],
-};
+const issuer = userTokenIssuerOf(manifest)!.name;
+/**
+ * Who may call whom (docs/operations.md, "What runs"; the *_URL variables): the manifest's callers
+ * (the gateway calls every subgraph, orders calls products and accounts), and every other process
+ * fetches the issuer's (accounts') keys; anyone may call the gateway.
+ */
+const callers: Record<ServiceName, Array<ServiceName | 'anywhere'>> = Object.fromEntries(
+  services.map((name) => [name, name === manifest.gateway.name ? ['anywhere'] : [...new Set([...callersOf(name, manifest), ...(name === issuer ? services.filter((other) => other !== issuer) : [])])]]),
+);
 
 /** The Secret keys each container may read, and whether it must (docs/operations.md, "Kubernetes"). */
 const secretsOf: Record<string, Record<string, { secret: string; optional: boolean }>> = {
@@ -68,6 +70,10 @@ const secretsOf: Record<string, Record<string, { secret: string; optional: boole
   'orders-migrate': { DATABASE_URL: { secret: 'greencart-orders-database', optional: false } },
   'products-migrate': { DATABASE_URL: { secret: 'greencart-products-database', optional: false } },
 };
+// A subgraph with no secret of its own, as `npm run new-subgraph` makes one: its database only.
+for (const name of subgraphs) {
+  for (const pod of [name, `${name}-migrate`]) secretsOf[pod] ??= { DATABASE_URL: { secret: `greencart-${name}-database`, optional: false } };
+}
 const secretVariables = new Set(Object.values(secretsOf).flatMap((refs) => Object.keys(refs)));
 
 // The shapes read here; kubernetes-models validates the whole of each object.
@@ -489,7 +495,7 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
 
   it('sets only variables that docs/operations.md documents', () => {
     const readme = readFileSync(join(repositoryRoot, 'docs', 'operations.md'), 'utf8');
-    const documented = new Set([...readme.matchAll(/^\| `([A-Z_]+)`(?:, `([A-Z_]+)`)?(?:, `([A-Z_]+)`)?/gm)].flatMap((match) => match.slice(1).filter(Boolean)));
+    const documented = new Set([...readme.matchAll(/^\| ((?:`[A-Z0-9_]+`, )*`[A-Z0-9_]+`) \|/gm)].flatMap((match) => match[1]!.split(', ').map((variable) => variable.slice(1, -1))));
     documented.add('REDIS_URL'); // the gateway's shared rate limits, documented with that change
     for (const { name, template } of podTemplates()) {
       for (const variable of environment(template.spec.containers[0]!).keys()) expect(documented.has(variable), `${name}: ${variable} is not in the environment table of docs/operations.md`).toBe(true);
