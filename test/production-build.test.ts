@@ -242,7 +242,7 @@ afterAll(async () => {
   );
   await Promise.all(Object.values(databases).map((name) => dropDatabase(serverUrl, name)));
   if (folder) await rm(folder, { recursive: true, force: true });
-}, 30_000);
+}, 60_000);
 
 describe('the production image, built and run without Docker', () => {
   it('builds, and installs the production dependencies alone with no TypeScript source beside the compiled output', async () => {
