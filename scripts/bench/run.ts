@@ -58,6 +58,8 @@ const config = {
   reads: (process.env.BENCH_OPERATIONS ?? 'Q1,Q2,Q3,Q4').split(',').map((name) => name.trim()) as OperationName[],
   /** Processes of each gateway, (c) and (d) alike, sharing its port. */
   gatewayWorkers: number('BENCH_GATEWAY_WORKERS', 1),
+  /** The comparison's result files: results/<name>.{json,md,svg}, so a run can leave the files BENCHMARKS.md cites as they are. */
+  resultsName: process.env.BENCH_RESULTS_NAME ?? 'latest',
   /** S1: open subscribers (one connection each), stock changes a second, for how long. */
   s1Subscribers: number('BENCH_S1_SUBSCRIBERS', 1_000),
   s1ChangeRate: number('BENCH_S1_CHANGE_RATE', 20),
@@ -81,6 +83,7 @@ const GRAPHQL = {
 type OperationName = keyof typeof GRAPHQL;
 const READS: OperationName[] = ['Q1', 'Q2', 'Q3', 'Q4'];
 for (const read of config.reads) if (!READS.includes(read)) throw new Error(`BENCH_OPERATIONS: ${read} is not one of ${READS.join(', ')}`);
+if (!/^[\w.-]+$/.test(config.resultsName)) throw new Error(`BENCH_RESULTS_NAME: "${config.resultsName}" must be a file name (letters, digits, ., - and _)`);
 /** Q4 (a product page with what orders learned was bought together) is a federation question: (c) and (d) only. */
 const answers = (target: TargetName, operation: OperationName) => operation !== 'Q4' || SUBGRAPHS_BEHIND.includes(target);
 /** The compared targets, M2 (`orders`) and S1 (`subscriptions`), which run on fresh (c) gateways of their own. */
@@ -1367,12 +1370,12 @@ async function main(): Promise<void> {
 
     const folder = fileURLToPath(new URL('./results/', import.meta.url));
     await mkdir(folder, { recursive: true });
-    // A run of M2 or S1 alone leaves the comparison's latest.* as they were.
+    // A run of M2 or S1 alone leaves the comparison's result files as they were.
     if (report.operations.length > 0 || report.placeOrders.length > 0) {
       const table = markdownTable(report);
-      await writeFile(`${folder}latest.json`, `${JSON.stringify(report, null, 2)}\n`);
-      await writeFile(`${folder}latest.md`, `${table}\n`);
-      await writeFile(`${folder}latest.svg`, renderChart(report));
+      await writeFile(`${folder}${config.resultsName}.json`, `${JSON.stringify(report, null, 2)}\n`);
+      await writeFile(`${folder}${config.resultsName}.md`, `${table}\n`);
+      await writeFile(`${folder}${config.resultsName}.svg`, renderChart(report));
       process.stdout.write(`${table}\n`);
     }
     if (report.hotProduct) {
