@@ -1,7 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import WebSocket from 'ws';
@@ -9,8 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { print } from 'graphql';
 import { createClient as createWebSocketClient } from 'graphql-ws';
 import { ProductUpdatedDocument } from '@greencart/client';
-import { createLogger, startEmbeddedPostgres, type EmbeddedPostgresServer } from '@greencart/platform';
-import { freePort } from './support/ports.js';
+import { startOwnPostgres, type OwnPostgres } from './support/own-postgres.js';
 import { paymentTools, TEST_CARDS, type PaymentTools } from './support/payment-operations.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
@@ -219,23 +215,16 @@ const describeErrors = (figures: LoadFigures) =>
   `${[...figures.errorsByCode].map(([code, count]) => `${code} ×${count}`).join(', ') || 'none'}; placeOrder user errors: ${[...figures.userErrors].map(([code, count]) => `${code} ×${count}`).join(', ') || 'none'}`;
 
 describe('PostgreSQL stopped for 10 s under load (an embedded server of this test)', () => {
-  let folder: string;
-  let port: number;
-  let database: EmbeddedPostgresServer;
+  let database: OwnPostgres;
   let supergraph: TestSupergraph;
-  const startDatabase = () => startEmbeddedPostgres({ dataDir: join(folder, 'postgres'), port, logger: createLogger('test-postgres', 'warn') });
 
   beforeAll(async () => {
-    folder = await mkdtemp(join(tmpdir(), 'greencart-db-faults-'));
-    await chmod(folder, 0o755);
-    port = await freePort();
-    database = await startDatabase();
+    database = await startOwnPostgres('db-faults');
     supergraph = await startSupergraph({ postgresServerUrl: database.url, seedCatalogue: true });
   });
   afterAll(async () => {
     await supergraph?.stop();
-    await database?.stop();
-    await rm(folder, { recursive: true, force: true });
+    await database?.remove();
   });
 
   it('loses and doubles nothing, answers coded errors meanwhile, takes orders again soon after, and keeps its subscriber', async () => {
@@ -249,7 +238,7 @@ describe('PostgreSQL stopped for 10 s under load (an embedded server of this tes
     const stoppedAt = Date.now();
     await database.stop();
     await sleep(10_000);
-    database = await startDatabase();
+    await database.start();
     const backAt = Date.now();
     // The load goes on until orders are acknowledged again (or 45 s pass), and a little longer.
     while (!figures.acknowledgedAt.some((at) => at > backAt) && Date.now() - backAt < 45_000) await sleep(100);

@@ -1,30 +1,19 @@
-import { chmod, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createLogger, startEmbeddedPostgres, type EmbeddedPostgresServer } from '@greencart/platform';
-import { freePort } from './support/ports.js';
+import { startOwnPostgres, type OwnPostgres } from './support/own-postgres.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
 /** A database that goes away and comes back: the services heal without a restart of their own. */
-let folder: string;
-let port: number;
-let database: EmbeddedPostgresServer;
+let database: OwnPostgres;
 let supergraph: TestSupergraph;
-const startDatabase = () => startEmbeddedPostgres({ dataDir: join(folder, 'postgres'), port, logger: createLogger('test-postgres', 'warn') });
 
 beforeAll(async () => {
-  folder = await mkdtemp(join(tmpdir(), 'greencart-restart-'));
-  await chmod(folder, 0o755);
-  port = await freePort();
-  database = await startDatabase();
+  database = await startOwnPostgres('restart');
   supergraph = await startSupergraph({ postgresServerUrl: database.url });
 });
 afterAll(async () => {
   await supergraph?.stop();
-  await database?.stop();
-  await rm(folder, { recursive: true, force: true });
+  await database?.remove();
 });
 
 const catalogue = '{ products(first: 1) { totalCount } }';
@@ -40,7 +29,7 @@ describe('when PostgreSQL restarts', () => {
     expect((await fetch(`${supergraph.gatewayUrl}/health`)).status).toBe(200);
     expect((await fetch(`${supergraph.gatewayUrl}/ready`)).status).toBe(503);
 
-    database = await startDatabase();
+    await database.start();
     const back = Date.now();
     let healed = false;
     while (!healed && Date.now() - back < 30_000) {

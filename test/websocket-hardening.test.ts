@@ -241,14 +241,20 @@ describe('WebSocket memory (issue 23, item 3)', () => {
     console.log(
       `item 3, frames under the limit: 20 sockets × ${FRAMES} frames of 250 KB (${((20 * FRAMES * 250_000) / MiB).toFixed(0)} MiB) handled in ${seconds.toFixed(1)} s, ${refusedSoFar()} refused (RATE_LIMITED), ${active} active; peak greencart_websocket_pending_bytes sampled ${(peakPending / MiB).toFixed(1)} MiB; gateway heap after collection ${(heapBefore / MiB).toFixed(1)} MiB before, ${(heapAfter / MiB).toFixed(1)} MiB with the ${active} subscriptions open (${(((heapAfter - heapBefore) * 1024) / Math.max(1, active) / MiB).toFixed(0)} KiB each); RSS peak +${((peak - before) / MiB).toFixed(1)} MiB`,
     );
-    // Each socket stops being read while its messages under way hold more than a frame (256 KiB) …
-    expect(peakPending).toBeLessThanOrEqual(20 * 2 * 256 * 1024);
-    // … and an open subscription keeps its query and variables, not its frame (graphql-ws kept two copies of it: ~500 KB each).
-    expect(active).toBeGreaterThan(50);
-    expect(heapAfter - heapBefore).toBeLessThan(active * 100 * 1024);
-    for (const connection of sockets) connection.socket.close();
-    await Promise.all(sockets.map((connection) => connection.closed));
-    await vi.waitFor(async () => expect(await activeSubscriptions(gateway.metricsUrl)).toBe(0), { timeout: 5_000 });
+    try {
+      // Each socket stops being read while its messages under way hold more than a frame (256 KiB) …
+      expect(peakPending).toBeLessThanOrEqual(20 * 2 * 256 * 1024);
+      // … and an open subscription keeps its query and variables, not its frame (graphql-ws kept two
+      // copies of it: ~490 KiB each). Measured 30–120 KiB each as the machine's load and the
+      // collector's timing vary, so the bound sits between that and a frame's copy.
+      expect(active).toBeGreaterThan(50);
+      expect(heapAfter - heapBefore).toBeLessThan(active * 250 * 1024);
+    } finally {
+      // Closed whatever was found, so the tests after this one start from no subscription.
+      for (const connection of sockets) connection.socket.close();
+      await Promise.all(sockets.map((connection) => connection.closed));
+      await vi.waitFor(async () => expect(await activeSubscriptions(gateway.metricsUrl)).toBe(0), { timeout: 10_000 });
+    }
   });
 
   it('refuses sockets past 50 from one address with HTTP 429 before the upgrade, and not another address\'s', async () => {
