@@ -26,7 +26,6 @@ import {
   createSubgraphClient,
   createUserTokenIssuer,
   databaseUrl,
-  isChangeFeedProbe,
   JWKS_PATH,
   publishedKeySet,
   repositoryRoot,
@@ -74,7 +73,6 @@ export interface TargetStats {
 const statements: Record<DatabaseName, number> = { accounts: 0, orders: 0, products: 0 };
 const recent: TargetStats['recent'] = [];
 const countStatement = (name: DatabaseName) => (statement: string) => {
-  if (isChangeFeedProbe(statement)) return;
   statements[name]++;
   if (recent.length < 100) recent.push({ database: name, statement: statement.replace(/\s+/g, ' ').slice(0, 300) });
 };

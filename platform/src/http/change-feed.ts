@@ -34,18 +34,6 @@ export interface ChangeSource {
   subscribe(listener: ChangeListener): () => void;
 }
 
-/** How often a feed proves its LISTEN alive by notifying itself, and how long it waits to hear it. */
-const ALIVE_PROBE_INTERVAL_MS = 5_000;
-const ALIVE_PROBE_TIMEOUT_MS = 5_000;
-/** A probe's payload starts with this; entity notifications are bare ids. */
-const ALIVE_PROBE_PREFIX = 'alive:';
-
-/**
- * Whether a SQL statement is a change feed's liveness probe: it runs on the feed's own clock, so
- * whoever counts the statements an operation costs leaves it out.
- */
-export const isChangeFeedProbe = (statement: string): boolean => statement.includes('change_feed_alive_probe');
-
 /** Heartbeat comment: lets the gateway and proxies tell a quiet stream from a dead one. */
 export const SSE_HEARTBEAT = ': ping\n\n';
 const HEARTBEAT_INTERVAL_MS = 15_000;
@@ -163,10 +151,6 @@ export class ChangeFeed implements ChangeSource {
   private listening: { unlisten(): Promise<void> } | undefined;
   private listens = 0;
   private heartbeat: NodeJS.Timeout | undefined;
-  private aliveProbe: NodeJS.Timeout | undefined;
-  /** The probe awaiting its own notification: its payload, and what to call when it arrives. */
-  private probing: { payload: string; heard(): void } | undefined;
-  private probes = 0;
   private stopped = false;
 
   constructor(private readonly options: ChangeFeedOptions) {}
@@ -177,54 +161,14 @@ export class ChangeFeed implements ChangeSource {
 
   /** Starts listening; resolves once LISTEN is in effect, so no change committed after it is missed. */
   async start(): Promise<void> {
-    await this.listen();
-    this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_INTERVAL_MS);
-    this.heartbeat.unref();
-    this.scheduleAliveProbe();
-  }
-
-  private async listen(): Promise<void> {
-    // postgres.js reconnects a lost LISTEN connection by itself and calls onListen again; when it
-    // cannot (the database still away as it retried), it gives up silently: see proveAlive.
+    // postgres.js reconnects a lost LISTEN connection by itself and calls onListen again.
     this.listening = await this.options.sql.listen(
       this.options.channel,
       (payload) => this.notified(payload),
       () => this.listened(),
     );
-  }
-
-  private scheduleAliveProbe(): void {
-    if (this.stopped) return;
-    this.aliveProbe = setTimeout(() => void this.proveAlive().finally(() => this.scheduleAliveProbe()), ALIVE_PROBE_INTERVAL_MS);
-    this.aliveProbe.unref();
-  }
-
-  /**
-   * Proves the LISTEN alive by notifying the channel through the pool and hearing it back. A probe
-   * the database took but the listener never heard means the LISTEN is dead: listen again (which
-   * tells every client to resync). A probe the database refused proves nothing; the next one tries again.
-   */
-  private async proveAlive(): Promise<void> {
-    this.probes += 1;
-    const payload = `${ALIVE_PROBE_PREFIX}${process.pid}:${this.probes}`;
-    let heard!: () => void;
-    const hearing = new Promise<boolean>((resolve) => {
-      heard = () => resolve(true);
-      setTimeout(() => resolve(false), ALIVE_PROBE_TIMEOUT_MS).unref();
-    });
-    this.probing = { payload, heard };
-    try {
-      await this.options.sql`select pg_notify(${this.options.channel}, ${payload}) as change_feed_alive_probe`;
-    } catch {
-      this.probing = undefined;
-      return; // the database is away: nothing to tell about the listener yet
-    }
-    const alive = await hearing;
-    this.probing = undefined;
-    if (alive || this.stopped) return;
-    this.options.logger.warn('the change feed did not hear its own notification: listening again', { channel: this.options.channel });
-    await this.listening?.unlisten().catch(() => {});
-    await this.listen().catch((error: unknown) => this.options.logger.warn('could not listen again; trying at the next probe', { channel: this.options.channel, ...errorFields(error) }));
+    this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
   }
 
   subscribe(listener: ChangeListener): () => void {
@@ -267,7 +211,6 @@ export class ChangeFeed implements ChangeSource {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.heartbeat);
-    clearTimeout(this.aliveProbe);
     for (const res of this.streams) res.end();
     this.streams.clear();
     this.fanOut.end();
@@ -276,11 +219,6 @@ export class ChangeFeed implements ChangeSource {
 
   private notified(payload: string): void {
     if (this.stopped) return;
-    if (payload.startsWith(ALIVE_PROBE_PREFIX)) {
-      // Any replica's probe proves this listener alive; its own ends the wait.
-      if (this.probing?.payload === payload) this.probing.heard();
-      return;
-    }
     const id = notifiedId(payload);
     if (!id) {
       this.options.logger.warn('ignored a notification that names no id', { channel: this.options.channel });
