@@ -1,8 +1,6 @@
 import type { RequestHandler } from 'express';
-import { isUuid, REQUEST_ID_HEADER, requestScopeOf, SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
-
-/** The headers of orders' invoice page that the browser should get as they are. */
-const FORWARDED_HEADERS = ['content-type', 'content-security-policy', 'cache-control', 'referrer-policy'];
+import { isUuid, type ServiceCredentials } from '@greencart/platform';
+import { forwardToSubgraph } from './subgraph-forward.js';
 
 /** The query parameters of a signed invoice link (invoice-links.ts in orders): all that is forwarded. */
 const LINK_PARAMETERS = ['expires', 'signature'] as const;
@@ -34,22 +32,6 @@ export function invoicePrintForward(options: { ordersUrl: () => string | undefin
       res.status(404).type('text/plain').send('No such invoice.');
       return;
     }
-    const answer = target
-      ? await fetch(target, {
-          headers: { [SERVICE_TOKEN_HEADER]: await options.credentials.token('orders'), [REQUEST_ID_HEADER]: requestScopeOf(res).requestId },
-          signal: AbortSignal.timeout(options.timeoutMs),
-          // Orders answers the page itself; a redirect would be followed with the service token.
-          redirect: 'manual',
-        }).catch(() => undefined)
-      : undefined;
-    if (!answer) {
-      res.status(orders ? 502 : 503).type('text/plain').send('Invoices are not available right now.');
-      return;
-    }
-    for (const header of FORWARDED_HEADERS) {
-      const value = answer.headers.get(header);
-      if (value) res.set(header, value);
-    }
-    res.status(answer.status).send(Buffer.from(await answer.arrayBuffer()));
+    await forwardToSubgraph(res, target, { subgraph: 'orders', credentials: options.credentials, timeoutMs: options.timeoutMs, unavailable: 'Invoices are not available right now.' });
   };
 }

@@ -1,4 +1,4 @@
-import type { RequestHandler } from 'express';
+import type { RequestHandler, Response } from 'express';
 import { REQUEST_ID_HEADER, requestScopeOf, SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
 
 /** A path parameter passed on: letters, digits, `-` and `_`, as ids and slugs are (never `/`, `.` or `%`). */
@@ -21,6 +21,34 @@ export function forwardedPath(pattern: string, params: Readonly<Record<string, s
 }
 
 /**
+ * Sends a GET to `target` on a subgraph with the gateway's service credentials and answers the
+ * browser with the subgraph's status, body and FORWARDED_HEADERS; a subgraph that does not answer
+ * is `unavailable` (502, or 503 without a target). No redirect is followed: it would carry the token.
+ */
+export async function forwardToSubgraph(
+  res: Response,
+  target: URL | undefined,
+  options: { subgraph: string; credentials: ServiceCredentials; timeoutMs: number; unavailable: string },
+): Promise<void> {
+  const answer = target
+    ? await fetch(target, {
+        headers: { [SERVICE_TOKEN_HEADER]: await options.credentials.token(options.subgraph), [REQUEST_ID_HEADER]: requestScopeOf(res).requestId },
+        signal: AbortSignal.timeout(options.timeoutMs),
+        redirect: 'manual',
+      }).catch(() => undefined)
+    : undefined;
+  if (!answer) {
+    res.status(target ? 502 : 503).type('text/plain').send(options.unavailable);
+    return;
+  }
+  for (const header of FORWARDED_HEADERS) {
+    const value = answer.headers.get(header);
+    if (value) res.set(header, value);
+  }
+  res.status(answer.status).send(Buffer.from(await answer.arrayBuffer()));
+}
+
+/**
  * `GET <pattern>` forwarded, with the gateway's service credentials, to the same path on a
  * subgraph (a manifest's gateway route with no forward of its own). The subgraph's URL is built
  * from its origin, the pattern with checked parameters, and the query string parsed and written
@@ -34,26 +62,13 @@ export function subgraphForward(options: { subgraph: string; pattern: string; ur
       return;
     }
     const origin = options.url();
-    let answer: Response | undefined;
+    let target: URL | undefined;
     if (origin) {
-      const target = new URL(origin);
+      target = new URL(origin);
       target.pathname = path;
       const query = req.originalUrl.indexOf('?');
       target.search = query < 0 ? '' : new URLSearchParams(req.originalUrl.slice(query + 1)).toString();
-      answer = await fetch(target, {
-        headers: { [SERVICE_TOKEN_HEADER]: await options.credentials.token(options.subgraph), [REQUEST_ID_HEADER]: requestScopeOf(res).requestId },
-        signal: AbortSignal.timeout(options.timeoutMs),
-        redirect: 'manual',
-      }).catch(() => undefined);
     }
-    if (!answer) {
-      res.status(origin ? 502 : 503).type('text/plain').send(`${options.subgraph} is not available right now.`);
-      return;
-    }
-    for (const header of FORWARDED_HEADERS) {
-      const value = answer.headers.get(header);
-      if (value) res.set(header, value);
-    }
-    res.status(answer.status).send(Buffer.from(await answer.arrayBuffer()));
+    await forwardToSubgraph(res, target, { ...options, unavailable: `${options.subgraph} is not available right now.` });
   };
 }
