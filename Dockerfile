@@ -12,6 +12,7 @@ COPY gateway/package.json gateway/
 COPY subgraphs/accounts/package.json subgraphs/accounts/
 COPY subgraphs/orders/package.json subgraphs/orders/
 COPY subgraphs/products/package.json subgraphs/products/
+COPY subgraphs/reviews/package.json subgraphs/reviews/
 COPY client/package.json client/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
@@ -27,6 +28,7 @@ COPY gateway/package.json gateway/
 COPY subgraphs/accounts/package.json subgraphs/accounts/
 COPY subgraphs/orders/package.json subgraphs/orders/
 COPY subgraphs/products/package.json subgraphs/products/
+COPY subgraphs/reviews/package.json subgraphs/reviews/
 COPY client/package.json client/
 # Fixes to dependencies not yet released upstream (patches/, applied by patch-package as npm install does).
 COPY patches patches
@@ -36,6 +38,7 @@ COPY --from=build /app/gateway/dist gateway/dist
 COPY --from=build /app/subgraphs/accounts/dist subgraphs/accounts/dist
 COPY --from=build /app/subgraphs/orders/dist subgraphs/orders/dist
 COPY --from=build /app/subgraphs/products/dist subgraphs/products/dist
+COPY --from=build /app/subgraphs/reviews/dist subgraphs/reviews/dist
 # Read at run time, found from the compiled modules (import.meta.url): schemas, migrations, the
 # service manifest, the supergraph, the persisted documents (the production safelist) and
 # GraphiQL's example operations.
@@ -45,10 +48,12 @@ COPY subgraphs/orders/schema.graphql subgraphs/orders/
 COPY subgraphs/orders/migrations subgraphs/orders/migrations
 COPY subgraphs/products/schema.graphql subgraphs/products/
 COPY subgraphs/products/migrations subgraphs/products/migrations
+COPY subgraphs/reviews/schema.graphql subgraphs/reviews/
+COPY subgraphs/reviews/migrations subgraphs/reviews/migrations
 COPY supergraph.yaml supergraph.graphql ./
 COPY client/persisted-documents.json client/
 COPY client/src/operations.graphql client/src/
 # The service public key folders exist in the image, so that docker-compose.yml's volumes mounted
-# there start out owned by node (the gateway and orders publish their keys into them).
-RUN mkdir -p /data/keys/services/public/gateway /data/keys/services/public/orders && chown -R node:node /data
+# there start out owned by node (the services that call others publish their keys into them).
+RUN mkdir -p /data/keys/services/public/gateway /data/keys/services/public/orders /data/keys/services/public/reviews && chown -R node:node /data
 USER node

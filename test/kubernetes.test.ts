@@ -9,7 +9,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
-import { calleesOf, callersOf, repositoryManifest, repositoryRoot, userTokenIssuerOf } from '@greencart/platform';
+import { calleesOf, callingServices, callersOf, repositoryManifest, repositoryRoot, userTokenIssuerOf } from '@greencart/platform';
 import { kubernetesSupergraphPath, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
@@ -65,6 +65,10 @@ const secretsOf: Record<string, Record<string, { secret: string; optional: boole
   },
   products: {
     DATABASE_URL: { secret: 'greencart-products-database', optional: false },
+  },
+  reviews: {
+    SERVICE_PRIVATE_KEY: { secret: 'greencart-reviews', optional: false },
+    DATABASE_URL: { secret: 'greencart-reviews-database', optional: false },
   },
   'accounts-migrate': { DATABASE_URL: { secret: 'greencart-accounts-database', optional: false } },
   'orders-migrate': { DATABASE_URL: { secret: 'greencart-orders-database', optional: false } },
@@ -490,7 +494,7 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       expect(publicKeys.map(([variable]) => variable).sort(), name).toEqual(expected.sort());
       for (const [variable, { configMap }] of publicKeys) expect(configMap, `${name}: ${variable}`).toEqual({ name: 'greencart-service-public-keys', key: variable, optional: false });
     }
-    expect([...privateKeySecrets.values()].sort()).toEqual(['gateway', 'orders']);
+    expect([...privateKeySecrets.values()].sort()).toEqual(callingServices().sort());
   });
 
   it('sets only variables that docs/operations.md documents', () => {

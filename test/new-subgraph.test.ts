@@ -129,7 +129,7 @@ describe('npm run new-subgraph', () => {
     }
     expect(readFileSync(join(workspace, 'migrations', '0000_init.sql'), 'utf8')).toContain('CREATE TABLE "notes"');
     const entry = readServiceManifest(join(copy, 'supergraph.yaml')).subgraphs.find((subgraph) => subgraph.name === NAME);
-    expect(entry).toMatchObject({ port: 4004, metricsPort: 9404, database: 'greencart_gift_wrap', workspace: `subgraphs/${NAME}`, callers: { graphql: ['gateway'] } });
+    expect(entry).toMatchObject({ port: 4005, metricsPort: 9405, database: 'greencart_gift_wrap', workspace: `subgraphs/${NAME}`, callers: { graphql: ['gateway'] } });
     // The manifest's comments are kept.
     expect(readFileSync(join(copy, 'supergraph.yaml'), 'utf8')).toContain('# The service manifest: what the GreenCart supergraph is made of');
     expect(readFileSync(join(copy, 'supergraph.graphql'), 'utf8')).toMatch(/giftWrapNotes\(first: Int\): \[GiftWrapNote!\]! @join__field\(graph: GIFT_WRAP\)/);

@@ -21,3 +21,18 @@ export const demoShoppers: readonly DemoShopper[] = names.map((name, index) => (
   name,
   email: `${name.split(' ')[0]!.normalize('NFD').replace(/[^a-zA-Z]/g, '').toLowerCase()}@shoppers.greencart.dev`,
 }));
+
+/**
+ * A small deterministic random generator (mulberry32), so that demo data drawn from a fixed seed is
+ * the same on every fresh start. Enough for demo data; never for anything secret.
+ */
+export function seededRandom(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { environmentNameOf } from './service-manifest.js';
+import { environmentNameOf, subgraphOf } from './service-manifest.js';
 
 /** Raised when the environment is unusable; lists every bad variable at once. */
 export class EnvironmentError extends Error {}
@@ -37,6 +37,16 @@ export const seedDemoData = z.enum(['true', 'false']).default('true').transform(
 
 /** The internal port that serves `/metrics` (0: any free one), each service's own default. */
 export const metricsPort = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);
+
+/**
+ * Where a sibling subgraph listens (its `<NAME>_URL`, an origin such as http://orders:4002); unset,
+ * the origin of its routing_url in the service manifest.
+ */
+export function siblingUrl(service: string) {
+  const subgraph = subgraphOf(service);
+  if (!subgraph) throw new Error(`${service} is no subgraph of the service manifest`);
+  return z.string().url().default(new URL(subgraph.routingUrl).origin);
+}
 
 /** The PostgreSQL server; each subgraph keeps its own database on it. */
 export const databaseServerUrl = z.string().url().optional();

@@ -11,6 +11,7 @@ export const UserErrorCode = {
   INVALID_STATE: 'INVALID_STATE',
   PAYMENT_DECLINED: 'PAYMENT_DECLINED',
   CONFLICT: 'CONFLICT',
+  NOT_PURCHASED: 'NOT_PURCHASED',
 } as const;
 export type UserErrorCode = (typeof UserErrorCode)[keyof typeof UserErrorCode];
 

@@ -36,26 +36,32 @@ async function rejection(promise: Promise<unknown>): Promise<unknown> {
 }
 
 describe('who may call whom', () => {
-  it('lets products answer the gateway and orders, and only orders move stock', () => {
-    expect(callersOf('products')).toEqual(['gateway', 'orders']);
+  it('lets products answer the gateway, orders and reviews, and only orders move stock', () => {
+    expect(callersOf('products')).toEqual(['gateway', 'orders', 'reviews']);
+    expect(mayCall('reviews', 'products', 'stockOperations')).toBe(false);
     expect(mayCall('orders', 'products', 'stockOperations')).toBe(true);
     expect(mayCall('gateway', 'products', 'stockOperations')).toBe(false);
     expect(mayCall('orders', 'products', 'events')).toBe(false);
     expect(mayCall('gateway', 'products', 'events')).toBe(true);
   });
 
-  it('lets only orders read a processor token from accounts, and only the gateway call orders', () => {
+  it('lets only orders read a processor token from accounts, and only reviews ask orders who bought what', () => {
     expect(callersOf('accounts')).toEqual(['gateway', 'orders']);
     expect(mayCall('gateway', 'accounts', 'processorToken')).toBe(false);
     expect(mayCall('orders', 'accounts', 'processorToken')).toBe(true);
-    expect(callersOf('orders')).toEqual(['gateway']);
+    expect(callersOf('orders')).toEqual(['gateway', 'reviews']);
+    expect(mayCall('reviews', 'orders', 'purchases')).toBe(true);
+    expect(mayCall('gateway', 'orders', 'purchases')).toBe(false);
+    expect(mayCall('reviews', 'orders', 'invoicePrint')).toBe(false);
+    expect(callersOf('reviews')).toEqual(['gateway']);
     expect(mayCall('orders', 'orders', 'graphql')).toBe(false);
     expect(mayCall(undefined, 'orders', 'graphql')).toBe(false);
   });
 
   it('gives keys only to the services that call others', () => {
-    expect(calleesOf('gateway')).toEqual(['accounts', 'orders', 'products']);
+    expect(calleesOf('gateway')).toEqual(['accounts', 'orders', 'products', 'reviews']);
     expect(calleesOf('orders')).toEqual(['accounts', 'products']);
+    expect(calleesOf('reviews')).toEqual(['orders', 'products']);
     expect(calleesOf('products')).toEqual([]);
     expect(calleesOf('accounts')).toEqual([]);
     expect(callersOf('gateway')).toEqual([]);
@@ -158,7 +164,7 @@ describe('keys under the data folder (development)', () => {
     const dataDir = await dataFolder();
     const products = await loadServiceCredentials({ service: 'products', callerPublicKeys: {}, dataDir });
     expect(products.kid).toBeUndefined();
-    expect(products.callerKids).toEqual({ gateway: 'data folder', orders: 'data folder' });
+    expect(products.callerKids).toEqual({ gateway: 'data folder', orders: 'data folder', reviews: 'data folder' });
     expect(await readdir(join(dataDir, 'keys', 'services')).catch(() => [])).toEqual([]);
   });
 

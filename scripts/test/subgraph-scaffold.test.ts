@@ -17,8 +17,8 @@ describe('npm run new-subgraph: names and templates', () => {
       camelName: 'giftWrap',
       environmentName: 'GIFT_WRAP',
       database: 'greencart_gift_wrap',
-      port: 4004,
-      metricsPort: 9404,
+      port: 4005,
+      metricsPort: 9405,
       issuer: 'accounts',
       issuerPort: 4001,
     });

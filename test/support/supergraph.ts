@@ -25,6 +25,7 @@ import {
 import { prepareAccountsDatabase, seedAdministrator, seedDemoShoppers, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
 import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, seedDemoOrders, startOrdersService, type FaultInjector } from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
+import { createCatalogueClient, createPurchasesClient, prepareReviewsDatabase, seedDemoReviews, startReviewsService } from '@greencart/reviews';
 import { startGateway, type RateLimitSettings, type RequestLimits, type SubscriptionLimits } from '@greencart/gateway';
 import { graphqlClient, type GraphQLClient } from './graphql.js';
 import { freePort } from './ports.js';
@@ -96,32 +97,38 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   subscriptionLimits?: SubscriptionLimits;
 }
 
+/** The subgraphs this harness starts in-process, each with its own dependencies. */
+export const HARNESS_SUBGRAPHS = ['accounts', 'orders', 'products', 'reviews'] as const;
+export type HarnessSubgraph = (typeof HARNESS_SUBGRAPHS)[number];
+/** The services that call others, whose credentials a test may borrow. */
+type CallingService = 'gateway' | 'orders' | 'reviews';
+
 export interface TestSupergraph extends GraphQLClient {
   gatewayUrl: string;
-  subgraphUrls: { accounts: string; orders: string; products: string };
+  subgraphUrls: Record<HarnessSubgraph, string>;
   /** Each service's `/metrics`, on its internal metrics port. */
-  metricsUrls: { gateway: string; accounts: string; orders: string; products: string };
+  metricsUrls: Record<'gateway' | HarnessSubgraph, string>;
   /** Accounts' published keys, which every other service verifies against. */
   jwksUrl: string;
-  statements: { accounts: StatementCounter; orders: StatementCounter; products: StatementCounter };
+  statements: Record<HarnessSubgraph, StatementCounter>;
   /** Runs orders' recovery sweep now, treating claims older than `abandonedAfterSeconds` as abandoned. */
   sweepOrders(abandonedAfterSeconds?: number): Promise<number>;
-  /** Every line the four services logged, at debug level. */
+  /** Every line the services logged, at debug level. */
   logs: string[];
   /** Each subgraph's own database, for tests that inspect what was (or was not) stored. */
-  databaseUrls: { accounts: string; orders: string; products: string };
+  databaseUrls: Record<HarnessSubgraph, string>;
   /** Accounts' current signing key pair and its kid, for forging tokens in tests. */
   readonly keys: { privateKeyPem: string; publicKeyPem: string; kid: string };
   /** The data folder where the services keep their service keys, as under `npm start`. */
   serviceKeysDir: string;
-  /** A service token of the gateway or orders, signed with its own key, for calls to `audience`. */
-  serviceToken(caller: 'gateway' | 'orders', audience: ServiceName): Promise<string>;
-  /** The gateway's or orders' own service credentials, for a test that calls as that service. */
-  serviceCredentials(caller: 'gateway' | 'orders'): ServiceCredentials;
+  /** A service token of a calling service (gateway, orders, reviews), signed with its own key, for calls to `audience`. */
+  serviceToken(caller: CallingService, audience: ServiceName): Promise<string>;
+  /** A calling service's own service credentials, for a test that calls as that service. */
+  serviceCredentials(caller: CallingService): ServiceCredentials;
   /** Stops one subgraph (to test partial failure); stop() skips it afterwards. */
-  stopSubgraph(name: 'accounts' | 'orders' | 'products'): Promise<void>;
+  stopSubgraph(name: HarnessSubgraph): Promise<void>;
   /** Stops any one service, the gateway included (to test shutdown); stop() skips it afterwards. */
-  stopService(name: 'gateway' | 'accounts' | 'orders' | 'products'): Promise<void>;
+  stopService(name: 'gateway' | HarnessSubgraph): Promise<void>;
   /** Starts accounts again on the same port with another key set, as an operator rotating keys would. */
   restartAccounts(options: AccountsKeyOptions): Promise<void>;
   /** Starts products again on the same port, after stopSubgraph('products'), as a supervisor would. */
@@ -136,9 +143,6 @@ export interface TestSupergraph extends GraphQLClient {
  * subgraphs and the gateway as real HTTP servers on free ports, wired as in production: accounts
  * signs and publishes its keys, and every other service verifies against them over HTTP.
  */
-/** The subgraphs this harness starts in-process, each with its own dependencies. */
-export const HARNESS_SUBGRAPHS = ['accounts', 'orders', 'products'] as const;
-
 /** The manifest's subgraphs that the harness does not start: a gateway without them would fail confusingly. */
 export function subgraphsTheHarnessLacks(): string[] {
   return repositoryManifest().subgraphs.map((subgraph) => subgraph.name).filter((name) => !(HARNESS_SUBGRAPHS as readonly string[]).includes(name));
@@ -149,8 +153,8 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   if (lacking.length > 0) throw new Error(`supergraph.yaml names ${lacking.join(', ')}, which test/support/supergraph.ts does not start: start it there beside the others`);
   const serverUrl = options.postgresServerUrl ?? inject('postgresServerUrl');
   const suffix = randomBytes(5).toString('hex');
-  const names = { accounts: `test_${suffix}_accounts`, orders: `test_${suffix}_orders`, products: `test_${suffix}_products` };
-  const statements = { accounts: new StatementCounter(), orders: new StatementCounter(), products: new StatementCounter() };
+  const names = Object.fromEntries(HARNESS_SUBGRAPHS.map((name) => [name, `test_${suffix}_${name}`])) as Record<HarnessSubgraph, string>;
+  const statements = Object.fromEntries(HARNESS_SUBGRAPHS.map((name) => [name, new StatementCounter()])) as Record<HarnessSubgraph, StatementCounter>;
   // Every service logs at debug level into `logs` (tests check what never reaches a log);
   // TEST_LOG_LEVEL also prints them.
   const logs: string[] = [];
@@ -168,10 +172,11 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const credentialsFor = async (service: ServiceName) => (await loadServiceCredentials({ service, callerPublicKeys: {}, dataDir: serviceKeysDir })).credentials;
   const listen = { port: 0, host: '127.0.0.1' };
 
-  const [accountsDb, ordersDb, productsDb] = await Promise.all([
+  const [accountsDb, ordersDb, productsDb, reviewsDb] = await Promise.all([
     prepareAccountsDatabase({ serverUrl, name: names.accounts, onStatement: statements.accounts.record }),
     prepareOrdersDatabase({ serverUrl, name: names.orders, onStatement: statements.orders.record }),
     prepareProductsDatabase({ serverUrl, name: names.products, onStatement: statements.products.record }),
+    prepareReviewsDatabase({ serverUrl, name: names.reviews, onStatement: statements.reviews.record }),
   ]);
   await seedAdministrator(accountsDb.db, ADMIN.password);
   if (options.seedCatalogue ?? true) await seedDemoCatalogue(productsDb.db);
@@ -242,7 +247,26 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     await seedDemoShoppers(accountsDb.db);
     await seedDemoOrders(ordersDb.db, ordersClient('products', products.url), logger('orders'));
   }
-  const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url };
+  // Reviews asks products whether a product is on sale and orders whether it was bought, with its own key.
+  const reviewsCredentials = await credentialsFor('reviews');
+  const reviewsClient = (name: ServiceName, url: string) => createSubgraphClient({ name, url, credentials: reviewsCredentials, timeoutMs: 15_000 });
+  const purchases = createPurchasesClient(reviewsClient('orders', orders.url));
+  const startReviews = async (port: number, metricsPort = 0) =>
+    startReviewsService(
+      {
+        production: options.production ?? false,
+        verifier: remoteVerifier(),
+        database: reviewsDb,
+        credentials: reviewsCredentials,
+        catalogue: createCatalogueClient(reviewsClient('products', products.url)),
+        purchases,
+        logger: logger('reviews'),
+      },
+      { ...listen, port, metricsPort },
+    );
+  const reviews = await startReviews(0);
+  if (options.seedDemoHistory) await seedDemoReviews(reviewsDb.db, purchases, logger('reviews'), { waitSeconds: 10 });
+  const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url, reviews: reviews.url };
   const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
   const gatewayCredentials = await credentialsFor('gateway');
   const startGatewayOn = (port: number, gatewayLogger = logger('gateway')) =>
@@ -273,25 +297,25 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const gateway = await startGatewayOn(gatewayPort);
   for (const counter of Object.values(statements)) counter.reset();
 
-  const running = new Map<string, RunningService>([['gateway', gateway], ['orders', orders], ['accounts', accounts.service], ['products', products]]);
+  const running = new Map<string, RunningService>([['gateway', gateway], ['reviews', reviews], ['orders', orders], ['accounts', accounts.service], ['products', products]]);
   const replicas: RunningService[] = [];
   const supergraph: TestSupergraph = {
     ...graphqlClient(`${gateway.url}/graphql`),
     gatewayUrl: gateway.url,
     subgraphUrls,
-    metricsUrls: { gateway: gateway.metricsUrl, accounts: accounts.service.metricsUrl, orders: orders.metricsUrl, products: products.metricsUrl },
+    metricsUrls: { gateway: gateway.metricsUrl, accounts: accounts.service.metricsUrl, orders: orders.metricsUrl, products: products.metricsUrl, reviews: reviews.metricsUrl },
     jwksUrl,
     statements,
     sweepOrders: (abandonedAfterSeconds = 0) => recovery.sweep(abandonedAfterSeconds),
     logs,
-    databaseUrls: { accounts: databaseUrl(serverUrl, names.accounts), orders: databaseUrl(serverUrl, names.orders), products: databaseUrl(serverUrl, names.products) },
+    databaseUrls: Object.fromEntries(HARNESS_SUBGRAPHS.map((name) => [name, databaseUrl(serverUrl, names[name])])) as Record<HarnessSubgraph, string>,
     get keys() {
       const { privateKeyPem, publicKeyPem, kid } = accounts.signingKey;
       return { privateKeyPem, publicKeyPem, kid };
     },
     serviceKeysDir,
     serviceToken: (caller, audience) => supergraph.serviceCredentials(caller).token(audience),
-    serviceCredentials: (caller) => (caller === 'gateway' ? gatewayCredentials : ordersCredentials),
+    serviceCredentials: (caller) => ({ gateway: gatewayCredentials, orders: ordersCredentials, reviews: reviewsCredentials })[caller],
     async stopService(name) {
       await running.get(name)?.stop();
       running.delete(name);
@@ -316,7 +340,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
     async stop() {
       for (const replica of replicas) await replica.stop();
       for (const service of running.values()) await service.stop();
-      await Promise.all([accountsDb.close(), ordersDb.close(), productsDb.close()]);
+      await Promise.all([accountsDb.close(), ordersDb.close(), productsDb.close(), reviewsDb.close()]);
       await Promise.all(Object.values(names).map((name) => dropDatabase(serverUrl, name)));
       await rm(serviceKeysDir, { recursive: true, force: true });
     },

@@ -37,6 +37,10 @@ import * as Operations from './operations.js';
 
 
 
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -144,6 +148,18 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     CartSuggestions(variables?: Operations.CartSuggestionsQueryVariables, options?: C): Promise<Operations.CartSuggestionsQuery> {
       return requester<Operations.CartSuggestionsQuery, Operations.CartSuggestionsQueryVariables>(Operations.CartSuggestionsDocument, variables, options) as Promise<Operations.CartSuggestionsQuery>;
+    },
+    ProductReviews(variables: Operations.ProductReviewsQueryVariables, options?: C): Promise<Operations.ProductReviewsQuery> {
+      return requester<Operations.ProductReviewsQuery, Operations.ProductReviewsQueryVariables>(Operations.ProductReviewsDocument, variables, options) as Promise<Operations.ProductReviewsQuery>;
+    },
+    MyReviews(variables?: Operations.MyReviewsQueryVariables, options?: C): Promise<Operations.MyReviewsQuery> {
+      return requester<Operations.MyReviewsQuery, Operations.MyReviewsQueryVariables>(Operations.MyReviewsDocument, variables, options) as Promise<Operations.MyReviewsQuery>;
+    },
+    WriteReview(variables: Operations.WriteReviewMutationVariables, options?: C): Promise<Operations.WriteReviewMutation> {
+      return requester<Operations.WriteReviewMutation, Operations.WriteReviewMutationVariables>(Operations.WriteReviewDocument, variables, options) as Promise<Operations.WriteReviewMutation>;
+    },
+    DeleteReview(variables: Operations.DeleteReviewMutationVariables, options?: C): Promise<Operations.DeleteReviewMutation> {
+      return requester<Operations.DeleteReviewMutation, Operations.DeleteReviewMutationVariables>(Operations.DeleteReviewDocument, variables, options) as Promise<Operations.DeleteReviewMutation>;
     }
   };
 }

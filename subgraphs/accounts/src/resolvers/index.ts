@@ -5,6 +5,7 @@ import { Customer } from './Customer.js';
 import { Mutation } from './Mutation.js';
 import { PaymentMethod } from './PaymentMethod.js';
 import { Query } from './Query.js';
+import { ReviewAuthor } from './ReviewAuthor.js';
 
 export const resolvers: Resolvers = {
   DateTime: scalarResolvers.DateTime,
@@ -14,4 +15,5 @@ export const resolvers: Resolvers = {
   Customer,
   Address,
   PaymentMethod,
+  ReviewAuthor,
 };

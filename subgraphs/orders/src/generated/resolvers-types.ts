@@ -7,6 +7,7 @@ import type { OrderPage } from '../services/order-service';
 import type { OrderResult } from '../services/order-placement';
 import type { PayResult } from '../services/payment-service';
 import type { InvoicePage } from '../services/invoice-service';
+import type { PurchaseRow } from '../db/purchase-repository';
 import type { OrdersContext } from '../context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -416,6 +417,17 @@ export type ProductBoughtTogetherArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A product a customer bought. Internal (reviews). */
+export type Purchase = {
+  __typename?: 'Purchase';
+  customerId: Scalars['ID']['output'];
+  /** Whether an order holding it was delivered. */
+  delivered: Scalars['Boolean']['output'];
+  /** When the latest paid order holding it was placed. */
+  lastOrderedAt: Scalars['DateTime']['output'];
+  productId: Scalars['ID']['output'];
+};
+
 export type Query = {
   __typename?: 'Query';
   /** The signed-in customer's cart (empty at first). Requires sign-in. */
@@ -431,6 +443,12 @@ export type Query = {
    * `first` defaults to 20 and may be 0 to 100; `after` takes an `endCursor`.
    */
   orders: Maybe<OrderConnection>;
+  /**
+   * Which of the products each customer has bought: a paid, shipped or delivered order holds it.
+   * Internal: for the reviews service only (its service token), which lets buyers review.
+   * `productIds` null: every product they bought.
+   */
+  purchases: Array<Purchase>;
 };
 
 
@@ -453,6 +471,12 @@ export type QueryOrderArgs = {
 export type QueryOrdersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryPurchasesArgs = {
+  customerIds: Array<Scalars['ID']['input']>;
+  productIds?: InputMaybe<Array<Scalars['ID']['input']>>;
 };
 
 /** The address an order ships to, copied from the customer's address when the order was placed. */
@@ -545,6 +569,7 @@ export type UserErrorCode =
   | 'INVALID_INPUT'
   | 'INVALID_STATE'
   | 'NOT_FOUND'
+  | 'NOT_PURCHASED'
   | 'OUT_OF_STOCK'
   | 'PAYMENT_DECLINED';
 
@@ -678,6 +703,7 @@ export type ResolversTypes = ResolversObject<{
   PaymentMethod: ResolverTypeWrapper<PaymentMethod>;
   PlaceOrderInput: PlaceOrderInput;
   Product: ResolverTypeWrapper<ProductStub>;
+  Purchase: ResolverTypeWrapper<PurchaseRow>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   ShippingAddress: ResolverTypeWrapper<ShippingAddress>;
   Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
@@ -723,6 +749,7 @@ export type ResolversParentTypes = ResolversObject<{
   PaymentMethod: PaymentMethod;
   PlaceOrderInput: PlaceOrderInput;
   Product: ProductStub;
+  Purchase: PurchaseRow;
   Query: Record<PropertyKey, never>;
   ShippingAddress: ShippingAddress;
   Subscription: Record<PropertyKey, never>;
@@ -908,12 +935,20 @@ export type ProductResolvers<ContextType = OrdersContext, ParentType extends Res
   price?: Resolver<ResolversTypes['Money'], ParentType, ContextType>;
 }>;
 
+export type PurchaseResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Purchase'] = ResolversParentTypes['Purchase']> = ResolversObject<{
+  customerId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  delivered?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  lastOrderedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  productId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type QueryResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   cart?: Resolver<Maybe<ResolversTypes['Cart']>, ParentType, ContextType>;
   invoice?: Resolver<Maybe<ResolversTypes['Invoice']>, ParentType, ContextType, RequireFields<QueryInvoiceArgs, 'id'>>;
   invoices?: Resolver<Maybe<ResolversTypes['InvoiceConnection']>, ParentType, ContextType, RequireFields<QueryInvoicesArgs, 'first'>>;
   order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType, RequireFields<QueryOrderArgs, 'id'>>;
   orders?: Resolver<Maybe<ResolversTypes['OrderConnection']>, ParentType, ContextType, RequireFields<QueryOrdersArgs, 'first'>>;
+  purchases?: Resolver<Array<ResolversTypes['Purchase']>, ParentType, ContextType, RequireFields<QueryPurchasesArgs, 'customerIds'>>;
 }>;
 
 export type ShippingAddressResolvers<ContextType = OrdersContext, ParentType extends ResolversParentTypes['ShippingAddress'] = ResolversParentTypes['ShippingAddress']> = ResolversObject<{
@@ -975,6 +1010,7 @@ export type Resolvers<ContextType = OrdersContext> = ResolversObject<{
   PayOrderPayload?: PayOrderPayloadResolvers<ContextType>;
   PaymentMethod?: PaymentMethodResolvers<ContextType>;
   Product?: ProductResolvers<ContextType>;
+  Purchase?: PurchaseResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   ShippingAddress?: ShippingAddressResolvers<ContextType>;
   Subscription?: SubscriptionResolvers<ContextType>;

@@ -1,4 +1,4 @@
-import { requireUser } from '@greencart/platform';
+import { forbidden, mayCall, requireUser } from '@greencart/platform';
 import type { QueryResolvers } from '../generated/resolvers-types.js';
 import { OrderService } from '../services/order-service.js';
 
@@ -14,4 +14,9 @@ export const Query: QueryResolvers = {
   },
   invoices: (_, args, ctx) => ctx.invoices.list(OrderService.scopeOf(requireUser(ctx.user)), args),
   invoice: (_, { id }, ctx) => ctx.invoices.find(requireUser(ctx.user), id),
+  // Who bought what is asked by the reviews service only, proven by its service token.
+  purchases: (_, { customerIds, productIds }, ctx) => {
+    if (!mayCall(ctx.caller, 'orders', 'purchases')) throw forbidden('Only the reviews service may ask what customers bought.');
+    return ctx.orders.purchasesOf(customerIds, productIds);
+  },
 };

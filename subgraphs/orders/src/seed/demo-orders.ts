@@ -1,4 +1,4 @@
-import { demoShoppers, type Logger, type SubgraphClient } from '@greencart/platform';
+import { demoShoppers, seededRandom, type Logger, type SubgraphClient } from '@greencart/platform';
 import { sql } from 'drizzle-orm';
 import { findCatalogueProductsBySku, type CatalogueProduct } from '../clients/products-client.js';
 import type { OrdersDb } from '../db/database.js';
@@ -192,16 +192,4 @@ async function writeDemoOrders(tx: Transaction, plans: readonly DemoOrderPlan[])
   const invoiceIds = new Map(invoiceRows.map((row) => [row.orderId, row.id]));
   await tx.insert(invoiceLines).values(itemRows.filter((item) => invoiceIds.has(item.orderId)).map((item) => invoiceLineOf(invoiceIds.get(item.orderId)!, item)));
   await new ProductPairRepository(tx).countAllOrders();
-}
-
-/** mulberry32: a small deterministic generator, enough for demo data. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
 }

@@ -4,6 +4,8 @@ import {
   connectionPage,
   decodeTimeCursor,
   encodeTimeCursor,
+  badUserInput,
+  isUuid,
   pageSize,
   transactionOrRefusal,
   userError,
@@ -15,6 +17,7 @@ import type { Executor, OrdersDb } from '../db/database.js';
 import { OrderRepository, type OrderScope } from '../db/order-repository.js';
 import { ProductPairRepository } from '../db/product-pair-repository.js';
 import { PaymentRepository } from '../db/payment-repository.js';
+import { PurchaseRepository, type PurchaseRow } from '../db/purchase-repository.js';
 import type { PaymentProcessor } from './payment-processor.js';
 import type { OrderItemRow, OrderRow } from '../db/schema.js';
 import type { OrderResult } from './order-placement.js';
@@ -26,6 +29,9 @@ export interface OrderPage {
   pageInfo: ReturnType<typeof connectionPage>['pageInfo'];
   scope: OrderScope;
 }
+
+/** The most customers, or products, one `purchases` question may name. */
+export const MAX_PURCHASE_QUESTION = 100;
 
 const orderNotFound = () => new Refusal([userError(UserErrorCode.NOT_FOUND, 'No such order.', 'id')]);
 
@@ -51,6 +57,17 @@ export class OrderService {
     const first = pageSize(args.first);
     const rows = await this.orders.listPage(scope, decodeTimeCursor(args.after), first + 1);
     return { ...connectionPage(rows, first, args.after, (row) => encodeTimeCursor(row.createdAt, row.id)), scope };
+  }
+
+  /**
+   * Which of the products (all, when null) each customer bought. Ids that are no UUID name nothing
+   * and are left out; at most MAX_PURCHASE_QUESTION of each, so that one call stays one small statement.
+   */
+  purchasesOf(customerIds: readonly string[], productIds: readonly string[] | null | undefined): Promise<PurchaseRow[]> {
+    if (customerIds.length > MAX_PURCHASE_QUESTION) throw badUserInput(`At most ${MAX_PURCHASE_QUESTION} customers at once.`, 'customerIds');
+    if (productIds && productIds.length > MAX_PURCHASE_QUESTION) throw badUserInput(`At most ${MAX_PURCHASE_QUESTION} products at once.`, 'productIds');
+    const lowerCased = (ids: readonly string[]) => ids.filter(isUuid).map((id) => id.toLowerCase());
+    return new PurchaseRepository(this.db).purchasesOf(lowerCased(customerIds), productIds ? lowerCased(productIds) : undefined);
   }
 
   count(scope: OrderScope): Promise<number> {

@@ -427,6 +427,7 @@ export type UserErrorCode =
   | 'INVALID_INPUT'
   | 'INVALID_STATE'
   | 'NOT_FOUND'
+  | 'NOT_PURCHASED'
   | 'OUT_OF_STOCK'
   | 'PAYMENT_DECLINED';
 

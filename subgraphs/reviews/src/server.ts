@@ -1,0 +1,19 @@
+import { startSubgraph, type ListenAddress, type RunningService, type SubgraphDependencies } from '@greencart/platform';
+import { createContextFactory, type ReviewsContext, type ReviewsContextDependencies } from './context.js';
+import type { ReviewsDatabase } from './db/database.js';
+import { resolvers } from './resolvers/index.js';
+
+export interface ReviewsDependencies extends SubgraphDependencies, ReviewsContextDependencies {
+  database: ReviewsDatabase;
+}
+
+/** Starts the reviews subgraph on `listen.port` (0: any free port). No side effects on import. */
+export function startReviewsService(deps: ReviewsDependencies, listen: ListenAddress): Promise<RunningService> {
+  const schemaFile = new URL('../schema.graphql', import.meta.url);
+  return startSubgraph<ReviewsContext>({ name: 'reviews', schemaFile, resolvers, context: createContextFactory(deps) }, deps, listen);
+}
+
+export { prepareReviewsDatabase } from './db/database.js';
+export { createCatalogueClient } from './clients/catalogue-client.js';
+export { createPurchasesClient } from './clients/purchases-client.js';
+export { seedDemoReviews } from './seed/demo-reviews.js';
