@@ -17,7 +17,7 @@ describe('with the products subgraph down', () => {
     expect((await fetch(`${supergraph.gatewayUrl}/health`)).status).toBe(200);
     const ready = await fetch(`${supergraph.gatewayUrl}/ready`);
     expect(ready.status).toBe(503);
-    expect(((await ready.json()) as { checks: Record<string, string> }).checks).toEqual({ accounts: 'ready', orders: 'ready', products: 'unavailable' });
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks).toEqual({ accounts: 'ready', orders: 'ready', products: 'unavailable', reviews: 'ready' });
     expect((await fetch(`${supergraph.subgraphUrls.accounts}/ready`)).status).toBe(200);
   });
 
@@ -45,6 +45,6 @@ describe('when the products subgraph comes back', () => {
     expect(data.categories.length).toBeGreaterThan(0);
     const ready = await fetch(`${supergraph.gatewayUrl}/ready`);
     expect(ready.status).toBe(200);
-    expect(((await ready.json()) as { checks: Record<string, string> }).checks).toEqual({ accounts: 'ready', orders: 'ready', products: 'ready' });
+    expect(((await ready.json()) as { checks: Record<string, string> }).checks).toEqual({ accounts: 'ready', orders: 'ready', products: 'ready', reviews: 'ready' });
   });
 });

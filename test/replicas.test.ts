@@ -36,8 +36,8 @@ interface Replica {
 
 const serverUrl = inject('postgresServerUrl');
 const suffix = randomBytes(4).toString('hex');
-const DATABASES = { accounts: `replicas_accounts_${suffix}`, orders: `replicas_orders_${suffix}`, products: `replicas_products_${suffix}` };
-const replicas: Record<Service, Replica[]> = { products: [], accounts: [], orders: [], gateway: [] };
+const DATABASES = { accounts: `replicas_accounts_${suffix}`, orders: `replicas_orders_${suffix}`, products: `replicas_products_${suffix}`, reviews: `replicas_reviews_${suffix}` };
+const replicas: Record<Service, Replica[]> = { products: [], accounts: [], orders: [], reviews: [], gateway: [] };
 const balancers = {} as Record<Service, RoundRobinProxy>;
 let environment: Record<Service, Record<string, string>>;
 /** The gateway's and orders' credentials, from the keys their processes were given. */
@@ -45,6 +45,7 @@ let credentials: { gateway: ServiceCredentials; orders: ServiceCredentials };
 let ordersDb: postgres.Sql;
 let productsDb: postgres.Sql;
 let accountsDb: postgres.Sql;
+let reviewsDb: postgres.Sql;
 let anonymous: GreenCartClient;
 let admin: GreenCartClient;
 let categoryId: string;
@@ -135,8 +136,8 @@ const stockOf = async (productId: string) => Number((await productsDb`select sto
 beforeAll(async () => {
   const keys = await newSigningKeyPair();
   // Service keys as production gives them: each caller's private key to its own processes only, its public key to its callees.
-  const serviceKeys = { gateway: await generateServiceKey(), orders: await generateServiceKey() };
-  const publicKeys = { GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem, ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem };
+  const serviceKeys = { gateway: await generateServiceKey(), orders: await generateServiceKey(), reviews: await generateServiceKey() };
+  const publicKeys = { GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem, ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem, REVIEWS_SERVICE_PUBLIC_KEYS: serviceKeys.reviews.publicKeyPem };
   const ports = {} as Record<Service, number[]>;
   for (const service of SERVICES) ports[service] = [await freePort(), await freePort()];
   // Each tier's balancer first: every process is configured with balancers' addresses only.
@@ -155,11 +156,20 @@ beforeAll(async () => {
       ...common,
       SERVICE_PRIVATE_KEY: serviceKeys.orders.privateKeyPem,
       GATEWAY_SERVICE_PUBLIC_KEYS: publicKeys.GATEWAY_SERVICE_PUBLIC_KEYS,
+      REVIEWS_SERVICE_PUBLIC_KEYS: publicKeys.REVIEWS_SERVICE_PUBLIC_KEYS,
       ORDERS_DATABASE_NAME: DATABASES.orders,
       PRODUCTS_URL: balancers.products.url,
       ACCOUNTS_URL: balancers.accounts.url,
       INVOICE_LINK_SECRET: randomBytes(32).toString('base64url'),
       ORDER_RECOVERY_INTERVAL_SECONDS: '1',
+    },
+    reviews: {
+      ...common,
+      SERVICE_PRIVATE_KEY: serviceKeys.reviews.privateKeyPem,
+      GATEWAY_SERVICE_PUBLIC_KEYS: publicKeys.GATEWAY_SERVICE_PUBLIC_KEYS,
+      REVIEWS_DATABASE_NAME: DATABASES.reviews,
+      PRODUCTS_URL: balancers.products.url,
+      ORDERS_URL: balancers.orders.url,
     },
     gateway: {
       ...common,
@@ -167,6 +177,7 @@ beforeAll(async () => {
       ACCOUNTS_URL: balancers.accounts.url,
       ORDERS_URL: balancers.orders.url,
       PRODUCTS_URL: balancers.products.url,
+      REVIEWS_URL: balancers.reviews.url,
       RATE_LIMIT_ADDRESS_BURST: '100000',
       RATE_LIMIT_ADDRESS_PER_SECOND: '100000',
       RATE_LIMIT_CUSTOMER_BURST: '100000',
@@ -184,6 +195,7 @@ beforeAll(async () => {
   ordersDb = postgres(databaseUrl(serverUrl, DATABASES.orders), { max: 2, onnotice: () => {} });
   productsDb = postgres(databaseUrl(serverUrl, DATABASES.products), { max: 2, onnotice: () => {} });
   accountsDb = postgres(databaseUrl(serverUrl, DATABASES.accounts), { max: 2, onnotice: () => {} });
+  reviewsDb = postgres(databaseUrl(serverUrl, DATABASES.reviews), { max: 2, onnotice: () => {} });
   anonymous = spreadingClient();
   const { login } = await anonymous.Login({ input: ADMIN });
   admin = spreadingClient(login!.token!);
@@ -193,7 +205,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all(SERVICES.flatMap((service) => replicas[service].map((replica) => stopReplica(replica))));
   await Promise.all(Object.values(balancers).map((balancer) => balancer.stop()));
-  await Promise.all([ordersDb?.end(), productsDb?.end(), accountsDb?.end()]);
+  await Promise.all([ordersDb?.end(), productsDb?.end(), accountsDb?.end(), reviewsDb?.end()]);
   await Promise.all(Object.values(DATABASES).map((name) => dropDatabase(serverUrl, name)));
 }, 60_000);
 
@@ -201,7 +213,7 @@ describe('two processes of every service on one database, behind round-robin bal
   it('started together on empty databases, migrated each database once', async () => {
     for (const [service, name] of Object.entries(DATABASES) as Array<[keyof typeof DATABASES, string]>) {
       const journal = JSON.parse(readFileSync(join(repositoryRoot, 'subgraphs', service, 'migrations', 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] };
-      const db = { orders: ordersDb, products: productsDb, accounts: accountsDb }[service];
+      const db = { orders: ordersDb, products: productsDb, accounts: accountsDb, reviews: reviewsDb }[service];
       const [{ applied }] = (await db`select count(*)::int as applied from drizzle.__drizzle_migrations`) as unknown as [{ applied: number }];
       expect(applied, `${name}: migrations recorded`).toBe(journal.entries.length);
     }
@@ -214,6 +226,13 @@ describe('two processes of every service on one database, behind round-robin bal
     // And one set of demo shoppers and one demo order history, though both orders processes seeded it.
     expect((await accountsDb`select count(*)::int as n from customers where email like '%@shoppers.greencart.dev'`)[0]!.n).toBe(demoShoppers.length);
     expect((await ordersDb`select count(*)::int as n from orders where idempotency_key like 'demo-order-%'`)[0]!.n).toBe(300);
+    // And one set of demo reviews, which both reviews processes seed once orders answers (in the background).
+    const demoReviews = async () => (await reviewsDb`select count(*)::int as n, count(distinct (product_id, customer_id))::int as pairs from reviews`)[0] as { n: number; pairs: number };
+    for (let attempt = 0; attempt < 120 && (await demoReviews()).n === 0; attempt++) await sleep(250);
+    const seeded = await demoReviews();
+    console.info(`demo reviews after both reviews processes seeded: ${seeded.n}`);
+    expect(seeded.n).toBeGreaterThan(100);
+    expect(seeded.pairs).toBe(seeded.n);
     for (const service of SERVICES) for (const replica of replicas[service]) expect(replica.child.exitCode, `${service} on ${replica.port}`).toBeNull();
   });
 
@@ -257,6 +276,31 @@ describe('two processes of every service on one database, behind round-robin bal
     const numbers = invoices.map((invoice) => Number(/(\d+)$/.exec(invoice.number as string)![1]));
     expect(numbers).toEqual(numbers.map((_, index) => numbers[0]! + index));
     expect(invoices.length).toBeGreaterThanOrEqual(buyers.length);
+  });
+
+  it('keeps one review per customer and exact ratings for racing writeReviews spread over both reviews processes', async () => {
+    const productId = await createProduct(100, '4.25');
+    const buyers = await Promise.all(Array.from({ length: 8 }, (_, index) => registerBuyer(`reviewer-${index}`)));
+    for (const buyer of buyers) {
+      const { placeOrder } = await buyer.client.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } });
+      expect((await buyer.client.PayOrder({ input: { orderId: placeOrder!.order!.id, paymentMethodId: buyer.paymentMethodId } })).payOrder?.userErrors).toEqual([]);
+    }
+    const before = await requestsPerReplica('reviews', /WriteReview/);
+    // Every buyer writes five times at once (1 to 5 stars, the 5 last sent); all buyers at once.
+    const answers = await Promise.all(
+      buyers.flatMap((buyer) => [1, 2, 3, 4, 5].map((rating) => buyer.client.WriteReview({ input: { productId, rating, title: `${rating} stars`, body: 'Raced.' } }))),
+    );
+    const after = await requestsPerReplica('reviews', /WriteReview/);
+    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `writeReview reached both reviews processes: ${before} → ${after}`).toBe(true);
+    expect(answers.flatMap((answer) => answer.writeReview.userErrors)).toEqual([]);
+    const rows = await reviewsDb`select customer_id, rating from reviews where product_id = ${productId}`;
+    expect(rows).toHaveLength(buyers.length);
+    // Each buyer's review is one of the five they sent; the rating counts exactly the rows kept.
+    const { product } = await anonymous.ProductReviews({ id: productId, first: 20 });
+    const kept = rows.map((row) => Number(row.rating));
+    expect(product!.rating!.count).toBe(buyers.length);
+    expect(product!.rating!.distribution).toEqual([5, 4, 3, 2, 1].map((stars) => ({ stars, count: kept.filter((rating) => rating === stars).length })));
+    expect(product!.reviews!.edges.map((edge) => edge.node.id).sort()).toEqual(answers.map((answer) => answer.writeReview.review!.id).filter((id, index, ids) => ids.indexOf(id) === index).sort());
   });
 
   it('counts failed sign-ins across both accounts processes', async () => {

@@ -49,9 +49,9 @@ const attributesOf = (attributes: OtlpAttribute[] = []) => Object.fromEntries(at
 
 const serverUrl = inject('postgresServerUrl');
 const suffix = randomBytes(4).toString('hex');
-const DATABASES = { accounts: `tracing_accounts_${suffix}`, orders: `tracing_orders_${suffix}`, products: `tracing_products_${suffix}` };
+const DATABASES = { accounts: `tracing_accounts_${suffix}`, orders: `tracing_orders_${suffix}`, products: `tracing_products_${suffix}`, reviews: `tracing_reviews_${suffix}` };
 const spans: ReceivedSpan[] = [];
-const output: Record<Service, string[]> = { products: [], accounts: [], orders: [], gateway: [] };
+const output: Record<Service, string[]> = { products: [], accounts: [], orders: [], reviews: [], gateway: [] };
 const children: ChildProcess[] = [];
 let receiver: Server;
 let dataDir: string;
@@ -108,7 +108,7 @@ beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'greencart-tracing-'));
   const endpoint = await startReceiver();
   const keys = await newSigningKeyPair();
-  const ports = { products: await freePort(), accounts: await freePort(), orders: await freePort(), gateway: await freePort() };
+  const ports = { products: await freePort(), accounts: await freePort(), orders: await freePort(), reviews: await freePort(), gateway: await freePort() };
   const local = (service: Service) => `http://127.0.0.1:${ports[service]}`;
   const common = {
     NODE_ENV: 'development',
@@ -134,7 +134,8 @@ beforeAll(async () => {
     ACCOUNTS_URL: local('accounts'),
     INVOICE_LINK_SECRET: randomBytes(32).toString('base64url'),
   });
-  start('gateway', { ...common, PORT: String(ports.gateway), ACCOUNTS_URL: local('accounts'), ORDERS_URL: local('orders'), PRODUCTS_URL: local('products') });
+  start('reviews', { ...common, PORT: String(ports.reviews), REVIEWS_DATABASE_NAME: DATABASES.reviews, PRODUCTS_URL: local('products'), ORDERS_URL: local('orders') });
+  start('gateway', { ...common, PORT: String(ports.gateway), ACCOUNTS_URL: local('accounts'), ORDERS_URL: local('orders'), PRODUCTS_URL: local('products'), REVIEWS_URL: local('reviews') });
   gatewayUrl = local('gateway');
   await waitUntil('gateway', `${gatewayUrl}/ready`);
 }, 180_000);

@@ -1,7 +1,7 @@
 import { repositoryManifest } from '@greencart/platform';
 
-/** The four GreenCart processes these tests start, in the order a deployment starts them. */
-export const SERVICES = ['products', 'accounts', 'orders', 'gateway'] as const;
+/** The GreenCart processes these tests start, in the order a deployment starts them. */
+export const SERVICES = ['products', 'accounts', 'orders', 'reviews', 'gateway'] as const;
 export type Service = (typeof SERVICES)[number];
 
 /** Each one's entry point (run through tsx), from its workspace in the service manifest (supergraph.yaml). */

@@ -64,8 +64,9 @@ export function planDemoReviews(purchases: readonly Purchase[], now: Date): Demo
     const rating = draw > 0.55 ? 5 : draw > 0.25 ? 4 : draw > 0.1 ? 3 : draw > 0.03 ? 2 : 1;
     const texts = DEMO_TEXTS[rating]!;
     const [title, body] = texts[Math.floor(random() * texts.length)]!;
-    const writtenAt = purchase.lastOrderedAt.getTime() + (3 + random() * 14) * DAY_MS;
-    plans.push({ productId: purchase.productId, customerId: purchase.customerId, rating, title, body, createdAt: new Date(Math.min(writtenAt, now.getTime() - 60_000)) });
+    // A few days after the order; a review of a product also bought lately is from the last days.
+    const writtenAt = Math.min(purchase.lastOrderedAt.getTime() + (3 + random() * 14) * DAY_MS, now.getTime() - (1 + random() * 5) * DAY_MS);
+    plans.push({ productId: purchase.productId, customerId: purchase.customerId, rating, title, body, createdAt: new Date(writtenAt) });
   }
   return plans;
 }
