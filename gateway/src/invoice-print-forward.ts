@@ -10,9 +10,9 @@ const LINK_PARAMETERS = ['expires', 'signature'] as const;
  * the link's own parameters only, never from the request's target, so no request can send the
  * gateway's service token anywhere but to orders' invoice route. Undefined for an id that is no invoice's.
  */
-export function invoicePageUrl(orders: string, id: string, query: Record<string, unknown>): URL | undefined {
+export function invoicePageUrl(origin: string, id: string, query: Record<string, unknown>): URL | undefined {
   if (!isUuid(id)) return undefined;
-  const url = new URL(`/invoices/${id.toLowerCase()}/print`, orders);
+  const url = new URL(`/invoices/${id.toLowerCase()}/print`, origin);
   for (const name of LINK_PARAMETERS) {
     const value = query[name];
     if (typeof value === 'string') url.searchParams.set(name, value);
@@ -22,16 +22,17 @@ export function invoicePageUrl(orders: string, id: string, query: Record<string,
 
 /**
  * `GET /invoices/:id/print`: browsers open the signed link here, and the gateway forwards it, with
- * its service credentials, to the orders subgraph, which checks the signature and renders the page.
+ * its service credentials, to the subgraph whose route it is (orders, in the manifest), which checks
+ * the signature and renders the page.
  */
-export function invoicePrintForward(options: { ordersUrl: () => string | undefined; credentials: ServiceCredentials; timeoutMs: number }): RequestHandler {
+export function invoicePrintForward(options: { subgraph: string; url: () => string | undefined; credentials: ServiceCredentials; timeoutMs: number }): RequestHandler {
   return async (req, res) => {
-    const orders = options.ordersUrl();
-    const target = orders ? invoicePageUrl(orders, String(req.params.id), req.query) : undefined;
-    if (orders && !target) {
+    const origin = options.url();
+    const target = origin ? invoicePageUrl(origin, String(req.params.id), req.query) : undefined;
+    if (origin && !target) {
       res.status(404).type('text/plain').send('No such invoice.');
       return;
     }
-    await forwardToSubgraph(res, target, { subgraph: 'orders', credentials: options.credentials, timeoutMs: options.timeoutMs, unavailable: 'Invoices are not available right now.' });
+    await forwardToSubgraph(res, target, { subgraph: options.subgraph, credentials: options.credentials, timeoutMs: options.timeoutMs, unavailable: 'Invoices are not available right now.' });
   };
 }

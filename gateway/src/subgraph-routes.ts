@@ -18,7 +18,7 @@ interface ForwardOptions {
  * it has checked, never from the request's own URL.
  */
 const OWN_FORWARDS: Record<string, (options: ForwardOptions) => RequestHandler> = {
-  invoicePrint: ({ url, credentials, timeoutMs }) => invoicePrintForward({ ordersUrl: url, credentials, timeoutMs }),
+  invoicePrint: ({ subgraph, url, credentials, timeoutMs }) => invoicePrintForward({ subgraph, url, credentials, timeoutMs }),
 };
 
 /** A path the gateway serves, and the handler that forwards it. */

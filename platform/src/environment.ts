@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { environmentNameOf, subgraphOf } from './service-manifest.js';
+import { JWKS_PATH } from './http/jwks-route.js';
+import { environmentNameOf, subgraphOf, userTokenIssuerOf } from './service-manifest.js';
 
 /** Raised when the environment is unusable; lists every bad variable at once. */
 export class EnvironmentError extends Error {}
@@ -24,13 +25,20 @@ export const commonEnvironment = {
     .optional(),
   JWT_ISSUER: z.string().default('greencart-accounts'),
   JWT_AUDIENCE: z.string().default('greencart'),
-  // Accounts publishes its keys here; the gateway and the other subgraphs verify against them.
-  JWKS_URL: z.string().url().default('http://127.0.0.1:4001/.well-known/jwks.json'),
+  // The user_token_issuer of the manifest (accounts) publishes its keys here; every other service
+  // verifies against them. Unset: its routing URL's origin, read when the environment is.
+  JWKS_URL: z.string().url().default(() => issuerKeysUrl()),
   JWKS_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   JWKS_REFETCH_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
   // Set: export traces over OTLP/HTTP there (such as http://jaeger:4318); the SDK reads the other OTEL_* variables itself.
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
 };
+
+/** Where the manifest's token issuer publishes its keys by default (a manifest without one: the first port). */
+function issuerKeysUrl(): string {
+  const issuer = userTokenIssuerOf();
+  return `${issuer ? new URL(issuer.routingUrl).origin : 'http://127.0.0.1:4001'}${JWKS_PATH}`;
+}
 
 /** Whether to seed the demo data (catalogue, shoppers, their order history) a fresh database needs for a first look. */
 export const seedDemoData = z.enum(['true', 'false']).default('true').transform((value) => value === 'true');
