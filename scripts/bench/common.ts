@@ -8,9 +8,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger, repositoryManifest, startEmbeddedPostgres, type ServiceManifest } from '@greencart/platform';
 
-/** The benchmark's own databases, never the development ones: one per subgraph it starts. */
-export const BENCH_DATABASES = { accounts: 'bench_accounts', orders: 'bench_orders', products: 'bench_products' } as const;
+/**
+ * The benchmark's own databases, never the development ones: one per subgraph it starts. Listed
+ * by hand, not read from the manifest: an entry says the bench seeds and starts that subgraph
+ * (subgraphsTheBenchLacks checks this list against supergraph.yaml).
+ */
+export const BENCH_DATABASES = { accounts: 'bench_accounts', orders: 'bench_orders', products: 'bench_products', reviews: 'bench_reviews' } as const;
 export type DatabaseName = keyof typeof BENCH_DATABASES;
+export const DATABASE_NAMES = Object.keys(BENCH_DATABASES) as DatabaseName[];
+
+/** A count per bench database, each from `count(name)` (zero by default). */
+export const perDatabase = (count: (name: DatabaseName) => number = () => 0): Record<DatabaseName, number> =>
+  Object.fromEntries(DATABASE_NAMES.map((name) => [name, count(name)])) as Record<DatabaseName, number>;
 
 /**
  * The subgraphs of the service manifest that the bench does not start (each needs its process,

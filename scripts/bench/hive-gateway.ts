@@ -21,7 +21,7 @@ export interface HiveGatewayOptions {
    * http://127.0.0.1:4001 (what a started subgraph's `.url` is, and what our gateway takes); the
    * GraphQL path /graphql is added, as our gateway does.
    */
-  subgraphUrls: { accounts: string; orders: string; products: string };
+  subgraphUrls: Record<string, string>;
   /** The gateway's service credentials: subgraphs answer 401 without its service token. */
   credentials: ServiceCredentials;
   /** 0: any free port. */

@@ -1,4 +1,4 @@
-// (b) The monolith: GreenCart's three subgraphs served as ONE non-federated GraphQL schema by one
+// (b) The monolith: GreenCart's subgraphs served as ONE non-federated GraphQL schema by one
 // `@apollo/server`, in one process, with no gateway and no HTTP between services.
 //
 // It runs the subgraphs' own code: their resolver maps (subgraphs/*/src/resolvers), their context
@@ -11,8 +11,9 @@
 //   it: a field's owners are the subgraphs of its @join__field directives (external ones left out),
 //   or every subgraph of its type's @join__type when it has none. Each field gets its owner's
 //   resolver, called with its owner's context (the per-request context holds one per subgraph).
-// - Entities split across subgraphs (Customer: accounts and orders; Product: products, referenced
-//   by orders; PaymentMethod: accounts, referenced by orders) are where federation's entity
+// - Entities split across subgraphs (Customer: accounts, orders and reviews; Product: products,
+//   referenced by orders and reviews; PaymentMethod: accounts, referenced by orders; ReviewAuthor:
+//   accounts, referenced by reviews) are where federation's entity
 //   resolution comes in. Every object such a type's field receives is marked with the subgraph that
 //   produced it (its origin). A field its origin also resolves runs at once on the object; a field
 //   owned only by another subgraph first turns the object into that subgraph's entity with its
@@ -28,7 +29,8 @@
 //   payOrder) go through an in-process SubgraphClient: the operation orders would POST is executed
 //   against the sibling's own federated subgraph schema, with the sibling's context factory, caller
 //   'orders' and the customer's token, exactly what the HTTP endpoint would run minus HTTP. So M1
-//   (placeOrder) works too, all in one process.
+//   (placeOrder) works too, all in one process. Reviews' calls (products' _entities, orders'
+//   purchases) go the same way, with caller 'reviews'.
 //
 // Production-like, as the other targets: introspection, landing page, usage reporting and stack
 // traces off (platform's startGraphQLService with production: true, the HTTP stack every GreenCart
@@ -79,20 +81,23 @@ import {
 import { prepareAccountsDatabase } from '@greencart/accounts';
 import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, prepareOrdersDatabase } from '@greencart/orders';
 import { prepareProductsDatabase } from '@greencart/products';
+import { createCatalogueClient, createPurchasesClient, prepareReviewsDatabase } from '@greencart/reviews';
 import { createContextFactory as createAccountsContextFactory, type AccountsContext } from '../../subgraphs/accounts/src/context.js';
 import { resolvers as accountsResolvers } from '../../subgraphs/accounts/src/resolvers/index.js';
 import { createContextFactory as createOrdersContextFactory, type OrdersContext, type OrdersContextDependencies } from '../../subgraphs/orders/src/context.js';
 import { resolvers as ordersResolvers } from '../../subgraphs/orders/src/resolvers/index.js';
 import { createContextFactory as createProductsContextFactory, type ProductsContext } from '../../subgraphs/products/src/context.js';
 import { resolvers as productsResolvers } from '../../subgraphs/products/src/resolvers/index.js';
+import { createContextFactory as createReviewsContextFactory, type ReviewsContext } from '../../subgraphs/reviews/src/context.js';
+import { resolvers as reviewsResolvers } from '../../subgraphs/reviews/src/resolvers/index.js';
 import { BENCH_DATABASES, TOKEN_SETTINGS, type DatabaseName } from './common.js';
 
 /** The subgraphs, by their names in supergraph.graphql (`join__Graph`); each has a database of its name. */
 type SubgraphName = DatabaseName;
-const SUBGRAPH_NAMES: readonly SubgraphName[] = ['accounts', 'orders', 'products'];
+const SUBGRAPH_NAMES: readonly SubgraphName[] = ['accounts', 'orders', 'products', 'reviews'];
 
 /** What every resolver of the monolith gets: each subgraph's own context, built for this request. */
-type MonolithContext = { accounts: AccountsContext; orders: OrdersContext; products: ProductsContext };
+type MonolithContext = { accounts: AccountsContext; orders: OrdersContext; products: ProductsContext; reviews: ReviewsContext };
 
 type Resolver = GraphQLFieldResolver<unknown, unknown>;
 type ResolverMap = Record<string, unknown>;
@@ -102,6 +107,7 @@ const SUBGRAPH_RESOLVERS: Record<SubgraphName, ResolverMap> = {
   accounts: accountsResolvers as unknown as ResolverMap,
   orders: ordersResolvers as unknown as ResolverMap,
   products: productsResolvers as unknown as ResolverMap,
+  reviews: reviewsResolvers as unknown as ResolverMap,
 };
 
 const subgraphSchemaFile = (subgraph: SubgraphName) => new URL(`../../subgraphs/${subgraph}/schema.graphql`, import.meta.url);
@@ -122,10 +128,11 @@ export async function startMonolith(options: MonolithOptions): Promise<{ url: st
   const { serverUrl } = options;
   const logger = createLogger('monolith', 'warn', 'json');
   const counted = (database: DatabaseName) => (statement: string) => options.onStatement(database, statement);
-  const [accountsDatabase, ordersDatabase, productsDatabase] = await Promise.all([
+  const [accountsDatabase, ordersDatabase, productsDatabase, reviewsDatabase] = await Promise.all([
     prepareAccountsDatabase({ serverUrl, name: BENCH_DATABASES.accounts, onStatement: counted('accounts') }),
     prepareOrdersDatabase({ serverUrl, name: BENCH_DATABASES.orders, onStatement: counted('orders') }),
     prepareProductsDatabase({ serverUrl, name: BENCH_DATABASES.products, onStatement: counted('products') }),
+    prepareReviewsDatabase({ serverUrl, name: BENCH_DATABASES.reviews, onStatement: counted('reviews') }),
   ]);
 
   const keySet = await buildUserTokenKeySet({ privateKeyPem: options.privateKeyPem });
@@ -136,14 +143,17 @@ export async function startMonolith(options: MonolithOptions): Promise<{ url: st
   const productChanges = new ChangeFanOut();
   const orderChanges = new ChangeFanOut();
 
-  // Orders' siblings, in process: their own subgraph schemas and context factories.
-  const productsForOrders = inProcessSubgraphClient({
-    name: 'products',
-    schema: buildSubgraphSchemaFromFile(subgraphSchemaFile('products'), productsResolvers),
-    context: createProductsContextFactory({ database: productsDatabase, verifier, productChanges }),
-    caller: 'orders',
-    logger: createLogger('products', 'warn', 'json'),
-  });
+  // Orders' and reviews' siblings, in process: their own subgraph schemas and context factories.
+  const productsSchema = buildSubgraphSchemaFromFile(subgraphSchemaFile('products'), productsResolvers);
+  const productsAsCalledBy = (caller: ServiceName) =>
+    inProcessSubgraphClient({
+      name: 'products',
+      schema: productsSchema,
+      context: createProductsContextFactory({ database: productsDatabase, verifier, productChanges }),
+      caller,
+      logger: createLogger('products', 'warn', 'json'),
+    });
+  const productsForOrders = productsAsCalledBy('orders');
   const accountsForOrders = inProcessSubgraphClient({
     name: 'accounts',
     schema: buildSubgraphSchemaFromFile(subgraphSchemaFile('accounts'), accountsResolvers),
@@ -161,6 +171,14 @@ export async function startMonolith(options: MonolithOptions): Promise<{ url: st
     // Invoice.printUrl points here, though the monolith does not serve the print route.
     invoiceLinks: createInvoiceLinks({ secret: randomBytes(32).toString('base64url'), publicUrl: `http://${options.host}:${options.port}` }),
   };
+  const ordersForReviews = inProcessSubgraphClient({
+    name: 'orders',
+    schema: buildSubgraphSchemaFromFile(subgraphSchemaFile('orders'), ordersResolvers),
+    context: createOrdersContextFactory({ ...ordersDependencies, verifier }),
+    caller: 'reviews',
+    logger: createLogger('orders', 'warn', 'json'),
+  });
+  const reviewsDependencies = { database: reviewsDatabase, catalogue: createCatalogueClient(productsAsCalledBy('reviews')), purchases: createPurchasesClient(ordersForReviews) };
 
   const context = async (request: IncomingGraphQLRequest): Promise<MonolithContext> => {
     // Verified once; the subgraphs' factories are then given that user instead of verifying again.
@@ -168,19 +186,20 @@ export async function startMonolith(options: MonolithOptions): Promise<{ url: st
     const alreadyVerified = verifiedAs(user);
     // What each subgraph would be told of this request by the gateway.
     const forwarded: IncomingGraphQLRequest = { ...request, caller: 'gateway' };
-    const [accounts, orders, products] = await Promise.all([
+    const [accounts, orders, products, reviews] = await Promise.all([
       createAccountsContextFactory({ database: accountsDatabase, verifier: alreadyVerified, issuer })(forwarded),
       createOrdersContextFactory({ ...ordersDependencies, verifier: alreadyVerified })(forwarded),
       createProductsContextFactory({ database: productsDatabase, verifier: alreadyVerified, productChanges })(forwarded),
+      createReviewsContextFactory({ ...reviewsDependencies, verifier: alreadyVerified })(forwarded),
     ]);
-    return { accounts, orders, products };
+    return { accounts, orders, products, reviews };
   };
 
   const [apiSchemaSdl, supergraphSdl] = await Promise.all([
     readFile(`${repositoryRoot}/client/schema.graphql`, 'utf8'),
     readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8'),
   ]);
-  const databases = [accountsDatabase, ordersDatabase, productsDatabase];
+  const databases = [accountsDatabase, ordersDatabase, productsDatabase, reviewsDatabase];
   const service = await startGraphQLService<MonolithContext>(
     {
       // ServiceName has no entry for the monolith: it stands where the gateway would (metrics, /health).

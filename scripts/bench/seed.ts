@@ -1,6 +1,6 @@
 // The benchmark's data set (issue #8): 10,000 products in 50 categories, 1,000 customers, 5,000
-// orders of 20 lines (some products repeated within an order), written straight into fresh
-// databases with bulk inserts. Run alone:
+// orders of 20 lines (some products repeated within an order), about 5,000 reviews of products the
+// paid orders hold, written straight into fresh databases with bulk inserts. Run alone:
 // `DATABASE_URL=postgres://… tsx --conditions=@greencart/source scripts/bench/seed.ts`.
 import { randomInt, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
@@ -8,11 +8,12 @@ import { databaseUrl, dropDatabase } from '@greencart/platform';
 import { prepareAccountsDatabase } from '@greencart/accounts';
 import { prepareOrdersDatabase } from '@greencart/orders';
 import { prepareProductsDatabase } from '@greencart/products';
+import { prepareReviewsDatabase } from '@greencart/reviews';
 import { hashPassword } from '../../subgraphs/accounts/src/services/passwords.js';
 import { ProductPairRepository } from '../../subgraphs/orders/src/db/product-pair-repository.js';
 import { BENCH_DATABASES } from './common.js';
 
-export const DATA_SET = { categories: 50, products: 10_000, customers: 1_000, orders: 5_000, linesPerOrder: 20, repeatedLinesPerOrder: 3, initialStock: 100_000 } as const;
+export const DATA_SET = { categories: 50, products: 10_000, customers: 1_000, orders: 5_000, linesPerOrder: 20, repeatedLinesPerOrder: 3, initialStock: 100_000, reviewsPerPaidOrder: 3 } as const;
 export const BENCH_PASSWORD = 'greencart-bench';
 const FIRST_ORDER_NUMBER = 100_001;
 
@@ -40,21 +41,23 @@ async function insertAll(sql: postgres.Sql, table: string, rows: Record<string, 
   }
 }
 
-/** Drops and recreates the three bench databases (migrated by the subgraphs' own code), then fills them. */
+/** Drops and recreates the bench databases (migrated by the subgraphs' own code), then fills them. */
 export async function seedBenchmark(serverUrl: string, log: (message: string) => void = () => {}): Promise<BenchData> {
   const started = performance.now();
   await Promise.all(Object.values(BENCH_DATABASES).map((name) => dropDatabase(serverUrl, name)));
-  const [accountsDatabase, ordersDatabase, productsDatabase] = await Promise.all([
+  const [accountsDatabase, ordersDatabase, productsDatabase, reviewsDatabase] = await Promise.all([
     prepareAccountsDatabase({ serverUrl, name: BENCH_DATABASES.accounts }),
     prepareOrdersDatabase({ serverUrl, name: BENCH_DATABASES.orders }),
     prepareProductsDatabase({ serverUrl, name: BENCH_DATABASES.products }),
+    prepareReviewsDatabase({ serverUrl, name: BENCH_DATABASES.reviews }),
   ]);
   // Orders' stays open for its pair counts, which its own repository computes.
-  await Promise.all([accountsDatabase.close(), productsDatabase.close()]);
+  await Promise.all([accountsDatabase.close(), productsDatabase.close(), reviewsDatabase.close()]);
   const connect = (name: string) => postgres(databaseUrl(serverUrl, name), { max: 1, onnotice: () => {} });
   const accounts = connect(BENCH_DATABASES.accounts);
   const orders = connect(BENCH_DATABASES.orders);
   const products = connect(BENCH_DATABASES.products);
+  const reviews = connect(BENCH_DATABASES.reviews);
   try {
     // Catalogue.
     const categoryRows = Array.from({ length: DATA_SET.categories }, (_, i) => ({ id: randomUUID(), name: `Category ${String(i + 1).padStart(2, '0')}` }));
@@ -89,9 +92,13 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
     // Orders of 20 lines: 17 distinct products, 3 of them listed twice, prices frozen at the product's.
     const orderRows: Record<string, unknown>[] = [];
     const itemRows: Record<string, unknown>[] = [];
+    // Reviews only of what a customer bought in a paid order, as writeReview allows; one per customer and product.
+    const reviewRows = new Map<string, Record<string, unknown>>();
     const now = Date.now();
     for (let i = 0; i < DATA_SET.orders; i++) {
       const id = randomUUID();
+      const customerId = pick(customerRows).id;
+      const paid = i % 3 === 0;
       const distinct = new Set<(typeof productRows)[number]>();
       while (distinct.size < DATA_SET.linesPerOrder - DATA_SET.repeatedLinesPerOrder) distinct.add(pick(productRows));
       const lines = [...distinct];
@@ -114,11 +121,22 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
           created_at: createdAt,
         });
       });
+      if (paid) {
+        for (const product of lines.slice(0, DATA_SET.reviewsPerPaidOrder)) {
+          // Mostly 4 and 5 stars, as in real shops, so that averages differ from product to product.
+          const rating = [5, 5, 5, 4, 4, 3, 2, 1][randomInt(8)]!;
+          const writtenAt = new Date(Math.min(createdAt.getTime() + 3_600_000, now));
+          reviewRows.set(`${customerId}:${product.id}`, {
+            id: randomUUID(), product_id: product.id, customer_id: customerId, rating,
+            title: `${rating} stars`, body: 'A review of the benchmark data set.', created_at: writtenAt, updated_at: writtenAt,
+          });
+        }
+      }
       orderRows.push({
         id,
         number: `GC-${FIRST_ORDER_NUMBER + i}`,
-        customer_id: pick(customerRows).id,
-        status: i % 3 === 0 ? 'PAID' : 'PENDING_PAYMENT',
+        customer_id: customerId,
+        status: paid ? 'PAID' : 'PENDING_PAYMENT',
         idempotency_key: `bench-seed-${i}`,
         request_fingerprint: 'bench-seed',
         stock_reservation_id: randomUUID(),
@@ -155,12 +173,13 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
     }
     await insertAll(orders, 'orders', orderRows);
     await insertAll(orders, 'order_items', itemRows);
+    await insertAll(reviews, 'reviews', [...reviewRows.values()]);
     // "Bought together" counts of the seeded orders, as migration 0004 back-fills them.
     await new ProductPairRepository(ordersDatabase.db).countAllOrders();
     // Orders placed during the run continue after the seeded numbers.
     await orders`select setval('order_number_seq', ${FIRST_ORDER_NUMBER + orderRows.length - 1})`;
-    await Promise.all([accounts`analyze`, orders`analyze`, products`analyze`]);
-    log(`seeded ${productRows.length} products, ${customerRows.length} customers, ${orderRows.length} orders (${itemRows.length} lines) in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    await Promise.all([accounts`analyze`, orders`analyze`, products`analyze`, reviews`analyze`]);
+    log(`seeded ${productRows.length} products, ${customerRows.length} customers, ${orderRows.length} orders (${itemRows.length} lines), ${reviewRows.size} reviews in ${((performance.now() - started) / 1000).toFixed(1)} s`);
     return {
       categoryIds: categoryRows.map((row) => row.id),
       productIds: productRows.map((row) => row.id),
@@ -169,7 +188,7 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
       ordersByLineCount,
     };
   } finally {
-    await Promise.all([accounts.end({ timeout: 5 }), orders.end({ timeout: 5 }), products.end({ timeout: 5 }), ordersDatabase.close()]);
+    await Promise.all([accounts.end({ timeout: 5 }), orders.end({ timeout: 5 }), products.end({ timeout: 5 }), reviews.end({ timeout: 5 }), ordersDatabase.close()]);
   }
 }
 

@@ -1,5 +1,5 @@
 // The benchmark's processes, each started by run.ts with its settings in BENCH_TARGET (JSON):
-//   subgraph   one GreenCart subgraph (accounts, products or orders), NODE_ENV=production
+//   subgraph   one GreenCart subgraph (accounts, products, orders or reviews), NODE_ENV=production
 //              behaviour, as `npm start` and production run them: a process each
 //   greencart  (c) our gateway over those subgraphs, with `workers` processes sharing its port
 //   hive       (d) Hive Gateway over the same subgraphs, the same way
@@ -33,14 +33,18 @@ import {
   tracingEnabled,
   type ServiceName,
 } from '@greencart/platform';
-import { BENCH_DATABASES, freePort, TOKEN_SETTINGS, type DatabaseName } from './common.js';
+import { BENCH_DATABASES, freePort, perDatabase, TOKEN_SETTINGS, type DatabaseName } from './common.js';
 // Each process imports only what its role runs (below, with await import), so that its peak RSS
 // is its own code's: the limit server does not carry Apollo, nor our gateway Hive's.
 
-export type SubgraphName = 'accounts' | 'products' | 'orders';
+/** The subgraphs the bench starts: those it has a database for. */
+export type SubgraphName = DatabaseName;
 
-/** The service keys of the two services that call others (PKCS#8 and SPKI PEMs), made once by run.ts. */
-export type BenchServiceKeys = Record<'gateway' | 'orders', { privateKeyPem: string; publicKeyPem: string }>;
+/**
+ * The service keys (PKCS#8 and SPKI PEMs) of every service that calls another, by name, made once
+ * by run.ts for the manifest's callingServices() (the gateway, orders, reviews).
+ */
+export type BenchServiceKeys = Record<ServiceName, { privateKeyPem: string; publicKeyPem: string }>;
 /** The targets compared, by the letters of the issue: (a) limit, (b) monolith, (c) greencart, (d) hive. */
 export type TargetName = 'limit' | 'monolith' | 'greencart' | 'hive';
 
@@ -54,10 +58,12 @@ export type TargetSettings =
       serviceKeys: BenchServiceKeys;
       /** Accounts' signing key (PKCS#8 PEM): run.ts issues the customers' tokens with it. */
       privateKeyPem: string;
-      /** Accounts' origin, for the published keys (products, orders) and payment methods (orders). */
+      /** Accounts' origin, for the published keys (all but accounts) and payment methods (orders). */
       accountsUrl?: string;
-      /** Products' origin, for orders' stock and catalogue calls. */
+      /** Products' origin, for orders' stock and catalogue calls and reviews' product checks. */
       productsUrl?: string;
+      /** Orders' origin, for reviews' purchases calls. */
+      ordersUrl?: string;
       /** Where invoice links point (orders). */
       gatewayUrl: string;
     }
@@ -70,7 +76,7 @@ export interface TargetStats {
   maxRssBytes: number;
 }
 
-const statements: Record<DatabaseName, number> = { accounts: 0, orders: 0, products: 0 };
+const statements = perDatabase();
 const recent: TargetStats['recent'] = [];
 const countStatement = (name: DatabaseName) => (statement: string) => {
   statements[name]++;
@@ -92,8 +98,8 @@ const credentialsFor = async (keys: BenchServiceKeys, service: ServiceName) =>
   (
     await loadServiceCredentials({
       service,
-      privateKeyPem: service === 'gateway' || service === 'orders' ? keys[service].privateKeyPem : undefined,
-      callerPublicKeys: { gateway: keys.gateway.publicKeyPem, orders: keys.orders.publicKeyPem },
+      privateKeyPem: keys[service]?.privateKeyPem,
+      callerPublicKeys: Object.fromEntries(Object.entries(keys).map(([caller, key]) => [caller, key.publicKeyPem])),
       // Every key is given, so nothing is read from (or written to) a data folder.
       dataDir: tmpdir(),
     })
@@ -137,6 +143,24 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
         database: await prepareProductsDatabase({ serverUrl, name, onStatement }),
         credentials: await credentialsFor(serviceKeys, 'products'),
         logger: logger('products'),
+      },
+      LISTEN,
+    );
+    return { url: service.url, metricsUrl: service.metricsUrl };
+  }
+  if (settings.subgraph === 'reviews') {
+    const { createCatalogueClient, createPurchasesClient, prepareReviewsDatabase, startReviewsService } = await import('@greencart/reviews');
+    const credentials = await credentialsFor(serviceKeys, 'reviews');
+    const client = (subgraph: ServiceName, url: string) => createSubgraphClient({ name: subgraph, url, credentials, timeoutMs: 15_000 });
+    const service = await startReviewsService(
+      {
+        production: true,
+        verifier: remoteVerifier(accountsUrl),
+        database: await prepareReviewsDatabase({ serverUrl, name, onStatement }),
+        credentials,
+        catalogue: createCatalogueClient(client('products', settings.productsUrl!)),
+        purchases: createPurchasesClient(client('orders', settings.ordersUrl!)),
+        logger: logger('reviews'),
       },
       LISTEN,
     );
