@@ -98,6 +98,8 @@ export interface InvoiceView {
   id: string;
   number: string;
   issuedAt: string;
+  /** A link to the printable page, signed afresh (with a new expiry) at each read. */
+  printUrl: string;
   order: { id: string; number: string; status: string };
   billedTo: { name: string; email: string };
   lines: Array<{ description: string; sku: string; quantity: number; unitPrice: Money; lineTotal: Money }>;
