@@ -46,7 +46,9 @@ async function appliedMigrations(name: string): Promise<number> {
 const committedMigrations = async (subgraph: string) =>
   (JSON.parse(await readFile(join(repositoryRoot, 'subgraphs', subgraph, 'migrations', 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }).entries.length;
 
-describe.each(subgraphs)('%s migrate entry point (src/migrate.ts)', (subgraph) => {
+// The subgraphs' tests run at the same time: each has a database and data folder of its own, and
+// most of each is a process starting and waiting on PostgreSQL.
+describe.concurrent.each(subgraphs)('%s migrate entry point (src/migrate.ts)', (subgraph) => {
   it('creates the database, applies every committed migration, exits 0, and again changes nothing', async () => {
     const name = `test_${randomBytes(5).toString('hex')}_migrate_${subgraph}`;
     databaseNames.push(name);

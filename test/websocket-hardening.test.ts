@@ -163,6 +163,17 @@ async function catalogueQuery(address: string): Promise<{ ms: number; ok: boolea
   return { ms: performance.now() - started, ok: response.ok && body.data !== undefined && body.errors === undefined };
 }
 
+/**
+ * A catalogue query, then a pause to 20 ms after it was sent: a client of at most 50 queries a second,
+ * within its address's production limit (100 a second) however quickly the gateway answers. One
+ * sending back to back went past it on a quick machine (p50 9 ms) and was refused RATE_LIMITED itself.
+ */
+async function pacedCatalogueQuery(address: string): Promise<{ ms: number; ok: boolean }> {
+  const timing = await catalogueQuery(address);
+  await sleep(Math.max(0, 20 - timing.ms));
+  return timing;
+}
+
 const percentile = (values: number[], share: number) => [...values].sort((a, b) => a - b)[Math.min(values.length - 1, Math.ceil(share * values.length) - 1)]!;
 
 beforeAll(async () => {
@@ -287,7 +298,7 @@ describe('Subscribe floods and the rate limits (issue 23, item 4)', () => {
     const ids = Array.from({ length: 100 }, (_, index) => uuid(index + 1000));
     // The machine's pace without the loop, for comparison (other work shares its cores).
     const quiet: number[] = [];
-    for (const started = performance.now(); performance.now() - started < 1_000; ) quiet.push((await catalogueQuery('198.51.100.7')).ms);
+    for (const started = performance.now(); performance.now() - started < 1_000; ) quiet.push((await pacedCatalogueQuery('198.51.100.7')).ms);
     const sockets = await Promise.all(Array.from({ length: 4 }, () => connected(gateway.wsUrl, '203.0.113.6')));
     supergraph.statements.products.reset();
     let running = true;
@@ -304,7 +315,7 @@ describe('Subscribe floods and the rate limits (issue 23, item 4)', () => {
     });
     const timings: Array<{ ms: number; ok: boolean }> = [];
     const started = performance.now();
-    while (performance.now() - started < 5_000) timings.push(await catalogueQuery('198.51.100.7'));
+    while (performance.now() - started < 5_000) timings.push(await pacedCatalogueQuery('198.51.100.7'));
     running = false;
     await Promise.all(loops);
     const seconds = (performance.now() - started) / 1000;
