@@ -18,6 +18,7 @@ import {
   environmentNameOf,
   JWKS_PATH,
   loadUserTokenKeySet,
+  nodeFlagsOf,
   pemVariable,
   readEnvironment,
   repositoryManifest,
@@ -136,7 +137,8 @@ function entryArguments(entry: string): string[] {
 function run(name: string, entry: string, extraEnv: Record<string, string>, policy = new RestartPolicy()): void {
   const startedAt = Date.now();
   let cameUp = false;
-  const child = spawn(process.execPath, entryArguments(entry), {
+  // Its node flags (heap budget) from the manifest, as docker-compose and Kubernetes run it.
+  const child = spawn(process.execPath, [...nodeFlagsOf(name, manifest), ...entryArguments(entry)], {
     cwd: repositoryRoot,
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],

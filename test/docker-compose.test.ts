@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { calleesOf, callersOf, repositoryManifest, repositoryRoot, type ServiceName } from '@greencart/platform';
+import { calleesOf, callersOf, nodeFlagsOf, repositoryManifest, repositoryRoot, type ServiceName } from '@greencart/platform';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
 /**
@@ -70,9 +70,8 @@ describe('docker-compose.yml', () => {
     for (const [name, port] of Object.entries(greencart)) {
       const service = services[name]!;
       expect(service.build, name).toBeDefined();
-      // The image's compiled entry point (`npm run build`): node alone, no tsx, with a heap budget (docs/operations.md, "Production build").
-      const heapFlags = name === 'gateway' ? ['--max-old-space-size=512', '--max-semi-space-size=32'] : ['--max-old-space-size=192'];
-      expect(service.command, name).toEqual(['node', ...heapFlags, name === 'gateway' ? 'gateway/dist/index.js' : `subgraphs/${name}/dist/index.js`]);
+      // The image's compiled entry point (`npm run build`): node alone, no tsx, with the manifest's node flags (its heap budget; docs/operations.md, "Production build").
+      expect(service.command, name).toEqual(['node', ...nodeFlagsOf(name), name === 'gateway' ? 'gateway/dist/index.js' : `subgraphs/${name}/dist/index.js`]);
       expect(service.environment?.PORT, name).toBe(String(port));
       expect(service.healthcheck?.test.join(' '), name).toContain(`127.0.0.1:${port}/ready`);
       expect(service.depends_on?.postgres?.condition ?? 'via subgraphs', name).toMatch(/service_healthy|via subgraphs/);

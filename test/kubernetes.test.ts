@@ -9,7 +9,7 @@ import { Job } from 'kubernetes-models/batch/v1';
 import { NetworkPolicy } from 'kubernetes-models/networking.k8s.io/v1';
 import { PodDisruptionBudget } from 'kubernetes-models/policy/v1';
 import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
-import { calleesOf, callingServices, callersOf, repositoryManifest, repositoryRoot, userTokenIssuerOf } from '@greencart/platform';
+import { calleesOf, callingServices, callersOf, nodeFlagsOf, repositoryManifest, repositoryRoot, userTokenIssuerOf } from '@greencart/platform';
 import { kubernetesSupergraphPath, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
@@ -242,6 +242,7 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       // The compiled entry point (`npm run build`), as the image's last stage holds it (no tsx), with
       // the heap budget the benchmark measured: the very command docker-compose.yml runs.
       expect(container!.command, name).toEqual(composeCommands[name]);
+      expect(container!.command!.slice(1, -1), `${name}: the manifest's node flags`).toEqual(nodeFlagsOf(name));
       expect(container!.command!.at(-1), name).toBe(name === 'gateway' ? 'gateway/dist/index.js' : `subgraphs/${name}/dist/index.js`);
       expect(container!.ports, name).toEqual([{ name: 'http', containerPort: ports[name] }, { name: 'metrics', containerPort: metricsPorts[name] }]);
       const env = environment(container!);

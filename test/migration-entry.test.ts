@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import postgres from 'postgres';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { databaseUrl, dropDatabase, repositoryRoot } from '@greencart/platform';
+import { databaseUrl, dropDatabase, environmentNameOf, repositoryManifest, repositoryRoot } from '@greencart/platform';
 
 // Each subgraph's `src/migrate.ts` applies its migrations and exits, serving nothing: the entry
 // point of the Kubernetes migration Jobs (deploy/kubernetes), which run its compiled dist/migrate.js.
@@ -14,7 +14,8 @@ import { databaseUrl, dropDatabase, repositoryRoot } from '@greencart/platform';
 
 const run = promisify(execFile);
 const serverUrl = inject('postgresServerUrl');
-const subgraphs = ['accounts', 'orders', 'products'] as const;
+// Every subgraph of the service manifest: each has its migrate entry point (the scaffold writes one).
+const subgraphs = repositoryManifest().subgraphs.map((subgraph) => subgraph.name);
 const databaseNames: string[] = [];
 const dataDirs: string[] = [];
 
@@ -55,7 +56,7 @@ describe.concurrent.each(subgraphs)('%s migrate entry point (src/migrate.ts)', (
     const dataDir = await mkdtemp(join(tmpdir(), 'greencart-migrate-'));
     dataDirs.push(dataDir);
     // No secret is given: migrating needs none, and must not generate any into the data folder.
-    const env = { DATABASE_URL: serverUrl, [`${subgraph.toUpperCase()}_DATABASE_NAME`]: name, GREENCART_DATA_DIR: dataDir };
+    const env = { DATABASE_URL: serverUrl, [`${environmentNameOf(subgraph)}_DATABASE_NAME`]: name, GREENCART_DATA_DIR: dataDir };
 
     const first = await migrate(subgraph, env);
     expect(first.code, first.stderr).toBe(0);

@@ -21,8 +21,8 @@ import { readComposeServices } from '../scripts/lib/docker-compose.js';
  * the files copied beside it. Its migration Jobs (deploy/kubernetes) and its four services
  * (docker-compose.yml's commands) then run from there against fresh databases, with `node` alone.
  */
-const SERVICES = ['products', 'accounts', 'orders', 'gateway'] as const;
-const SUBGRAPHS = ['accounts', 'orders', 'products'] as const;
+const SERVICES = ['products', 'accounts', 'orders', 'reviews', 'gateway'] as const;
+const SUBGRAPHS = ['accounts', 'orders', 'products', 'reviews'] as const;
 type Service = (typeof SERVICES)[number];
 
 /** What the production image must not hold: the build, test and benchmark tools. */
@@ -189,6 +189,7 @@ beforeAll(async () => {
     ACCOUNTS_DATABASE_NAME: databases.accounts,
     ORDERS_DATABASE_NAME: databases.orders,
     PRODUCTS_DATABASE_NAME: databases.products,
+    REVIEWS_DATABASE_NAME: databases.reviews,
   };
   const migrations = await Promise.all(
     SUBGRAPHS.map((subgraph) => {
@@ -204,8 +205,8 @@ beforeAll(async () => {
   const ports = Object.fromEntries(await Promise.all(SERVICES.map(async (service) => [service, await freePort()] as const))) as Record<Service, number>;
   const local = (service: Service) => `http://127.0.0.1:${ports[service]}`;
   // As production gives them: each caller its own service key, each receiver its callers' public keys.
-  const serviceKeys = { gateway: await generateServiceKey(), orders: await generateServiceKey() };
-  const callerKeys = { GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem, ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem };
+  const serviceKeys = { gateway: await generateServiceKey(), orders: await generateServiceKey(), reviews: await generateServiceKey() };
+  const callerKeys = { GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem, ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem, REVIEWS_SERVICE_PUBLIC_KEYS: serviceKeys.reviews.publicKeyPem };
   const jwks = { JWKS_URL: `${local('accounts')}${JWKS_PATH}` };
   const keys = await newSigningKeyPair();
   const environment: Record<Service, Record<string, string>> = {
@@ -217,11 +218,21 @@ beforeAll(async () => {
       PORT: String(ports.orders),
       SERVICE_PRIVATE_KEY: serviceKeys.orders.privateKeyPem,
       GATEWAY_SERVICE_PUBLIC_KEYS: callerKeys.GATEWAY_SERVICE_PUBLIC_KEYS,
+      REVIEWS_SERVICE_PUBLIC_KEYS: callerKeys.REVIEWS_SERVICE_PUBLIC_KEYS,
       PRODUCTS_URL: local('products'),
       ACCOUNTS_URL: local('accounts'),
       INVOICE_LINK_SECRET: randomBytes(32).toString('base64url'),
     },
-    gateway: { ...common, ...jwks, PORT: String(ports.gateway), SERVICE_PRIVATE_KEY: serviceKeys.gateway.privateKeyPem, ACCOUNTS_URL: local('accounts'), ORDERS_URL: local('orders'), PRODUCTS_URL: local('products') },
+    reviews: {
+      ...common,
+      ...jwks,
+      PORT: String(ports.reviews),
+      SERVICE_PRIVATE_KEY: serviceKeys.reviews.privateKeyPem,
+      GATEWAY_SERVICE_PUBLIC_KEYS: callerKeys.GATEWAY_SERVICE_PUBLIC_KEYS,
+      PRODUCTS_URL: local('products'),
+      ORDERS_URL: local('orders'),
+    },
+    gateway: { ...common, ...jwks, PORT: String(ports.gateway), SERVICE_PRIVATE_KEY: serviceKeys.gateway.privateKeyPem, ACCOUNTS_URL: local('accounts'), ORDERS_URL: local('orders'), PRODUCTS_URL: local('products'), REVIEWS_URL: local('reviews') },
   };
   for (const service of SERVICES) startService(service, environment[service]);
   await Promise.all(SERVICES.map((service) => waitUntilReady(service, ports[service])));

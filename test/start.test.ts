@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { repositoryRoot } from '@greencart/platform';
+import { environmentNameOf, nodeFlagsOf, repositoryManifest, repositoryRoot } from '@greencart/platform';
 import { graphqlClient } from './support/graphql.js';
 import { freePort, isListening } from './support/ports.js';
 
@@ -16,12 +16,15 @@ import { freePort, isListening } from './support/ports.js';
  * and free ports, started twice on the same data.
  */
 let dataDir: string;
-let ports: { gateway: number; accounts: number; orders: number; products: number; postgres: number };
+/** Free ports for PostgreSQL and every service of the manifest (its subgraphs by name, and the gateway). */
+let ports: Record<string, number>;
+const subgraphNames = repositoryManifest().subgraphs.map((subgraph) => subgraph.name);
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'greencart-start-'));
   await chmod(dataDir, 0o755);
-  ports = { gateway: await freePort(), accounts: await freePort(), orders: await freePort(), products: await freePort(), postgres: await freePort() };
+  ports = { gateway: await freePort(), postgres: await freePort() };
+  for (const name of subgraphNames) ports[name] = await freePort();
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
@@ -37,14 +40,10 @@ function startGreenCart(extraEnvironment: Record<string, string> = {}): ChildPro
       GREENCART_DATA_DIR: dataDir,
       EMBEDDED_POSTGRES_PORT: String(ports.postgres),
       PORT: String(ports.gateway),
-      ACCOUNTS_PORT: String(ports.accounts),
-      ORDERS_PORT: String(ports.orders),
-      PRODUCTS_PORT: String(ports.products),
+      ...Object.fromEntries(subgraphNames.map((name) => [`${environmentNameOf(name)}_PORT`, String(ports[name])])),
       // Metrics ports of their own (any free ones), apart from a running npm start's and other tests'.
       METRICS_PORT: '0',
-      ACCOUNTS_METRICS_PORT: '0',
-      ORDERS_METRICS_PORT: '0',
-      PRODUCTS_METRICS_PORT: '0',
+      ...Object.fromEntries(subgraphNames.map((name) => [`${environmentNameOf(name)}_METRICS_PORT`, '0'])),
       LOG_LEVEL: 'warn',
       ...extraEnvironment,
     },
@@ -101,10 +100,11 @@ async function runReadmeSnippets(): Promise<void> {
 }
 
 const catalogueQuery = '{ products(first: 0) { totalCount } categories { name productCount } }';
+const ratingQuery = '{ productBySku(sku: "BAK-SOURDOUGH") { rating { count average } } }';
 const demoHistoryQuery = '{ orders(first: 0) { totalCount } productBySku(sku: "BAK-SOURDOUGH") { boughtTogether { id } } }';
 
 describe('npm start', () => {
-  it('runs migrations, demo data, three subgraphs and the gateway, and stops cleanly on Ctrl-C', async () => {
+  it('runs migrations, demo data, every subgraph and the gateway, and stops cleanly on Ctrl-C', async () => {
     const child = startGreenCart();
     try {
       await waitUntilReady(child);
@@ -118,8 +118,10 @@ describe('npm start', () => {
       const history = await api.data(demoHistoryQuery, {}, { token: admin });
       expect(history.orders.totalCount).toBe(300);
       expect(history.productBySku.boughtTogether).toHaveLength(5);
+      // And the demo shoppers' reviews, which reviews writes once orders answers.
+      await vi.waitFor(async () => expect((await api.data(ratingQuery)).productBySku.rating.count).toBeGreaterThan(0), { timeout: 30_000, interval: 500 });
       await runReadmeSnippets();
-      for (const port of [ports.accounts, ports.orders, ports.products]) {
+      for (const port of subgraphNames.map((name) => ports[name]!)) {
         expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
       }
     } finally {
@@ -128,8 +130,8 @@ describe('npm start', () => {
     for (const port of Object.values(ports)) expect(await isListening(port)).toBe(false);
     expect(await readdir(join(dataDir, 'keys'))).toEqual(['services', 'user-token-private.pem', 'user-token-public.pem']);
     // A key of its own for each service that calls others, and only their public halves shared.
-    expect(await readdir(join(dataDir, 'keys', 'services', 'private'))).toEqual(['gateway.pem', 'orders.pem']);
-    for (const caller of ['gateway', 'orders']) expect(await readdir(join(dataDir, 'keys', 'services', 'public', caller)), caller).toEqual([expect.stringMatching(/^[\w-]{43}\.pem$/)]);
+    expect(await readdir(join(dataDir, 'keys', 'services', 'private'))).toEqual(['gateway.pem', 'orders.pem', 'reviews.pem']);
+    for (const caller of ['gateway', 'orders', 'reviews']) expect(await readdir(join(dataDir, 'keys', 'services', 'public', caller)), caller).toEqual([expect.stringMatching(/^[\w-]{43}\.pem$/)]);
     // A first start creates the database cluster itself (initdb) before anything else: on a busy 2-core machine that can pass 30 s.
   }, 120_000);
 
@@ -215,7 +217,13 @@ describe('a service that exits on its own', () => {
     try {
       await waitUntilReady(child);
       const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
-      const pid = Number(/"process":"products","pid":(\d+)/.exec(stderrOf.get(child)!.join('\n'))?.[1]);
+      // Every process runs with the node flags (heap budget) the manifest gives it, as in production.
+      const started = new Map([...stderrOf.get(child)!.join('\n').matchAll(/"process":"([a-z-]+)","pid":(\d+)/g)].map((match) => [match[1]!, Number(match[2])]));
+      for (const name of ['gateway', ...subgraphNames]) {
+        const commandLine = readFileSync(`/proc/${started.get(name)}/cmdline`, 'utf8').split('\0');
+        expect(commandLine.slice(1, 1 + nodeFlagsOf(name).length), name).toEqual(nodeFlagsOf(name));
+      }
+      const pid = started.get('products')!;
       process.kill(pid, 'SIGKILL');
       // Accounts does not need products: signing in goes on working meanwhile.
       await api.adminToken();
@@ -248,7 +256,7 @@ describe('a service that exits on its own', () => {
   it('is not fooled by another server on its ports that answers /health and /ready: no ready banner, exit code 1 after three failed starts', async () => {
     // Another GreenCart (or anything healthy) holds every service's port and answers 200 to all.
     const impostors = await Promise.all(
-      [ports.gateway, ports.accounts, ports.orders, ports.products].map(async (port) => {
+      [ports.gateway!, ...subgraphNames.map((name) => ports[name]!)].map(async (port) => {
         const impostor = createHttpServer((_req, res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ready"}'));
         await new Promise<void>((resolve) => impostor.listen(port, '127.0.0.1', resolve));
         return impostor;

@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { repositoryRoot } from '@greencart/platform';
+import { nodeFlagsOf, repositoryRoot } from '@greencart/platform';
 import { activeSubscriptions, subscriptionsOpen } from './support/live-updates.js';
 import { orderTools, type OrderTools } from './support/order-operations.js';
 import { paymentTools, type PaymentTools } from './support/payment-operations.js';
@@ -122,8 +122,8 @@ const opened: RawConnection[] = [];
 /** The gateway as a deployment starts it, on the test's subgraphs, with production's limits. */
 async function startGatewayProcess(): Promise<typeof gateway> {
   const [port, metricsPort] = [await freePort(), await freePort()];
-  // With the heap budget and semi-space it is deployed with (docker-compose.yml, Kubernetes).
-  const child = spawn(process.execPath, ['--max-old-space-size=512', '--max-semi-space-size=32', '--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, ENTRY.gateway)], {
+  // With the heap budget and semi-space it is deployed with (the manifest's node flags).
+  const child = spawn(process.execPath, [...nodeFlagsOf('gateway'), '--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, ENTRY.gateway)], {
     cwd: repositoryRoot,
     env: {
       ...process.env,

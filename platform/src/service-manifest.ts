@@ -39,6 +39,8 @@ export interface SubgraphManifest {
   gatewayRoutes: ReadonlyArray<{ path: string; endpoint: string }>;
   /** Whether it signs customers' tokens and publishes their keys (`JWKS_URL` of every other service). */
   userTokenIssuer: boolean;
+  /** Node's flags for every way of running it (its heap budget): npm start, docker-compose, Kubernetes, the bench. */
+  nodeFlags: readonly string[];
 }
 
 /** The gateway as the manifest describes it. */
@@ -47,6 +49,8 @@ export interface GatewayManifest {
   workspace: string;
   port: number;
   metricsPort: number;
+  /** Node's flags for every way of running it (its heap budget). */
+  nodeFlags: readonly string[];
 }
 
 export interface ServiceManifest {
@@ -62,9 +66,11 @@ export class ServiceManifestError extends Error {
 }
 
 const port = z.number().int().min(1).max(65535);
+/** Node options such as --max-old-space-size=192: a flag and a plain value, nothing a shell would read. */
+const nodeFlags = z.array(z.string().regex(/^--[a-z][a-z0-9-]*(=[A-Za-z0-9._-]+)?$/, 'must be a node flag such as --max-old-space-size=192')).default([]);
 const serviceName = z.string().regex(SERVICE_NAME, 'must be lower case letters, digits and hyphens, starting with a letter');
 const manifestShape = z.object({
-  gateway: z.object({ workspace: z.string().min(1), port, metrics_port: port }),
+  gateway: z.object({ workspace: z.string().min(1), port, metrics_port: port, node_flags: nodeFlags }),
   subgraphs: z.record(
     serviceName,
     z.object({
@@ -78,6 +84,7 @@ const manifestShape = z.object({
       live_entities: z.array(z.string().regex(/^[A-Z][A-Za-z0-9]*$/)).default([]),
       gateway_routes: z.array(z.object({ path: z.string().regex(/^\/[A-Za-z0-9/:_-]*$/, 'must be an Express path such as /invoices/:id/print'), endpoint: z.string() })).default([]),
       user_token_issuer: z.boolean().default(false),
+      node_flags: nodeFlags,
     }),
   ),
 });
@@ -132,7 +139,7 @@ export function parseServiceManifest(text: string, file: string = SERVICE_MANIFE
   const { gateway, subgraphs } = parsed.data;
   const manifest: ServiceManifest = {
     file,
-    gateway: { name: GATEWAY_SERVICE, workspace: gateway.workspace, port: gateway.port, metricsPort: gateway.metrics_port },
+    gateway: { name: GATEWAY_SERVICE, workspace: gateway.workspace, port: gateway.port, metricsPort: gateway.metrics_port, nodeFlags: gateway.node_flags },
     subgraphs: Object.entries(subgraphs).map(([name, subgraph]) => ({
       name,
       routingUrl: subgraph.routing_url,
@@ -145,6 +152,7 @@ export function parseServiceManifest(text: string, file: string = SERVICE_MANIFE
       liveEntities: subgraph.live_entities,
       gatewayRoutes: subgraph.gateway_routes,
       userTokenIssuer: subgraph.user_token_issuer,
+      nodeFlags: subgraph.node_flags,
     })),
   };
   const problems = problemsOf(manifest);
@@ -179,6 +187,14 @@ export function serviceNamesOf(manifest: ServiceManifest = repositoryManifest())
 /** The manifest's entry for subgraph `name`, if it has one. */
 export function subgraphOf(name: string, manifest: ServiceManifest = repositoryManifest()): SubgraphManifest | undefined {
   return manifest.subgraphs.find((subgraph) => subgraph.name === name);
+}
+
+/** Node's flags for a service of the manifest (the gateway or a subgraph): the one place they are set. */
+export function nodeFlagsOf(service: string, manifest: ServiceManifest = repositoryManifest()): readonly string[] {
+  if (service === manifest.gateway.name) return manifest.gateway.nodeFlags;
+  const subgraph = subgraphOf(service, manifest);
+  if (!subgraph) throw new ServiceManifestError(`${service} is no service of ${manifest.file}`);
+  return subgraph.nodeFlags;
 }
 
 /** The subgraph that signs customers' tokens and publishes their keys, if the manifest has one. */

@@ -28,14 +28,13 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
-import { buildUserTokenKeySet, callingServices, createUserTokenIssuer, databaseUrl, generateServiceKey, repositoryRoot } from '@greencart/platform';
+import { buildUserTokenKeySet, callingServices, createUserTokenIssuer, databaseUrl, generateServiceKey, nodeFlagsOf, repositoryRoot } from '@greencart/platform';
 import { BENCH_DATABASES, DATABASE_NAMES, freePort, median, perDatabase, sampleRss, startBenchPostgres, startSpanSink, subgraphsTheBenchLacks, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase } from '@greencart/products';
 import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
 import type { BenchServiceKeys, SubgraphName, TargetName, TargetSettings } from './targets.js';
 import { renderChart } from './chart.js';
-import { readComposeServices } from '../lib/docker-compose.js';
 import type { DeliveryResult, LiveSubscribersSettings } from './live-subscribers.js';
 
 const number = (name: string, fallback: number) => {
@@ -159,14 +158,10 @@ const targetEntry = (settings: TargetSettings) =>
     ? { script: fileURLToPath(new URL('./targets.ts', import.meta.url)), execArgv: ['--conditions=@greencart/source', '--import', 'tsx'] }
     : { script: fileURLToPath(new URL('./dist/targets.js', import.meta.url)), execArgv: [] };
 
-/**
- * The node flags a service runs with in production (its heap budget), read from its command in
- * docker-compose.yml (`node <flags…> <entry>`), which the Kubernetes Deployments repeat.
- */
-const composeServices = readComposeServices();
+/** The node flags a service runs with everywhere (its heap budget): the service manifest's. */
 function productionNodeFlags(settings: TargetSettings): string[] {
   const service = settings.role === 'subgraph' ? settings.subgraph : settings.role === 'greencart' ? 'gateway' : undefined;
-  return service ? composeServices[service]!.command!.slice(1, -1) : [];
+  return service ? [...nodeFlagsOf(service)] : [];
 }
 
 async function startProcess(settings: TargetSettings, nodeOptions: string[] = []): Promise<BenchProcess> {

@@ -81,8 +81,10 @@ export function fillPlaceholders(text: string, names: SubgraphNames): string {
     metricsPort: String(names.metricsPort),
     issuer: names.issuer,
     issuerPort: String(names.issuerPort),
+    // A command's flags, as the JSON array items docker-compose and Kubernetes write them in.
+    nodeFlags: SUBGRAPH_NODE_FLAGS.map((flag) => JSON.stringify(flag)).join(', '),
   };
-  return text.replace(/__(name|Name|camelName|NAME|database|port|metricsPort|issuer|issuerPort)__/g, (_, key: string) => values[key]!);
+  return text.replace(/__(name|Name|camelName|NAME|database|port|metricsPort|issuer|issuerPort|nodeFlags)__/g, (_, key: string) => values[key]!);
 }
 
 /** Every file the template copies (its subgraphs/ and deploy/ folders), relative to the template root. */
@@ -94,6 +96,9 @@ function templateFiles(folder = templateRoot): string[] {
   });
 }
 
+/** A new subgraph's node flags: the heap budget the others have (supergraph.yaml), until its team measures its own. */
+export const SUBGRAPH_NODE_FLAGS = ['--max-old-space-size=192'];
+
 /** The manifest entry for the new subgraph, in the others' key order. */
 function manifestEntry(names: SubgraphNames) {
   return {
@@ -103,6 +108,7 @@ function manifestEntry(names: SubgraphNames) {
     port: names.port,
     metrics_port: names.metricsPort,
     database: names.database,
+    node_flags: SUBGRAPH_NODE_FLAGS,
     callers: { graphql: ['gateway'] },
   };
 }
