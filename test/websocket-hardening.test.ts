@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Redis } from 'ioredis';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { nodeFlagsOf, repositoryRoot } from '@greencart/platform';
+import { nodeFlagsOf, repositoryRoot, serviceUrlVariable } from '@greencart/platform';
 import { activeSubscriptions, subscriptionsOpen } from './support/live-updates.js';
 import { orderTools, type OrderTools } from './support/order-operations.js';
 import { paymentTools, type PaymentTools } from './support/payment-operations.js';
@@ -135,9 +135,7 @@ async function startGatewayProcess(): Promise<typeof gateway> {
       HOST: '127.0.0.1',
       GREENCART_DATA_DIR: supergraph.serviceKeysDir,
       JWKS_URL: supergraph.jwksUrl,
-      ACCOUNTS_URL: supergraph.subgraphUrls.accounts,
-      ORDERS_URL: supergraph.subgraphUrls.orders,
-      PRODUCTS_URL: supergraph.subgraphUrls.products,
+      ...Object.fromEntries(Object.entries(supergraph.subgraphUrls).map(([name, url]) => [serviceUrlVariable(name), url])),
       // Each test's client comes from an address of its own, as behind a load balancer.
       TRUST_PROXY: 'true',
     },
