@@ -86,3 +86,78 @@ describe('ProductPage with Apollo Client\'s Accept', () => {
     expect(body).toEqual({ data: whole.data });
   });
 });
+
+/** Runs `query` in parts and whole; returns the parts after checking that they add up to the whole. */
+async function partsAddingUpToWhole(query: string, variables: Record<string, unknown> = {}, wholeQuery = undeferred(query)): Promise<Part[]> {
+  const response = await postQuery(graphqlUrl, query, variables);
+  expect(response.status).toBe(200);
+  const parts = response.headers.get('content-type')?.startsWith('multipart/mixed') ? await allParts(response) : [(await response.json()) as Part];
+  const whole = await supergraph.request(wholeQuery, variables);
+  expect(whole.errors).toBeUndefined();
+  expect(mergeParts(parts)).toEqual({ data: whole.data, errors: [] });
+  return parts;
+}
+
+describe('every deferred operation adds up to the same operation without @defer', () => {
+  const PAGE = /* GraphQL */ `query Page($first: Int!) { products(first: $first) { edges { cursor node { id name ... @defer(label: "rating") { rating { average count } } } } } }`;
+
+  it('@defer inside a list: each product of a page with its rating deferred, one item per product', async () => {
+    const parts = await partsAddingUpToWhole(PAGE, { first: 5 });
+    expect(parts[0]!.data.products.edges[0].node).not.toHaveProperty('rating');
+    const items = parts.slice(1).flatMap((part) => part.incremental ?? []);
+    expect(items.map((item) => item.path)).toEqual([0, 1, 2, 3, 4].map((index) => ['products', 'edges', index, 'node']));
+    expect(items.every((item) => item.label === 'rating')).toBe(true);
+  });
+
+  it('nested @defer: the inner part comes after the outer one', async () => {
+    const parts = await partsAddingUpToWhole(
+      /* GraphQL */ `query Nested($id: ID!) { product(id: $id) { id ... @defer(label: "outer") { name reviews(first: 2) { totalCount edges { node { id ... @defer(label: "inner") { author { name } } } } } } } }`,
+      { id: productId },
+    );
+    const labels = parts.slice(1).flatMap((part) => (part.incremental ?? []).map((item) => item.label));
+    expect(labels.indexOf('outer')).toBeGreaterThanOrEqual(0);
+    expect(labels.lastIndexOf('outer')).toBeLessThan(labels.indexOf('inner'));
+  });
+
+  it('@defer without a label: its part has no label', async () => {
+    const parts = await partsAddingUpToWhole(/* GraphQL */ `query Unlabelled($id: ID!) { product(id: $id) { id ... @defer { boughtTogether(first: 2) { id name } } } }`, { id: productId });
+    const items = parts.slice(1).flatMap((part) => part.incremental ?? []);
+    expect(items).toHaveLength(1);
+    expect(items[0]).not.toHaveProperty('label');
+  });
+
+  it('@defer(if: false) and @defer(if: $defer) with $defer false: one answer, nothing deferred', async () => {
+    const parts = await partsAddingUpToWhole(/* GraphQL */ `query NotDeferred($id: ID!) { product(id: $id) { id ... @defer(if: false) { name } } }`, { id: productId });
+    expect(parts).toHaveLength(1);
+    const maybeDeferred = /* GraphQL */ `query MaybeDeferred($id: ID!, $defer: Boolean!) { product(id: $id) { id ... @defer(if: $defer, label: "maybe") { name } } }`;
+    const whole = /* GraphQL */ `query MaybeDeferred($id: ID!) { product(id: $id) { id name } }`;
+    expect(await partsAddingUpToWhole(maybeDeferred, { id: productId, defer: false }, whole)).toHaveLength(1);
+    const deferred = await partsAddingUpToWhole(maybeDeferred, { id: productId, defer: true }, whole);
+    expect(deferred.slice(1).flatMap((part) => part.incremental ?? []).map((item) => item.label)).toEqual(['maybe']);
+  });
+
+  it('@include and @skip beside @defer, on fields and on the deferred fragment', async () => {
+    const query = /* GraphQL */ `
+      query Conditional($id: ID!, $withStock: Boolean!, $skipReviews: Boolean!) {
+        product(id: $id) {
+          id
+          stock @include(if: $withStock)
+          ... @defer(label: "together") @include(if: $withStock) { boughtTogether(first: 2) { id inStock @skip(if: $skipReviews) } }
+          ... @defer(label: "reviews") { reviews(first: 2) @skip(if: $skipReviews) { totalCount } name }
+        }
+      }`;
+    for (const withStock of [true, false]) {
+      for (const skipReviews of [true, false]) await partsAddingUpToWhole(query, { id: productId, withStock, skipReviews });
+    }
+  });
+
+  it('a named fragment spread with @defer, and a fragment whose every field is deferred', async () => {
+    const parts = await partsAddingUpToWhole(
+      /* GraphQL */ `
+        query Spread($id: ID!) { product(id: $id) { ...Names @defer(label: "names") category { ... @defer(label: "category") { name } } } }
+        fragment Names on Product { id name recommendations { id name } }`,
+      { id: productId },
+    );
+    expect(parts[0]!.data).toEqual({ product: { category: {} } });
+  });
+});
