@@ -1,5 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { allParts, mergeParts, multipartParts, postQuery, type Part } from './support/incremental.js';
+import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
+import { Defer20220824Handler } from '@apollo/client/incremental';
+import type { FaultInjector, FaultPoint } from '@greencart/orders';
+import { allParts, APOLLO_CLIENT_ACCEPT, mergeParts, multipartParts, postQuery, type Part } from './support/incremental.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
 // @defer through the gateway (contract: "Incremental delivery"): the first part at once, the
@@ -38,13 +41,39 @@ const PRODUCT_PAGE = /* GraphQL */ `
 /** The same operation with every @defer taken out: what the parts must add up to. */
 const undeferred = (query: string) => query.replace(/@defer(\([^)]*\))?/g, '');
 
+/** Holds orders' `Product.boughtTogether` until opened, while held: a slow deferred fragment. */
+class BoughtTogetherHold implements FaultInjector {
+  private held?: { promise: Promise<void>; open: () => void };
+  /** Resolvers waiting at the hold now. */
+  waiting = 0;
+
+  close(): void {
+    let open!: () => void;
+    const promise = new Promise<void>((resolve) => (open = resolve));
+    this.held = { promise, open };
+  }
+
+  open(): void {
+    this.held?.open();
+    this.held = undefined;
+  }
+
+  async at(point: FaultPoint): Promise<void> {
+    if (point !== 'beforeBoughtTogether' || !this.held) return;
+    this.waiting += 1;
+    await this.held.promise;
+    this.waiting -= 1;
+  }
+}
+
+const hold = new BoughtTogetherHold();
 let supergraph: TestSupergraph;
 let graphqlUrl: string;
 /** A demo product with orders bought together and reviews. */
 let productId: string;
 
 beforeAll(async () => {
-  supergraph = await startSupergraph({ seedDemoHistory: true });
+  supergraph = await startSupergraph({ seedDemoHistory: true, faults: hold });
   graphqlUrl = `${supergraph.gatewayUrl}/graphql`;
   const { products } = await supergraph.data(`{ products(first: 50) { edges { node { id boughtTogether(first: 1) { id } reviews(first: 1) { totalCount } } } } }`);
   const reviewed = products.edges.map((edge: { node: { id: string; boughtTogether: unknown[]; reviews: { totalCount: number } | null } }) => edge.node).find((node: { boughtTogether: unknown[]; reviews: { totalCount: number } | null }) => node.boughtTogether.length > 0 && (node.reviews?.totalCount ?? 0) > 0);
@@ -159,5 +188,97 @@ describe('every deferred operation adds up to the same operation without @defer'
       { id: productId },
     );
     expect(parts[0]!.data).toEqual({ product: { category: {} } });
+  });
+});
+
+describe('the first part does not wait for deferred fragments', () => {
+  it('is sent while orders still holds boughtTogether; the together part follows once orders answers', async () => {
+    hold.close();
+    try {
+      const response = await postQuery(graphqlUrl, PRODUCT_PAGE, { id: productId });
+      const parts = multipartParts(response);
+      // Nothing opens the hold before the first part is read: a first part that waited for it never comes.
+      const first = await Promise.race([parts.next(), new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the first part waited for boughtTogether')), 10_000))]);
+      expect(first.value?.data.product.id).toBe(productId);
+      expect(first.value?.hasNext).toBe(true);
+      await expect.poll(() => hold.waiting).toBe(1);
+      hold.open();
+      const rest: Part[] = [];
+      for await (const part of parts) rest.push(part);
+      const together = rest.flatMap((part) => part.incremental ?? []).find((item) => item.label === 'together');
+      expect(together?.data.boughtTogether.length).toBeGreaterThan(0);
+    } finally {
+      hold.open();
+    }
+  });
+});
+
+describe('how a request may come', () => {
+  it('over GET, in parts', async () => {
+    const parameters = new URLSearchParams({ query: PRODUCT_PAGE, variables: JSON.stringify({ id: productId }) });
+    const response = await fetch(`${graphqlUrl}?${parameters}`, { headers: { accept: APOLLO_CLIENT_ACCEPT } });
+    expect(response.headers.get('content-type')).toBe('multipart/mixed; boundary="-"; deferSpec=20220824');
+    const whole = await supergraph.request(undeferred(PRODUCT_PAGE), { id: productId });
+    expect(mergeParts(await allParts(response))).toEqual({ data: whole.data, errors: [] });
+  });
+
+  it('an operation without @defer is one JSON answer, whatever the Accept header', async () => {
+    const response = await postQuery(graphqlUrl, `query Plain($id: ID!) { product(id: $id) { id name } }`, { id: productId });
+    expect(response.headers.get('content-type')).toMatch(/^application\/json/);
+    expect(await response.json()).toEqual({ data: { product: { id: productId, name: expect.any(String) } } });
+  });
+
+  it('a label given twice is refused with BAD_USER_INPUT', async () => {
+    const response = await postQuery(graphqlUrl, `query Twice($id: ID!) { product(id: $id) { id ... @defer(label: "a") { name } ... @defer(label: "a") { sku } } }`, { id: productId });
+    const body = await response.json();
+    expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(body.errors[0].message).toContain('"a"');
+  });
+});
+
+describe('Apollo Client 4', () => {
+  it('receives ProductPage over HttpLink in parts and merges it equal to the query without @defer', async () => {
+    const client = new ApolloClient({ link: new HttpLink({ uri: graphqlUrl }), cache: new InMemoryCache(), incrementalHandler: new Defer20220824Handler() });
+    try {
+      const states: Array<{ dataState: string; data: unknown }> = [];
+      const complete = await new Promise<unknown>((resolve, reject) => {
+        const subscription = client.watchQuery({ query: gql(PRODUCT_PAGE), variables: { id: productId }, fetchPolicy: 'no-cache' }).subscribe({
+          next: (result) => {
+            states.push({ dataState: result.dataState, data: result.data });
+            if (result.dataState === 'complete') {
+              subscription.unsubscribe();
+              resolve(result.data);
+            }
+          },
+          error: reject,
+        });
+      });
+      const streaming = states.filter((state) => state.dataState === 'streaming');
+      expect(streaming.length).toBeGreaterThan(0);
+      expect((streaming[0]!.data as { product: object }).product).not.toHaveProperty('reviews');
+      const whole = await client.query({ query: gql(undeferred(PRODUCT_PAGE)), variables: { id: productId }, fetchPolicy: 'no-cache' });
+      expect(complete).toEqual(whole.data);
+    } finally {
+      client.stop();
+    }
+  });
+});
+
+// Last: orders stays down.
+describe('a subgraph down inside a deferred fragment', () => {
+  it('shows in that fragment\'s part only: the first part is whole, the reviews part has no error', async () => {
+    const healthy = await allParts(await postQuery(graphqlUrl, PRODUCT_PAGE, { id: productId }));
+    await supergraph.stopSubgraph('orders');
+    const parts = await allParts(await postQuery(graphqlUrl, PRODUCT_PAGE, { id: productId }));
+
+    expect(parts[0]).toEqual(healthy[0]);
+    const items = parts.slice(1).flatMap((part) => part.incremental ?? []);
+    const together = items.find((item) => item.label === 'together')!;
+    expect(together.errors?.map((error) => error.extensions?.code)).toEqual(['INTERNAL_SERVER_ERROR']);
+    // boughtTogether is non-null: its null is the fragment's, as graphql-js's incremental delivery does it (the whole product, without @defer).
+    expect(together).toMatchObject({ data: null, path: ['product'] });
+    const reviews = items.find((item) => item.label === 'reviews')!;
+    expect(reviews.errors).toBeUndefined();
+    expect(reviews.data).toEqual(healthy.slice(1).flatMap((part) => part.incremental ?? []).find((item) => item.label === 'reviews')!.data);
   });
 });
