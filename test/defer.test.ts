@@ -228,6 +228,15 @@ describe('how a request may come', () => {
     expect(await response.json()).toEqual({ data: { product: { id: productId, name: expect.any(String) } } });
   });
 
+  it('the request limits count deferred fragments: too many aliases, deferred or not, reach no subgraph', async () => {
+    const aliases = Array.from({ length: 16 }, (_, index) => `n${index}: name`).join(' ');
+    const response = await postQuery(graphqlUrl, `query Aliased($id: ID!) { product(id: $id) { id ... @defer { ${aliases} } } }`, { id: productId });
+    expect(response.status).toBe(400);
+    const body = await response.json();
+    expect(body.errors[0].extensions.code).toBe('BAD_USER_INPUT');
+    expect(body.errors[0].message).toMatch(/aliases/i);
+  });
+
   it('a label given twice is refused with BAD_USER_INPUT', async () => {
     const response = await postQuery(graphqlUrl, `query Twice($id: ID!) { product(id: $id) { id ... @defer(label: "a") { name } ... @defer(label: "a") { sku } } }`, { id: productId });
     const body = await response.json();
