@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { Defer20220824Handler } from '@apollo/client/incremental';
+import { acceptsIncrementalDelivery } from '@greencart/gateway';
 import type { FaultInjector, FaultPoint } from '@greencart/orders';
 import { allParts, APOLLO_CLIENT_ACCEPT, mergeParts, multipartParts, postQuery, type Part } from './support/incremental.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
@@ -80,6 +81,19 @@ beforeAll(async () => {
   productId = reviewed.id;
 }, 120_000);
 afterAll(() => supergraph?.stop());
+
+describe('which clients get parts', () => {
+  it('those whose Accept lists multipart/mixed with deferSpec=20220824, as Apollo Client sends it', () => {
+    expect(acceptsIncrementalDelivery(APOLLO_CLIENT_ACCEPT)).toBe(true);
+    expect(acceptsIncrementalDelivery('multipart/mixed;deferSpec=20220824,application/graphql-response+json,application/json;q=0.9')).toBe(true);
+    expect(acceptsIncrementalDelivery('application/json, multipart/mixed; deferSpec="20220824"')).toBe(true);
+    expect(acceptsIncrementalDelivery('multipart/mixed;deferSpec=20220824;q=0, application/json')).toBe(false);
+    expect(acceptsIncrementalDelivery('multipart/mixed, application/json')).toBe(false);
+    expect(acceptsIncrementalDelivery('multipart/mixed;incrementalSpec=v0.2')).toBe(false);
+    expect(acceptsIncrementalDelivery('*/*')).toBe(false);
+    expect(acceptsIncrementalDelivery(undefined)).toBe(false);
+  });
+});
 
 describe('ProductPage with Apollo Client\'s Accept', () => {
   it('answers multipart/mixed: the product first without boughtTogether and reviews, then each at its path with its label', async () => {

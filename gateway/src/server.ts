@@ -4,7 +4,7 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { createErrorFormatter, createJsonPoster, createServiceMetrics, errorFields, repositoryManifest, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type ServiceManifest, type UserTokenVerifier } from '@greencart/platform';
+import { createErrorFormatter, createJsonPoster, createServiceMetrics, currentRequest, errorFields, repositoryManifest, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type ServiceManifest, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { DeferExecutor } from './defer/defer-executor.js';
 import { incrementalDeliveryPlugin, withIncrementalDelivery } from './defer/incremental-delivery.js';
@@ -130,7 +130,14 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   const routes = subgraphRoutes(manifest, subgraphs, { urlOf: (subgraph) => routingUrls.get(subgraph), credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs });
 
   // Queries with @defer, answered in parts (see docs/architecture.md, "@defer").
-  const formatError = createErrorFormatter({ production: deps.production, log: (error) => deps.logger.error('unexpected error', errorFields(error)) });
+  const formatError = createErrorFormatter({
+    production: deps.production,
+    log: (error) => {
+      // As Apollo Server's formatError logs: with the request's id and operation.
+      const request = currentRequest();
+      (request?.logger ?? deps.logger).error('unexpected error', { operation: request?.operationName, ...errorFields(error) });
+    },
+  });
   const deferExecutor = new DeferExecutor({ supergraphSdl: deps.supergraphSdl, queryPlannerConfig, dataSources: () => dataSources, formatError });
 
   const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;
@@ -236,3 +243,4 @@ export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
 export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
+export { acceptsIncrementalDelivery } from './defer/incremental-delivery.js';

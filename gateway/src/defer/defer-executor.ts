@@ -184,14 +184,15 @@ class RequestRun {
     const label = part.label!;
     const nested = part.node?.kind === 'Defer' ? (part.node as DeferNode) : undefined;
     const own = nested ? nested.primary.node : part.node;
-    let result: GatewayExecutionResult;
+    let result: GatewayExecutionResult = {};
+    let items: IncrementalItem[];
     try {
       result = await this.stage(own, ancestors, selectionsOfDeferred(this.deferred.operation.selectionSet, label));
+      items = incrementalItems(result, deferredPaths(parentData, this.deferred.operation.selectionSet, label), isGeneratedLabel(label) ? undefined : label, (error) => this.executor.formatError(error));
     } catch (error) {
-      result = { errors: [error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : undefined })] };
+      // Whatever fails, the part is still sent (with the error) and the parts after it still end.
+      items = [{ data: null, path: [], ...(isGeneratedLabel(label) ? {} : { label }), errors: [this.executor.formatError(error)] }];
     }
-    const paths = deferredPaths(parentData, this.deferred.operation.selectionSet, label);
-    const items = incrementalItems(result, paths, isGeneratedLabel(label) ? undefined : label, (error) => this.executor.formatError(error));
     // Counted before this part is sent, so that its hasNext is right.
     const inner = nested?.deferred ?? [];
     this.pending += inner.length - 1;
