@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { Defer20220824Handler } from '@apollo/client/incremental';
@@ -231,6 +232,20 @@ describe('how a request may come', () => {
   it('over GET, in parts', async () => {
     const parameters = new URLSearchParams({ query: PRODUCT_PAGE, variables: JSON.stringify({ id: productId }) });
     const response = await fetch(`${graphqlUrl}?${parameters}`, { headers: { accept: APOLLO_CLIENT_ACCEPT } });
+    expect(response.headers.get('content-type')).toBe('multipart/mixed; boundary="-"; deferSpec=20220824');
+    const whole = await supergraph.request(undeferred(PRODUCT_PAGE), { id: productId });
+    expect(mergeParts(await allParts(response))).toEqual({ data: whole.data, errors: [] });
+  });
+
+  it('as an Apollo persisted query named by its hash over GET, once registered (the safelist is not on here)', async () => {
+    const sha256Hash = createHash('sha256').update(PRODUCT_PAGE).digest('hex');
+    const extensions = JSON.stringify({ persistedQuery: { version: 1, sha256Hash } });
+    const variables = JSON.stringify({ id: productId });
+    const unknown = await fetch(`${graphqlUrl}?${new URLSearchParams({ extensions, variables })}`, { headers: { accept: APOLLO_CLIENT_ACCEPT } });
+    expect((await unknown.json()).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
+    await allParts(await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: APOLLO_CLIENT_ACCEPT }, body: JSON.stringify({ query: PRODUCT_PAGE, variables: { id: productId }, extensions: JSON.parse(extensions) }) }));
+
+    const response = await fetch(`${graphqlUrl}?${new URLSearchParams({ extensions, variables })}`, { headers: { accept: APOLLO_CLIENT_ACCEPT } });
     expect(response.headers.get('content-type')).toBe('multipart/mixed; boundary="-"; deferSpec=20220824');
     const whole = await supergraph.request(undeferred(PRODUCT_PAGE), { id: productId });
     expect(mergeParts(await allParts(response))).toEqual({ data: whole.data, errors: [] });
