@@ -80,7 +80,8 @@ export class DeferExecutor {
     return copy;
   }
 
-  get schemas() {
+  /** The schemas `executeQueryPlan` is given: the API schema and the supergraph's (in which entity keys are resolved). */
+  executionSchemas(): { apiSchema: Schema; supergraphSchema: GraphQLSchema } {
     return this.planner();
   }
 
@@ -165,7 +166,7 @@ class RequestRun {
    * `selectionSet` asks (from the root), with the gateway's own executor and result shaping.
    */
   async stage(node: PlanNode | undefined, ancestors: PlanNode[], selectionSet: SelectionSetNode): Promise<GatewayExecutionResult> {
-    const { apiSchema, supergraphSchema } = this.executor.schemas;
+    const { apiSchema, supergraphSchema } = this.executor.executionSchemas();
     const nodes = [...ancestors.map((ancestor) => this.executor.replay(ancestor)), ...(node ? [node] : [])];
     const plan: QueryPlan = { kind: 'QueryPlan', node: nodes.length > 1 ? { kind: 'Sequence', nodes } : nodes[0] };
     const operation = { ...this.deferred.operation, selectionSet };
