@@ -163,6 +163,16 @@ describe('every deferred operation adds up to the same operation without @defer'
     expect(labels.lastIndexOf('outer')).toBeLessThan(labels.indexOf('inner'));
   });
 
+  it('@defer at the root: from the subgraph of the first part, and from another, needing nothing of the first part (run beside it)', async () => {
+    const parts = await partsAddingUpToWhole(
+      /* GraphQL */ `query Root($id: ID!) { product(id: $id) { id name } ... @defer(label: "categories") { categories { id name } } ... @defer(label: "me") { me { id } } }`,
+      { id: productId },
+    );
+    expect(parts[0]!.data).toEqual({ product: { id: productId, name: expect.any(String) } });
+    const items = parts.slice(1).flatMap((part) => part.incremental ?? []);
+    expect(items.map((item) => [item.label, item.path]).sort()).toEqual([['categories', []], ['me', []]]);
+  });
+
   it('@defer without a label: its part has no label', async () => {
     const parts = await partsAddingUpToWhole(/* GraphQL */ `query Unlabelled($id: ID!) { product(id: $id) { id ... @defer { boughtTogether(first: 2) { id name } } } }`, { id: productId });
     const items = parts.slice(1).flatMap((part) => part.incremental ?? []);

@@ -61,10 +61,20 @@ export class DeferExecutor {
     const defer = deferNodeOf(plan.node as PlanNode | undefined, (condition) => evaluateCondition(condition, variableDefinitions, requestContext.request.variables));
     if (!defer) return { initial: await run.stage(plan.node as PlanNode | undefined, [], deferred.operation.selectionSet) };
 
+    // A fragment deferred at the root that needs nothing of the first part starts beside it.
+    const independent = new Map(
+      defer.deferred
+        .filter((part) => part.depends.length === 0 && part.queryPath.length === 0)
+        .map((part) => {
+          const stage = run.deferredStage(part, []);
+          stage.catch(() => {}); // awaited once the first part is out; until then, not an unhandled rejection
+          return [part, stage] as const;
+        }),
+    );
     const initial = await run.stage(defer.primary.node, [], withoutDeferred(deferred.operation.selectionSet));
     if (defer.deferred.length === 0) return { initial };
     const parts = new Readable({ objectMode: true, read() {} });
-    run.start(defer.deferred, defer.primary.node ? [defer.primary.node] : [], initial.data, parts);
+    run.start(defer.deferred, defer.primary.node ? [defer.primary.node] : [], initial.data, parts, independent);
     return { initial, subsequent: parts };
   }
 
@@ -174,21 +184,29 @@ class RequestRun {
     return executeQueryPlan(plan, this.serviceMap, this.requestContext, operationContext, supergraphSchema, apiSchema);
   }
 
-  /** Starts the deferred parts of one DeferNode, each after `ancestors`, which fetched `parentData`. */
-  start(deferred: DeferredNode[], ancestors: PlanNode[], parentData: GatewayExecutionResult['data'], parts: Readable): void {
+  /**
+   * Starts the deferred parts of one DeferNode, each after `ancestors`, which fetched `parentData`
+   * (or with the stage already under way in `started`).
+   */
+  start(deferred: DeferredNode[], ancestors: PlanNode[], parentData: GatewayExecutionResult['data'], parts: Readable, started = new Map<DeferredNode, Promise<GatewayExecutionResult>>()): void {
     this.parts = parts;
     this.pending += deferred.length;
-    for (const part of deferred) void this.runDeferred(part, ancestors, parentData);
+    for (const part of deferred) void this.runDeferred(part, ancestors, parentData, started.get(part));
   }
 
-  private async runDeferred(part: DeferredNode, ancestors: PlanNode[], parentData: GatewayExecutionResult['data']): Promise<void> {
+  /** A deferred part's own plan (the primary plan of the DeferNode nested in it, if any), after `ancestors`. */
+  deferredStage(part: DeferredNode, ancestors: PlanNode[]): Promise<GatewayExecutionResult> {
+    return this.stage(ownPlan(part), ancestors, selectionsOfDeferred(this.deferred.operation.selectionSet, part.label!));
+  }
+
+  private async runDeferred(part: DeferredNode, ancestors: PlanNode[], parentData: GatewayExecutionResult['data'], started?: Promise<GatewayExecutionResult>): Promise<void> {
     const label = part.label!;
     const nested = part.node?.kind === 'Defer' ? (part.node as DeferNode) : undefined;
-    const own = nested ? nested.primary.node : part.node;
+    const own = ownPlan(part);
     let result: GatewayExecutionResult = {};
     let items: IncrementalItem[];
     try {
-      result = await this.stage(own, ancestors, selectionsOfDeferred(this.deferred.operation.selectionSet, label));
+      result = await (started ?? this.deferredStage(part, ancestors));
       items = incrementalItems(result, deferredPaths(parentData, this.deferred.operation.selectionSet, label), isGeneratedLabel(label) ? undefined : label, (error) => this.executor.formatError(error));
     } catch (error) {
       // Whatever fails, the part is still sent (with the error) and the parts after it still end.
@@ -202,6 +220,11 @@ class RequestRun {
     const innerAncestors = own ? [...ancestors, own] : ancestors;
     for (const innerPart of inner) void this.runDeferred(innerPart, innerAncestors, result.data);
   }
+}
+
+/** What a deferred part fetches itself: its plan, or the primary plan of the DeferNode nested in it. */
+function ownPlan(part: DeferredNode): PlanNode | undefined {
+  return part.node?.kind === 'Defer' ? part.node.primary.node : part.node;
 }
 
 /**
