@@ -3,7 +3,7 @@ import type { DirectiveNode, DocumentNode, FragmentDefinitionNode, InlineFragmen
 import { ErrorCode } from '@greencart/platform';
 
 // Apollo Server recognises only its own (CommonJS) copy's GraphQLError; see limits.ts.
-const { GraphQLError, Kind, valueFromASTUntyped } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+const { BREAK, GraphQLError, Kind, valueFromASTUntyped, visit } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
 
 const DEFER = 'defer';
 
@@ -22,8 +22,6 @@ export interface DeferredOperation {
   operation: OperationDefinitionNode;
   /** The operation alone, as a document for the planner. */
   document: DocumentNode;
-  /** The labels of its deferred fragments, in document order. */
-  labels: string[];
 }
 
 const holdsDefer = new WeakMap<DocumentNode, boolean>();
@@ -32,19 +30,18 @@ const holdsDefer = new WeakMap<DocumentNode, boolean>();
 export function documentHasDefer(document: DocumentNode): boolean {
   let holds = holdsDefer.get(document);
   if (holds === undefined) {
-    holds = hasDeferDirective(document.definitions);
+    let found = false;
+    visit(document, {
+      Directive(directive) {
+        if (directive.name.value !== DEFER) return undefined;
+        found = true;
+        return BREAK;
+      },
+    });
+    holds = found;
     holdsDefer.set(document, holds);
   }
   return holds;
-}
-
-function hasDeferDirective(nodes: readonly unknown[]): boolean {
-  return nodes.some((node) => {
-    if (!node || typeof node !== 'object') return false;
-    const candidate = node as { kind?: string; name?: { value: string }; directives?: readonly DirectiveNode[]; selectionSet?: SelectionSetNode };
-    if (candidate.directives?.some((directive) => directive.name.value === DEFER)) return true;
-    return candidate.selectionSet ? hasDeferDirective(candidate.selectionSet.selections) : false;
-  });
 }
 
 /**
@@ -67,15 +64,16 @@ export function deferredOperation(document: DocumentNode, operationName: string 
   Object.assign(values, variables);
 
   const labels: string[] = [];
-  const resolveDefer = (directives: readonly DirectiveNode[] | undefined): { directives: DirectiveNode[]; label?: string } => {
+  /** A fragment's directives with its @defer resolved: dropped, or labelled and unconditional. */
+  const resolveDefer = (directives: readonly DirectiveNode[] | undefined): DirectiveNode[] => {
     const others = (directives ?? []).filter((directive) => directive.name.value !== DEFER);
     const defer = directives?.find((directive) => directive.name.value === DEFER);
-    if (!defer) return { directives: others };
+    if (!defer) return others;
     const argument = (name: string) => {
       const node = defer.arguments?.find((candidate) => candidate.name.value === name)?.value;
       return node ? valueFromASTUntyped(node, values) : undefined;
     };
-    if (argument('if') === false) return { directives: others };
+    if (argument('if') === false) return others;
     const given = argument('label');
     if (typeof given === 'string' && (labels.includes(given) || isGeneratedLabel(given))) {
       throw new GraphQLError(`The label "${given}" is given to more than one @defer (or starts with ${GENERATED_LABEL_PREFIX}); each deferred fragment needs its own.`, {
@@ -84,7 +82,7 @@ export function deferredOperation(document: DocumentNode, operationName: string 
     }
     const label = typeof given === 'string' ? given : `${GENERATED_LABEL_PREFIX}${labels.length}`;
     labels.push(label);
-    return { directives: [...others, deferDirective(label)], label };
+    return [...others, deferDirective(label)];
   };
 
   const resolve = (selectionSet: SelectionSetNode): SelectionSetNode => ({
@@ -98,14 +96,14 @@ export function deferredOperation(document: DocumentNode, operationName: string 
           ? selection
           : { kind: Kind.INLINE_FRAGMENT, typeCondition: fragment?.typeCondition, directives: selection.directives, selectionSet: fragment?.selectionSet ?? { kind: Kind.SELECTION_SET, selections: [] } };
       // The label first, so that labels are numbered in document order.
-      const { directives } = resolveDefer(inline.directives);
+      const directives = resolveDefer(inline.directives);
       return { ...inline, directives, selectionSet: resolve(inline.selectionSet) };
     }),
   });
 
   const resolved: OperationDefinitionNode = { ...operation, selectionSet: resolve(operation.selectionSet) };
   if (labels.length === 0) return undefined;
-  return { operation: resolved, document: { kind: Kind.DOCUMENT, definitions: [resolved] }, labels };
+  return { operation: resolved, document: { kind: Kind.DOCUMENT, definitions: [resolved] } };
 }
 
 function deferDirective(label: string): DirectiveNode {
