@@ -201,7 +201,6 @@ class RequestRun {
 
   private async runDeferred(part: DeferredNode, ancestors: PlanNode[], parentData: GatewayExecutionResult['data'], started?: Promise<GatewayExecutionResult>): Promise<void> {
     const label = part.label!;
-    const nested = part.node?.kind === 'Defer' ? (part.node as DeferNode) : undefined;
     const own = ownPlan(part);
     let result: GatewayExecutionResult = {};
     let items: IncrementalItem[];
@@ -213,7 +212,7 @@ class RequestRun {
       items = [{ data: null, path: [], ...(isGeneratedLabel(label) ? {} : { label }), errors: [this.executor.formatError(error)] }];
     }
     // Counted before this part is sent, so that its hasNext is right.
-    const inner = nested?.deferred ?? [];
+    const inner = part.node?.kind === 'Defer' ? part.node.deferred : [];
     this.pending += inner.length - 1;
     if (items.length > 0 || this.pending === 0) this.parts!.push({ ...(items.length > 0 ? { incremental: items } : {}), hasNext: this.pending > 0 } satisfies SubsequentPart);
     if (this.pending === 0) this.parts!.push(null);
