@@ -4,8 +4,10 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { createJsonPoster, createServiceMetrics, repositoryManifest, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type ServiceManifest, type UserTokenVerifier } from '@greencart/platform';
+import { createErrorFormatter, createJsonPoster, createServiceMetrics, currentRequest, errorFields, repositoryManifest, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type ServiceManifest, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
+import { DeferExecutor } from './defer/defer-executor.js';
+import { incrementalDeliveryPlugin, withIncrementalDelivery } from './defer/incremental-delivery.js';
 import { graphiqlPage } from './graphiql.js';
 import { browserAccess } from './browser-access.js';
 import { checkScalarInputs } from './input-scalars.js';
@@ -89,6 +91,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   // Refused before anything starts: a subgraph the manifest does not name has no callers, key or address.
   const subgraphs = checkSubgraphsListed(deps.supergraphSdl, manifest);
   const routingUrls = new Map<string, string>();
+  const dataSources: Record<string, SubgraphDataSource> = Object.create(null) as Record<string, SubgraphDataSource>;
   const metrics = createServiceMetrics('gateway');
   const poster = createJsonPoster({ maxSockets: MAX_SOCKETS_PER_SUBGRAPH });
   // Nothing phones home: unless this is set, @apollo/gateway asks every cloud's metadata address
@@ -107,7 +110,8 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       const override = deps.subgraphUrls[name];
       const routingUrl = override ? new URL('/graphql', override).toString() : url!;
       routingUrls.set(name, routingUrl);
-      return new SubgraphDataSource({ name, url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs, poster, metrics, manifest });
+      dataSources[name] = new SubgraphDataSource({ name, url: routingUrl, credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs, poster, metrics, manifest });
+      return dataSources[name];
     },
   });
 
@@ -125,6 +129,17 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   // The manifest's gateway routes (printable invoices…), each with its forward to its subgraph.
   const routes = subgraphRoutes(manifest, subgraphs, { urlOf: (subgraph) => routingUrls.get(subgraph), credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs });
 
+  // Queries with @defer, answered in parts (see docs/architecture.md, "@defer").
+  const formatError = createErrorFormatter({
+    production: deps.production,
+    log: (error) => {
+      // As Apollo Server's formatError logs: with the request's id and operation.
+      const request = currentRequest();
+      (request?.logger ?? deps.logger).error('unexpected error', { operation: request?.operationName, ...errorFields(error) });
+    },
+  });
+  const deferExecutor = new DeferExecutor({ supergraphSdl: deps.supergraphSdl, queryPlannerConfig, dataSources: () => dataSources, formatError });
+
   const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;
   const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const rateLimiter = await createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, { redisUrl: deps.redisUrl, logger: deps.logger, registry: metrics.registry });
@@ -137,7 +152,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   const service = await startGraphQLService<GatewayContext & RequestDeadline>(
     {
       name: 'gateway',
-      gateway: withRequestDeadline(gateway as unknown as GatewayInterface, requestTimeoutMs),
+      gateway: withRequestDeadline(withIncrementalDelivery(gateway as unknown as GatewayInterface, deferExecutor), requestTimeoutMs),
       // The deadline runs from here; the rate limits come first, per address before the token is
       // verified, per customer once it is.
       context: async (request) => {
@@ -155,7 +170,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       requestTimeoutMs,
       // Tokens are counted before anything parses the document, the safelist included.
       beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
-      plugins: [queryPlanInResponse, requestLimitsPlugin(requestLimits)],
+      plugins: [queryPlanInResponse, requestLimitsPlugin(requestLimits), incrementalDeliveryPlugin()],
       websocket: ({ httpServer, execute, clientAddress }) =>
         startSubscriptionServer({
           httpServer,
@@ -228,3 +243,4 @@ export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
 export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
+export { acceptsIncrementalDelivery } from './defer/incremental-delivery.js';

@@ -31,6 +31,8 @@ export interface OrdersContext {
   invoiceLinks: InvoiceLinks;
   /** This process's change feed of orders, for `orderUpdated`. */
   orderChanges: ChangeSource;
+  /** Tests only: holds or fails work at chosen points. */
+  faults?: FaultInjector;
 }
 
 /** What the orders subgraph works with, besides what every subgraph has (SubgraphDependencies). */
@@ -72,6 +74,7 @@ export function createContextFactory(deps: OrdersContextDependencies) {
       boughtTogether: new BoughtTogetherService(deps.database.db, loaders),
       invoiceLinks: deps.invoiceLinks,
       orderChanges: deps.orderChanges,
+      faults: deps.faults,
     };
   };
 }

@@ -1,15 +1,17 @@
 /**
- * Failure points in placing an order, for tests only: production code is never given an injector
+ * Failure points in orders, for tests only: production code is never given an injector
  * (`startOrdersService` refuses one when NODE_ENV is production).
  */
 export type FaultPoint =
-  /** Stock is reserved; the order is not written yet. */
+  /** Placing an order: stock is reserved; the order is not written yet. */
   | 'afterReserve'
-  /** Inside the transaction that writes the order, after its lines are inserted. */
-  | 'beforeCommit';
+  /** Placing an order: inside the transaction that writes the order, after its lines are inserted. */
+  | 'beforeCommit'
+  /** Before `Product.boughtTogether` is read (a test holds it to show a slow deferred fragment). */
+  | 'beforeBoughtTogether';
 
 export interface FaultInjector {
-  /** Throws to make placing fail at this point. */
+  /** Throws to make the work fail at this point, or waits to make it slow. */
   at(point: FaultPoint): Promise<void>;
 }
 
