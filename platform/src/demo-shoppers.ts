@@ -36,3 +36,19 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
   };
 }
+
+/**
+ * Asks a sibling service until it answers, for demo data seeded from another subgraph's (which may
+ * still be starting): the answer, or undefined once `waitMs` has passed without one.
+ */
+export async function askUntilAnswered<T>(ask: () => Promise<T>, waitMs: number, retryMs = 500): Promise<T | undefined> {
+  const deadline = Date.now() + waitMs;
+  for (;;) {
+    try {
+      return await ask();
+    } catch {
+      if (Date.now() > deadline) return undefined;
+      await new Promise((resolve) => setTimeout(resolve, retryMs));
+    }
+  }
+}

@@ -1,4 +1,4 @@
-import { demoShoppers, seededRandom, type Logger, type SubgraphClient } from '@greencart/platform';
+import { askUntilAnswered, demoShoppers, seededRandom, type Logger, type SubgraphClient } from '@greencart/platform';
 import { sql } from 'drizzle-orm';
 import { findCatalogueProductsBySku, type CatalogueProduct } from '../clients/products-client.js';
 import type { OrdersDb } from '../db/database.js';
@@ -82,7 +82,8 @@ export function planDemoOrders(catalogue: readonly CatalogueProduct[], now: Date
  */
 export async function seedDemoOrders(db: OrdersDb, products: SubgraphClient, logger: Logger, options: { waitForProductsMs?: number } = {}): Promise<void> {
   if (await hasOrders(db)) return;
-  const catalogue = await catalogueOnceAnswering(products, options.waitForProductsMs ?? 30_000);
+  const skus = [...new Set(Object.values(demoBaskets).flat())];
+  const catalogue = await askUntilAnswered(() => findCatalogueProductsBySku(products, skus), options.waitForProductsMs ?? 30_000);
   if (!catalogue) {
     logger.warn('products did not answer: the demo order history is left for the next start');
     return;
@@ -104,19 +105,6 @@ export async function seedDemoOrders(db: OrdersDb, products: SubgraphClient, log
 async function hasOrders(db: Pick<OrdersDb, 'execute'>): Promise<boolean> {
   const rows = await db.execute<{ found: boolean }>(sql`select exists (select 1 from orders) as found`);
   return rows[0]!.found;
-}
-
-async function catalogueOnceAnswering(products: SubgraphClient, waitMs: number): Promise<CatalogueProduct[] | undefined> {
-  const skus = [...new Set(Object.values(demoBaskets).flat())];
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      return await findCatalogueProductsBySku(products, skus);
-    } catch {
-      if (Date.now() > deadline) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
 }
 
 type Transaction = Parameters<Parameters<OrdersDb['transaction']>[0]>[0];

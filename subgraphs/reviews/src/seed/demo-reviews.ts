@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { demoShoppers, seededRandom, type Logger } from '@greencart/platform';
+import { askUntilAnswered, demoShoppers, seededRandom, type Logger } from '@greencart/platform';
 import type { Purchase, PurchasesClient } from '../clients/purchases-client.js';
 import type { ReviewsDb } from '../db/database.js';
 import { reviews } from '../db/schema.js';
@@ -80,7 +80,7 @@ export function planDemoReviews(purchases: readonly Purchase[], now: Date): Demo
  */
 export async function seedDemoReviews(db: ReviewsDb, purchases: PurchasesClient, logger: Logger, options: { waitSeconds: number }): Promise<void> {
   if (await hasReviews(db)) return;
-  const bought = await purchasesOnceAnswering(purchases, options.waitSeconds * 1000);
+  const bought = await askUntilAnswered(() => purchases.purchasesOf(demoShoppers.map((shopper) => shopper.id)), options.waitSeconds * 1000);
   if (!bought) {
     logger.warn('orders did not answer: the demo reviews are left for the next start');
     return;
@@ -99,16 +99,4 @@ export async function seedDemoReviews(db: ReviewsDb, purchases: PurchasesClient,
 async function hasReviews(db: Pick<ReviewsDb, 'execute'>): Promise<boolean> {
   const rows = await db.execute<{ found: boolean }>(sql`select exists (select 1 from reviews) as found`);
   return rows[0]!.found;
-}
-
-async function purchasesOnceAnswering(purchases: PurchasesClient, waitMs: number): Promise<Purchase[] | undefined> {
-  const deadline = Date.now() + waitMs;
-  for (;;) {
-    try {
-      return await purchases.purchasesOf(demoShoppers.map((shopper) => shopper.id));
-    } catch {
-      if (Date.now() > deadline) return undefined;
-      await new Promise((resolve) => setTimeout(resolve, 500));
-    }
-  }
 }
