@@ -337,6 +337,23 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
     }
   });
 
+  it('has the production overlay size every process and give every subgraph its database server (no service left at the base\'s values)', () => {
+    const base = render(join(kubernetesFolder, 'base'));
+    const inBase = (kind: string, name: string) => base.find((object) => object.kind === kind && object.metadata.name === name);
+    for (const name of services) {
+      const resourcesOf = (deployment: KubernetesObject | undefined) => deployment?.spec?.template?.spec.containers[0]?.resources;
+      expect(resourcesOf(one('Deployment', name)), `${name}: resources.yaml sizes it`).not.toEqual(resourcesOf(inBase('Deployment', name)));
+    }
+    const kustomization = YAML.parse(readFileSync(join(overlay, 'kustomization.yaml'), 'utf8')) as { replicas: Array<{ name: string }> };
+    const autoscalers = YAML.parseAllDocuments(readFileSync(join(overlay, 'autoscalers.yaml'), 'utf8')).map((document) => (document.toJS() as KubernetesObject).metadata.name);
+    expect(kustomization.replicas.map((entry) => entry.name).sort(), 'kustomization.yaml: the replicas of every process').toEqual([...services].sort());
+    expect(autoscalers.sort(), 'autoscalers.yaml: every process').toEqual([...services].sort());
+    for (const subgraph of manifest.subgraphs) {
+      const egress = (policy: KubernetesObject | undefined) => JSON.stringify((policy?.spec as { egress?: unknown } | undefined)?.egress);
+      expect(egress(one('NetworkPolicy', `${subgraph.name}-database`)), `${subgraph.name}: external-services.yaml gives its database's address`).not.toBe(egress(inBase('NetworkPolicy', `${subgraph.name}-database`)));
+    }
+  });
+
   it('gives each Deployment a disruption budget that leaves one replica to drain at a time, and a CPU autoscaler from its replicas', () => {
     for (const name of services) {
       const deployment = one('Deployment', name);

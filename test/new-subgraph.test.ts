@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { dropDatabase, environmentNameOf, readServiceManifest, repositoryRoot, UserErrorCode } from '@greencart/platform';
+import { dropDatabase, environmentNameOf, readServiceManifest, repositoryManifest, repositoryRoot, UserErrorCode } from '@greencart/platform';
 import { ScaffoldRefusal, scaffoldSubgraph, templateRoot } from '../scripts/lib/subgraph-scaffold.js';
 import { graphqlClient } from './support/graphql.js';
 import { freePort } from './support/ports.js';
@@ -161,7 +161,7 @@ describe('npm run new-subgraph', () => {
   }, 90_000);
 
   it("starts with the copy's npm start and answers the field it contributes through the gateway", async () => {
-    const services = ['gateway', 'accounts', 'orders', 'products', NAME];
+    const services = ['gateway', ...repositoryManifest().subgraphs.map((subgraph) => subgraph.name), NAME];
     const ports = Object.fromEntries(await Promise.all(services.map(async (service) => [service, await freePort()] as const)));
     const perSubgraph: Record<string, string> = {};
     for (const subgraph of services.slice(1)) {

@@ -83,8 +83,10 @@ export function fillPlaceholders(text: string, names: SubgraphNames): string {
     issuerPort: String(names.issuerPort),
     // A command's flags, as the JSON array items docker-compose and Kubernetes write them in.
     nodeFlags: SUBGRAPH_NODE_FLAGS.map((flag) => JSON.stringify(flag)).join(', '),
+    // A placeholder address in the documentation range, one per port as the others' (accounts 4001: 192.0.2.11).
+    databaseAddress: `192.0.2.${10 + (names.port % 100)}`,
   };
-  return text.replace(/__(name|Name|camelName|NAME|database|port|metricsPort|issuer|issuerPort|nodeFlags)__/g, (_, key: string) => values[key]!);
+  return text.replace(/__(name|Name|camelName|NAME|database|port|metricsPort|issuer|issuerPort|nodeFlags|databaseAddress)__/g, (_, key: string) => values[key]!);
 }
 
 /** Every file the template copies (its subgraphs/ and deploy/ folders), relative to the template root. */
@@ -319,6 +321,22 @@ function sharedFileEdits(names: SubgraphNames, manifest: ServiceManifest): Share
         return edited.join('\n');
       },
     },
+    ...(
+      [
+        ['resources.yaml', 'overlay-resources.yaml', `size ${name}'s containers`],
+        ['autoscalers.yaml', 'overlay-autoscaler.yaml', `give ${name}'s autoscaler its minimum and maximum`],
+        ['external-services.yaml', 'overlay-database.yaml', `give ${name}-database the address of its PostgreSQL`],
+      ] as const
+    ).map(([file, snippet, byHand]) => ({
+      file: `deploy/kubernetes/overlays/production/${file}`,
+      byHand,
+      edit: (text: string) => `${text.trimEnd()}\n${fillPlaceholders(readFileSync(join(templateRoot, 'snippets', snippet), 'utf8'), names)}`,
+    })),
+    {
+      file: 'deploy/kubernetes/overlays/production/kustomization.yaml',
+      byHand: `add ${name} to replicas, with count 2`,
+      edit: (text) => insertAfterLast(text, /^ {4}count: \d+$/, [`  - name: ${name}`, '    count: 2'], 'deploy/kubernetes/overlays/production/kustomization.yaml', { from: /^replicas:$/, to: /^[a-zA-Z]/ }),
+    },
     {
       file: 'deploy/kubernetes/base/external-services.yaml',
       byHand: `add a NetworkPolicy ${name}-database letting ${name}'s pods out to its PostgreSQL`,
@@ -338,7 +356,7 @@ export function remainingWork(names: SubgraphNames): string[] {
     `scripts/bench: its process and bench database (BENCH_DATABASES in scripts/bench/common.ts), as test/service-manifest.test.ts asks.`,
     `Tests through the gateway: test/${name}.test.ts on the harness, for each field and rule of the domain (${workspace}/test/ holds its unit tests).`,
     `Callers: when ${name} calls another subgraph or another calls it, list them under callers in supergraph.yaml, give the caller its ${serviceUrlVariable(name)} (docker-compose.yml, its Kubernetes kustomization), mount the caller's public key volume in docker-compose.yml, and open both sides' NetworkPolicies (deploy/kubernetes/base/*/network-policy.yaml).`,
-    `Kubernetes beyond the base: the production overlay (deploy/kubernetes/overlays/production: resources.yaml, autoscalers.yaml, external-services.yaml with the database address) and the Secret greencart-${name}-database (docs/operations.md, "Kubernetes").`,
+    `Kubernetes in production: the address of ${name}'s PostgreSQL in deploy/kubernetes/overlays/production/external-services.yaml (a placeholder now), its sizes there if they differ from the others', and the Secret greencart-${name}-database (docs/operations.md, "Kubernetes").`,
   ];
 }
 
