@@ -354,7 +354,7 @@ describe('two processes of every service on one database, behind round-robin bal
     const { placeOrder } = await buyer.client.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } });
     const order = placeOrder!.order!;
 
-    // Subscribers on the first gateway only; the changes go through the balancer, to either process.
+    // Subscribers on the first gateway only; the changes are sent to each process in turn.
     const firstGateway = `ws://127.0.0.1:${replicas.gateway[0]!.port}/graphql`;
     const productLive = createLiveClient({ url: firstGateway, webSocketImpl: WebSocket });
     const orderLive = createLiveClient({ url: firstGateway, token: buyer.token, webSocketImpl: WebSocket });
