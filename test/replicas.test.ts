@@ -83,14 +83,43 @@ function stopReplica(replica: Replica, signal: NodeJS.Signals = 'SIGTERM'): Prom
   });
 }
 
+/** One replica's /metrics text ('' when it does not answer). */
+const metricsOf = (replica: Replica) => fetch(`http://127.0.0.1:${replica.metricsPort}/metrics`).then((response) => response.text(), () => '');
+
+/** GraphQL requests for `field` answered, in one /metrics text. */
+const requestsIn = (metrics: string, field: RegExp) =>
+  [...metrics.matchAll(/^greencart_graphql_requests_total\{[^}]*operation="([^"]*)"[^}]*\} (\d+)$/gm)].filter(([, operation]) => field.test(operation!)).reduce((sum, match) => sum + Number(match[2]), 0);
+
+/** GraphQL requests received and not yet answered, in one /metrics text. */
+const inFlightIn = (metrics: string) => Number(/^greencart_graphql_requests_in_flight(?:\{[^}]*\})? (\d+)$/m.exec(metrics)?.[1] ?? Number.NaN);
+
 /** How many GraphQL requests for `field` each replica of `service` has answered (its /metrics). */
 async function requestsPerReplica(service: Service, field: RegExp): Promise<number[]> {
-  return Promise.all(
-    replicas[service].map(async (replica) => {
-      const text = await fetch(`http://127.0.0.1:${replica.metricsPort}/metrics`).then((response) => response.text(), () => '');
-      return [...text.matchAll(/^greencart_graphql_requests_total\{[^}]*operation="([^"]*)"[^}]*\} (\d+)$/gm)].filter(([, operation]) => field.test(operation!)).reduce((sum, match) => sum + Number(match[2]), 0);
-    }),
-  );
+  return Promise.all(replicas[service].map(async (replica) => requestsIn(await metricsOf(replica), field)));
+}
+
+/** Each count's rise from `before` to `after`. */
+const rise = (before: number[], after: number[]) => after.map((count, index) => count - before[index]!);
+
+interface LogLine {
+  time: string;
+  level: string;
+  message: string;
+  [field: string]: unknown;
+}
+
+/** The JSON log lines a replica has written to stderr so far. */
+function logLinesOf(replica: Replica): LogLine[] {
+  return replica.output
+    .join('')
+    .split('\n')
+    .flatMap((line) => {
+      try {
+        return [JSON.parse(line) as LogLine];
+      } catch {
+        return [];
+      }
+    });
 }
 
 /** A fetch that opens a connection of its own for every request, so the balancer spreads even sequential requests. */
@@ -325,7 +354,7 @@ describe('two processes of every service on one database, behind round-robin bal
     const { placeOrder } = await buyer.client.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } });
     const order = placeOrder!.order!;
 
-    // Subscribers on the first gateway only; the changes go through the balancer, to either process.
+    // Subscribers on the first gateway only; the changes are sent to each process in turn.
     const firstGateway = `ws://127.0.0.1:${replicas.gateway[0]!.port}/graphql`;
     const productLive = createLiveClient({ url: firstGateway, webSocketImpl: WebSocket });
     const orderLive = createLiveClient({ url: firstGateway, token: buyer.token, webSocketImpl: WebSocket });
@@ -359,12 +388,29 @@ describe('two processes of every service on one database, behind round-robin bal
     await sleep(300);
     expect(productEvents).toEqual(stocks);
 
-    // Paid through one orders process and shipped through the other (or the same: either way, once each).
-    const { payOrder } = await buyer.client.PayOrder({ input: { orderId: order.id, paymentMethodId: buyer.paymentMethodId } });
-    expect(payOrder?.order?.status).toBe('PAID');
-    await vi.waitFor(() => expect(orderEvents).toContain('PAID'), { timeout: 10_000 });
-    await admin.UpdateOrderStatus({ id: order.id, status: 'SHIPPED' });
-    await vi.waitFor(() => expect(orderEvents).toEqual(['PAID', 'SHIPPED']), { timeout: 10_000 });
+    // The order changed through each orders process in turn, straight to it as the gateway calls it:
+    // paid through the second, shipped through the first, delivered through the second.
+    const ordersProcesses = replicas.orders.map((replica) => createSubgraphClient({ name: 'orders', url: `http://127.0.0.1:${replica.port}`, credentials: asGateway, timeoutMs: 5_000 }));
+    const changes = [
+      { status: 'PAID', through: 1, authorization: `Bearer ${buyer.token}`, variables: { orderId: order.id, paymentMethodId: buyer.paymentMethodId }, query: 'mutation FollowedOrderChange($orderId: ID!, $paymentMethodId: ID!) { change: payOrder(input: { orderId: $orderId, paymentMethodId: $paymentMethodId }) { order { status } userErrors { code } } }' },
+      { status: 'SHIPPED', through: 0, authorization: `Bearer ${adminToken}`, variables: { orderId: order.id }, query: 'mutation FollowedOrderChange($orderId: ID!) { change: updateOrderStatus(id: $orderId, status: SHIPPED) { order { status } userErrors { code } } }' },
+      { status: 'DELIVERED', through: 1, authorization: `Bearer ${adminToken}`, variables: { orderId: order.id }, query: 'mutation FollowedOrderChange($orderId: ID!) { change: updateOrderStatus(id: $orderId, status: DELIVERED) { order { status } userErrors { code } } }' },
+    ];
+    const servedBefore = await requestsPerReplica('orders', /^FollowedOrderChange$/);
+    for (const change of changes) {
+      const { change: answer } = await ordersProcesses[change.through]!.request<{ change: { order: { status: string } | null; userErrors: unknown[] } }>(
+        change.query,
+        change.variables,
+        { authorization: change.authorization },
+      );
+      expect([answer.order?.status, answer.userErrors]).toEqual([change.status, []]);
+      await vi.waitFor(() => expect(orderEvents).toContain(change.status), { timeout: 10_000 });
+    }
+    const served = rise(servedBefore, await requestsPerReplica('orders', /^FollowedOrderChange$/));
+    console.info(`order events on the first gateway's subscriber: ${changes.map((change) => `${change.status} through orders process ${change.through + 1} (port ${replicas.orders[change.through]!.port})`).join(', ')}; changes each process answered: ${served}`);
+    expect(served).toEqual([1, 2]);
+    await sleep(300);
+    expect(orderEvents).toEqual(['PAID', 'SHIPPED', 'DELIVERED']);
     await Promise.all([productLive.dispose(), orderLive.dispose()]);
     await Promise.allSettled(streams);
   });
@@ -372,7 +418,12 @@ describe('two processes of every service on one database, behind round-robin bal
   it('gives exactly 10 of 40 buyers racing through both gateways and both orders processes the 10 units in stock', async () => {
     const productId = await createProduct(10);
     const buyers = await crowd();
+    const before = { gateway: await requestsPerReplica('gateway', /^PlaceOrder$/), orders: await requestsPerReplica('orders', /PlaceOrder/) };
     const answers = await Promise.all(buyers.map((buyer) => buyer.client.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 1 }] } })));
+    const took = { gateway: rise(before.gateway, await requestsPerReplica('gateway', /^PlaceOrder$/)), orders: rise(before.orders, await requestsPerReplica('orders', /PlaceOrder/)) };
+    console.info(`the 40 placeOrders answered by each gateway: ${took.gateway}; by each orders process: ${took.orders}`);
+    expect(took.gateway.reduce((sum, count) => sum + count, 0)).toBe(40);
+    expect([...took.gateway, ...took.orders].every((count) => count > 0), `both gateways and both orders processes took part: ${JSON.stringify(took)}`).toBe(true);
     expect(answers.filter((answer) => answer.placeOrder?.order)).toHaveLength(10);
     expect(answers.filter((answer) => !answer.placeOrder?.order).map((answer) => answer.placeOrder?.userErrors.map((error) => error.code))).toEqual(Array.from({ length: 30 }, () => ['OUT_OF_STOCK']));
     expect(await stockOf(productId)).toBe(0);
@@ -388,22 +439,50 @@ describe('two processes of every service on one database, behind round-robin bal
     const reservations = Array.from({ length: 4 }, () => randomUUID());
     for (const reservationId of reservations) expect(await stock.reserve(reservationId, [{ productId, quantity: 3 }])).toMatchObject({ reserved: true });
     expect(await stockOf(productId)).toBe(8);
-    // The claims appear together, already older than the recovery waits for: the next sweep of each process finds them all.
-    await ordersDb`
-      insert into orders (customer_id, status, idempotency_key, request_fingerprint, stock_reservation_id, created_at, updated_at)
-      select ${customerId}, 'PLACING', reservation_id, 'abandoned', reservation_id::uuid, now() - interval '5 minutes', now() - interval '5 minutes'
-      from unnest(${reservations}::text[]) as reservation_id`;
+    /** When `replica`'s recovery logged that it found every one of `claimIds` (undefined: not yet). */
+    const foundAt = (replica: Replica, claimIds: string[]) =>
+      logLinesOf(replica).find((line) => line.message === 'found orders that were never completed' && claimIds.every((id) => (line.orderIds as string[]).includes(id)))?.time;
+    // Products gives no stock back while the product's row is locked: a sweep that finds the claims
+    // waits in its first release, so the sweeps of both processes are seen holding them at once.
+    const { claimIds, found, heldUntil } = await productsDb.begin(async (tx) => {
+      await tx`select id from products where id = ${productId} for update`;
+      // The claims appear together, already older than the recovery waits for: the next sweep of each process finds them all.
+      const claims = await ordersDb`
+        insert into orders (customer_id, status, idempotency_key, request_fingerprint, stock_reservation_id, created_at, updated_at)
+        select ${customerId}, 'PLACING', reservation_id, 'abandoned', reservation_id::uuid, now() - interval '5 minutes', now() - interval '5 minutes'
+        from unnest(${reservations}::text[]) as reservation_id
+        returning id`;
+      const claimIds = claims.map((claim) => claim.id as string);
+      await vi.waitFor(() => expect(replicas.orders.map((replica) => foundAt(replica, claimIds) !== undefined)).toEqual([true, true]), { timeout: 10_000, interval: 50 });
+      // Both found them before either gave any stock back.
+      expect(await stockOf(productId)).toBe(8);
+      return { claimIds, found: replicas.orders.map((replica) => foundAt(replica, claimIds)!), heldUntil: new Date().toISOString() };
+    });
 
     await vi.waitFor(async () => expect((await ordersDb`select count(*)::int as n from orders where customer_id = ${customerId}`)[0]!.n).toBe(0), { timeout: 10_000 });
     // Several more sweeps of each process go by: the stock came back once, not once per sweep.
     await sleep(2_500);
     expect(await stockOf(productId)).toBe(20);
+    // Each claim put right by exactly one sweep of one process; the other found it done.
+    const releasedBy = replicas.orders.map((replica) =>
+      logLinesOf(replica)
+        .filter((line) => line.message === 'released the stock of an order that was never completed' && claimIds.includes(line.orderId as string))
+        .map((line) => line.orderId as string),
+    );
+    console.info(
+      `recovery: orders process 1 found the ${claimIds.length} claims at ${found[0]}, process 2 at ${found[1]}; products held the stock until ${heldUntil} (still 8 of 20); ` +
+        `claims released by process 1: ${releasedBy[0]!.length}, by process 2: ${releasedBy[1]!.length}; stock after more sweeps: ${await stockOf(productId)}`,
+    );
+    expect(releasedBy.flat().sort()).toEqual([...claimIds].sort());
   });
 
   it('keeps stock and money exact when one orders process is killed in the middle of a burst of orders and payments', async () => {
     const productId = await createProduct(1_000, '5.00');
     const buyers = await crowd();
     const [doomed] = replicas.orders;
+    const burstOperations = /PlaceOrder|PayOrder/;
+    const answeredBefore = requestsIn(await metricsOf(doomed!), burstOperations);
+    const cutOffBefore = balancers.orders.cutOff(doomed!.port);
     const keys = buyers.map(() => randomUUID());
     const startedAt = Date.now();
     /** As a careful client does: retries a failed or not-yet-finished request with the same key until it has an answer. */
@@ -432,8 +511,15 @@ describe('two processes of every service on one database, behind round-robin bal
         return undefined;
       });
     });
-    // Killed once it has taken part in the burst.
-    await vi.waitFor(async () => expect((await requestsPerReplica('orders', /PlaceOrder|PayOrder/))[0]).toBeGreaterThan(0), { interval: 20, timeout: 10_000 });
+    // Killed in the middle of the burst: it has answered some of the burst's requests and holds more,
+    // as its own metrics, read just before, say (nothing but the burst calls orders now).
+    let atKill = { inFlight: 0, answered: 0 };
+    for (const deadline = Date.now() + 10_000; (atKill.inFlight === 0 || atKill.answered === 0) && Date.now() < deadline; ) {
+      const metrics = await metricsOf(doomed!);
+      atKill = { inFlight: inFlightIn(metrics), answered: requestsIn(metrics, burstOperations) - answeredBefore };
+    }
+    expect(atKill.answered, 'requests of the burst answered by the orders process about to be killed').toBeGreaterThan(0);
+    expect(atKill.inFlight, 'requests in flight on the orders process about to be killed').toBeGreaterThan(0);
     await stopReplica(doomed!, 'SIGKILL');
     // Claims the killed process left half done are its recovery's to put right after a minute;
     // the survivors' sweep does it at once if they look older (placing takes well under a second).
@@ -441,6 +527,9 @@ describe('two processes of every service on one database, behind round-robin bal
       ordersDb`update orders set created_at = now() - interval '5 minutes' where status = 'PLACING' and created_at < now() - interval '3 seconds'`.catch(() => {});
     }, 500);
     const paidOrderIds = await Promise.all(burst).finally(() => clearInterval(ageAbandoned));
+    const cutOff = balancers.orders.cutOff(doomed!.port) - cutOffBefore;
+    console.info(`orders process 1 (port ${doomed!.port}) killed holding ${atKill.inFlight} requests in flight, having answered ${atKill.answered} placeOrders and payOrders of the burst; requests the balancer saw its death cut off: ${cutOff}`);
+    expect(cutOff, 'requests cut off by the kill').toBeGreaterThan(0);
 
     expect(new Set(paidOrderIds).size).toBe(buyers.length);
     for (const [index, key] of keys.entries()) {

@@ -45,9 +45,13 @@ describe('createServiceMetrics', () => {
   it('keeps each service\'s series in its own registry, labelled with the service', async () => {
     const gateway = createServiceMetrics('gateway', { processMetrics: false });
     const products = createServiceMetrics('products', { processMetrics: false });
+    gateway.requestArrived();
+    gateway.requestArrived();
+    expect(await gateway.registry.metrics()).toContain('greencart_graphql_requests_in_flight{service="gateway"} 2');
     gateway.observeRequest('Cart', 0.02, ['UNAUTHENTICATED', 'UNAUTHENTICATED']);
     gateway.observeSubgraphRequest('orders', 0.01);
     const text = await gateway.registry.metrics();
+    expect(text).toContain('greencart_graphql_requests_in_flight{service="gateway"} 1');
     expect(text).toContain('greencart_graphql_requests_total{operation="Cart",service="gateway"} 1');
     expect(text).toContain('greencart_graphql_request_duration_seconds_bucket{le="0.01",service="gateway",operation="Cart"} 0');
     expect(text).toContain('greencart_graphql_request_duration_seconds_bucket{le="0.025",service="gateway",operation="Cart"} 1');

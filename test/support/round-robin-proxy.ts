@@ -5,6 +5,8 @@ import type { AddressInfo } from 'node:net';
 /** A load balancer in front of a service's replicas, as HAProxy or an ingress in HTTP mode is. */
 export interface RoundRobinProxy {
   url: string;
+  /** Requests a backend (by port) took and then dropped unanswered or half answered: what its death cut off. */
+  cutOff(port: number): number;
   stop(): Promise<void>;
 }
 
@@ -16,6 +18,8 @@ export interface RoundRobinProxy {
  */
 export async function startRoundRobinProxy(backends: Array<{ port: number }>): Promise<RoundRobinProxy> {
   let next = 0;
+  const cutOff = new Map<number, number>();
+  const countCutOff = (port: number) => cutOff.set(port, (cutOff.get(port) ?? 0) + 1);
   const sockets = new Set<Socket>();
   const track = (socket: Socket) => {
     sockets.add(socket);
@@ -28,11 +32,15 @@ export async function startRoundRobinProxy(backends: Array<{ port: number }>): P
     let answered = false;
     const outgoing = httpRequest({ host: '127.0.0.1', port, method: incoming.method, path: incoming.url, headers: incoming.headers, agent: false }, (upstream) => {
       answered = true;
+      upstream.on('error', () => countCutOff(port));
       respond(upstream);
     });
     outgoing.on('error', (error: NodeJS.ErrnoException) => {
       if (!answered && error.code === 'ECONNREFUSED') forward(incoming, body, respond, fail, tries + 1);
-      else if (!answered) fail();
+      else if (!answered) {
+        countCutOff(port);
+        fail();
+      }
     });
     outgoing.end(body);
   };
@@ -80,6 +88,7 @@ export async function startRoundRobinProxy(backends: Array<{ port: number }>): P
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cutOff: (port) => cutOff.get(port) ?? 0,
     stop: () =>
       new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();

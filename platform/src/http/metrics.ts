@@ -1,6 +1,6 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { RequestHandler } from 'express';
-import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { currentRequest, requestScopeOf } from './request-id.js';
 
 /** Latency buckets in seconds: a few milliseconds up to the subgraph deadline's order of magnitude. */
@@ -18,7 +18,9 @@ export interface ServiceMetrics {
   readonly registry: Registry;
   /** The label for an operation: its name, `anonymous`, or `other` past MAX_OPERATION_LABELS names. */
   operationLabel(operationName: string | null | undefined): string;
-  /** One GraphQL request answered, with the codes of the errors in its response; `entityFetch`: it asked for `_entities`. */
+  /** One GraphQL request arrived; it is in flight until `observeRequest` counts it answered. */
+  requestArrived(): void;
+  /** One GraphQL request (that arrived) answered, with the codes of the errors in its response; `entityFetch`: it asked for `_entities`. */
   observeRequest(operation: string, seconds: number, errorCodes: readonly string[], entityFetch?: boolean): void;
   /** One call from the gateway to a subgraph. */
   observeSubgraphRequest(subgraph: string, seconds: number): void;
@@ -34,6 +36,7 @@ export function createServiceMetrics(service: string, options: { processMetrics?
   const registers = [registry];
 
   const requests = new Counter({ name: 'greencart_graphql_requests_total', help: 'GraphQL requests answered, by operation.', labelNames: ['operation'], registers });
+  const requestsInFlight = new Gauge({ name: 'greencart_graphql_requests_in_flight', help: 'GraphQL requests received and not yet answered.', registers });
   const requestDuration = new Histogram({
     name: 'greencart_graphql_request_duration_seconds',
     help: 'Time to answer a GraphQL request, by operation.',
@@ -66,7 +69,11 @@ export function createServiceMetrics(service: string, options: { processMetrics?
   return {
     registry,
     operationLabel: (operationName) => operationNames.label(operationName),
+    requestArrived() {
+      requestsInFlight.inc();
+    },
     observeRequest(operation, seconds, errorCodes, entityFetch) {
+      requestsInFlight.dec();
       requests.inc({ operation });
       if (entityFetch) entityFetches.inc();
       requestDuration.observe({ operation }, seconds);
@@ -120,6 +127,7 @@ export function metricsRoute(metrics: ServiceMetrics): RequestHandler {
 export function observeGraphQLRequests(metrics: ServiceMetrics): RequestHandler {
   return (_req, res, next) => {
     const scope = requestScopeOf(res);
+    metrics.requestArrived();
     // Refusals answered before Apollo (service credentials, the safelist, limits) are JSON bodies
     // written here; Apollo's own answers are counted by formatError.
     const json = res.json.bind(res);

@@ -85,9 +85,10 @@ export class OrderRepository {
     return order;
   }
 
-  /** Deletes a PLACING claim (its stock was never taken, or has been given back). */
-  async deleteClaim(id: string): Promise<void> {
-    await this.db.delete(orders).where(and(eq(orders.id, id), eq(orders.status, 'PLACING')));
+  /** Deletes a PLACING claim (its stock was never taken, or has been given back); false when it was already gone. */
+  async deleteClaim(id: string): Promise<boolean> {
+    const deleted = await this.db.delete(orders).where(and(eq(orders.id, id), eq(orders.status, 'PLACING'))).returning({ id: orders.id });
+    return deleted.length > 0;
   }
 
   /** Orders (not PLACING) by id. */

@@ -26,11 +26,17 @@ export class OrderRecovery {
   /** One sweep; answers how many orders it put right. */
   async sweep(abandonedAfterSeconds = ABANDONED_AFTER_SECONDS): Promise<number> {
     let repaired = 0;
-    for (const claim of await this.orders.abandonedClaims(abandonedAfterSeconds)) {
+    const claims = await this.orders.abandonedClaims(abandonedAfterSeconds);
+    // Every process sweeps: which ones found a claim, and which one deleted it, is worth a line each.
+    if (claims.length > 0) this.logger.warn('found orders that were never completed', { orderIds: claims.map((claim) => claim.id) });
+    for (const claim of claims) {
       await this.stock.release(claim.stockReservationId);
-      await this.orders.deleteClaim(claim.id);
-      this.logger.warn('released the stock of an order that was never completed', { orderId: claim.id, reservationId: claim.stockReservationId });
-      repaired++;
+      if (await this.orders.deleteClaim(claim.id)) {
+        this.logger.warn('released the stock of an order that was never completed', { orderId: claim.id, reservationId: claim.stockReservationId });
+        repaired++;
+      } else {
+        this.logger.info('an order that was never completed was put right by another sweep', { orderId: claim.id });
+      }
     }
     for (const order of await this.orders.cancelledWithStockHeld()) {
       await this.stock.release(order.stockReservationId);
