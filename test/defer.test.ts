@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
+import { buildClientSchema, getIntrospectionQuery } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { Defer20220824Handler } from '@apollo/client/incremental';
@@ -7,6 +9,7 @@ import { acceptsIncrementalDelivery } from '@greencart/gateway';
 import type { FaultInjector, FaultPoint } from '@greencart/orders';
 import { allParts, APOLLO_CLIENT_ACCEPT, mergeParts, multipartParts, postQuery, type Part } from './support/incremental.js';
 import { metricValue } from './support/metrics.js';
+import { randomOperations } from './support/random-operations.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
 // @defer through the gateway (contract: "Incremental delivery"): the first part at once, the
@@ -431,6 +434,43 @@ describe('Apollo Client 4', () => {
     } finally {
       client.stop();
     }
+  });
+});
+
+describe('random operations', () => {
+  const SEED = 27;
+  const OPERATIONS = 100;
+  /** Operations under way at once: enough to be quick, few enough for a small machine. */
+  const CONCURRENCY = 4;
+
+  it(`${OPERATIONS} random operations over the catalogue (seed ${SEED}), each with @defer on random fragments, add up to the same operation without it`, async () => {
+    const schema = buildClientSchema(await supergraph.data(getIntrospectionQuery()));
+    const { products } = await supergraph.data(`{ products(first: 30) { edges { node { id sku } } } }`);
+    const nodes: Array<{ id: string; sku: string }> = products.edges.map((edge: { node: { id: string; sku: string } }) => edge.node);
+    const operations = randomOperations(schema, OPERATIONS, SEED, { productIds: [productId, ...nodes.map((node) => node.id)], skus: nodes.map((node) => node.sku) });
+
+    const failures: string[] = [];
+    let partsSeen = 0;
+    let next = 0;
+    const runNext = async (): Promise<void> => {
+      while (next < operations.length) {
+        const operation = operations[next++]!;
+        const response = await postQuery(graphqlUrl, operation.deferred);
+        const parts = response.headers.get('content-type')?.startsWith('multipart/mixed') ? await allParts(response) : [(await response.json()) as Part];
+        partsSeen += parts.length;
+        const whole = await supergraph.request(operation.undeferred);
+        const merged = mergeParts(parts);
+        if (whole.errors || !isDeepStrictEqual(merged, { data: whole.data, errors: [] })) {
+          failures.push(`${operation.deferred}\n  merged: ${JSON.stringify(merged)}\n  whole:  ${JSON.stringify(whole)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, runNext));
+    const defers = operations.reduce((sum, operation) => sum + operation.defers, 0);
+    console.log(`${OPERATIONS} random operations: ${defers} @defer, ${partsSeen} parts, ${failures.length} not adding up`);
+    expect(operations.every((operation) => operation.defers > 0)).toBe(true);
+    expect(defers).toBeGreaterThan(OPERATIONS);
+    expect(failures).toEqual([]);
   });
 });
 
