@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createClient } from '@greencart/client';
 import { dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
-import { allParts, postQuery } from './support/incremental.js';
+import { allParts } from './support/incremental.js';
 import { freePort } from './support/ports.js';
 import { newSigningKeyPair } from './support/tokens.js';
 import { ENTRY, SERVICES, type Service } from './support/service-entries.js';
