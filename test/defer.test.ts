@@ -1,10 +1,15 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isDeepStrictEqual } from 'node:util';
+import { buildClientSchema, getIntrospectionQuery } from 'graphql';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { Defer20220824Handler } from '@apollo/client/incremental';
 import { acceptsIncrementalDelivery } from '@greencart/gateway';
 import type { FaultInjector, FaultPoint } from '@greencart/orders';
 import { allParts, APOLLO_CLIENT_ACCEPT, mergeParts, multipartParts, postQuery, type Part } from './support/incremental.js';
+import { metricValue } from './support/metrics.js';
+import { randomOperations } from './support/random-operations.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
 // @defer through the gateway (contract: "Incremental delivery"): the first part at once, the
@@ -238,6 +243,114 @@ describe('the first part does not wait for deferred fragments', () => {
   });
 });
 
+/**
+ * A product page whose together part, once orders answers, asks products for more (description is
+ * not among the fields orders provides): a part abandoned while orders is held would call products next.
+ */
+const HELD_PAGE = /* GraphQL */ `
+  query HeldPage($id: ID!) {
+    product(id: $id) {
+      id
+      name
+      ... @defer(label: "together") { boughtTogether(first: 4) { id name description } }
+      ... @defer(label: "reviews") { reviews(first: 5) { totalCount edges { node { id title } } } }
+    }
+  }
+`;
+
+/** The gateway's answers in parts so far to `operation`, by how they ended (greencart_graphql_incremental_responses_total). */
+const partsAnswers = (metricsUrl: string, operation: string, outcome: 'complete' | 'timeout' | 'disconnected') => metricValue(metricsUrl, 'greencart_graphql_incremental_responses_total', { operation, outcome });
+/** Calls the gateway has finished to a subgraph (counted when each answer is in). */
+const subgraphCalls = (metricsUrl: string, subgraph: string) => metricValue(metricsUrl, 'greencart_subgraph_requests_total', { subgraph });
+/** Entity representations the gateway has sent products (counted when each `_entities` call starts): HELD_PAGE's descriptions. */
+const productsRepresentations = (metricsUrl: string) => metricValue(metricsUrl, 'greencart_subgraph_entity_representations_total', { subgraph: 'products' });
+
+/**
+ * Opens the hold on boughtTogether, waits for orders to answer the held call, then gives the part
+ * it belonged to the time to make its next call (to products), had it not been abandoned.
+ */
+async function releaseHeldCall(metricsUrl: string): Promise<void> {
+  const ordersCalls = await subgraphCalls(metricsUrl, 'orders');
+  hold.open();
+  await vi.waitFor(async () => expect(await subgraphCalls(metricsUrl, 'orders')).toBe(ordersCalls + 1), { timeout: 10_000 });
+  // Not a timing assertion: the next call would start at once, with no I/O in between; this only lets it be counted.
+  await sleep(250);
+}
+
+describe('the request deadline covers every part', () => {
+  const requestTimeoutMs = 2_500;
+
+  it('runs out while orders holds boughtTogether: the parts sent stand, the last carries REQUEST_TIMEOUT with hasNext false, and the held part calls no further subgraph', async () => {
+    const replica = await supergraph.startGatewayReplica({ requestTimeoutMs });
+    hold.close();
+    try {
+      const parts = await allParts(await postQuery(`${replica.url}/graphql`, HELD_PAGE, { id: productId }));
+
+      const [initial, ...later] = parts as [Part, ...Part[]];
+      expect(initial).toMatchObject({ hasNext: true, data: { product: { id: productId } } });
+      const reviews = later.flatMap((part) => part.incremental ?? []).find((item) => item.label === 'reviews');
+      expect(reviews?.errors).toBeUndefined();
+      expect(reviews?.data.reviews.totalCount).toBeGreaterThan(0);
+      expect(later.at(-1)).toEqual({
+        hasNext: false,
+        incremental: [{ data: null, path: ['product'], label: 'together', errors: [{ message: `The request did not finish within ${requestTimeoutMs} ms.`, extensions: { code: 'REQUEST_TIMEOUT' } }] }],
+      });
+      expect(later.slice(0, -1).every((part) => part.hasNext === true)).toBe(true);
+      expect(await partsAnswers(replica.metricsUrl, 'HeldPage', 'timeout')).toBe(1);
+
+      const representations = await productsRepresentations(replica.metricsUrl);
+      await releaseHeldCall(replica.metricsUrl);
+      const after = await productsRepresentations(replica.metricsUrl);
+      console.log(`deadline: products representations ${representations} before orders answered the abandoned part, ${after} after`);
+      expect(after).toBe(representations);
+    } finally {
+      hold.open();
+    }
+  });
+});
+
+describe('a client that disconnects mid-stream', () => {
+  it('abandons the parts under way: the held part calls no further subgraph once orders answers, and the answer counts as disconnected', async () => {
+    const metricsUrl = supergraph.metricsUrls.gateway;
+    const disconnected = await partsAnswers(metricsUrl, 'HeldPage', 'disconnected');
+    hold.close();
+    try {
+      const client = new AbortController();
+      const response = await fetch(graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: APOLLO_CLIENT_ACCEPT },
+        body: JSON.stringify({ query: HELD_PAGE, variables: { id: productId } }),
+        signal: client.signal,
+      });
+      const first = await multipartParts(response).next();
+      expect(first.value).toMatchObject({ hasNext: true, data: { product: { id: productId } } });
+      await expect.poll(() => hold.waiting).toBe(1);
+      const representations = await productsRepresentations(metricsUrl);
+
+      client.abort();
+      await vi.waitFor(async () => expect(await partsAnswers(metricsUrl, 'HeldPage', 'disconnected')).toBe(disconnected + 1), { timeout: 10_000 });
+      await releaseHeldCall(metricsUrl);
+      const after = await productsRepresentations(metricsUrl);
+      console.log(`disconnect: products representations ${representations} before orders answered the abandoned part, ${after} after`);
+      expect(after).toBe(representations);
+    } finally {
+      hold.open();
+    }
+  });
+});
+
+describe('the metrics', () => {
+  it('count each answer sent in parts once it has ended, by operation and outcome; a JSON answer is not one', async () => {
+    const metricsUrl = supergraph.metricsUrls.gateway;
+    const complete = await partsAnswers(metricsUrl, 'ProductPage', 'complete');
+    await allParts(await postQuery(graphqlUrl, PRODUCT_PAGE, { id: productId }));
+    await (await postQuery(graphqlUrl, PRODUCT_PAGE, { id: productId }, 'application/json')).json();
+    await vi.waitFor(async () => expect(await partsAnswers(metricsUrl, 'ProductPage', 'complete')).toBe(complete + 1));
+    await sleep(100);
+    expect(await partsAnswers(metricsUrl, 'ProductPage', 'complete')).toBe(complete + 1);
+  });
+});
+
 describe('how a request may come', () => {
   it('over GET, in parts', async () => {
     const parameters = new URLSearchParams({ query: PRODUCT_PAGE, variables: JSON.stringify({ id: productId }) });
@@ -276,6 +389,18 @@ describe('how a request may come', () => {
     expect(body.errors[0].message).toMatch(/aliases/i);
   });
 
+  it('the request limits count deferred fragments: depth and directives inside them too', async () => {
+    const deep = `${'recommendations { '.repeat(10)}id${' }'.repeat(10)}`;
+    const tooDeep = await postQuery(graphqlUrl, `query Deep($id: ID!) { product(id: $id) { id ... @defer { ${deep} } } }`, { id: productId });
+    expect(tooDeep.status).toBe(400);
+    expect((await tooDeep.json()).errors[0].message).toMatch(/depth/i);
+
+    const fragments = Array.from({ length: 21 }, (_, index) => `... @defer(label: "d${index}") { name }`).join(' ');
+    const tooManyDirectives = await postQuery(graphqlUrl, `query Directives($id: ID!) { product(id: $id) { id ${fragments} } }`, { id: productId });
+    expect(tooManyDirectives.status).toBe(400);
+    expect((await tooManyDirectives.json()).errors[0].message).toMatch(/directives/i);
+  });
+
   it('a label given twice is refused with BAD_USER_INPUT', async () => {
     const response = await postQuery(graphqlUrl, `query Twice($id: ID!) { product(id: $id) { id ... @defer(label: "a") { name } ... @defer(label: "a") { sku } } }`, { id: productId });
     const body = await response.json();
@@ -309,6 +434,43 @@ describe('Apollo Client 4', () => {
     } finally {
       client.stop();
     }
+  });
+});
+
+describe('random operations', () => {
+  const SEED = 27;
+  const OPERATIONS = 100;
+  /** Operations under way at once: enough to be quick, few enough for a small machine. */
+  const CONCURRENCY = 4;
+
+  it(`${OPERATIONS} random operations over the catalogue (seed ${SEED}), each with @defer on random fragments, add up to the same operation without it`, async () => {
+    const schema = buildClientSchema(await supergraph.data(getIntrospectionQuery()));
+    const { products } = await supergraph.data(`{ products(first: 30) { edges { node { id sku } } } }`);
+    const nodes: Array<{ id: string; sku: string }> = products.edges.map((edge: { node: { id: string; sku: string } }) => edge.node);
+    const operations = randomOperations(schema, OPERATIONS, SEED, { productIds: [productId, ...nodes.map((node) => node.id)], skus: nodes.map((node) => node.sku) });
+
+    const failures: string[] = [];
+    let partsSeen = 0;
+    let next = 0;
+    const runNext = async (): Promise<void> => {
+      while (next < operations.length) {
+        const operation = operations[next++]!;
+        const response = await postQuery(graphqlUrl, operation.deferred);
+        const parts = response.headers.get('content-type')?.startsWith('multipart/mixed') ? await allParts(response) : [(await response.json()) as Part];
+        partsSeen += parts.length;
+        const whole = await supergraph.request(operation.undeferred);
+        const merged = mergeParts(parts);
+        if (whole.errors || !isDeepStrictEqual(merged, { data: whole.data, errors: [] })) {
+          failures.push(`${operation.deferred}\n  merged: ${JSON.stringify(merged)}\n  whole:  ${JSON.stringify(whole)}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: CONCURRENCY }, runNext));
+    const defers = operations.reduce((sum, operation) => sum + operation.defers, 0);
+    console.log(`${OPERATIONS} random operations: ${defers} @defer, ${partsSeen} parts, ${failures.length} not adding up`);
+    expect(operations.every((operation) => operation.defers > 0)).toBe(true);
+    expect(defers).toBeGreaterThan(OPERATIONS);
+    expect(failures).toEqual([]);
   });
 });
 

@@ -1,15 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { operationsPath } from '@greencart/gateway';
-import { planOperations, queryPlanChanges, queryPlansDocument, queryPlansPath } from '../scripts/lib/query-plans.js';
+import { deferredOperationsPath, planOperations, queryPlanChanges, queryPlansDocument, queryPlansPath } from '../scripts/lib/query-plans.js';
 import { supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 
 const supergraphSdl = readFileSync(supergraphSchemaPath, 'utf8');
 const operations = readFileSync(operationsPath, 'utf8');
+const deferredOperations = readFileSync(deferredOperationsPath, 'utf8');
 
 describe('docs/query-plans.md', () => {
-  it("holds the gateway's plan of every client operation, up to date (npm run generate)", () => {
-    const current = queryPlansDocument(planOperations(supergraphSdl, operations));
+  it("holds the gateway's plan of every client operation, and the deferred plans, up to date (npm run generate)", () => {
+    const current = queryPlansDocument(planOperations(supergraphSdl, operations), planOperations(supergraphSdl, deferredOperations, { deferred: true }));
     const changes = queryPlanChanges(readFileSync(queryPlansPath, 'utf8'), current);
     expect(changes, 'docs/query-plans.md is stale: run `npm run generate` and review the plans that changed').toEqual([]);
   });
@@ -24,6 +25,16 @@ describe('docs/query-plans.md', () => {
 
     const changes = queryPlanChanges(queryPlansDocument(planOperations(supergraphSdl, operations)), queryPlansDocument(planOperations(supergraphSdl, withOrders)));
     expect(changes).toEqual(['Me: query: 1 subgraph fetch (accounts), in 1 round. → query: 2 subgraph fetches (accounts, orders), in 2 rounds.']);
+  });
+
+  it("shows ProductPage's deferred plan: the first part from products and reviews' rating, then together and reviews, each after it", () => {
+    const [productPage] = planOperations(supergraphSdl, deferredOperations, { deferred: true });
+    expect(productPage!.name).toBe('ProductPage');
+    expect(productPage!.firstPart).toEqual({ fetches: 2, rounds: 2 });
+    expect(productPage!.plan).toMatch(/^ {4}Primary \{/m);
+    expect(productPage!.plan).toContain('Deferred(depends: [0], path: "product", label: "together")');
+    expect(productPage!.plan).toContain('Deferred(depends: [0], path: "product", label: "reviews")');
+    expect(readFileSync(queryPlansPath, 'utf8')).toContain('## ProductPage (deferred)');
   });
 
   it('plans a subscription as the query the gateway runs for each change', () => {

@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createClient } from '@greencart/client';
 import { dropDatabase, JWKS_PATH, repositoryRoot } from '@greencart/platform';
+import { allParts } from './support/incremental.js';
 import { freePort } from './support/ports.js';
 import { newSigningKeyPair } from './support/tokens.js';
 import { ENTRY, SERVICES, type Service } from './support/service-entries.js';
@@ -248,6 +249,41 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
         expect(byId.get(line.span_id!)?.service, `${service}: ${line.message} names a span of its own in the trace`).toBe(service);
       }
     }
+  });
+
+  it('puts the deferred parts of a query with @defer in the request\'s trace: the reviews part\'s fetch a gateway.fetch under the request\'s HTTP span', async () => {
+    const { products } = await createClient({ url: `${gatewayUrl}/graphql` }).Products({ first: 1 });
+    const requestId = `traced-defer-${suffix}`;
+    const query = 'query TracedDeferred($id: ID!) { product(id: $id) { id name ... @defer(label: "reviews") { reviews(first: 2) { totalCount } } } }';
+    const response = await fetch(`${gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'multipart/mixed;deferSpec=20220824,application/json', 'x-request-id': requestId },
+      body: JSON.stringify({ query, variables: { id: products!.edges[0]!.node.id } }),
+    });
+    const parts = await allParts(response);
+    expect(parts.flatMap((part) => part.incremental ?? []).map((item) => item.label)).toEqual(['reviews']);
+
+    const traceId = await vi.waitFor(() => {
+      const line = logLines('gateway').find((entry) => entry.requestId === requestId && entry.message === 'request finished');
+      expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      return line!.trace_id!;
+    }, { timeout: 10_000 });
+    // Only the deferred part calls reviews: its server span, in the trace, under a gateway.fetch.
+    const trace = await vi.waitFor(
+      () => {
+        const found = spans.filter((span) => span.traceId === traceId);
+        const ids = new Set(found.map((span) => span.spanId));
+        expect(found.some((span) => span.service === 'reviews' && span.kind === SPAN_KIND.SERVER)).toBe(true);
+        expect(found.filter((span) => !span.parentSpanId).map((span) => [span.service, span.kind])).toEqual([['gateway', SPAN_KIND.SERVER]]);
+        for (const span of found) if (span.parentSpanId) expect(ids.has(span.parentSpanId), `${span.service} ${span.name}: parent in the trace`).toBe(true);
+        return found;
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    const byId = new Map(trace.map((span) => [span.spanId, span]));
+    const reviewsServer = trace.find((span) => span.service === 'reviews' && span.kind === SPAN_KIND.SERVER)!;
+    expect(byId.get(byId.get(reviewsServer.parentSpanId)!.parentSpanId)).toMatchObject({ service: 'gateway', name: 'gateway.fetch' });
+    console.log(`deferred trace: ${trace.filter((span) => span.service === 'gateway').map((span) => span.name).join(', ')}`);
   });
 
   it('does not trace probes, and serves /metrics only on the metrics port', async () => {

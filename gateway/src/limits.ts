@@ -232,10 +232,13 @@ export interface RequestDeadline {
   deadlineAt: number;
 }
 
+/** What a client whose request ran out of time is told (REQUEST_TIMEOUT). */
+export const requestTimeoutMessage = (timeoutMs: number) => `The request did not finish within ${timeoutMs} ms.`;
+
 function timedOut(timeoutMs: number): GatewayExecutionResult {
   return {
     errors: [
-      new GraphQLError(`The request did not finish within ${timeoutMs} ms.`, {
+      new GraphQLError(requestTimeoutMessage(timeoutMs), {
         extensions: { code: ErrorCode.REQUEST_TIMEOUT, http: { status: 504 } },
       }),
     ],
@@ -246,6 +249,7 @@ function timedOut(timeoutMs: number): GatewayExecutionResult {
  * The gateway, with each request's planning and execution racing its deadline: when the deadline
  * passes, the client gets REQUEST_TIMEOUT at once and the connection is free again; subgraph
  * calls still under way end by their own deadline (SUBGRAPH_TIMEOUT_MS) and are not waited for.
+ * This covers an answer's first part; DeferExecutor holds its later parts to the same deadline.
  */
 export function withRequestDeadline(gateway: GatewayInterface, timeoutMs: number): GatewayInterface {
   const withDeadline = (execute: GatewayExecutor): GatewayExecutor => async (requestContext) => {

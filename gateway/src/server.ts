@@ -4,10 +4,10 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { createErrorFormatter, createJsonPoster, createServiceMetrics, currentRequest, errorFields, repositoryManifest, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type ServiceManifest, type UserTokenVerifier } from '@greencart/platform';
+import { createErrorFormatter, createJsonPoster, createServiceMetrics, currentRequest, errorCodeLabel, errorFields, repositoryManifest, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type ServiceManifest, type UserTokenVerifier } from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { DeferExecutor } from './defer/defer-executor.js';
-import { incrementalDeliveryPlugin, withIncrementalDelivery } from './defer/incremental-delivery.js';
+import { incrementalDeliveryPlugin, partsAnswerCounter, withIncrementalDelivery } from './defer/incremental-delivery.js';
 import { graphiqlPage } from './graphiql.js';
 import { browserAccess } from './browser-access.js';
 import { checkScalarInputs } from './input-scalars.js';
@@ -138,10 +138,22 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       (request?.logger ?? deps.logger).error('unexpected error', { operation: request?.operationName, ...errorFields(error) });
     },
   });
-  const deferExecutor = new DeferExecutor({ supergraphSdl: deps.supergraphSdl, queryPlannerConfig, dataSources: () => dataSources, formatError });
+  const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const deferExecutor = new DeferExecutor({
+    supergraphSdl: deps.supergraphSdl,
+    queryPlannerConfig,
+    dataSources: () => dataSources,
+    formatError: (formatted, error) => {
+      // Counted in greencart_graphql_errors_total as Apollo Server's formatError counts the first part's.
+      const answer = formatError(formatted, error);
+      currentRequest()?.errorCodes.push(errorCodeLabel(answer.extensions?.code));
+      return answer;
+    },
+    requestTimeoutMs,
+    countPartsAnswer: partsAnswerCounter(metrics),
+  });
 
   const requestLimits = deps.requestLimits ?? DEFAULT_REQUEST_LIMITS;
-  const requestTimeoutMs = deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const rateLimiter = await createRateLimiter(deps.rateLimits ?? DEFAULT_RATE_LIMITS, { redisUrl: deps.redisUrl, logger: deps.logger, registry: metrics.registry });
   const createContext = createContextFactory(deps);
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;

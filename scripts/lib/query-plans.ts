@@ -9,6 +9,9 @@ import { repositoryRoot } from './supergraph.js';
 /** The gateway's query plan for every client operation (committed; `npm run query-plans`). */
 export const queryPlansPath = join(repositoryRoot, 'docs', 'query-plans.md');
 
+/** Operations with @defer that are not client operations yet, planned as the gateway plans deferred queries. */
+export const deferredOperationsPath = join(repositoryRoot, 'scripts', 'deferred-operations.graphql');
+
 const plannerVersion = (createRequire(import.meta.url)('@apollo/query-planner/package.json') as { version: string }).version;
 
 /** One client operation as the gateway runs it. */
@@ -22,6 +25,8 @@ export interface OperationPlan {
   rounds: number;
   /** The plan as `@apollo/query-planner` prints it. */
   plan: string;
+  /** Planned with incremental delivery on, as the gateway plans a query with @defer for a client that accepts parts: the first part's fetches and rounds. */
+  firstPart?: { fetches: number; rounds: number };
 }
 
 /**
@@ -29,10 +34,11 @@ export interface OperationPlan {
  * the planner and configuration the gateway uses. A subscription is planned as the query the
  * gateway runs for each change (see gateway/src/live/live-operation.ts), since that is what runs.
  */
-export function planOperations(supergraphSdl: string, operationsSource: string): OperationPlan[] {
+export function planOperations(supergraphSdl: string, operationsSource: string, options: { deferred?: boolean } = {}): OperationPlan[] {
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchema = supergraph.apiSchema();
-  const planner = new QueryPlanner(supergraph, queryPlannerConfig);
+  // The deferred planner's settings are DeferExecutor's (gateway/src/defer/defer-executor.ts).
+  const planner = new QueryPlanner(supergraph, options.deferred ? { ...queryPlannerConfig, incrementalDelivery: { enableDefer: true } } : queryPlannerConfig);
   return operationDocuments(operationsSource).map(({ operation, document }) => {
     const name = operation.name?.value;
     if (!name) throw new Error('Every client operation has a name: the plans are listed by it.');
@@ -43,7 +49,8 @@ export function planOperations(supergraphSdl: string, operationsSource: string):
     for (const serviceName of fetchNodes.sort()) perSubgraph[serviceName] = (perSubgraph[serviceName] ?? 0) + 1;
     // The printer leaves trailing spaces on blank lines; a committed file should not carry them.
     const printed = prettyFormatQueryPlan(plan).replace(/[ \t]+$/gm, '');
-    return { name, kind: operation.operation, fetches: fetchNodes.length, perSubgraph, rounds: roundsOf(plan.node), plan: printed };
+    const firstPart = options.deferred && plan.node?.kind === 'Defer' ? { fetches: fetchesOf(plan.node.primary.node).length, rounds: roundsOf(plan.node.primary.node) } : undefined;
+    return { name, kind: operation.operation, fetches: fetchNodes.length, perSubgraph, rounds: roundsOf(plan.node), plan: printed, ...(firstPart ? { firstPart } : {}) };
   });
 }
 
@@ -104,19 +111,39 @@ const subgraphsOf = ({ perSubgraph }: OperationPlan) =>
     .map(([subgraph, count]) => (count === 1 ? subgraph : `${subgraph} ×${count}`))
     .join(', ');
 
+/** A deferred operation's heading: apart from a client operation of the same name. */
+const headingOf = (entry: OperationPlan, deferred: boolean) => (deferred ? `${entry.name} (deferred)` : entry.name);
+const anchorOf = (entry: OperationPlan, deferred: boolean) => (deferred ? `${entry.name.toLowerCase()}-deferred` : entry.name.toLowerCase());
+
 /** One operation's section of docs/query-plans.md. */
-function sectionOf(entry: OperationPlan): string {
-  const summary = entry.fetches === 0 ? 'no subgraph fetch.' : `${counted(entry.fetches, 'subgraph fetch', 'subgraph fetches')} (${subgraphsOf(entry)}), in ${counted(entry.rounds, 'round', 'rounds')}.`;
+function sectionOf(entry: OperationPlan, deferred = false): string {
+  const firstPart = entry.firstPart ? ` The first part: ${counted(entry.firstPart.fetches, 'fetch', 'fetches')}, in ${counted(entry.firstPart.rounds, 'round', 'rounds')}.` : '';
+  const summary = entry.fetches === 0 ? 'no subgraph fetch.' : `${counted(entry.fetches, 'subgraph fetch', 'subgraph fetches')} (${subgraphsOf(entry)}), in ${counted(entry.rounds, 'round', 'rounds')}${entry.firstPart ? ' to the last part' : ''}.${firstPart}`;
   const live =
     entry.kind === 'subscription'
       ? '\n\nA subscription: for each change of its entity, the gateway runs it as a query of that entity by id (`liveOperation`, gateway/src/live/live-operation.ts), and this is that query\'s plan.'
       : '';
-  return `## ${entry.name}\n\n${entry.kind}: ${summary}${live}\n\n\`\`\`\n${entry.plan}\n\`\`\`\n`;
+  return `## ${headingOf(entry, deferred)}\n\n${entry.kind}: ${summary}${live}\n\n\`\`\`\n${entry.plan}\n\`\`\`\n`;
 }
 
-/** docs/query-plans.md: a summary table, then one section per operation in the order of the operations file. */
-export function queryPlansDocument(plans: OperationPlan[]): string {
-  const rows = plans.map((entry) => `| [${entry.name}](#${entry.name.toLowerCase()}) | ${entry.kind} | ${entry.fetches} | ${entry.rounds} | ${subgraphsOf(entry)} |`);
+/**
+ * docs/query-plans.md: a summary table, then one section per operation in the order of the
+ * operations file; then the same for `deferredPlans` (deferredOperationsPath, planned with @defer on).
+ */
+export function queryPlansDocument(plans: OperationPlan[], deferredPlans: OperationPlan[] = []): string {
+  const rowOf = (entry: OperationPlan, deferred: boolean) => `| [${headingOf(entry, deferred)}](#${anchorOf(entry, deferred)}) | ${entry.kind} | ${entry.fetches} | ${entry.rounds} | ${subgraphsOf(entry)} |`;
+  const rows = plans.map((entry) => rowOf(entry, false));
+  const deferred =
+    deferredPlans.length === 0
+      ? []
+      : [
+          `Queries with \`@defer\` (\`scripts/deferred-operations.graphql\`: operations not in the client yet), as the gateway plans them for a client that accepts parts: with incremental delivery on, the first part (the \`Defer\` node's \`Primary\`) apart from each labelled \`Deferred\` part (see "@defer" in [architecture](architecture.md)). Rounds count to the last part. A client that wants one JSON answer gets the plan of the same query without \`@defer\`.`,
+          '',
+          '| operation | type | fetches | rounds | subgraphs |',
+          '| --- | --- | --- | --- | --- |',
+          ...deferredPlans.map((entry) => rowOf(entry, true)),
+          '',
+        ];
   return [
     '# Query plans',
     '',
@@ -128,7 +155,9 @@ export function queryPlansDocument(plans: OperationPlan[]): string {
     '| --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    ...plans.map(sectionOf),
+    ...deferred,
+    ...plans.map((entry) => sectionOf(entry)),
+    ...deferredPlans.map((entry) => sectionOf(entry, true)),
   ].join('\n');
 }
 

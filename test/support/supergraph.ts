@@ -133,8 +133,11 @@ export interface TestSupergraph extends GraphQLClient {
   restartAccounts(options: AccountsKeyOptions): Promise<void>;
   /** Starts products again on the same port, after stopSubgraph('products'), as a supervisor would. */
   restartProducts(): Promise<void>;
-  /** Starts another gateway on the same subgraphs with the same settings, as a load-balanced replica would be; stop() stops it too. */
-  startGatewayReplica(): Promise<{ url: string; metricsUrl: string }>;
+  /**
+   * Starts another gateway on the same subgraphs with the same settings (but for `settings`), as a
+   * load-balanced replica would be; stop() stops it too.
+   */
+  startGatewayReplica(settings?: Pick<SupergraphOptions, 'requestTimeoutMs'>): Promise<{ url: string; metricsUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -269,7 +272,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url, reviews: reviews.url };
   const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
   const gatewayCredentials = await credentialsFor('gateway');
-  const startGatewayOn = (port: number, gatewayLogger = logger('gateway')) =>
+  const startGatewayOn = (port: number, gatewayLogger = logger('gateway'), settings: Pick<SupergraphOptions, 'requestTimeoutMs'> = {}) =>
     startGateway(
       {
         production: options.production ?? false,
@@ -284,7 +287,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         safelist: options.safelist,
         requestLimits: options.requestLimits,
         maxBodyBytes: options.maxBodyBytes,
-        requestTimeoutMs: options.requestTimeoutMs,
+        requestTimeoutMs: settings.requestTimeoutMs ?? options.requestTimeoutMs,
         subscriptionLimits: options.subscriptionLimits,
         // Every test sends from one address as fast as the machine allows, which on a quick machine
         // passes the production default (100 a second); the limits themselves are tested in
@@ -331,9 +334,9 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       await running.get('products')?.stop();
       running.set('products', await startProducts(products.port, products.metricsPort));
     },
-    async startGatewayReplica() {
+    async startGatewayReplica(settings) {
       // Its lines carry `replica`, so that a test can tell the gateways' logs apart.
-      const replica = await startGatewayOn(0, logger('gateway').child({ replica: replicas.length + 2 }));
+      const replica = await startGatewayOn(0, logger('gateway').child({ replica: replicas.length + 2 }), settings);
       replicas.push(replica);
       return { url: replica.url, metricsUrl: replica.metricsUrl };
     },

@@ -6,6 +6,8 @@ import { operationFromDocument, Supergraph, type Schema, type VariableDefinition
 import { evaluateCondition, QueryPlanner, type ConditionNode, type DeferNode, type DeferredNode, type PlanNode, type QueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { GatewayExecutionResult, GatewayGraphQLRequestContext, GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import type { GraphQLExperimentalFormattedIncrementalDeferResultAlpha2, GraphQLExperimentalFormattedSubsequentIncrementalExecutionResultAlpha2 } from '@apollo/server';
+import { currentRequest, ErrorCode, type RequestScope } from '@greencart/platform';
+import { requestTimeoutMessage } from '../limits.js';
 import { deferredPaths, isGeneratedLabel, selectionsOfDeferred, withoutDeferred, type DeferredOperation, type ResponsePath } from './defer-document.js';
 
 // The API schema is Apollo's CommonJS copy of graphql's; see limits.ts.
@@ -14,6 +16,9 @@ const { GraphQLError, Kind, print } = createRequire(import.meta.url)('graphql') 
 /** One part after the first: deferred fragments' data at their paths (deferSpec=20220824). */
 export type SubsequentPart = GraphQLExperimentalFormattedSubsequentIncrementalExecutionResultAlpha2;
 type IncrementalItem = GraphQLExperimentalFormattedIncrementalDeferResultAlpha2;
+
+/** How an answer in parts ended: every part sent, its deadline passed, or the client went away. */
+export type PartsOutcome = 'complete' | 'timeout' | 'disconnected';
 
 /** An operation's answer in parts: the first now, the rest as each deferred fragment is resolved. */
 export interface IncrementalAnswer {
@@ -51,13 +56,29 @@ export class DeferExecutor {
       dataSources: () => ServiceMap;
       /** Apollo Server's formatError: deferred parts do not pass through Apollo Server's own formatting. */
       formatError: (formatted: GraphQLFormattedError, error: unknown) => GraphQLFormattedError;
+      /** The gateway's request deadline, which the deferred parts are held to as the first part is. */
+      requestTimeoutMs: number;
+      /** Told of each answer sent in parts once it has ended. */
+      countPartsAnswer?: (operationName: string | null | undefined, outcome: PartsOutcome) => void;
     },
   ) {}
 
   /** Runs an operation with deferred fragments (see deferredOperation). */
   async execute(requestContext: GatewayGraphQLRequestContext, deferred: DeferredOperation): Promise<IncrementalAnswer> {
     const { plan, variableDefinitions } = this.plan(deferred);
-    const run = new RequestRun(requestContext, deferred, this.serviceMap(), this);
+    const run = new RequestRun(requestContext, deferred, this, this.options.requestTimeoutMs);
+    let answer: IncrementalAnswer | undefined;
+    try {
+      answer = await this.executeParts(run, plan, variableDefinitions);
+      return answer;
+    } finally {
+      // Nothing to send after the first part (or nobody to send it to): the run's deadline and watch end here.
+      if (!answer?.subsequent) run.finish('complete');
+    }
+  }
+
+  private async executeParts(run: RequestRun, plan: QueryPlan, variableDefinitions: VariableDefinitions): Promise<IncrementalAnswer> {
+    const { requestContext, deferred } = run;
     const defer = deferNodeOf(plan.node as PlanNode | undefined, (condition) => evaluateCondition(condition, variableDefinitions, requestContext.request.variables));
     if (!defer) return { initial: await run.stage(plan.node as PlanNode | undefined, [], deferred.operation.selectionSet) };
 
@@ -72,7 +93,8 @@ export class DeferExecutor {
         }),
     );
     const initial = await run.stage(defer.primary.node, [], withoutDeferred(deferred.operation.selectionSet));
-    if (defer.deferred.length === 0) return { initial };
+    // Stopped already: the deadline answered the client (withRequestDeadline), or the client left.
+    if (defer.deferred.length === 0 || run.stopped) return { initial };
     const parts = new Readable({ objectMode: true, read() {} });
     run.start(defer.deferred, defer.primary.node ? [defer.primary.node] : [], initial.data, parts, independent);
     return { initial, subsequent: parts };
@@ -100,6 +122,15 @@ export class DeferExecutor {
     const graphQLError = error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : undefined });
     const formatted = graphQLError.toJSON();
     return this.options.formatError({ ...formatted, extensions: { ...formatted.extensions, code: formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR' } }, error);
+  }
+
+  /** The error the last part carries when the deadline passes before every part is sent. */
+  timeoutError(): GraphQLFormattedError {
+    return this.formatError(new GraphQLError(requestTimeoutMessage(this.options.requestTimeoutMs), { extensions: { code: ErrorCode.REQUEST_TIMEOUT } }));
+  }
+
+  countPartsAnswer(operationName: string | null | undefined, outcome: PartsOutcome): void {
+    this.options.countPartsAnswer?.(operationName, outcome);
   }
 
   private planner() {
@@ -131,14 +162,16 @@ export class DeferExecutor {
   /**
    * The subgraphs, each call's response recorded, and beside each its replay, which answers a
    * fetch a part already made with the data it got (its errors were that part's, not reported again).
+   * Once `stopped`, no call reaches a subgraph: the answer was abandoned.
    */
-  private serviceMap(): ServiceMap {
+  serviceMap(stopped: () => boolean): ServiceMap {
     const recorded = new Map<string, GatewayGraphQLResponse>();
     const key = (name: string, request: { query?: string; variables?: Record<string, unknown> }) => `${name}\n${request.query}\n${JSON.stringify(request.variables ?? {})}`;
     const map: ServiceMap = Object.create(null) as ServiceMap;
     for (const [name, source] of Object.entries(this.options.dataSources())) {
       const recording: GraphQLDataSource = {
         async process(options) {
+          if (stopped()) throw new GraphQLError('The answer was abandoned (deadline passed or client gone): no further subgraph calls.', { extensions: { code: ErrorCode.REQUEST_TIMEOUT } });
           try {
             const response = await source.process(options);
             recorded.set(key(name, options.request), response);
@@ -159,17 +192,62 @@ export class DeferExecutor {
   }
 }
 
-/** One request's deferred parts under way, and the stream they are sent on. */
+/**
+ * One request's deferred parts under way, and the stream they are sent on. It stops when every
+ * part is sent, when the request's deadline passes (the parts sent stand; a last part carries
+ * REQUEST_TIMEOUT) or when the client goes away; once stopped, parts still under way are dropped
+ * and no further subgraph call is made (calls already out end by their own deadline, unwaited).
+ */
 class RequestRun {
   private pending = 0;
   private parts?: Readable;
+  /** The deadline passed, the client left, or every part was sent. */
+  stopped = false;
+  /** Deferred parts started and not yet sent: what the last part names when the deadline passes. */
+  private readonly underway = new Map<DeferredNode, { path: ResponsePath; label?: string }>();
+  private readonly deadline: NodeJS.Timeout;
+  private readonly response?: RequestScope['response'];
+  private readonly serviceMap: ServiceMap;
 
   constructor(
-    private readonly requestContext: GatewayGraphQLRequestContext,
-    private readonly deferred: DeferredOperation,
-    private readonly serviceMap: ServiceMap,
+    readonly requestContext: GatewayGraphQLRequestContext,
+    readonly deferred: DeferredOperation,
     private readonly executor: DeferExecutor,
-  ) {}
+    timeoutMs: number,
+  ) {
+    this.serviceMap = executor.serviceMap(() => this.stopped);
+    const deadlineAt: unknown = (requestContext.context as { deadlineAt?: unknown }).deadlineAt;
+    const remaining = (typeof deadlineAt === 'number' ? deadlineAt : performance.now() + timeoutMs) - performance.now();
+    this.deadline = setTimeout(() => this.finish('timeout'), Math.max(0, remaining));
+    // Absent outside an HTTP request (a WebSocket subscription never asks for parts).
+    this.response = currentRequest()?.response;
+    this.response?.once('close', this.clientGone);
+  }
+
+  private readonly clientGone = () => {
+    if (!this.response?.writableFinished) this.finish('disconnected');
+  };
+
+  /**
+   * Stops the run: sends what the outcome calls for (a last part with REQUEST_TIMEOUT for each part
+   * under way, when the deadline passed) and ends the stream, if it had begun.
+   */
+  finish(outcome: PartsOutcome): void {
+    if (this.stopped) return;
+    this.stopped = true;
+    clearTimeout(this.deadline);
+    this.response?.off('close', this.clientGone);
+    if (!this.parts) return;
+    if (outcome === 'timeout') {
+      const error = this.executor.timeoutError();
+      const underway = [...this.underway.values()];
+      const items: IncrementalItem[] = (underway.length > 0 ? underway : [{ path: [] }]).map(({ path, label }) => ({ data: null, path, ...(label !== undefined ? { label } : {}), errors: [error] }));
+      this.parts.push({ incremental: items, hasNext: false } satisfies SubsequentPart);
+    }
+    this.parts.push(null);
+    this.underway.clear();
+    this.executor.countPartsAnswer(this.requestContext.operationName, outcome);
+  }
 
   /**
    * Runs `node` after the parts before it (`ancestors`, replayed) and shapes the result as
@@ -201,21 +279,29 @@ class RequestRun {
 
   private async runDeferred(part: DeferredNode, ancestors: PlanNode[], parentData: GatewayExecutionResult['data'], started?: Promise<GatewayExecutionResult>): Promise<void> {
     const label = part.label!;
+    const shownLabel = isGeneratedLabel(label) ? undefined : label;
     const own = ownPlan(part);
+    this.underway.set(part, { path: [], label: shownLabel });
     let result: GatewayExecutionResult = {};
     let items: IncrementalItem[];
     try {
+      const paths = deferredPaths(parentData, this.deferred.operation.selectionSet, label);
+      this.underway.set(part, { path: paths[0] ?? [], label: shownLabel });
       result = await (started ?? this.deferredStage(part, ancestors));
-      items = incrementalItems(result, deferredPaths(parentData, this.deferred.operation.selectionSet, label), isGeneratedLabel(label) ? undefined : label, (error) => this.executor.formatError(error));
+      // Stopped meanwhile: the stream has ended, and this part is dropped (its errors are nobody's).
+      if (this.stopped) return;
+      items = incrementalItems(result, paths, shownLabel, (error) => this.executor.formatError(error));
     } catch (error) {
+      if (this.stopped) return;
       // Whatever fails, the part is still sent (with the error) and the parts after it still end.
-      items = [{ data: null, path: [], ...(isGeneratedLabel(label) ? {} : { label }), errors: [this.executor.formatError(error)] }];
+      items = [{ data: null, path: [], ...(shownLabel !== undefined ? { label: shownLabel } : {}), errors: [this.executor.formatError(error)] }];
     }
+    this.underway.delete(part);
     // Counted before this part is sent, so that its hasNext is right.
     const inner = part.node?.kind === 'Defer' ? part.node.deferred : [];
     this.pending += inner.length - 1;
     if (items.length > 0 || this.pending === 0) this.parts!.push({ ...(items.length > 0 ? { incremental: items } : {}), hasNext: this.pending > 0 } satisfies SubsequentPart);
-    if (this.pending === 0) this.parts!.push(null);
+    if (this.pending === 0) return this.finish('complete');
     const innerAncestors = own ? [...ancestors, own] : ancestors;
     for (const innerPart of inner) void this.runDeferred(innerPart, innerAncestors, result.data);
   }

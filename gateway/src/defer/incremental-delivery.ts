@@ -2,8 +2,10 @@ import { createRequire } from 'node:module';
 import type { GraphQLSchema as GraphQLSchemaType } from 'graphql';
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GatewayExecutor, GatewayInterface } from '@apollo/server-gateway-interface';
+import { Counter } from 'prom-client';
+import type { ServiceMetrics } from '@greencart/platform';
 import { deferredOperation, documentHasDefer } from './defer-document.js';
-import type { DeferExecutor, SubsequentPart } from './defer-executor.js';
+import type { DeferExecutor, PartsOutcome, SubsequentPart } from './defer-executor.js';
 
 // The API schema is Apollo's CommonJS copy of graphql's; see limits.ts.
 const { DirectiveLocation, GraphQLBoolean, GraphQLDirective, GraphQLError, GraphQLNonNull, GraphQLSchema, GraphQLString, getVariableValues } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
@@ -106,4 +108,19 @@ export function incrementalDeliveryPlugin<TContext extends BaseContext>(): Apoll
       };
     },
   };
+}
+
+/**
+ * Counts answers sent in parts (multipart/mixed) in `greencart_graphql_incremental_responses_total`,
+ * by operation and by how each ended: every part sent, the deadline passed, or the client went away.
+ * (greencart_graphql_requests_total counts them too, with every other request.)
+ */
+export function partsAnswerCounter(metrics: Pick<ServiceMetrics, 'registry' | 'operationLabel'>): (operationName: string | null | undefined, outcome: PartsOutcome) => void {
+  const answers = new Counter({
+    name: 'greencart_graphql_incremental_responses_total',
+    help: 'GraphQL answers sent in parts (@defer, multipart/mixed), by operation and outcome: complete, timeout (the deadline passed before the last part) or disconnected (the client went away).',
+    labelNames: ['operation', 'outcome'],
+    registers: [metrics.registry],
+  });
+  return (operationName, outcome) => answers.inc({ operation: metrics.operationLabel(operationName), outcome });
 }

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { randomUUID } from 'node:crypto';
+import type { ServerResponse } from 'node:http';
 import type { RequestHandler } from 'express';
 import type { Logger } from '../logger.js';
 
@@ -25,6 +26,8 @@ export interface RequestScope {
   readonly errorCodes: string[];
   /** A subgraph's request asked for `_entities` (another subgraph's data needed its fields). */
   entityFetch?: boolean;
+  /** The response being written: an answer sent in parts stops when it closes before it has finished (the client went away). */
+  readonly response: Pick<ServerResponse, 'once' | 'off' | 'writableFinished'>;
 }
 
 const scopes = new AsyncLocalStorage<RequestScope>();
@@ -46,7 +49,7 @@ export function requestScopeOf(res: { locals: Record<string, unknown> }): Reques
 export function requestScope(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const requestId = requestIdFrom(req.get(REQUEST_ID_HEADER));
-    const scope: RequestScope = { requestId, logger: logger.child({ requestId }), startedAt: performance.now(), operationName: undefined, errorCodes: [] };
+    const scope: RequestScope = { requestId, logger: logger.child({ requestId }), startedAt: performance.now(), operationName: undefined, errorCodes: [], response: res };
     res.locals.requestScope = scope;
     res.set(REQUEST_ID_HEADER, requestId);
     scopes.run(scope, next);
