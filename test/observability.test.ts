@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { sample } from './support/metrics.js';
 
 /** Request ids through the gateway and the subgraphs' logs, and every service's /metrics on its metrics port. */
 let supergraph: TestSupergraph;
@@ -58,17 +59,6 @@ async function metricsOf(metricsUrl: string): Promise<string> {
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toMatch(/^text\/plain/);
   return response.text();
-}
-
-/** One sample's value in Prometheus' text format (0 when the series does not exist yet). */
-function sample(text: string, name: string, labels: Record<string, string>): number {
-  for (const line of text.split('\n')) {
-    const match = /^(\w+)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!match || match[1] !== name) continue;
-    const found = Object.fromEntries([...(match[2] ?? '').matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)].map((label) => [label[1], label[2]]));
-    if (Object.entries(labels).every(([key, value]) => found[key] === value)) return Number(match[3]);
-  }
-  return 0;
 }
 
 describe('request ids', () => {

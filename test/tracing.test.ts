@@ -97,6 +97,15 @@ async function waitUntil(service: Service, url: string): Promise<void> {
   throw new Error(`${service} did not come up: ${output[service].join('').slice(-2000)}`);
 }
 
+/** The trace id the gateway's log line for a request names, once the request has finished. */
+function traceOfRequest(requestId: string): Promise<string> {
+  return vi.waitFor(() => {
+    const line = logLines('gateway').find((entry) => entry.requestId === requestId && entry.message === 'request finished');
+    expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+    return line!.trace_id!;
+  }, { timeout: 10_000 });
+}
+
 /** Every JSON line a service logged. */
 const logLines = (service: Service) =>
   output[service]
@@ -179,11 +188,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     expect(body.data?.placeOrder.order?.id).toEqual(expect.any(String));
 
     // The gateway's log line for the request names its trace.
-    const traceId = await vi.waitFor(() => {
-      const line = logLines('gateway').find((entry) => entry.requestId === requestId && entry.message === 'request finished');
-      expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
-      return line!.trace_id!;
-    }, { timeout: 10_000 });
+    const traceId = await traceOfRequest(requestId);
 
     // Waits for the whole trace: spans arrive from each process in its own batches.
     const trace = await vi.waitFor(
@@ -263,11 +268,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     const parts = await allParts(response);
     expect(parts.flatMap((part) => part.incremental ?? []).map((item) => item.label)).toEqual(['reviews']);
 
-    const traceId = await vi.waitFor(() => {
-      const line = logLines('gateway').find((entry) => entry.requestId === requestId && entry.message === 'request finished');
-      expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
-      return line!.trace_id!;
-    }, { timeout: 10_000 });
+    const traceId = await traceOfRequest(requestId);
     // Only the deferred part calls reviews: its server span, in the trace, under a gateway.fetch.
     const trace = await vi.waitFor(
       () => {
