@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentHash } from '@greencart/gateway';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
 const CATALOGUE_PAGE = /* GraphQL */ `
@@ -20,6 +21,9 @@ const CATALOGUE_PAGE = /* GraphQL */ `
 `;
 
 const PRIVATE = 'private, no-store';
+
+/** A query of the client's persisted documents (client/persisted-documents.json), as normalised there. */
+const CATEGORIES_IN_MANIFEST = 'query Categories {\n  categories {\n    id\n    name\n    productCount\n  }\n}';
 
 /** Sends a GraphQL GET, as a browser or CDN would. */
 async function get(supergraph: TestSupergraph, query: string, options: { variables?: Record<string, unknown>; headers?: Record<string, string> } = {}) {
@@ -165,5 +169,26 @@ describe('with PUBLIC_CACHE_MAX_AGE=0', () => {
     expect(answer.status).toBe(200);
     expect(answer.headers.get('cache-control')).toBe(PRIVATE);
     expect(answer.headers.get('etag')).toBeNull();
+  });
+});
+
+describe('with the safelist on and PUBLIC_CACHE_MAX_AGE=30', () => {
+  let supergraph: TestSupergraph;
+  beforeAll(async () => {
+    supergraph = await startSupergraph({ safelist: true, publicCacheMaxAgeSeconds: 30 });
+  });
+  afterAll(() => supergraph?.stop());
+
+  it('lets a CDN reuse a persisted document sent over GET by its documentId, for 30 s', async () => {
+    const url = new URL(`${supergraph.gatewayUrl}/graphql`);
+    url.searchParams.set('documentId', `sha256:${documentHash(CATEGORIES_IN_MANIFEST)}`);
+    const answer = await fetch(url);
+    expect(((await answer.json()) as { data?: { categories?: unknown[] } }).data?.categories?.length).toBeGreaterThan(0);
+    expect(answer.headers.get('cache-control')).toBe('public, max-age=30');
+    const etag = answer.headers.get('etag');
+    expect(etag).toMatch(/^"[\w-]+"$/);
+    const again = await fetch(url, { headers: { 'if-none-match': etag! } });
+    expect(again.status).toBe(304);
+    expect(await again.text()).toBe('');
   });
 });
