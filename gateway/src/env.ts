@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { commonEnvironment, metricsPort, serviceUrlVariable, EnvironmentError, readEnvironment, repositoryManifest, type ServiceManifest } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
+import { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS } from './http-caching.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
 import { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-transport.js';
@@ -53,6 +54,8 @@ export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env, 
         }
         return origins;
       }),
+    // Seconds a CDN or browser may reuse a public GET's answer (0: every answer private, no-store).
+    PUBLIC_CACHE_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS),
     TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
     // Request limits (see docs/operations.md).
     REQUEST_MAX_DEPTH: count(DEFAULT_REQUEST_LIMITS.maxDepth),

@@ -15,6 +15,7 @@ runMain('gateway', async () => {
       subgraphTimeoutMs: env.SUBGRAPH_TIMEOUT_MS,
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,
+      publicCacheMaxAgeSeconds: env.PUBLIC_CACHE_MAX_AGE,
       requestLimits: {
         maxDepth: env.REQUEST_MAX_DEPTH,
         maxAliases: env.REQUEST_MAX_ALIASES,

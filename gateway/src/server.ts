@@ -9,6 +9,7 @@ import { createContextFactory, type GatewayContext } from './context.js';
 import { DeferExecutor } from './defer/defer-executor.js';
 import { incrementalDeliveryPlugin, partsAnswerCounter, withIncrementalDelivery } from './defer/incremental-delivery.js';
 import { graphiqlPage } from './graphiql.js';
+import { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS, httpCachingPlugin, privateByDefault } from './http-caching.js';
 import { browserAccess } from './browser-access.js';
 import { checkScalarInputs } from './input-scalars.js';
 import { checkSubgraphsListed } from './manifest-subgraphs.js';
@@ -56,6 +57,8 @@ export interface GatewayDependencies {
   webSocketMaxFrameBytes?: number;
   /** WebSocket connections one client address may hold at once (default 50). */
   webSocketConnectionsPerAddress?: number;
+  /** How long a CDN or browser may reuse a public GET's answer, in seconds; 0: never (default 10). */
+  publicCacheMaxAgeSeconds?: number;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -182,7 +185,13 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       requestTimeoutMs,
       // Tokens are counted before anything parses the document, the safelist included.
       beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
-      plugins: [queryPlanInResponse, requestLimitsPlugin(requestLimits), incrementalDeliveryPlugin()],
+      // Caching last: it tags the answer as it is sent, and an answer in parts stays private.
+      plugins: [
+        queryPlanInResponse,
+        requestLimitsPlugin(requestLimits),
+        incrementalDeliveryPlugin(),
+        httpCachingPlugin({ supergraphSdl: deps.supergraphSdl, maxAgeSeconds: deps.publicCacheMaxAgeSeconds ?? DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS }),
+      ],
       websocket: ({ httpServer, execute, clientAddress }) =>
         startSubscriptionServer({
           httpServer,
@@ -207,7 +216,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
         }),
       routes: (app) => {
         // Browser apps on other origins: CORS before anything else answers.
-        app.use('/graphql', ...browserAccess({ origins: deps.corsOrigins, production: deps.production, logger: deps.logger }));
+        app.use('/graphql', ...browserAccess({ origins: deps.corsOrigins, production: deps.production, logger: deps.logger }), privateByDefault());
         // GraphiQL for a browser opening /graphql, in development only (GraphQL over GET still works).
         app.get('/graphql', (req, res, next) => {
           if (deps.production || req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
@@ -253,6 +262,7 @@ export { DEFAULT_SUBSCRIPTION_LIMITS, type SubscriptionLimits } from './live/sub
 export { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-transport.js';
 export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
+export { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS, publicFieldsOf } from './http-caching.js';
 export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
 export { acceptsIncrementalDelivery } from './defer/incremental-delivery.js';

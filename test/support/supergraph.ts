@@ -95,6 +95,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   redisUrl?: string;
   /** Concurrent subscriptions per connection and per customer (default: production's). */
   subscriptionLimits?: SubscriptionLimits;
+  /** How long a CDN or browser may reuse a public GET's answer, in seconds (default: production's). */
+  publicCacheMaxAgeSeconds?: number;
 }
 
 /** The subgraphs this harness starts in-process, each with its own dependencies. */
@@ -289,6 +291,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         maxBodyBytes: options.maxBodyBytes,
         requestTimeoutMs: settings.requestTimeoutMs ?? options.requestTimeoutMs,
         subscriptionLimits: options.subscriptionLimits,
+        publicCacheMaxAgeSeconds: options.publicCacheMaxAgeSeconds,
         // Every test sends from one address as fast as the machine allows, which on a quick machine
         // passes the production default (100 a second); the limits themselves are tested in
         // rate-limits.test.ts with limits of its own.

@@ -110,7 +110,8 @@ export async function startGraphQLService<TContext extends BaseContext>(
 ): Promise<RunningService> {
   const app = express();
   app.disable('x-powered-by');
-  // No ETags: GraphQL answers POSTs, and hashing every response body was a cost on every request.
+  // No ETags from Express: hashing every response body was a cost on every request. The gateway tags
+  // public GETs' answers itself (gateway/src/http-caching.ts); res.send still answers 304 to those.
   app.set('etag', false);
   app.use(requestScope(options.logger));
   // Before any route: every check, route and Apollo read the same path and parameters.
@@ -164,8 +165,8 @@ export async function startGraphQLService<TContext extends BaseContext>(
       ApolloServerPluginSchemaReportingDisabled(),
       ApolloServerPluginInlineTraceDisabled(),
       ApolloServerPluginLandingPageDisabled(),
-      // No cache hints are used (no CDN caching of GraphQL), and the cache-control plugin would
-      // wrap every field's resolver to collect them.
+      // Apollo's cache hints are not used (the gateway's public fields are marked @public in the
+      // subgraphs instead), and the cache-control plugin would wrap every field's resolver to collect them.
       ApolloServerPluginCacheControlDisabled(),
       operationNamePlugin,
       operationResolutionPlugin,
