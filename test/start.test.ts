@@ -217,16 +217,16 @@ describe('a service that exits on its own', () => {
     try {
       await waitUntilReady(child);
       const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
+      const log = () => stderrOf.get(child)!.join('');
+      /** The pid of the process npm start last started as `name`. */
+      const lastPid = (name: string) => Number([...log().matchAll(new RegExp(`"process":"${name}","pid":(\\d+)`, 'g'))].at(-1)![1]);
       // Every process runs with the node flags (heap budget) the manifest gives it, as in production.
-      const started = new Map([...stderrOf.get(child)!.join('\n').matchAll(/"process":"([a-z-]+)","pid":(\d+)/g)].map((match) => [match[1]!, Number(match[2])]));
       for (const name of ['gateway', ...subgraphNames]) {
-        const commandLine = readFileSync(`/proc/${started.get(name)}/cmdline`, 'utf8').split('\0');
+        const commandLine = readFileSync(`/proc/${lastPid(name)}/cmdline`, 'utf8').split('\0');
         expect(commandLine.slice(1, 1 + nodeFlagsOf(name).length), name).toEqual(nodeFlagsOf(name));
       }
       // Each process in turn, killed outright: npm start starts it again within 20 s, while the
       // others go on serving what does not need it.
-      const log = () => stderrOf.get(child)!.join('');
-      const lastPid = (name: string) => Number([...log().matchAll(new RegExp(`"process":"${name}","pid":(\\d+)`, 'g'))].at(-1)![1]);
       const backWithin: Record<string, number> = {};
       for (const name of [...subgraphNames, 'gateway']) {
         const killedAt = Date.now();

@@ -256,20 +256,18 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const reviewsCredentials = await credentialsFor('reviews');
   const reviewsClient = (name: ServiceName, url: string) => createSubgraphClient({ name, url, credentials: reviewsCredentials, timeoutMs: 15_000 });
   const purchases = createPurchasesClient(reviewsClient('orders', orders.url));
-  const startReviews = async (port: number, metricsPort = 0) =>
-    startReviewsService(
-      {
-        production: options.production ?? false,
-        verifier: remoteVerifier(),
-        database: reviewsDb,
-        credentials: reviewsCredentials,
-        catalogue: createCatalogueClient(reviewsClient('products', products.url)),
-        purchases,
-        logger: logger('reviews'),
-      },
-      { ...listen, port, metricsPort },
-    );
-  const reviews = await startReviews(0);
+  const reviews = await startReviewsService(
+    {
+      production: options.production ?? false,
+      verifier: remoteVerifier(),
+      database: reviewsDb,
+      credentials: reviewsCredentials,
+      catalogue: createCatalogueClient(reviewsClient('products', products.url)),
+      purchases,
+      logger: logger('reviews'),
+    },
+    listen,
+  );
   if (options.seedDemoHistory) await seedDemoReviews(reviewsDb.db, purchases, logger('reviews'), { waitSeconds: 10 });
   const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url, reviews: reviews.url };
   const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');

@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import { rowsByKey } from '@greencart/platform';
+import { groupsByKey, rowsByKey } from '@greencart/platform';
 import type { ReviewsDb } from './db/database.js';
 import { ReviewRepository } from './db/review-repository.js';
 import type { ReviewRow } from './db/schema.js';
@@ -13,8 +13,8 @@ export function createLoaders(db: ReviewsDb) {
     reviewById: new DataLoader<string, ReviewRow | null>(async (ids) => rowsByKey(ids, await reviews.findByIds(ids), (row) => row.id)),
     /** Products' ratings: a page of 20 products with their ratings is one statement here. */
     ratingByProductId: new DataLoader<string, ProductRating>(async (productIds) => {
-      const rows = await reviews.starCounts(productIds);
-      return productIds.map((productId) => ratingOf(rows.filter((row) => row.productId === productId)));
+      const starCounts = groupsByKey(productIds, await reviews.starCounts(productIds), (row) => row.productId);
+      return starCounts.map(ratingOf);
     }),
   };
 }
