@@ -11,8 +11,16 @@ const EPHEMERAL_START = (() => {
     return 32768;
   }
 })();
-const PICK_FROM = 20_000;
-const PICK_BELOW = Math.max(PICK_FROM + 1_000, Math.min(EPHEMERAL_START, 32_768));
+const RANGE_FROM = 20_000;
+const RANGE_BELOW = Math.max(RANGE_FROM + 1_000, Math.min(EPHEMERAL_START, 32_768));
+// Each vitest worker (and the main process, pool 0) picks from a slice of its own, so two test
+// files running at once never pick the same port; within a process, no port is handed out twice
+// (a test picks several before it binds any).
+const SLICES = 4;
+const SLICE = Math.floor((RANGE_BELOW - RANGE_FROM) / SLICES);
+const PICK_FROM = RANGE_FROM + (Number(process.env.VITEST_POOL_ID ?? 0) % SLICES) * SLICE;
+const PICK_BELOW = PICK_FROM + SLICE;
+const handedOut = new Set<number>();
 
 function tryListen(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -29,7 +37,9 @@ function tryListen(port: number): Promise<boolean> {
 export async function freePort(): Promise<number> {
   for (let attempt = 0; attempt < 200; attempt += 1) {
     const port = PICK_FROM + Math.floor(Math.random() * (PICK_BELOW - PICK_FROM));
-    if (await tryListen(port)) return port;
+    if (handedOut.has(port) || !(await tryListen(port))) continue;
+    handedOut.add(port);
+    return port;
   }
   throw new Error(`no free port found between ${PICK_FROM} and ${PICK_BELOW}`);
 }
