@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -173,6 +174,31 @@ describe('a gateway given a manifest of subgraphs it has never seen', () => {
     expect(readGatewayEnvironment({ INVENTORY_X_URL: 'http://inventory:4101' }, manifest).subgraphUrls).toEqual({ 'inventory-x': 'http://inventory:4101' });
     expect(readGatewayEnvironment({ ORDERS_URL: 'http://orders:4002', PRODUCTS_URL: 'http://products:4003' }, repositoryManifest()).subgraphUrls).toEqual({ orders: 'http://orders:4002', products: 'http://products:4003' });
     expect(() => readGatewayEnvironment({ SHIPPING_URL: 'not a url' }, manifest)).toThrow('SHIPPING_URL');
+  });
+});
+
+describe("a web app of the manifest, with the production safelist on", () => {
+  it("runs the app's persisted documents, by the hash the app sends and in full, and nothing else", async () => {
+    // As GraphQL Code Generator's client preset writes them: its own printing of each document, by SHA-256.
+    const text = 'query ShopItems { items { sku inStock } }';
+    const hash = createHash('sha256').update(text).digest('hex');
+    await writeFile(join(folder, 'shop-documents.json'), JSON.stringify({ [hash]: text }));
+    await writeFile(
+      join(folder, 'with-shop.yaml'),
+      `${manifestText(ports, ['inventory-x', 'shipping'])}web_apps:\n  shop: { workspace: shop, port: 5999, persisted_documents: ${join(folder, 'shop-documents.json')} }\n`,
+    );
+    const withShop = readServiceManifest(join(folder, 'with-shop.yaml'));
+    expect(withShop.webApps).toEqual([{ name: 'shop', workspace: 'shop', port: 5999, persistedDocuments: join(folder, 'shop-documents.json') }]);
+    const service = await startGateway({ ...(await gatewayDependencies(withShop)), supergraphSdl, manifest: withShop, safelist: true }, { port: 0, host: '127.0.0.1' });
+    running.push(() => service.stop());
+    const post = async (body: unknown) => {
+      const response = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return (await response.json()) as { data?: unknown; errors?: Array<{ extensions: { code: string } }> };
+    };
+    const items = { items: [{ sku: 'tea-1', inStock: 7 }, { sku: 'mug-2', inStock: 0 }] };
+    expect(await post({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } })).toEqual({ data: items });
+    expect(await post({ query: 'query ShopItems {\n  items {\n    sku\n    inStock\n  }\n}' })).toEqual({ data: items });
+    expect((await post({ query: 'query ShopItems { items { sku inStock shippingEstimate } }' })).errors?.[0]?.extensions.code).toBe('OPERATION_NOT_IN_SAFELIST');
   });
 });
 

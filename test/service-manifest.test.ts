@@ -138,3 +138,13 @@ describe('the service manifest against the repository', () => {
     expect(problems).toEqual([]);
   });
 });
+
+describe('web apps in the manifest', () => {
+  it("are served beside the services: each has a workspace whose Vite app npm start and npm run build run, and the safelist's documents", () => {
+    for (const app of manifest.webApps) {
+      const scripts = (JSON.parse(read(`${app.workspace}/package.json`)) as { scripts?: Record<string, string> }).scripts ?? {};
+      expect(missing([scripts.dev ? '' : `${app.workspace}/package.json: a dev script`, scripts.build ? '' : `${app.workspace}/package.json: a build script`])).toEqual([]);
+      if (app.persistedDocuments) expect(existsSync(join(repositoryRoot, app.persistedDocuments)), app.persistedDocuments).toBe(true);
+    }
+  });
+});

@@ -162,6 +162,8 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const subscriptionLimits = deps.subscriptionLimits ?? DEFAULT_SUBSCRIPTION_LIMITS;
   // With Redis, a customer's subscriptions are counted over every replica, as the rate limits are.
+  // The production safelist: the SDK's operations and the manifest's web apps'.
+  const persistedDocuments = deps.safelist ? readPersistedDocuments(manifest) : undefined;
   const slots = deps.redisUrl ? await redisSlots(subscriptionLimits.perCustomer, deps.redisUrl, deps.logger) : memorySlots(subscriptionLimits.perCustomer);
 
   const service = await startGraphQLService<GatewayContext & RequestDeadline>(
@@ -184,7 +186,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       maxBodyBytes,
       requestTimeoutMs,
       // Tokens are counted before anything parses the document, the safelist included.
-      beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
+      beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(persistedDocuments ? [safelist(persistedDocuments)] : [])],
       // Caching last: it tags the answer as it is sent, and an answer in parts stays private.
       plugins: [
         queryPlanInResponse,
@@ -209,7 +211,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
           feeds,
           requestLimits,
           subscriptionLimits,
-          safelist: deps.safelist ? readPersistedDocuments() : undefined,
+          safelist: persistedDocuments,
           production: deps.production,
           logger: deps.logger,
           registry: metrics.registry,
@@ -264,5 +266,5 @@ export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
 export { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS, publicFieldsOf } from './http-caching.js';
 export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';
-export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
+export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath, readPersistedDocuments } from './persisted-documents.js';
 export { acceptsIncrementalDelivery } from './defer/incremental-delivery.js';

@@ -53,11 +53,25 @@ export interface GatewayManifest {
   nodeFlags: readonly string[];
 }
 
+/**
+ * A web app served beside the services (the storefront): a browser app that calls the gateway
+ * like any other, from its own origin.
+ */
+export interface WebAppManifest {
+  name: string;
+  /** Its npm workspace folder, relative to the repository: a Vite app (its `dev` and `build` scripts). */
+  workspace: string;
+  port: number;
+  /** Its operations by hash (the client preset's persisted documents), which the production safelist runs too. */
+  persistedDocuments?: string;
+}
+
 export interface ServiceManifest {
   /** The file it was read from (named in messages that say how to change it). */
   file: string;
   gateway: GatewayManifest;
   subgraphs: readonly SubgraphManifest[];
+  webApps: readonly WebAppManifest[];
 }
 
 /** Raised for a manifest that cannot be read or breaks its rules; the message names each problem. */
@@ -87,6 +101,16 @@ const manifestShape = z.object({
       node_flags: nodeFlags,
     }),
   ),
+  web_apps: z
+    .record(
+      serviceName,
+      z.object({
+        workspace: z.string().min(1),
+        port,
+        persisted_documents: z.string().regex(/\.json$/, 'must be a JSON file of the workspace, such as ./storefront/src/generated/persisted-documents.json').optional(),
+      }),
+    )
+    .default({}),
 });
 
 /** The rules zod cannot see: names that exist, ports and entities that are not taken twice. */
@@ -127,6 +151,11 @@ function problemsOf(manifest: ServiceManifest): string[] {
       if (!subgraph.callers[route.endpoint]?.includes(GATEWAY_SERVICE)) problems.push(`${at}.gateway_routes: ${route.path} forwards to ${route.endpoint}, which must list the gateway in callers`);
     }
   }
+  for (const app of manifest.webApps) {
+    takePort(app.port, `web_apps.${app.name}.port`);
+    if (names.has(app.name)) problems.push(`web_apps.${app.name}: ${app.name} is a service's name already`);
+    if (RESERVED_NAMES.has(app.name)) problems.push(`web_apps.${app.name}: its variable (${environmentNameOf(app.name)}_PORT) is GreenCart's already: choose another name`);
+  }
   return problems;
 }
 
@@ -136,7 +165,7 @@ export function parseServiceManifest(text: string, file: string = SERVICE_MANIFE
   if (!parsed.success) {
     throw new ServiceManifestError(`${file} is not a valid service manifest:\n${parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n')}`);
   }
-  const { gateway, subgraphs } = parsed.data;
+  const { gateway, subgraphs, web_apps: webApps } = parsed.data;
   const manifest: ServiceManifest = {
     file,
     gateway: { name: GATEWAY_SERVICE, workspace: gateway.workspace, port: gateway.port, metricsPort: gateway.metrics_port, nodeFlags: gateway.node_flags },
@@ -153,6 +182,12 @@ export function parseServiceManifest(text: string, file: string = SERVICE_MANIFE
       gatewayRoutes: subgraph.gateway_routes,
       userTokenIssuer: subgraph.user_token_issuer,
       nodeFlags: subgraph.node_flags,
+    })),
+    webApps: Object.entries(webApps).map(([name, app]) => ({
+      name,
+      workspace: app.workspace,
+      port: app.port,
+      ...(app.persisted_documents ? { persistedDocuments: app.persisted_documents.replace(/^\.\//, '') } : {}),
     })),
   };
   const problems = problemsOf(manifest);

@@ -85,4 +85,16 @@ describe('the service manifest', () => {
       'subgraphs.redis: its variables (REDIS_URL, …_PORT) are GreenCart\'s already: choose another name',
     );
   });
+
+  it('takes web apps beside the services, and refuses one on a service\'s port or name, or under a name whose variable is GreenCart\'s', () => {
+    const withWebApps = (entries: string) => `${twoSubgraphs()}web_apps:\n${entries}`;
+    expect(parseServiceManifest(withWebApps('  shop: { workspace: shop, port: 5999, persisted_documents: ./shop/src/generated/documents.json }\n')).webApps).toEqual([
+      { name: 'shop', workspace: 'shop', port: 5999, persistedDocuments: 'shop/src/generated/documents.json' },
+    ]);
+    expect(parseServiceManifest(twoSubgraphs()).webApps).toEqual([]);
+    expect(problemsOf(withWebApps('  shop: { workspace: shop, port: 4102 }\n'))).toContain("web_apps.shop.port: port 4102 is subgraphs.shipping.port's already");
+    expect(problemsOf(withWebApps('  shipping: { workspace: shop, port: 5999 }\n'))).toContain("web_apps.shipping: shipping is a service's name already");
+    expect(problemsOf(withWebApps('  public: { workspace: shop, port: 5999 }\n'))).toContain("web_apps.public: its variable (PUBLIC_PORT) is GreenCart's already");
+    expect(problemsOf(withWebApps('  shop: { workspace: shop, port: 5999, persisted_documents: ./shop/documents.txt }\n'))).toContain('web_apps.shop.persisted_documents: must be a JSON file');
+  });
 });
