@@ -90,6 +90,7 @@ describe('the bench-table renderer', () => {
       { read: 'Q2', label: 'Q2', file: 'run.json', note: 'behind, as in every run: issue 28' },
       { read: 'Q1', label: 'Q1, alone, minutes later', file: 'again.json' },
     ]);
+    expect(parseMarker('run.json ratio Q1, from cold', 1).rows).toEqual([{ read: 'Q1', label: 'Q1, from cold', file: 'run.json' }]);
     expect(renderTable(marker, resultsOf).slice(2)).toEqual(['| Q2 | 238 | 269 | 88% (behind, as in every run: issue 28) |', '| Q1, alone, minutes later | 100 | 125 | 80% |']);
   });
 

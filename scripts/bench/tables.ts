@@ -58,7 +58,7 @@ export class BenchTableError extends Error {
 const START = /^<!-- bench-table:([\s\S]*?)-->/gm;
 const END = /^<!-- \/bench-table -->$/m;
 const READ = /^(Q[1-4]|M1)\b/;
-const ROW = /^(?<label>[^()]+?)(?:\s+from\s+(?<file>\S+))?(?:\s+\((?<note>.+)\))?$/;
+const ROW = /^(?<label>[^()]+?)(?:\s+from\s+(?<file>\S+\.json))?(?:\s+\((?<note>.+)\))?$/;
 const BARE_READS = /^(Q[1-4]|M1)(\s*,\s*(Q[1-4]|M1))+$/;
 
 /** The peak table's first cell for a read (as the page's earlier tables described them). */
