@@ -104,7 +104,7 @@ describe('the bench-table renderer', () => {
   it('rewrites only what lies between the markers', () => {
     const before = 'Prose with 999 req/s.\n<!-- bench-table: run.json ratio Q1 -->\n| Q1 | 1 | 1 | 100% |\n<!-- /bench-table -->\nMore prose.\n';
     expect(renderPage(before, resultsOf)).toBe(
-      'Prose with 999 req/s.\n<!-- bench-table: run.json ratio Q1 -->\n| Read | (c) GreenCart req/s | (d) Hive Gateway req/s | (c) / (d) |\n|---|---:|---:|---:|\n| Q1 | 236 | 225 | 105% (**met**) |\n<!-- /bench-table -->\nMore prose.\n',
+      'Prose with 999 req/s.\n<!-- bench-table: run.json ratio Q1 -->\n\n| Read | (c) GreenCart req/s | (d) Hive Gateway req/s | (c) / (d) |\n|---|---:|---:|---:|\n| Q1 | 236 | 225 | 105% (**met**) |\n\n<!-- /bench-table -->\nMore prose.\n',
     );
   });
 

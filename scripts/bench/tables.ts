@@ -171,7 +171,8 @@ export function renderPage(page: string, resultsOf: (file: string) => ResultsFil
     if (!closing) throw new BenchTableError(`BENCHMARKS.md:${line}: no <!-- /bench-table --> after this bench-table marker`);
     const end = afterMarker + closing.index;
     const table = renderTable(parseMarker(match[1]!, line), resultsOf);
-    rendered += `${page.slice(from, afterMarker)}\n${table.join('\n')}\n`;
+    // Blank lines around the table, so that no Markdown renderer reads a marker as one of its rows.
+    rendered += `${page.slice(from, afterMarker)}\n\n${table.join('\n')}\n\n`;
     from = end;
   }
   return rendered + page.slice(from);
