@@ -187,4 +187,17 @@ describe('web apps in the manifest', () => {
     }
     expect(problems).toEqual([]);
   });
+
+  it('have a Kubernetes base each, listed in the base kustomization, and a docker-compose service', () => {
+    const base = 'deploy/kubernetes/base';
+    const resources = (YAML.parse(read(`${base}/kustomization.yaml`)) as { resources: string[] }).resources;
+    const compose = readComposeServices();
+    const problems: string[] = [];
+    for (const app of manifest.webApps) {
+      if (!existsSync(join(repositoryRoot, base, app.name, 'kustomization.yaml'))) problems.push(`${base}/${app.name}/kustomization.yaml is missing for web app ${app.name} (manifest: supergraph.yaml)`);
+      if (!resources.includes(app.name)) problems.push(`${base}/kustomization.yaml does not list ${app.name}`);
+      if (!compose[app.name]) problems.push(`docker-compose.yml has no service for web app ${app.name} (manifest: supergraph.yaml)`);
+    }
+    expect(problems).toEqual([]);
+  });
 });
