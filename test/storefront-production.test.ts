@@ -81,12 +81,72 @@ function replaceOnce(text: string, from: string, to: string): string {
   return text.replace(from, () => to);
 }
 
+/**
+ * nginx with the repository's server block, rendered with `variables` as the image's entry point
+ * renders it, serving `root` on a free loopback port; its own files under `folder`/`name`.
+ */
+async function startNginx(folder: string, name: string, root: string, variables: Record<string, string>): Promise<{ origin: string; stop: () => Promise<void> }> {
+  const own = join(folder, name);
+  await mkdir(join(own, 'temp'), { recursive: true });
+  const port = await freePort();
+  const template = readWebAppServerTemplate();
+  let server = renderTemplate(template, variables);
+  server = replaceOnce(server, `listen ${webAppContainerPort(template)};`, `listen 127.0.0.1:${port};`);
+  server = replaceOnce(server, 'root /usr/share/nginx/html;', `root ${root};`);
+  await writeFile(join(own, 'web-app.conf'), server);
+  // nginx.conf as the image has it, around the server block: mime types, logs, pid and temporary files in the folder.
+  const temp = (kind: string) => `${kind}_temp_path ${join(own, 'temp', kind)};`;
+  await writeFile(
+    join(own, 'nginx.conf'),
+    [
+      `pid ${join(own, 'nginx.pid')};`,
+      `error_log ${join(own, 'error.log')} warn;`,
+      'daemon off;',
+      'worker_processes 1;',
+      'events { worker_connections 256; }',
+      'http {',
+      '  include /etc/nginx/mime.types;',
+      '  default_type application/octet-stream;',
+      '  sendfile on;',
+      '  access_log off;',
+      `  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join(' ')}`,
+      `  include ${join(own, 'web-app.conf')};`,
+      '}',
+      '',
+    ].join('\n'),
+  );
+  const output: string[] = [];
+  const nginx: ChildProcess = spawn(NGINX, ['-e', join(own, 'error.log'), '-p', own, '-c', join(own, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  nginx.stdout!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  nginx.stderr!.on('data', (chunk: Buffer) => output.push(chunk.toString()));
+  const stop = async () => {
+    if (nginx.exitCode !== null || nginx.signalCode !== null) return;
+    // QUIT: nginx's graceful stop, the image's STOPSIGNAL.
+    const exited = new Promise((resolve) => nginx.once('exit', resolve));
+    nginx.kill('SIGQUIT');
+    setTimeout(() => nginx.kill('SIGKILL'), 10_000).unref();
+    await exited;
+  };
+  const origin = `http://127.0.0.1:${port}`;
+  for (let attempt = 0; ; attempt++) {
+    if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${output.join('')}${await readFile(join(own, 'error.log'), 'utf8').catch(() => '')}`);
+    if (await get(`${origin}/health`).then((answer) => answer.status === 200, () => false)) return { origin, stop };
+    if (attempt > 100) {
+      await stop();
+      throw new Error(`nginx did not answer on ${origin}: ${output.join('')}`);
+    }
+    await sleep(100);
+  }
+}
+
+/** The directives of a Content-Security-Policy, by name. */
+const directivesOf = (policy: string) => new Map(policy.split(';').map((part) => part.trim().split(/\s+/)).filter((words) => words[0]).map(([name, ...sources]) => [name!, sources]));
+
 let folder: string;
 let html: string;
 let origin: string;
+let stopNginx: (() => Promise<void>) | undefined;
 let gatewayUrl: string;
-let nginx: ChildProcess | undefined;
-const nginxOutput: string[] = [];
 let indexHtml: Buffer;
 let assets: string[];
 
@@ -108,55 +168,11 @@ describe.runIf(nginxFound || process.env.CI)('the storefront in production: its 
     indexHtml = await readFile(join(html, 'index.html'));
     assets = (await readdir(join(html, 'assets'), { recursive: true, withFileTypes: true })).filter((entry) => entry.isFile()).map((entry) => join(entry.parentPath, entry.name).slice(html.length));
 
-    const port = await freePort();
-    const template = readWebAppServerTemplate();
-    // The image's ENV: GREENCART_URL is the VITE_GREENCART_URL it was built with.
-    let server = renderTemplate(template, { GREENCART_URL: gatewayUrl });
-    server = replaceOnce(server, `listen ${webAppContainerPort(template)};`, `listen 127.0.0.1:${port};`);
-    server = replaceOnce(server, 'root /usr/share/nginx/html;', `root ${html};`);
-    await writeFile(join(folder, 'web-app.conf'), server);
-    await mkdir(join(folder, 'temp'));
-    // nginx.conf as the image has it, around the server block: mime types, logs, pid and temporary files in the folder.
-    const temp = (name: string) => `${name}_temp_path ${join(folder, 'temp', name)};`;
-    await writeFile(
-      join(folder, 'nginx.conf'),
-      [
-        `pid ${join(folder, 'nginx.pid')};`,
-        `error_log ${join(folder, 'error.log')} warn;`,
-        'daemon off;',
-        'worker_processes 1;',
-        'events { worker_connections 256; }',
-        'http {',
-        '  include /etc/nginx/mime.types;',
-        '  default_type application/octet-stream;',
-        '  sendfile on;',
-        '  access_log off;',
-        `  ${['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi'].map(temp).join(' ')}`,
-        `  include ${join(folder, 'web-app.conf')};`,
-        '}',
-        '',
-      ].join('\n'),
-    );
-    nginx = spawn(NGINX, ['-e', join(folder, 'error.log'), '-p', folder, '-c', join(folder, 'nginx.conf')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    nginx.stdout!.on('data', (chunk: Buffer) => nginxOutput.push(chunk.toString()));
-    nginx.stderr!.on('data', (chunk: Buffer) => nginxOutput.push(chunk.toString()));
-    origin = `http://127.0.0.1:${port}`;
-    for (let attempt = 0; ; attempt++) {
-      if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${nginxOutput.join('')}${await readFile(join(folder, 'error.log'), 'utf8').catch(() => '')}`);
-      if (await get(`${origin}/health`).then((answer) => answer.status === 200, () => false)) break;
-      if (attempt > 100) throw new Error(`nginx did not answer on ${origin}: ${nginxOutput.join('')}`);
-      await sleep(100);
-    }
+    ({ origin, stop: stopNginx } = await startNginx(folder, 'main', html, { GREENCART_URL: gatewayUrl }));
   }, 300_000);
 
   afterAll(async () => {
-    if (nginx && nginx.exitCode === null) {
-      // QUIT: nginx's graceful stop, as the image's STOPSIGNAL.
-      const exited = new Promise((resolve) => nginx!.once('exit', resolve));
-      nginx.kill('SIGQUIT');
-      setTimeout(() => nginx?.kill('SIGKILL'), 10_000).unref();
-      await exited;
-    }
+    await stopNginx?.();
     if (folder) await rm(folder, { recursive: true, force: true });
   }, 30_000);
 
@@ -168,13 +184,12 @@ describe.runIf(nginxFound || process.env.CI)('the storefront in production: its 
     expect(answer.body.equals(indexHtml)).toBe(true);
     expect(answer.headers['x-content-type-options']).toBe('nosniff');
     expect(answer.headers['referrer-policy']).toBe('strict-origin-when-cross-origin');
-    const policy = String(answer.headers['content-security-policy']);
+    const policy = directivesOf(String(answer.headers['content-security-policy']));
     const gateway = new URL(gatewayUrl);
-    const connectSources = /(?:^|;\s*)connect-src ([^;]*)/.exec(policy)?.[1]?.split(/\s+/);
     // The gateway the build baked in, over HTTP and over WebSocket (subscriptions); scripts from this origin only.
-    expect(connectSources).toEqual(["'self'", gateway.origin, `ws://${gateway.host}`]);
-    expect(policy).toMatch(/(?:^|;\s*)script-src 'self'(;|$)/);
-    expect(policy).toMatch(/(?:^|;\s*)frame-ancestors 'none'(;|$)/);
+    expect(policy.get('connect-src')).toEqual(["'self'", gateway.origin, `ws://${gateway.host}`]);
+    expect(policy.get('script-src')).toEqual(["'self'"]);
+    expect(policy.get('frame-ancestors')).toEqual(["'none'"]);
     // The app's HTML names its hashed files.
     expect(indexHtml.toString()).toMatch(/src="\/assets\/[^"]+\.js"/);
   });
@@ -201,6 +216,22 @@ describe.runIf(nginxFound || process.env.CI)('the storefront in production: its 
         expect(gzipped.headers.vary, path).toMatch(/Accept-Encoding/i);
         expect(gunzipSync(gzipped.body).equals(file), path).toBe(true);
         expect(gzipped.body.length, path).toBeLessThan(file.length);
+      }
+    }
+  });
+
+  it("lets the page connect to production's gateway over https and wss, and with no GREENCART_URL to its own origin alone", async () => {
+    for (const [url, expected] of [
+      ['https://api.shop.example.com/graphql', ["'self'", 'https://api.shop.example.com', 'wss://api.shop.example.com']],
+      ['', ["'self'"]],
+    ] as const) {
+      const other = await startNginx(folder, `gateway-${expected.length}`, html, { GREENCART_URL: url });
+      try {
+        const answer = await get(`${other.origin}/`);
+        expect(answer.status, url).toBe(200);
+        expect(directivesOf(String(answer.headers['content-security-policy'])).get('connect-src'), url).toEqual(expected);
+      } finally {
+        await other.stop();
       }
     }
   });
