@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { CodegenConfig } from '@graphql-codegen/cli';
+import { addTypenameSelectionDocumentTransform } from '@graphql-codegen/client-preset';
 import YAML from 'yaml';
 
 /**
@@ -81,10 +83,38 @@ const clientSdk = {
   },
 };
 
+/**
+ * The storefront's typed documents (GraphQL Code Generator's client preset) from the `.graphql` files
+ * beside its routes and components, and its persisted-documents manifest
+ * (storefront/src/generated/persisted-documents.json: normalised text by bare SHA-256 hex, as
+ * client/persisted-documents.json and Apollo's persisted queries name them). `__typename` is added
+ * before hashing because Apollo Client adds it to every selection it sends: the text it sends when
+ * the gateway asks for it then hashes to the same key.
+ */
+const storefront = {
+  'storefront/src/generated/': {
+    schema: 'client/schema.graphql',
+    documents: ['storefront/src/**/*.graphql'],
+    preset: 'client' as const,
+    documentTransforms: [addTypenameSelectionDocumentTransform],
+    presetConfig: {
+      fragmentMasking: { unmaskFunctionName: 'getFragmentData' },
+      persistedDocuments: { hashAlgorithm: (text: string) => createHash('sha256').update(text).digest('hex') },
+    },
+    config: {
+      useTypeImports: true,
+      enumType: 'string-literal',
+      avoidOptionals: { field: true, inputValue: false, object: false, defaultValue: false },
+      scalars: { ID: 'string', Decimal: 'string', DateTime: 'string', EmailAddress: 'string' },
+    },
+  },
+};
+
 const config: CodegenConfig = {
   overwrite: true,
   generates: {
     ...clientSdk,
+    ...storefront,
     // One entry per subgraph of the service manifest, with the context type and mappers of its codegen.json.
     ...Object.assign({}, ...subgraphResolverTypes()),
   },

@@ -1,11 +1,11 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSchema, Kind, parse, print, validate, type FragmentDefinitionNode, type GraphQLSchema, type SelectionSetNode } from 'graphql';
 import { describe, expect, it } from 'vitest';
 import { executeCodegen } from '@graphql-codegen/cli';
 import { printSchema as printFederationSchema, Supergraph } from '@apollo/federation-internals';
 import codegenConfig from '../codegen.js';
-import { buildPersistedDocuments, operationDocuments, persistedDocumentsPath } from '@greencart/gateway';
+import { buildPersistedDocuments, documentHash, operationDocuments, persistedDocumentsPath } from '@greencart/gateway';
 import { apiSchemaOf, apiSchemaPath, composeSupergraph, repositoryRoot, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 
 const clientOperationsPath = join(repositoryRoot, 'client', 'src', 'operations.graphql');
@@ -32,14 +32,29 @@ describe('the persisted-documents manifest (client/persisted-documents.json)', (
   });
 });
 
-describe('generated resolver types', () => {
-  it('match the subgraph schemas (npm run codegen)', async () => {
+const storefrontGenerated = 'storefront/src/generated/';
+
+describe('generated code: resolver types, the SDK, the storefront', () => {
+  it('matches the subgraph schemas and the operation documents (npm run codegen)', async () => {
     const { result, error } = await executeCodegen({ ...codegenConfig, cwd: repositoryRoot, silent: true } as Parameters<typeof executeCodegen>[0]);
     expect(error).toBeNull();
-    expect(result.length).toBe(Object.keys(codegenConfig.generates).length);
+    // Each entry writes one file, or (the storefront's client preset, named by its folder) several.
+    for (const target of Object.keys(codegenConfig.generates)) {
+      const written = result.filter((file) => (target.endsWith('/') ? file.filename.startsWith(target) : file.filename === target));
+      expect(written.length, `${target} generated nothing`).toBeGreaterThan(0);
+    }
     for (const file of result) {
       expect(file.content, `${file.filename} is stale: run npm run codegen`).toBe(readFileSync(join(repositoryRoot, file.filename), 'utf8'));
     }
+    // A file codegen no longer writes (a removed operation's, say) would still be imported and shipped.
+    const storefrontFiles = result.filter((file) => file.filename.startsWith(storefrontGenerated)).map((file) => file.filename.slice(storefrontGenerated.length));
+    expect(readdirSync(join(repositoryRoot, storefrontGenerated)).sort(), `${storefrontGenerated} holds files npm run codegen does not write`).toEqual(storefrontFiles.sort());
+  });
+
+  it("names each of the storefront's persisted documents by the SHA-256 of its text, as Apollo's persisted queries and the gateway do", () => {
+    const manifest = JSON.parse(readFileSync(join(repositoryRoot, storefrontGenerated, 'persisted-documents.json'), 'utf8')) as Record<string, string>;
+    expect(Object.keys(manifest).length).toBeGreaterThan(0);
+    for (const [hash, text] of Object.entries(manifest)) expect(hash, text).toBe(documentHash(text));
   });
 });
 

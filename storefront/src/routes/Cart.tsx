@@ -1,0 +1,3 @@
+export function Cart() {
+  return <h1>Cart</h1>;
+}

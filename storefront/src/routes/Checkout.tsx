@@ -1,0 +1,3 @@
+export function Checkout() {
+  return <h1>Checkout</h1>;
+}

@@ -1,0 +1,82 @@
+import { useQuery } from '@apollo/client/react';
+import { Link, NavLink, Outlet, useNavigate } from 'react-router';
+import { useAuth } from '../auth';
+import { HeaderDocument } from '../generated/graphql';
+
+/** The cart link: its name starts with "Cart" and says how many items the cart holds. */
+function CartLink({ quantity }: { quantity: number }) {
+  return (
+    <NavLink to="/cart" className="header__cart" aria-label={`Cart, ${quantity} ${quantity === 1 ? 'item' : 'items'}`}>
+      <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
+        <path d="M3 4h2l2.4 10.2a2 2 0 0 0 2 1.5h7.4a2 2 0 0 0 1.9-1.4L21 8H6.2" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
+        <circle cx="10" cy="20" r="1.5" fill="currentColor" />
+        <circle cx="17" cy="20" r="1.5" fill="currentColor" />
+      </svg>
+      <span>Cart</span>
+      <span className="header__badge" aria-hidden="true">
+        {quantity}
+      </span>
+    </NavLink>
+  );
+}
+
+/** Who is signed in and their cart; anonymous visitors get the sign-in links and an empty cart. */
+function HeaderAccount() {
+  const { signedIn, signOut } = useAuth();
+  const navigate = useNavigate();
+  const { data } = useQuery(HeaderDocument, { skip: !signedIn });
+  const quantity = (signedIn && data?.cart?.totalQuantity) || 0;
+  return (
+    <nav className="header__nav" aria-label="Account">
+      {signedIn ? (
+        <>
+          <NavLink to="/orders">Orders</NavLink>
+          <span className="header__name muted">{data?.me?.name ? `Hi, ${data.me.name.split(' ')[0]}` : null}</span>
+          <button
+            type="button"
+            className="link-button"
+            onClick={() => {
+              signOut();
+              navigate('/');
+            }}
+          >
+            Sign out
+          </button>
+        </>
+      ) : (
+        <>
+          <NavLink to="/sign-in">Sign in</NavLink>
+          <NavLink to="/register">Register</NavLink>
+        </>
+      )}
+      <CartLink quantity={quantity} />
+    </nav>
+  );
+}
+
+export function Layout() {
+  return (
+    <>
+      <a href="#main" className="skip-link">
+        Skip to content
+      </a>
+      <header className="header">
+        <div className="header__inner">
+          <Link to="/" className="header__brand">
+            <span className="header__logo" aria-hidden="true">
+              ●
+            </span>
+            GreenCart
+          </Link>
+          <HeaderAccount />
+        </div>
+      </header>
+      <main id="main" className="main">
+        <Outlet />
+      </main>
+      <footer className="footer">
+        <p>GreenCart · a reference storefront on the GreenCart API</p>
+      </footer>
+    </>
+  );
+}

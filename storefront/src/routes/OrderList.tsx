@@ -1,0 +1,3 @@
+export function OrderList() {
+  return <h1>OrderList</h1>;
+}

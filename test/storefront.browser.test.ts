@@ -1,0 +1,107 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { createServer, type ViteDevServer } from 'vite';
+import { createClient } from '@greencart/client';
+import { repositoryRoot } from '@greencart/platform';
+import { chromiumAvailable, launchChromium, localOnlyContext } from './support/chromium.js';
+import { freePort } from './support/ports.js';
+import { ADMIN, startSupergraph, type TestSupergraph } from './support/supergraph.js';
+
+/**
+ * The storefront (storefront/, served by Vite's dev server as `npm start` serves it) in Chromium,
+ * against the real supergraph: what a shopper does, found by the accessible names the contract
+ * gives, and what they would notice.
+ */
+
+const STOREFRONT_ROOT = join(repositoryRoot, 'storefront');
+/** The storefront's persisted documents: every request it sends must name one of them. */
+const storefrontManifest = () => JSON.parse(readFileSync(join(STOREFRONT_ROOT, 'src', 'generated', 'persisted-documents.json'), 'utf8')) as Record<string, string>;
+
+/** What went wrong on a page that a shopper or a developer's console would see. */
+interface PageTrouble {
+  consoleErrors: string[];
+  failedRequests: string[];
+  /** GraphQL requests to the gateway that named no persisted document of the storefront's. */
+  unpersistedRequests: string[];
+}
+
+/** A page that records console errors, failed requests and any GraphQL request outside the storefront's manifest. */
+async function watchedPage(context: BrowserContext, gatewayUrl: string): Promise<{ page: Page; trouble: PageTrouble }> {
+  const page = await context.newPage();
+  const trouble: PageTrouble = { consoleErrors: [], failedRequests: [], unpersistedRequests: [] };
+  const manifest = storefrontManifest();
+  page.on('console', (message) => message.type() === 'error' && trouble.consoleErrors.push(message.text()));
+  page.on('pageerror', (error) => trouble.consoleErrors.push(error.message));
+  page.on('requestfailed', (request) => {
+    // A body the page stopped reading itself is no failure: Apollo Client cancels a multipart
+    // (@defer) answer once it has read the final boundary, and a query whose variables changed.
+    if (request.failure()?.errorText === 'net::ERR_ABORTED') return;
+    trouble.failedRequests.push(`${request.method()} ${request.url()}: ${request.failure()?.errorText}`);
+  });
+  page.on('response', (response) => response.status() >= 400 && trouble.failedRequests.push(`${response.request().method()} ${response.url()}: ${response.status()}`));
+  page.on('request', (request) => {
+    const url = new URL(request.url());
+    if (url.origin !== new URL(gatewayUrl).origin || url.pathname !== '/graphql' || request.method() === 'OPTIONS') return;
+    const body = request.method() === 'POST' ? (JSON.parse(request.postData() ?? '{}') as { extensions?: { persistedQuery?: { sha256Hash?: string } } }) : undefined;
+    const extensions = body?.extensions ?? (JSON.parse(url.searchParams.get('extensions') ?? '{}') as { persistedQuery?: { sha256Hash?: string } });
+    const hash = extensions.persistedQuery?.sha256Hash;
+    if (!hash || !Object.hasOwn(manifest, hash)) trouble.unpersistedRequests.push(`${request.method()} ${request.url()}`);
+  });
+  return { page, trouble };
+}
+
+/** Subscriptions of one field open at the gateway (its greencart_subscriptions_active metric). */
+async function openSubscriptions(metricsUrl: string, field: string): Promise<number> {
+  const text = await (await fetch(metricsUrl)).text();
+  const match = new RegExp(`^greencart_subscriptions_active\\{[^}]*field="${field}"[^}]*\\} (\\d+)$`, 'm').exec(text);
+  return match ? Number(match[1]) : 0;
+}
+
+describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
+  let supergraph: TestSupergraph;
+  let storefront: ViteDevServer;
+  let storefrontUrl: string;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    supergraph = await startSupergraph();
+    // As `npm start` runs it: the gateway's address from VITE_GREENCART_URL, the port from the caller.
+    process.env.VITE_GREENCART_URL = `${supergraph.gatewayUrl}/graphql`;
+    const port = await freePort();
+    storefront = await createServer({ configFile: join(STOREFRONT_ROOT, 'vite.config.ts'), server: { port, strictPort: true, host: '127.0.0.1' }, logLevel: 'warn' });
+    await storefront.listen();
+    // localhost, not 127.0.0.1: another origin than the gateway's, as a storefront on its own domain is.
+    storefrontUrl = `http://localhost:${port}`;
+    browser = await launchChromium();
+  }, 120_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await storefront?.close();
+    await supergraph?.stop();
+  });
+
+  it('finds a product by search, shows it with its stock, and keeps the search in the address', async () => {
+    const { context, leaving } = await localOnlyContext(browser);
+    const { page, trouble } = await watchedPage(context, supergraph.gatewayUrl);
+    await page.goto(storefrontUrl);
+
+    await page.getByRole('searchbox', { name: 'Search products' }).fill('sourdough');
+    await page.getByRole('searchbox', { name: 'Search products' }).press('Enter');
+    await expect.poll(() => new URL(page.url()).searchParams.get('q')).toBe('sourdough');
+    await page.getByRole('link', { name: 'Sourdough Loaf' }).click();
+
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Sourdough Loaf');
+    await expect.poll(() => page.getByText(/^\d+ in stock$/).textContent()).toBe('40 in stock');
+    // The deferred parts arrive: a new shop has no reviews and no orders yet.
+    await expect.poll(() => page.getByRole('region', { name: 'Reviews' }).textContent()).toContain('No reviews yet.');
+    await expect.poll(() => page.getByRole('region', { name: 'Bought together' }).textContent()).toContain('Nobody has bought this with anything else yet.');
+    expect(await page.getByRole('button', { name: 'Add to cart' }).isEnabled()).toBe(true);
+
+    expect(trouble).toEqual({ consoleErrors: [], failedRequests: [], unpersistedRequests: [] });
+    expect(leaving).toEqual([]);
+    await context.close();
+  });
+});
