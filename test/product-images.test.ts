@@ -93,9 +93,9 @@ async function ticketFor(productId: string, contentType: string, byteSize: numbe
 }
 
 /** Sends bytes as the ticket says (its method, URL and headers), as a browser would. */
-async function send(ticket: Ticket, bytes: Uint8Array, extraHeaders: Record<string, string> = {}) {
+async function send(ticket: Ticket, bytes: Buffer, extraHeaders: Record<string, string> = {}) {
   const headers = Object.fromEntries(ticket.headers.map((header) => [header.name, header.value]));
-  const response = await fetch(ticket.url, { method: ticket.method, headers: { ...headers, ...extraHeaders }, body: bytes });
+  const response = await fetch(ticket.url, { method: ticket.method, headers: { ...headers, ...extraHeaders }, body: new Uint8Array(bytes) });
   return { status: response.status, body: (await response.json()) as { errors?: Array<{ message: string; extensions: { code: string } }>; image?: { id: string } } };
 }
 
