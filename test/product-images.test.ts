@@ -440,6 +440,26 @@ describe('the demo catalogue', () => {
     expect([large.response.status, (await sharp(large.bytes).metadata()).width]).toEqual([200, products.edges[0].node.featuredImage.width]);
   });
 
+  it('is public data: a catalogue page with its pictures over GET without a token may be cached', async () => {
+    const url = new URL(`${supergraph.gatewayUrl}/graphql`);
+    url.searchParams.set('query', '{ products(first: 5) { edges { node { id featuredImage { id altText width height small: url(width: 320) avif: url(width: 640, format: AVIF) } images { id } } } } }');
+    const response = await fetch(url);
+    expect(response.status).toBe(200);
+    expect(response.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);
+    expect(response.headers.get('etag')).toBeTruthy();
+  });
+
+  it('costs products the same statements for a page of 5 products with their images as for a page of 20 (one for all images)', async () => {
+    const page = (first: number) => supergraph.data(`query($first: Int) { products(first: $first) { edges { node { id images { id url } featuredImage { id url(width: 320) } } } } }`, { first });
+    const statementsFor = async (first: number) => {
+      supergraph.statements.products.reset();
+      await page(first);
+      return supergraph.statements.products.applicationCount;
+    };
+    await page(1);
+    expect(await statementsFor(20)).toBe(await statementsFor(5));
+  });
+
   it('is seeded once: two processes seeding a new database at once, then a restart, give each demo product one image', async () => {
     const serverUrl = inject('postgresServerUrl');
     const name = `test_${randomUUID().slice(0, 8)}_images_seed`;
