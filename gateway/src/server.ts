@@ -138,6 +138,8 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
     credentials: deps.credentials,
     timeoutMs: deps.subgraphTimeoutMs,
     maxBodyBytes: deps.maxForwardedBodyBytes ?? DEFAULT_MAX_FORWARDED_BODY_BYTES,
+    // An upload may take as long as the request may: its bytes arrive at the client's pace.
+    bodyTimeoutMs: deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
   });
 
   // Queries with @defer, answered in parts (see docs/architecture.md, "@defer").

@@ -35,7 +35,11 @@ export interface SubgraphRoute {
 export function subgraphRoutes(
   manifest: ServiceManifest,
   subgraphs: readonly string[],
-  options: Omit<ForwardOptions, 'subgraph' | 'pattern' | 'method' | 'url'> & { urlOf: (subgraph: string) => string | undefined },
+  options: Omit<ForwardOptions, 'subgraph' | 'pattern' | 'method' | 'url'> & {
+    urlOf: (subgraph: string) => string | undefined;
+    /** The deadline of a forward with a body (PUT, POST): sending it and the subgraph's work on it, such as an image's checks. */
+    bodyTimeoutMs: number;
+  },
 ): SubgraphRoute[] {
   return manifest.subgraphs
     .filter((subgraph) => subgraphs.includes(subgraph.name))
@@ -49,7 +53,7 @@ export function subgraphRoutes(
           maxBodyBytes: options.maxBodyBytes,
           url: () => options.urlOf(subgraph.name),
           credentials: options.credentials,
-          timeoutMs: options.timeoutMs,
+          timeoutMs: route.method === 'GET' ? options.timeoutMs : Math.max(options.timeoutMs, options.bodyTimeoutMs),
         };
         return { path: route.path, method: route.method, handler: forward(settings) };
       }),
