@@ -1,8 +1,7 @@
 import { and, eq, inArray, notExists, sql } from 'drizzle-orm';
 import sharp from 'sharp';
-import type { ProductsDb } from '../db/database.js';
-import { ProductImageRepository } from '../db/product-image-repository.js';
-import { categories, productImages, products } from '../db/schema.js';
+import type { Executor, ProductsDb } from '../db/database.js';
+import { categories, productImageOriginals, productImages, products } from '../db/schema.js';
 import { contentHashOf } from '../services/product-image-service.js';
 
 /** The demo originals' size: small, so seeding stays quick, and still three steps of the ladder (160, 320, 640). */
@@ -49,15 +48,15 @@ export function demoArtwork(name: string, category: string): string {
  * two replicas at once (serialised by a lock), changes nothing.
  */
 export async function seedDemoImages(db: ProductsDb, skus: readonly string[]): Promise<void> {
-  const lacking = () =>
-    db
+  const lacking = (executor: Executor) =>
+    executor
       .select({ id: products.id, name: products.name, category: categories.name })
       .from(products)
       .innerJoin(categories, eq(categories.id, products.categoryId))
-      .where(and(inArray(sql`lower(${products.sku})`, skus.map((sku) => sku.toLowerCase())), notExists(db.select({ one: sql`1` }).from(productImages).where(eq(productImages.productId, products.id)))));
+      .where(and(inArray(sql`lower(${products.sku})`, skus.map((sku) => sku.toLowerCase())), notExists(executor.select({ one: sql`1` }).from(productImages).where(eq(productImages.productId, products.id)))));
   // Drawn before the transaction, and only for products without an image: a restart draws nothing.
   const drawn = await Promise.all(
-    (await lacking()).map(async (product) => ({
+    (await lacking(db)).map(async (product) => ({
       product,
       bytes: await sharp(Buffer.from(demoArtwork(product.name, product.category))).jpeg({ quality: 80 }).toBuffer(),
     })),
@@ -66,10 +65,15 @@ export async function seedDemoImages(db: ProductsDb, skus: readonly string[]): P
   await db.transaction(async (tx) => {
     await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended('demo-images', 0))`);
     // Another process may have seeded them while these were drawn.
-    const stillLacking = new Set((await lacking()).map((product) => product.id));
-    const images = new ProductImageRepository(tx);
-    for (const { product, bytes } of drawn.filter(({ product }) => stillLacking.has(product.id))) {
-      await images.insert({ productId: product.id, altText: product.name, width: DEMO_IMAGE_SIZE, height: DEMO_IMAGE_SIZE, format: 'jpeg', contentHash: contentHashOf(bytes) }, bytes);
-    }
+    const stillLacking = new Set((await lacking(tx)).map((product) => product.id));
+    const chosen = drawn.filter(({ product }) => stillLacking.has(product.id));
+    if (chosen.length === 0) return;
+    // Each is its product's only image, so first (position 0); all in two statements.
+    const rows = await tx
+      .insert(productImages)
+      .values(chosen.map(({ product, bytes }) => ({ productId: product.id, position: 0, altText: product.name, width: DEMO_IMAGE_SIZE, height: DEMO_IMAGE_SIZE, format: 'jpeg' as const, contentHash: contentHashOf(bytes) })))
+      .returning({ id: productImages.id, productId: productImages.productId });
+    const bytesOf = new Map(chosen.map(({ product, bytes }) => [product.id, bytes]));
+    await tx.insert(productImageOriginals).values(rows.map((row) => ({ imageId: row.id, bytes: bytesOf.get(row.productId)! })));
   });
 }
