@@ -311,6 +311,17 @@ describe('refused uploads', () => {
     expect(await storedImageCount(productId)).toBe(0);
   });
 
+  it('refuses bytes for a product archived since the URL was given, and stores nothing', async () => {
+    const productId = await createProduct();
+    const bytes = await png(200, 200);
+    const ticket = await ticketFor(productId, 'image/png', bytes.length);
+    await supergraph.data(`mutation($id: ID!) { deleteProduct(id: $id) { userErrors { code } } }`, { id: productId }, { token: adminToken });
+    const answer = await send(ticket, bytes);
+    expect([answer.status, refusalOf(answer)]).toEqual([404, 'PRODUCT_NOT_FOUND']);
+    expect(await storedImageCount(productId)).toBe(0);
+    expect((await productsDb`select used_at from product_image_uploads where product_id = ${productId}`)[0]!.used_at).toBeNull();
+  });
+
   it('takes a URL once: a second use, even racing the first, is refused and stores nothing more', async () => {
     const productId = await createProduct();
     const bytes = await webp();

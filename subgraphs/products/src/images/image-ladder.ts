@@ -41,9 +41,6 @@ export const UPLOAD_CONTENT_TYPES: Readonly<Record<string, ImageFormatName>> = {
   'image/avif': 'avif',
 };
 
-/** The media type of a stored format. */
-export const contentTypeOf = (format: ImageFormatName) => Object.entries(UPLOAD_CONTENT_TYPES).find(([, name]) => name === format)![0];
-
 /** How many hex digits of an image's content hash its URLs carry: enough that a changed image never shares a URL. */
 export const URL_HASH_LENGTH = 20;
 

@@ -6,7 +6,7 @@ import { ProductRepository } from '../db/product-repository.js';
 import type { ImageFormatName, ProductImageRow, ProductImageUploadRow, ProductRow } from '../db/schema.js';
 import { ConcurrencyLimit } from '../images/concurrency-limit.js';
 import { imagePath, servedWidth, SERVED_FORMATS, UPLOAD_CONTENT_TYPES, type ServedFormat } from '../images/image-ladder.js';
-import { CONTRACT_IMAGE_LIMITS, inspectImage, renderVariant, storableOriginal, type ImageLimits, type ImageRefusal } from '../images/image-processing.js';
+import { CONTRACT_IMAGE_LIMITS, inspectImage, renderVariant, storableOriginal, type ImageLimits } from '../images/image-processing.js';
 import { newUploadToken, UPLOAD_URL_SECONDS, uploadTokenHash } from '../images/upload-tokens.js';
 import type { Result } from './catalogue-service.js';
 
@@ -59,7 +59,7 @@ const refused = (...userErrors: UserError[]): { value: null; userErrors: UserErr
 export class ImageVariants {
   private readonly resizes: ConcurrencyLimit;
   /** Sizes being made by this process now, so that its concurrent requests for one wait for the same work. */
-  private readonly making = new Map<string, Promise<Buffer>>();
+  private readonly making = new Map<string, Promise<Buffer | undefined>>();
 
   constructor(
     private readonly db: ProductsDb,
@@ -78,12 +78,13 @@ export class ImageVariants {
    * The bytes of `image` at `width` in `format`: kept ones when made before, else made now, once
    * however many requests race for it: in this process they share one promise, across processes
    * they take the variant's lock in the database, and the later ones find the first one's result.
+   * Undefined when the image was removed meanwhile.
    */
   async bytes(image: ProductImageRow, width: number, format: ImageFormatName): Promise<Buffer | undefined> {
     const kept = await new ProductImageRepository(this.db).findVariant(image.id, width, format);
     if (kept) return kept;
     const key = `${image.id}:${width}:${format}`;
-    let made = this.making.get(key);
+    let made: Promise<Buffer | undefined> | undefined = this.making.get(key);
     if (!made) {
       made = this.make(image, width, format).finally(() => this.making.delete(key));
       this.making.set(key, made);
@@ -91,7 +92,7 @@ export class ImageVariants {
     return made;
   }
 
-  private make(image: ProductImageRow, width: number, format: ImageFormatName): Promise<Buffer> {
+  private make(image: ProductImageRow, width: number, format: ImageFormatName): Promise<Buffer | undefined> {
     return this.resizes.run(() =>
       this.db.transaction(async (tx) => {
         const images = new ProductImageRepository(tx);
@@ -99,7 +100,7 @@ export class ImageVariants {
         const kept = await images.findVariant(image.id, width, format);
         if (kept) return kept;
         const original = await images.original(image.id);
-        if (!original) throw new Error(`Image ${image.id} has no original`);
+        if (!original) return undefined;
         const bytes = await renderVariant(original, width, format, this.settings.limits.maxPixels);
         await images.insertVariant(image.id, width, format, bytes);
         this.logger.debug('made an image variant', { imageId: image.id, width, format, bytes: bytes.length });
@@ -188,16 +189,17 @@ export class ProductImageService {
     }
     const limits = { ...this.settings.limits, maxBytes: upload.byteSize };
     const inspected = await inspectImage(received.bytes, declared, limits);
-    if (inspected.refusal) return { refusal: inspected.refusal satisfies ImageRefusal };
+    if (inspected.refusal) return { refusal: inspected.refusal };
     const stored = await storableOriginal(received.bytes, inspected.format, limits);
     if (!stored) return { refusal: { status: 400, code: 'IMAGE_UNREADABLE', message: 'The image could not be decoded: it is truncated or corrupt.' } };
 
     return this.db.transaction(async (tx): Promise<UploadOutcome> => {
       const images = new ProductImageRepository(tx);
-      const claimed = await images.claimUpload(upload.id, upload.tokenHash);
-      if (!claimed) return { refusal: { status: 409, code: 'UPLOAD_URL_USED', message: 'This upload URL has been used already, or has just expired. Ask for a new one.' } };
+      // Checked before the claim, which is the transaction's first write: a refusal here changes nothing.
       const [product] = await new ProductRepository(tx).findByIds([upload.productId]);
       if (product?.status !== 'ACTIVE') return { refusal: { status: 404, code: 'PRODUCT_NOT_FOUND', message: 'The product is no longer in the catalogue.' } };
+      const claimed = await images.claimUpload(upload.id, upload.tokenHash);
+      if (!claimed) return { refusal: { status: 409, code: 'UPLOAD_URL_USED', message: 'This upload URL has been used already, or has just expired. Ask for a new one.' } };
       await images.lockImagesOf(upload.productId);
       const image = await images.insert(
         { productId: upload.productId, altText: upload.altText, width: stored.width, height: stored.height, format: inspected.format, contentHash: contentHashOf(stored.bytes) },
