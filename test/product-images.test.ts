@@ -322,6 +322,23 @@ describe('refused uploads', () => {
     expect((await productsDb`select used_at from product_image_uploads where product_id = ${productId}`)[0]!.used_at).toBeNull();
   });
 
+  it('lets a browser app on an allowed origin send an upload across origins (CORS preflight for PUT)', async () => {
+    const productId = await createProduct();
+    const bytes = await png(120, 120);
+    const ticket = await ticketFor(productId, 'image/png', bytes.length);
+    const origin = 'http://localhost:5173';
+    const preflight = await fetch(ticket.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('PUT');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('content-type');
+    const answer = await fetch(ticket.url, { method: 'PUT', headers: { origin, 'content-type': 'image/png' }, body: new Uint8Array(bytes) });
+    expect(answer.status).toBe(201);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+    const elsewhere = await fetch(ticket.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'PUT' } });
+    expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
+  });
+
   it('takes a URL once: a second use, even racing the first, is refused and stores nothing more', async () => {
     const productId = await createProduct();
     const bytes = await webp();
