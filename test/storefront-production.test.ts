@@ -189,6 +189,8 @@ describe.runIf(nginxFound || process.env.CI)('the storefront in production: its 
     // The gateway the build baked in, over HTTP and over WebSocket (subscriptions); scripts from this origin only.
     expect(policy.get('connect-src')).toEqual(["'self'", gateway.origin, `ws://${gateway.host}`]);
     expect(policy.get('script-src')).toEqual(["'self'"]);
+    // Product images come from the gateway (PUBLIC_URL), over plain HTTP on a laptop too.
+    expect(policy.get('img-src')).toContain(gateway.origin);
     expect(policy.get('frame-ancestors')).toEqual(["'none'"]);
     // The app's HTML names its hashed files.
     expect(indexHtml.toString()).toMatch(/src="\/assets\/[^"]+\.js"/);

@@ -4,14 +4,15 @@
 // the first part (the initial payload) and to the last (the whole answer), for each request.
 import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
-import { fileURLToPath } from 'node:url';
+import { print } from 'graphql';
+import { operationDocuments, operationsPath } from '@greencart/gateway';
 import { percentile } from './common.js';
 
 /** What the page's deferred parts wait on: each of orders' answers held this long. */
 export const Q5_ORDERS_DELAY_MS = 50;
 
-/** The contract's ProductPage (with its two @defer fragments), as docs/query-plans.md plans it. */
-const PRODUCT_PAGE = readFileSync(fileURLToPath(new URL('../deferred-operations.graphql', import.meta.url)), 'utf8');
+/** The contract's ProductPage (with its two @defer fragments), a client operation, as docs/query-plans.md plans it. */
+const PRODUCT_PAGE = print(operationDocuments(readFileSync(operationsPath, 'utf8')).find(({ operation }) => operation.name?.value === 'ProductPage')!.document);
 /** The same operation, every fragment inline: the answer comes whole. */
 const PRODUCT_PAGE_UNDEFERRED = PRODUCT_PAGE.replace(/@defer\(label: "\w+"\)/g, '');
 const MULTIPART = 'multipart/mixed;deferSpec=20220824, application/json';

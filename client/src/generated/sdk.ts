@@ -45,6 +45,7 @@ import * as Operations from './operations.js';
 
 
 
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -167,6 +168,9 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     CatalogPage(variables?: Operations.CatalogPageQueryVariables, options?: C): Promise<Operations.CatalogPageQuery> {
       return requester<Operations.CatalogPageQuery, Operations.CatalogPageQueryVariables>(Operations.CatalogPageDocument, variables, options) as Promise<Operations.CatalogPageQuery>;
+    },
+    ProductPage(variables: Operations.ProductPageQueryVariables, options?: C): Promise<Operations.ProductPageQuery> {
+      return requester<Operations.ProductPageQuery, Operations.ProductPageQueryVariables>(Operations.ProductPageDocument, variables, options) as Promise<Operations.ProductPageQuery>;
     },
     CreateProductImageUpload(variables: Operations.CreateProductImageUploadMutationVariables, options?: C): Promise<Operations.CreateProductImageUploadMutation> {
       return requester<Operations.CreateProductImageUploadMutation, Operations.CreateProductImageUploadMutationVariables>(Operations.CreateProductImageUploadDocument, variables, options) as Promise<Operations.CreateProductImageUploadMutation>;
