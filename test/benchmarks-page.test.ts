@@ -101,6 +101,18 @@ describe('the bench-table renderer', () => {
     ]);
   });
 
+  it("prints Q5's table from its own file, median run by pages/s, every run's figure in brackets", () => {
+    const run = (pagesPerSecond: number, firstP50: number) => ({ pages: pagesPerSecond * 10, pagesPerSecond, incomplete: 0, first: { p50: firstP50, p99: firstP50 * 2 }, last: { p50: 80, p99: 160 } });
+    const q5 = { deferredPage: { ordersDelayMs: 50, connections: 4, seconds: 10, deferred: [run(40, 20), run(42, 22), run(41, 21)], whole: [run(44, 75), run(43, 76), run(45, 74)] }, operations: [], placeOrders: [] };
+    const table = renderTable(parseMarker('q5.json q5', 1), (file) => (file === 'q5.json' ? q5 : resultsOf(file)));
+    expect(table.slice(2)).toEqual([
+      '| with `@defer` (multipart) | 41 (40, 42, 41) | 21 / 42 (20, 22, 21) | 80 / 160 | 0 of 1230 |',
+      '| without (one JSON answer) | 44 (44, 43, 45) | 75 / 150 (75, 76, 74) | 80 / 160 | 0 of 1320 |',
+    ]);
+    expect(() => parseMarker('q5.json q5 Q1', 1)).toThrow(/no rows/);
+    expect(() => renderTable(parseMarker('run.json q5', 1), resultsOf)).toThrow(/holds no Q5/);
+  });
+
   it('rewrites only what lies between the markers', () => {
     const before = 'Prose with 999 req/s.\n<!-- bench-table: run.json ratio Q1 -->\n| Q1 | 1 | 1 | 100% |\n<!-- /bench-table -->\nMore prose.\n';
     expect(renderPage(before, resultsOf)).toBe(

@@ -7,9 +7,9 @@ import { createServer, request as httpRequest, type Server } from 'node:http';
 import { print } from 'graphql';
 import { operationDocuments, operationsPath } from '@greencart/gateway';
 import { percentile } from './common.js';
+import type { DeferredPageResult, DeferredPageRun } from './deferred-page-report.js';
 
-/** What the page's deferred parts wait on: each of orders' answers held this long. */
-export const Q5_ORDERS_DELAY_MS = 50;
+import { Q5_ORDERS_DELAY_MS } from './deferred-page-report.js';
 
 /** The contract's ProductPage (with its two @defer fragments), a client operation, as docs/query-plans.md plans it. */
 const PRODUCT_PAGE = print(operationDocuments(readFileSync(operationsPath, 'utf8')).find(({ operation }) => operation.name?.value === 'ProductPage')!.document);
@@ -74,23 +74,6 @@ async function loadPage(gatewayUrl: string, productId: string, deferred: boolean
   return { firstMs: firstMs ?? lastMs, lastMs, complete };
 }
 
-export interface DeferredPageRun {
-  pages: number;
-  pagesPerSecond: number;
-  incomplete: number;
-  first: { p50: number; p99: number };
-  last: { p50: number; p99: number };
-}
-
-export interface DeferredPageResult {
-  ordersDelayMs: number;
-  connections: number;
-  seconds: number;
-  /** Runs of each variant, interleaved. */
-  deferred: DeferredPageRun[];
-  whole: DeferredPageRun[];
-}
-
 /** `connections` clients loading product pages back to back for `seconds`. */
 async function loadPages(gatewayUrl: string, productIds: readonly string[], deferred: boolean, options: { connections: number; seconds: number }): Promise<DeferredPageRun> {
   const timings: PageTiming[] = [];
@@ -132,23 +115,4 @@ export async function measureDeferredPage(
     }
   }
   return result;
-}
-
-/** The run whose pages/s is the median of its variant's runs. */
-const medianRun = (runs: DeferredPageRun[]) => [...runs].sort((a, b) => a.pagesPerSecond - b.pagesPerSecond)[Math.floor(runs.length / 2)]!;
-
-/** Q5's figures as markdown: the median run of each variant, every run's first-part p50 in brackets. */
-export function deferredPageMarkdown(q5: DeferredPageResult): string {
-  const row = (label: string, runs: DeferredPageRun[]) => {
-    const median = medianRun(runs);
-    return `| ${label} | ${median.pagesPerSecond} (${runs.map((run) => run.pagesPerSecond).join(', ')}) | ${median.first.p50} / ${median.first.p99} (${runs.map((run) => run.first.p50).join(', ')}) | ${median.last.p50} / ${median.last.p99} | ${runs.reduce((sum, run) => sum + run.incomplete, 0)} of ${runs.reduce((sum, run) => sum + run.pages, 0)} |`;
-  };
-  return [
-    `Q5: the contract's ProductPage through (c), ${q5.connections} clients back to back for ${q5.seconds} s a run, orders answering every call ${q5.ordersDelayMs} ms late (its part is \`boughtTogether\`). Runs of the two variants interleaved; the median run by pages/s (each run in brackets).`,
-    '',
-    '| Q5 (c) | Pages/s | First part p50 / p99 (ms) | Last part p50 / p99 (ms) | Incomplete answers |',
-    '|---|---:|---:|---:|---:|',
-    row('with `@defer` (multipart)', q5.deferred),
-    row('without (one JSON answer)', q5.whole),
-  ].join('\n');
 }

@@ -11,7 +11,8 @@
 // are committed at a steady rate: delivery latency, events lost, gateway RSS per subscription,
 // and Q1/Q2 throughput with and without them.
 // Q5 (target `deferred`): the contract's ProductPage through (c) with and without @defer, orders
-// answering 50 ms late: time to the first part and to the last (deferred-page.ts); results/q5.{json,md}.
+// answering 50 ms late: time to the first part and to the last (deferred-page.ts); results/q5.{json,md},
+// or <BENCH_RESULTS_NAME>-q5.{json,md}.
 // Results: printed, and written to scripts/bench/results/latest.{json,md,svg}; S1 also to
 // results/s1.{json,md}, and a run of S1 alone writes only those.
 // The services run as production runs them, compiled: the bench builds them first (tsc -b), with
@@ -31,7 +32,8 @@ import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 import { buildUserTokenKeySet, callingServices, createUserTokenIssuer, databaseUrl, generateServiceKey, nodeFlagsOf, repositoryRoot } from '@greencart/platform';
-import { deferredPageMarkdown, measureDeferredPage, Q5_ORDERS_DELAY_MS, startDelayingProxy, type DeferredPageResult } from './deferred-page.js';
+import { measureDeferredPage, startDelayingProxy } from './deferred-page.js';
+import { deferredPageMarkdown, Q5_ORDERS_DELAY_MS, type DeferredPageResult } from './deferred-page-report.js';
 import { BENCH_DATABASES, DATABASE_NAMES, freePort, median, perDatabase, percentile, sampleRss, startBenchPostgres, startSpanSink, subgraphsTheBenchLacks, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase } from '@greencart/products';
@@ -1391,8 +1393,10 @@ async function main(): Promise<void> {
     }
     if (report.deferredPage) {
       const q5 = deferredPageMarkdown(report.deferredPage);
-      await writeFile(`${folder}q5.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, deferredPage: report.deferredPage }, null, 2)}\n`);
-      await writeFile(`${folder}q5.md`, `${q5}\n`);
+      // q5.* for a run without a name; <name>-q5.* beside a named run's files, for BENCHMARKS.md to cite.
+      const q5Name = config.resultsName === 'latest' ? 'q5' : `${config.resultsName}-q5`;
+      await writeFile(`${folder}${q5Name}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, deferredPage: report.deferredPage }, null, 2)}\n`);
+      await writeFile(`${folder}${q5Name}.md`, `${q5}\n`);
       if (report.operations.length === 0) process.stdout.write(`${q5}\n`);
     }
     if (report.liveUpdates) {

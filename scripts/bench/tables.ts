@@ -12,11 +12,13 @@
 // (so a label holds no parentheses).
 // `Q1,Q2,Q3,Q4` is short for `Q1; Q2; Q3; Q4`. Kinds:
 //   ratio  (c) and (d) median req/s per read and (c) / (d), "**met**" where the bench's target is met;
-//   peak   the same with each side's p99 at full speed, and M1 (placed, oversold, p99) as a row `M1`.
+//   peak   the same with each side's p99 at full speed, and M1 (placed, oversold, p99) as a row `M1`;
+//   q5     Q5's table (ProductPage with and without @defer) from a <name>-q5.json, as the bench prints it; no rows.
 // `--check` changes nothing and fails with the first line that differs (test/benchmarks-page.test.ts does the same).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { formatRps, formatShare, peakShare, THROUGHPUT_TARGETS, type PeakResult } from './report-figures.js';
+import { deferredPageMarkdown, type DeferredPageResult } from './deferred-page-report.js';
 import type { BenchReport } from './run.js';
 
 export const BENCHMARKS_PAGE = fileURLToPath(new URL('../../BENCHMARKS.md', import.meta.url));
@@ -24,12 +26,14 @@ export const RESULTS_FOLDER = fileURLToPath(new URL('./results/', import.meta.ur
 
 /** What the tables read from a result file: a part of run.ts's BenchReport. */
 export interface ResultsFile {
+  /** Q5's file holds deferredPage and none of the others. */
+  deferredPage?: DeferredPageResult;
   operations: PeakResult[];
   placeOrders: Array<{ target: string; placed: number; load: { sent: number; p99: number }; stockCheck: { oversold: boolean } }>;
 }
 
-export type TableKind = 'ratio' | 'peak';
-const TABLE_KINDS: readonly TableKind[] = ['ratio', 'peak'];
+export type TableKind = 'ratio' | 'peak' | 'q5';
+const TABLE_KINDS: readonly TableKind[] = ['ratio', 'peak', 'q5'];
 
 export interface TableRow {
   /** Q1…Q4, or M1 (peak tables only). */
@@ -80,6 +84,10 @@ export function parseMarker(text: string, line: number): TableMarker {
     .map((piece) => piece.trim())
     .filter(Boolean)
     .flatMap((piece) => (BARE_READS.test(piece) ? piece.split(',').map((read) => read.trim()) : [piece]));
+  if (kind === 'q5') {
+    if (pieces.length > 0) throw new BenchTableError(`BENCHMARKS.md:${line}: a q5 table has no rows to name`);
+    return { file, kind, rows: [], line };
+  }
   if (pieces.length === 0) throw new BenchTableError(`BENCHMARKS.md:${line}: a bench-table marker names its rows (e.g. Q1,Q2,Q3,Q4)`);
   const rows = pieces.map((piece): TableRow => {
     const match = ROW.exec(piece);
@@ -156,7 +164,15 @@ function peakTable(marker: TableMarker, resultsOf: (file: string) => ResultsFile
 
 /** One marker's table, every figure from its result files. */
 export function renderTable(marker: TableMarker, resultsOf: (file: string) => ResultsFile): string[] {
+  if (marker.kind === 'q5') return q5Table(marker, resultsOf);
   return marker.kind === 'ratio' ? ratioTable(marker, resultsOf) : peakTable(marker, resultsOf);
+}
+
+/** Q5's table lines as the bench renders them (deferred-page-report.ts), from its file. */
+function q5Table(marker: TableMarker, resultsOf: (file: string) => ResultsFile): string[] {
+  const q5 = resultsOf(marker.file).deferredPage;
+  if (!q5) throw new BenchTableError(`BENCHMARKS.md:${marker.line}: ${marker.file} holds no Q5 (deferredPage)`);
+  return deferredPageMarkdown(q5).split('\n').filter((line) => line.startsWith('|'));
 }
 
 /** The page with every generated table rendered again; everything outside the markers as it was. */
