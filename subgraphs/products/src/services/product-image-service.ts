@@ -218,13 +218,7 @@ export class ProductImageService {
     }
     if (input.position != null && (!Number.isInteger(input.position) || input.position < 0)) invalid.push(positionProblem());
     if (invalid.length > 0) return refused(...invalid);
-    const image = await this.images.findById(id);
-    if (!image) return refused(imageNotFound());
-    return this.db.transaction(async (tx): Promise<Result<ProductImageRow>> => {
-      const images = new ProductImageRepository(tx);
-      await images.lockImagesOf(image.productId);
-      const siblings = await images.listForProducts([image.productId]);
-      if (!siblings.some((sibling) => sibling.id === id)) return refused(imageNotFound());
+    return this.withProductImagesLocked(id, async (images, siblings) => {
       if (input.position != null) {
         if (input.position > siblings.length - 1) return refused(positionProblem(siblings.length));
         const order = siblings.map((sibling) => sibling.id).filter((sibling) => sibling !== id);
@@ -237,6 +231,23 @@ export class ProductImageService {
   }
 
   async removeImage(id: string): Promise<Result<ProductImageRow>> {
+    return this.withProductImagesLocked(id, async (images, siblings, image) => {
+      await images.delete(id);
+      // The rest close up, so positions stay 0 to n-1.
+      const rest = siblings.filter((sibling) => sibling.id !== id);
+      await images.reorder(rest, rest.map((sibling) => sibling.id));
+      return { value: image, userErrors: [] };
+    });
+  }
+
+  /**
+   * Runs `change` in a transaction holding the lock on the image's product's images, with them in
+   * their order; NOT_FOUND when the image is gone (also when removed while the lock was awaited).
+   */
+  private async withProductImagesLocked(
+    id: string,
+    change: (images: ProductImageRepository, siblings: ProductImageRow[], image: ProductImageRow) => Promise<Result<ProductImageRow>>,
+  ): Promise<Result<ProductImageRow>> {
     const image = await this.images.findById(id);
     if (!image) return refused(imageNotFound());
     return this.db.transaction(async (tx): Promise<Result<ProductImageRow>> => {
@@ -244,11 +255,7 @@ export class ProductImageService {
       await images.lockImagesOf(image.productId);
       const siblings = await images.listForProducts([image.productId]);
       if (!siblings.some((sibling) => sibling.id === id)) return refused(imageNotFound());
-      await images.delete(id);
-      // The rest close up, so positions stay 0 to n-1.
-      const rest = siblings.filter((sibling) => sibling.id !== id);
-      await images.reorder(rest, rest.map((sibling) => sibling.id));
-      return { value: image, userErrors: [] };
+      return change(images, siblings, image);
     });
   }
 
