@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
@@ -52,6 +53,25 @@ async function watchedPage(context: BrowserContext, gatewayUrl: string): Promise
   return { page, trouble };
 }
 
+/** The gateway as the seeded administrator uses it: signed in through the gateway like anyone else. */
+async function adminApi(gatewayUrl: string) {
+  const api = createClient({ url: `${gatewayUrl}/graphql` });
+  const { login } = await api.Login({ input: { email: ADMIN.email, password: ADMIN.password } });
+  expect(login?.userErrors).toEqual([]);
+  const admin = api.withToken(login!.token!);
+  const { createCategory } = await admin.CreateCategory({ input: { name: `Storefront ${randomUUID().slice(0, 8)}` } });
+  const categoryId = createCategory!.category!.id;
+  return {
+    ...admin,
+    /** A product of its own for one test, named so that a search finds it alone. */
+    async newProduct(name: string, fields: { price: string; stock: number }) {
+      const { createProduct } = await admin.CreateProduct({ input: { sku: `SF-${randomUUID().slice(0, 8)}`, name, description: `${name}, for the storefront's tests.`, categoryId, ...fields } });
+      expect(createProduct?.userErrors).toEqual([]);
+      return createProduct!.product!;
+    },
+  };
+}
+
 /** Subscriptions of one field open at the gateway (its greencart_subscriptions_active metric). */
 async function openSubscriptions(metricsUrl: string, field: string): Promise<number> {
   const text = await (await fetch(metricsUrl)).text();
@@ -64,6 +84,7 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
   let storefront: ViteDevServer;
   let storefrontUrl: string;
   let browser: Browser;
+  let admin: Awaited<ReturnType<typeof adminApi>>;
 
   beforeAll(async () => {
     supergraph = await startSupergraph();
@@ -75,6 +96,7 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     // localhost, not 127.0.0.1: another origin than the gateway's, as a storefront on its own domain is.
     storefrontUrl = `http://localhost:${port}`;
     browser = await launchChromium();
+    admin = await adminApi(supergraph.gatewayUrl);
   }, 120_000);
 
   afterAll(async () => {
@@ -99,6 +121,75 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     await expect.poll(() => page.getByRole('region', { name: 'Reviews' }).textContent()).toContain('No reviews yet.');
     await expect.poll(() => page.getByRole('region', { name: 'Bought together' }).textContent()).toContain('Nobody has bought this with anything else yet.');
     expect(await page.getByRole('button', { name: 'Add to cart' }).isEnabled()).toBe(true);
+
+    expect(trouble).toEqual({ consoleErrors: [], failedRequests: [], unpersistedRequests: [] });
+    expect(leaving).toEqual([]);
+    await context.close();
+  });
+
+  it('takes a shopper from search to a paid order, a declined card first, and shows the order shipped when the admin ships it, without a reload', async () => {
+    const suffix = randomUUID().slice(0, 6);
+    const product = await admin.newProduct(`Journey Rye ${suffix}`, { price: '4.50', stock: 12 });
+    const { context, leaving } = await localOnlyContext(browser);
+    const { page, trouble } = await watchedPage(context, supergraph.gatewayUrl);
+    await page.goto(storefrontUrl);
+
+    // Find it, open it.
+    await page.getByRole('searchbox', { name: 'Search products' }).fill(`Journey Rye ${suffix}`);
+    await page.getByRole('searchbox', { name: 'Search products' }).press('Enter');
+    await page.getByRole('link', { name: product.name }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(product.name);
+    await expect.poll(() => page.getByText(/in stock$/).textContent()).toBe('12 in stock');
+    await expect.poll(() => page.getByRole('link', { name: /^Cart/ }).getAttribute('aria-label')).toBe('Cart, 0 items');
+
+    // Add two to the cart: a visitor is asked to sign in or register first, and the choice is kept.
+    await page.getByLabel('Quantity').fill('2');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await page.getByRole('link', { name: 'Create an account' }).click();
+    await page.getByLabel('Name').fill('Ann Lee');
+    await page.getByLabel('Email').fill(`ann-${suffix}@example.com`);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/cart');
+    await expect.poll(() => page.getByRole('link', { name: /^Cart/ }).getAttribute('aria-label')).toBe('Cart, 2 items');
+    await expect.poll(() => page.getByRole('list', { name: 'Items in your cart' }).textContent()).toContain(product.name);
+    // Totals are the API's: 2 × $4.50.
+    await expect.poll(() => page.getByRole('complementary', { name: 'Order summary' }).textContent()).toContain('$9.00');
+    expect(await page.evaluate(() => localStorage.getItem('greencart.token'))).toMatch(/^ey/);
+
+    // Check out with a card that is declined: the order is kept, to pay again.
+    await page.getByRole('link', { name: 'Check out' }).click();
+    await page.getByLabel('Address', { exact: true }).fill('1 Market Street');
+    await page.getByLabel('City').fill('Springfield');
+    await page.getByLabel('Postal code').fill('12345');
+    const expiry = `12/${String((new Date().getUTCFullYear() + 3) % 100).padStart(2, '0')}`;
+    await page.getByLabel('Card number').fill('4000 0000 0000 0002');
+    await page.getByLabel('Expiry (MM/YY)').fill(expiry);
+    await page.getByLabel('CVC').fill('123');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Your card was declined');
+    expect(new URL(page.url()).pathname).toBe('/checkout');
+
+    // Another card: the same order is paid, and its page opens.
+    await page.getByLabel('Card number').fill('4242 4242 4242 4242');
+    await page.getByRole('button', { name: 'Place order' }).click();
+    await expect.poll(() => new URL(page.url()).pathname, { timeout: 10_000 }).toMatch(/^\/orders\/[0-9a-f-]+$/);
+    const orderId = new URL(page.url()).pathname.split('/').pop()!;
+    const customer = createClient({ url: `${supergraph.gatewayUrl}/graphql`, token: (await page.evaluate(() => localStorage.getItem('greencart.token')))! });
+    const { orders } = await customer.Orders({ first: 10 });
+    expect(orders?.totalCount, 'a declined card and a retry still make one order').toBe(1);
+    const number = orders!.edges[0]!.node.number;
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain(number);
+    await expect.poll(() => page.getByRole('status', { name: 'Order status' }).textContent()).toBe('Paid');
+    await expect.poll(() => page.getByRole('link', { name: /^Cart/ }).getAttribute('aria-label')).toBe('Cart, 0 items');
+
+    // The admin ships it; the open page follows, without a reload.
+    await vi.waitFor(async () => expect(await openSubscriptions(supergraph.metricsUrls.gateway, 'orderUpdated')).toBe(1), { timeout: 10_000 });
+    await page.evaluate(() => Object.assign(window, { sameDocument: true }));
+    const { updateOrderStatus } = await admin.UpdateOrderStatus({ id: orderId, status: 'SHIPPED' });
+    expect(updateOrderStatus?.userErrors).toEqual([]);
+    await expect.poll(() => page.getByRole('status', { name: 'Order status' }).textContent(), { timeout: 10_000 }).toBe('Shipped');
+    expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true);
 
     expect(trouble).toEqual({ consoleErrors: [], failedRequests: [], unpersistedRequests: [] });
     expect(leaving).toEqual([]);
