@@ -201,4 +201,125 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     expect(trouble).toEqual(NO_TROUBLE);
     await context.close();
   });
+
+  it("keeps a product's stock live: out of stock and back while the page is open", async () => {
+    const product = await admin.newProduct(`Live Honey ${randomUUID().slice(0, 6)}`, { price: '7.25', stock: 5 });
+    const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
+    await page.goto(`${storefrontUrl}/products/${product.id}`);
+    await expect.poll(() => page.getByText(/in stock$|^Out of stock$/).textContent()).toBe('5 in stock');
+    await vi.waitFor(async () => expect(await openSubscriptions(supergraph.metricsUrls.gateway, 'productUpdated')).toBe(1), { timeout: 10_000 });
+
+    expect((await admin.UpdateStock({ productId: product.id, stock: 0 })).updateStock?.userErrors).toEqual([]);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: /stock/ }).textContent(), { timeout: 10_000 }).toBe('Out of stock');
+    expect(await page.getByRole('button', { name: 'Add to cart' }).isDisabled()).toBe(true);
+
+    expect((await admin.UpdateStock({ productId: product.id, stock: 3 })).updateStock?.userErrors).toEqual([]);
+    await expect.poll(() => page.getByRole('status').filter({ hasText: /stock/ }).textContent(), { timeout: 10_000 }).toBe('3 in stock');
+    expect(await page.getByRole('button', { name: 'Add to cart' }).isEnabled()).toBe(true);
+
+    expect(trouble).toEqual(NO_TROUBLE);
+    await context.close();
+    await vi.waitFor(async () => expect(await openSubscriptions(supergraph.metricsUrls.gateway, 'productUpdated')).toBe(0), { timeout: 10_000 });
+  });
+
+  it('counts the cart in the header as a signed-in shopper adds, changes and removes', async () => {
+    const product = await admin.newProduct(`Badge Apples ${randomUUID().slice(0, 6)}`, { price: '0.80', stock: 10 });
+    const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
+    const cartLink = () => page.getByRole('link', { name: /^Cart/ }).getAttribute('aria-label');
+    await page.goto(`${storefrontUrl}/register`);
+    await page.getByLabel('Name').fill('Bo Berg');
+    await page.getByLabel('Email').fill(`bo-${randomUUID().slice(0, 6)}@example.com`);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Create account' }).click();
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/');
+
+    await page.goto(`${storefrontUrl}/products/${product.id}`);
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await expect.poll(cartLink).toBe('Cart, 1 item');
+    await page.getByLabel('Quantity').fill('2');
+    await page.getByRole('button', { name: 'Add to cart' }).click();
+    await expect.poll(cartLink).toBe('Cart, 3 items');
+
+    await page.getByRole('link', { name: /^Cart/ }).click();
+    await page.getByRole('button', { name: `Increase quantity of ${product.name}` }).click();
+    await expect.poll(cartLink).toBe('Cart, 4 items');
+    // $0.80 × 4, as the API adds it up.
+    await expect.poll(() => page.getByRole('complementary', { name: 'Order summary' }).textContent()).toContain('$3.20');
+    await page.getByRole('button', { name: `Remove ${product.name}` }).click();
+    await expect.poll(cartLink).toBe('Cart, 0 items');
+    await expect.poll(() => page.getByRole('heading', { name: 'Your cart is empty' }).count()).toBe(1);
+
+    // Signing out forgets the token and the cart shown.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    expect(await page.evaluate(() => localStorage.getItem('greencart.token'))).toBeNull();
+    await expect.poll(() => page.getByRole('link', { name: 'Sign in' }).count()).toBe(1);
+
+    expect(trouble).toEqual(NO_TROUBLE);
+    await context.close();
+  });
+
+  it('keeps search, category and "in stock only" in the address, so reload and back restore them', async () => {
+    const suffix = randomUUID().slice(0, 6);
+    const { createCategory } = await admin.CreateCategory({ input: { name: `Pantry ${suffix}` } });
+    const categoryId = createCategory!.category!.id;
+    const inStock = await admin.CreateProduct({ input: { sku: `SF-${suffix}-1`, name: `Pantry Lentils ${suffix}`, description: 'Green lentils.', price: '2.10', stock: 4, categoryId } });
+    const soldOut = await admin.CreateProduct({ input: { sku: `SF-${suffix}-2`, name: `Pantry Chickpeas ${suffix}`, description: 'Dried chickpeas.', price: '1.90', stock: 0, categoryId } });
+    expect([inStock.createProduct?.userErrors, soldOut.createProduct?.userErrors]).toEqual([[], []]);
+    const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
+    const listed = () => page.getByRole('list', { name: 'Products' }).getByRole('link').allTextContents();
+
+    await page.goto(storefrontUrl);
+    await page.getByLabel('Category').selectOption({ label: `Pantry ${suffix}` });
+    await expect.poll(listed).toEqual([`Pantry Chickpeas ${suffix}`, `Pantry Lentils ${suffix}`]);
+    await page.getByLabel('In stock only').check();
+    await expect.poll(listed).toEqual([`Pantry Lentils ${suffix}`]);
+    expect(Object.fromEntries(new URL(page.url()).searchParams)).toEqual({ category: categoryId, inStock: '1' });
+
+    await page.reload();
+    await expect.poll(listed).toEqual([`Pantry Lentils ${suffix}`]);
+    expect(await page.getByLabel('In stock only').isChecked()).toBe(true);
+    expect(await page.getByLabel('Category').inputValue()).toBe(categoryId);
+
+    await page.getByRole('searchbox', { name: 'Search products' }).fill('chickpeas');
+    await page.getByRole('searchbox', { name: 'Search products' }).press('Enter');
+    await expect.poll(() => page.getByRole('heading', { name: 'No products match' }).count()).toBe(1);
+    await page.getByLabel('In stock only').uncheck();
+    await expect.poll(listed).toEqual([`Pantry Chickpeas ${suffix}`]);
+
+    await page.goBack();
+    await expect.poll(() => page.getByRole('heading', { name: 'No products match' }).count()).toBe(1);
+    expect(await page.getByRole('searchbox', { name: 'Search products' }).inputValue()).toBe('chickpeas');
+    await page.goBack();
+    await expect.poll(listed).toEqual([`Pantry Lentils ${suffix}`]);
+    expect(await page.getByRole('searchbox', { name: 'Search products' }).inputValue()).toBe('');
+
+    expect(trouble).toEqual(NO_TROUBLE);
+    await context.close();
+  });
+
+  it('answers an unknown address, and an unknown product, with a page that says so', async () => {
+    const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
+    await page.goto(`${storefrontUrl}/no/such/page`);
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe('Page not found');
+    await page.getByRole('link', { name: 'Back to the shop' }).click();
+    await expect.poll(() => page.getByRole('searchbox', { name: 'Search products' }).count()).toBe(1);
+
+    await page.goto(`${storefrontUrl}/products/${randomUUID()}`);
+    await expect.poll(() => page.getByRole('heading', { name: 'Product not found' }).count()).toBe(1);
+    expect(trouble).toEqual(NO_TROUBLE);
+    await context.close();
+  });
+
+  // Last: it stops the gateway.
+  it('shows an error, not a blank page, when the gateway is down', async () => {
+    await supergraph.stopService('gateway');
+    const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
+    await page.goto(storefrontUrl);
+    await expect.poll(() => page.getByRole('alert').textContent(), { timeout: 10_000 }).toContain('The catalogue is unavailable');
+    expect(await page.getByRole('button', { name: 'Try again' }).count()).toBe(1);
+    // The shell still works: search and the header are there to use once the shop is back.
+    expect(await page.getByRole('searchbox', { name: 'Search products' }).count()).toBe(1);
+    expect(trouble.failedRequests.length).toBeGreaterThan(0);
+    await context.close();
+  });
 });
