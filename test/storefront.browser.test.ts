@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import type { AxeResults } from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createServer, type ViteDevServer } from 'vite';
 import { createClient } from '@greencart/client';
@@ -63,6 +65,19 @@ async function shopperPage(browser: Browser, gatewayUrl: string, viewport = { wi
 
 const NO_TROUBLE: PageTrouble = { consoleErrors: [], failedRequests: [], unpersistedRequests: [], leaving: [] };
 
+const AXE_SOURCE = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
+
+/** axe-core's WCAG 2.1 A and AA violations on the page as it stands, each with the elements it found. */
+async function accessibilityViolations(page: Page, label: string): Promise<string[]> {
+  await page.addScriptTag({ content: AXE_SOURCE });
+  const violations = await page.evaluate(async () => {
+    const { axe } = window as unknown as { axe: { run(context: Document, options: object): Promise<AxeResults> } };
+    const results = await axe.run(document, { runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] });
+    return results.violations.map((violation) => `${violation.id}: ${violation.nodes.map((node) => node.target.join(' ')).join(', ')}`);
+  });
+  return violations.map((violation) => `${label}: ${violation}`);
+}
+
 /** The gateway as the seeded administrator uses it: signed in through the gateway like anyone else. */
 async function adminApi(gatewayUrl: string) {
   const api = createClient({ url: `${gatewayUrl}/graphql` });
@@ -81,6 +96,9 @@ async function adminApi(gatewayUrl: string) {
     },
   };
 }
+
+/** How many links in the page are named exactly `name` (the header's cart link: "Cart, 2 items"). */
+const cartLink = (page: Page, name: string) => page.getByRole('link', { name, exact: true }).count();
 
 /** Subscriptions of one field open at the gateway (its greencart_subscriptions_active metric). */
 async function openSubscriptions(metricsUrl: string, field: string): Promise<number> {
@@ -139,7 +157,10 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     const suffix = randomUUID().slice(0, 6);
     const product = await admin.newProduct(`Journey Rye ${suffix}`, { price: '4.50', stock: 12 });
     const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
+    const inaccessible: string[] = [];
     await page.goto(storefrontUrl);
+    await expect.poll(() => page.getByRole('list', { name: 'Products' }).count()).toBe(1);
+    inaccessible.push(...(await accessibilityViolations(page, 'catalogue')));
 
     // Find it, open it.
     await page.getByRole('searchbox', { name: 'Search products' }).fill(`Journey Rye ${suffix}`);
@@ -147,22 +168,26 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     await page.getByRole('link', { name: product.name }).click();
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(product.name);
     await expect.poll(() => page.getByText(/in stock$/).textContent()).toBe('12 in stock');
-    await expect.poll(() => page.getByRole('link', { name: /^Cart/ }).getAttribute('aria-label')).toBe('Cart, 0 items');
+    await expect.poll(() => cartLink(page, 'Cart, 0 items')).toBe(1);
+    await expect.poll(() => page.getByRole('region', { name: 'Reviews' }).textContent()).toContain('No reviews yet.');
+    inaccessible.push(...(await accessibilityViolations(page, 'product')));
 
     // Add two to the cart: a visitor is asked to sign in or register first, and the choice is kept.
     await page.getByLabel('Quantity').fill('2');
     await page.getByRole('button', { name: 'Add to cart' }).click();
     await page.getByRole('link', { name: 'Create an account' }).click();
+    inaccessible.push(...(await accessibilityViolations(page, 'register')));
     await page.getByLabel('Name').fill('Ann Lee');
     await page.getByLabel('Email').fill(`ann-${suffix}@example.com`);
     await page.getByLabel('Password').fill('correct horse battery');
     await page.getByRole('button', { name: 'Create account' }).click();
     await expect.poll(() => new URL(page.url()).pathname).toBe('/cart');
-    await expect.poll(() => page.getByRole('link', { name: /^Cart/ }).getAttribute('aria-label')).toBe('Cart, 2 items');
+    await expect.poll(() => cartLink(page, 'Cart, 2 items')).toBe(1);
     await expect.poll(() => page.getByRole('list', { name: 'Items in your cart' }).textContent()).toContain(product.name);
     // Totals are the API's: 2 × $4.50.
     await expect.poll(() => page.getByRole('complementary', { name: 'Order summary' }).textContent()).toContain('$9.00');
     expect(await page.evaluate(() => localStorage.getItem('greencart.token'))).toMatch(/^ey/);
+    inaccessible.push(...(await accessibilityViolations(page, 'cart')));
 
     // Check out with a card that is declined: the order is kept, to pay again.
     await page.getByRole('link', { name: 'Check out' }).click();
@@ -176,6 +201,7 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     await page.getByRole('button', { name: 'Place order' }).click();
     await expect.poll(() => page.getByRole('alert').first().textContent()).toContain('Your card was declined');
     expect(new URL(page.url()).pathname).toBe('/checkout');
+    inaccessible.push(...(await accessibilityViolations(page, 'checkout')));
 
     // Another card: the same order is paid, and its page opens.
     await page.getByLabel('Card number').fill('4242 4242 4242 4242');
@@ -188,7 +214,8 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     const number = orders!.edges[0]!.node.number;
     await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toContain(number);
     await expect.poll(() => page.getByRole('status', { name: 'Order status' }).textContent()).toBe('Paid');
-    await expect.poll(() => page.getByRole('link', { name: /^Cart/ }).getAttribute('aria-label')).toBe('Cart, 0 items');
+    await expect.poll(() => cartLink(page, 'Cart, 0 items')).toBe(1);
+    inaccessible.push(...(await accessibilityViolations(page, 'order')));
 
     // The admin ships it; the open page follows, without a reload.
     await vi.waitFor(async () => expect(await openSubscriptions(supergraph.metricsUrls.gateway, 'orderUpdated')).toBe(1), { timeout: 10_000 });
@@ -198,6 +225,7 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     await expect.poll(() => page.getByRole('status', { name: 'Order status' }).textContent(), { timeout: 10_000 }).toBe('Shipped');
     expect(await page.evaluate(() => 'sameDocument' in window)).toBe(true);
 
+    expect(inaccessible).toEqual([]);
     expect(trouble).toEqual(NO_TROUBLE);
     await context.close();
   });
@@ -225,7 +253,6 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
   it('counts the cart in the header as a signed-in shopper adds, changes and removes', async () => {
     const product = await admin.newProduct(`Badge Apples ${randomUUID().slice(0, 6)}`, { price: '0.80', stock: 10 });
     const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
-    const cartLink = () => page.getByRole('link', { name: /^Cart/ }).getAttribute('aria-label');
     await page.goto(`${storefrontUrl}/register`);
     await page.getByLabel('Name').fill('Bo Berg');
     await page.getByLabel('Email').fill(`bo-${randomUUID().slice(0, 6)}@example.com`);
@@ -235,18 +262,18 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
 
     await page.goto(`${storefrontUrl}/products/${product.id}`);
     await page.getByRole('button', { name: 'Add to cart' }).click();
-    await expect.poll(cartLink).toBe('Cart, 1 item');
+    await expect.poll(() => cartLink(page, 'Cart, 1 item')).toBe(1);
     await page.getByLabel('Quantity').fill('2');
     await page.getByRole('button', { name: 'Add to cart' }).click();
-    await expect.poll(cartLink).toBe('Cart, 3 items');
+    await expect.poll(() => cartLink(page, 'Cart, 3 items')).toBe(1);
 
     await page.getByRole('link', { name: /^Cart/ }).click();
     await page.getByRole('button', { name: `Increase quantity of ${product.name}` }).click();
-    await expect.poll(cartLink).toBe('Cart, 4 items');
+    await expect.poll(() => cartLink(page, 'Cart, 4 items')).toBe(1);
     // $0.80 × 4, as the API adds it up.
     await expect.poll(() => page.getByRole('complementary', { name: 'Order summary' }).textContent()).toContain('$3.20');
     await page.getByRole('button', { name: `Remove ${product.name}` }).click();
-    await expect.poll(cartLink).toBe('Cart, 0 items');
+    await expect.poll(() => cartLink(page, 'Cart, 0 items')).toBe(1);
     await expect.poll(() => page.getByRole('heading', { name: 'Your cart is empty' }).count()).toBe(1);
 
     // Signing out forgets the token and the cart shown.
@@ -307,6 +334,30 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     await page.goto(`${storefrontUrl}/products/${randomUUID()}`);
     await expect.poll(() => page.getByRole('heading', { name: 'Product not found' }).count()).toBe(1);
     expect(trouble).toEqual(NO_TROUBLE);
+    await context.close();
+  });
+
+  it('keeps the token across reloads, and forgets it when the API refuses it', async () => {
+    const customer = await supergraph.registerCustomer();
+    const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
+    await page.goto(`${storefrontUrl}/sign-in`);
+    await page.getByLabel('Email').fill(customer.email);
+    await page.getByLabel('Password').fill('correct horse battery');
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await expect.poll(() => page.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
+    await page.reload();
+    await expect.poll(() => page.getByRole('link', { name: 'Orders' }).count()).toBe(1);
+    expect(await page.getByRole('button', { name: 'Sign out' }).count()).toBe(1);
+
+    // A token the gateway no longer accepts (here: tampered with) signs the shopper out.
+    await page.evaluate(() => localStorage.setItem('greencart.token', `${localStorage.getItem('greencart.token')}x`));
+    await page.goto(`${storefrontUrl}/orders`);
+    await expect.poll(() => new URL(page.url()).pathname).toBe('/sign-in');
+    await expect.poll(() => page.evaluate(() => localStorage.getItem('greencart.token'))).toBeNull();
+    expect(await page.getByRole('link', { name: 'Sign in' }).count()).toBe(1);
+    // The refusal itself may show in the console as an HTTP 401; nothing else may.
+    expect(trouble.consoleErrors.filter((error) => !/status of 401/.test(error))).toEqual([]);
+    expect(trouble.unpersistedRequests).toEqual([]);
     await context.close();
   });
 
