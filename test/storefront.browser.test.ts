@@ -337,6 +337,34 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', () => {
     await context.close();
   });
 
+  it("lists a shopper's orders, and pays one left waiting from its page", async () => {
+    const product = await admin.newProduct(`Waiting Jam ${randomUUID().slice(0, 6)}`, { price: '3.75', stock: 6 });
+    const customer = await supergraph.registerCustomer();
+    const shopper = createClient({ url: `${supergraph.gatewayUrl}/graphql`, token: customer.token });
+    const { placeOrder } = await shopper.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId: product.id, quantity: 2 }] } });
+    const order = placeOrder!.order!;
+    const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
+    await page.goto(storefrontUrl);
+    await page.evaluate((token) => localStorage.setItem('greencart.token', token), customer.token);
+
+    await page.goto(`${storefrontUrl}/orders`);
+    await page.getByRole('link', { name: order.number }).click();
+    await expect.poll(() => page.getByRole('heading', { level: 1 }).textContent()).toBe(`Order ${order.number}`);
+    await expect.poll(() => page.getByRole('status', { name: 'Order status' }).textContent()).toBe('Pending payment');
+    expect(await page.getByRole('table').textContent()).toContain('$7.50');
+
+    await page.getByLabel('Card number').fill('4242424242424242');
+    await page.getByLabel('Expiry (MM/YY)').fill(`01/${String((new Date().getUTCFullYear() + 2) % 100).padStart(2, '0')}`);
+    await page.getByLabel('CVC').fill('321');
+    await page.getByRole('button', { name: 'Pay now' }).click();
+    await expect.poll(() => page.getByRole('status', { name: 'Order status' }).textContent(), { timeout: 10_000 }).toBe('Paid');
+    expect(await page.getByRole('button', { name: 'Pay now' }).count()).toBe(0);
+    expect((await shopper.Order({ id: order.id })).order?.status).toBe('PAID');
+
+    expect(trouble).toEqual(NO_TROUBLE);
+    await context.close();
+  });
+
   it('keeps the token across reloads, and forgets it when the API refuses it', async () => {
     const customer = await supergraph.registerCustomer();
     const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);

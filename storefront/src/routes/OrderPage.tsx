@@ -8,13 +8,13 @@ import { OrderStatus } from '../components/OrderStatus';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { FormErrors } from '../components/UserErrors';
 import { getFragmentData } from '../generated';
-import { CheckoutPageDocument, OrderDetailsFragmentDoc, OrderLiveDocument, OrderPageDocument } from '../generated/graphql';
+import { OrderDetailsFragmentDoc, OrderLiveDocument, OrderPageDocument, SavedCardsDocument } from '../generated/graphql';
 import { usePageTitle } from '../page-title';
 import { useOrderPayment, type CardChoice, type FieldError } from '../payment';
 
 /** Pays an order that is still waiting (a declined card at checkout, or a visit later): a saved card or a new one. */
 function PayOrderForm({ orderId }: { orderId: string }) {
-  const { data } = useQuery(CheckoutPageDocument, { fetchPolicy: 'cache-and-network' });
+  const { data } = useQuery(SavedCardsDocument, { fetchPolicy: 'cache-and-network' });
   const pay = useOrderPayment();
   const [card, setCard] = useState<CardChoice | undefined>();
   const [errors, setErrors] = useState<FieldError[]>([]);
