@@ -22,6 +22,7 @@ import { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-tran
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { mountSubgraphRoutes, subgraphRoutes } from './subgraph-routes.js';
+import { DEFAULT_MAX_FORWARDED_BODY_BYTES } from './subgraph-forward.js';
 
 export interface GatewayDependencies {
   /** The composed supergraph schema (supergraph.graphql). */
@@ -45,6 +46,8 @@ export interface GatewayDependencies {
   requestLimits?: RequestLimits;
   /** The largest JSON body the gateway reads, in bytes (default 256 KiB). */
   maxBodyBytes?: number;
+  /** The largest body a PUT or POST gateway route forwards to its subgraph, such as an image upload (default 10 MiB). */
+  maxForwardedBodyBytes?: number;
   /** How long the gateway works on one request before it answers REQUEST_TIMEOUT (default 30 s). */
   requestTimeoutMs?: number;
   /** Rate limits per client address and per customer (default DEFAULT_RATE_LIMITS). */
@@ -130,7 +133,14 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       .flatMap((subgraph) => subgraph.liveEntities.map((typename) => [typename, new SubgraphFeed({ name: subgraph.name, url: () => routingUrls.get(subgraph.name), credentials: deps.credentials, logger: deps.logger })] as const)),
   );
   // The manifest's gateway routes (printable invoices…), each with its forward to its subgraph.
-  const routes = subgraphRoutes(manifest, subgraphs, { urlOf: (subgraph) => routingUrls.get(subgraph), credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs });
+  const routes = subgraphRoutes(manifest, subgraphs, {
+    urlOf: (subgraph) => routingUrls.get(subgraph),
+    credentials: deps.credentials,
+    timeoutMs: deps.subgraphTimeoutMs,
+    maxBodyBytes: deps.maxForwardedBodyBytes ?? DEFAULT_MAX_FORWARDED_BODY_BYTES,
+    // An upload may take as long as the request may: its bytes arrive at the client's pace.
+    bodyTimeoutMs: deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  });
 
   // Queries with @defer, answered in parts (see docs/architecture.md, "@defer").
   const formatError = createErrorFormatter({
@@ -224,7 +234,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
           if (deps.production || req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
           res.type('html').send(graphiqlPage());
         });
-        // Paths forwarded to a subgraph, such as the signed links from Invoice.printUrl.
+        // Paths forwarded to a subgraph, such as the signed links from Invoice.printUrl, image bytes and uploads.
         mountSubgraphRoutes(app, routes);
       },
       // Ready only when every subgraph says it is ready (its database answers); /ready names each.
@@ -265,6 +275,7 @@ export { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-tran
 export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
 export { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS, publicFieldsOf } from './http-caching.js';
+export { DEFAULT_MAX_FORWARDED_BODY_BYTES } from './subgraph-forward.js';
 export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath, readPersistedDocuments } from './persisted-documents.js';
 export { acceptsIncrementalDelivery } from './defer/incremental-delivery.js';

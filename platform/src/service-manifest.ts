@@ -36,11 +36,23 @@ export interface SubgraphManifest {
   /** Entity types whose changes it announces on `/events`. */
   liveEntities: readonly string[];
   /** Paths the gateway serves by forwarding them to one of this subgraph's endpoints. */
-  gatewayRoutes: ReadonlyArray<{ path: string; endpoint: string }>;
+  gatewayRoutes: ReadonlyArray<GatewayRoute>;
   /** Whether it signs customers' tokens and publishes their keys (`JWKS_URL` of every other service). */
   userTokenIssuer: boolean;
   /** Node's flags for every way of running it (its heap budget): npm start, docker-compose, Kubernetes, the bench. */
   nodeFlags: readonly string[];
+}
+
+/** The HTTP methods a gateway route may answer: GET, or PUT and POST with a body forwarded under a byte cap. */
+export const GATEWAY_ROUTE_METHODS = ['GET', 'PUT', 'POST'] as const;
+export type GatewayRouteMethod = (typeof GATEWAY_ROUTE_METHODS)[number];
+
+/** A path the gateway serves by forwarding it, with its method, to one of a subgraph's endpoints. */
+export interface GatewayRoute {
+  path: string;
+  endpoint: string;
+  /** GET unless the manifest says otherwise. */
+  method: GatewayRouteMethod;
 }
 
 /** The gateway as the manifest describes it. */
@@ -96,7 +108,15 @@ const manifestShape = z.object({
       database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL name in lower case'),
       callers: z.record(z.string().regex(ENDPOINT_NAME, 'must be a camelCase word'), z.array(serviceName)),
       live_entities: z.array(z.string().regex(/^[A-Z][A-Za-z0-9]*$/)).default([]),
-      gateway_routes: z.array(z.object({ path: z.string().regex(/^\/[A-Za-z0-9/:_-]*$/, 'must be an Express path such as /invoices/:id/print'), endpoint: z.string() })).default([]),
+      gateway_routes: z
+        .array(
+          z.object({
+            path: z.string().regex(/^\/[A-Za-z0-9/:_-]*$/, 'must be an Express path such as /invoices/:id/print'),
+            endpoint: z.string(),
+            method: z.enum(GATEWAY_ROUTE_METHODS).default('GET'),
+          }),
+        )
+        .default([]),
       user_token_issuer: z.boolean().default(false),
       node_flags: nodeFlags,
     }),
@@ -147,7 +167,11 @@ function problemsOf(manifest: ServiceManifest): string[] {
       else owners.set(entity, subgraph.name);
     }
     if (subgraph.liveEntities.length > 0 && !subgraph.callers.events?.includes(GATEWAY_SERVICE)) problems.push(`${at}.callers.events: must include the gateway, which follows its live_entities`);
+    const routesSeen = new Set<string>();
     for (const route of subgraph.gatewayRoutes) {
+      const key = `${route.method} ${route.path}`;
+      if (routesSeen.has(key)) problems.push(`${at}.gateway_routes: ${key} is listed twice`);
+      routesSeen.add(key);
       if (!subgraph.callers[route.endpoint]?.includes(GATEWAY_SERVICE)) problems.push(`${at}.gateway_routes: ${route.path} forwards to ${route.endpoint}, which must list the gateway in callers`);
     }
   }

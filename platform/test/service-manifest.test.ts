@@ -76,6 +76,20 @@ describe('the service manifest', () => {
     expect(message).toContain('subgraphs.returns.live_entities: Shipment is announced by shipping already');
   });
 
+  it('reads a gateway route\'s method, GET unless given, and refuses one it does not forward', () => {
+    const withRoutes = (routes: string) =>
+      twoSubgraphs().replace('callers: { graphql: [gateway], events: [gateway] }', `callers: { graphql: [gateway], events: [gateway], labels: [gateway] }\n    gateway_routes: ${routes}`);
+    const manifest = parseServiceManifest(withRoutes('[{ path: /labels/:id, endpoint: labels }, { path: /labels/:id, endpoint: labels, method: PUT }]'), 'test.yaml');
+    expect(manifest.subgraphs.find((subgraph) => subgraph.name === 'shipping')?.gatewayRoutes).toEqual([
+      { path: '/labels/:id', endpoint: 'labels', method: 'GET' },
+      { path: '/labels/:id', endpoint: 'labels', method: 'PUT' },
+    ]);
+    expect(problemsOf(withRoutes('[{ path: /labels/:id, endpoint: labels, method: DELETE }]'))).toContain('subgraphs.shipping.gateway_routes.0.method');
+    expect(problemsOf(withRoutes('[{ path: /labels/:id, endpoint: labels, method: PUT }, { path: /labels/:id, endpoint: labels, method: PUT }]'))).toContain(
+      'subgraphs.shipping.gateway_routes: PUT /labels/:id is listed twice',
+    );
+  });
+
   it('refuses a route the gateway may not call, and names the fields zod checks', () => {
     expect(problemsOf(twoSubgraphs().replace('live_entities: [Shipment]', 'live_entities: [Shipment]\n    gateway_routes: [{ path: /labels/:id, endpoint: labels }]'))).toContain(
       'subgraphs.shipping.gateway_routes: /labels/:id forwards to labels, which must list the gateway in callers',
