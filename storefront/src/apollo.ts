@@ -59,6 +59,7 @@ export function createApolloClient(): ApolloClient {
       },
     }),
     incrementalHandler: new Defer20220824Handler(),
-    clientAwareness: { name: 'greencart-storefront', version: '0.1.0' },
+    // No clientAwareness: Apollo Client 4 sends it as apollographql-client-name/-version headers,
+    // which the gateway's CORS does not allow (it allows apollo-client-name/-version).
   });
 }

@@ -4,11 +4,14 @@ import { tokenStore } from './auth';
 
 /** The close code graphql-ws treats as a restart: it reconnects at once and resubscribes. */
 const RESTART = 4205;
+/** The gateway's answer to a token that fails verification: reconnecting with it again is pointless. */
+const TOKEN_REFUSED = 4403;
 
 /**
  * The app's one WebSocket to the gateway (graphql-transport-ws), opened while a subscription runs.
  * The token travels in `connection_init`, so a sign-in or sign-out restarts the socket with the
- * new one; the gateway closing it (an expired token, a restart) is retried with graphql-ws's backoff.
+ * new one; the gateway closing it (an expired token, a restart) is retried with graphql-ws's backoff,
+ * and a token it refuses is forgotten.
  */
 export function createLiveClient(): Client {
   let socket: WebSocket | undefined;
@@ -25,8 +28,10 @@ export function createLiveClient(): Client {
       opened: (opened) => {
         socket = opened as WebSocket;
       },
-      closed: () => {
+      closed: (event) => {
         socket = undefined;
+        // Signed out, as an HTTP 401 does; the retry then connects anonymously.
+        if ((event as CloseEvent).code === TOKEN_REFUSED && tokenStore.read()) tokenStore.write(null);
       },
     },
   });

@@ -3,16 +3,20 @@ import { Link, NavLink, Outlet, useNavigate } from 'react-router';
 import { useAuth } from '../auth';
 import { HeaderDocument } from '../generated/graphql';
 
-/** The cart link: its name starts with "Cart" and says how many items the cart holds. */
+/**
+ * The cart link. Its name starts with "Cart" and says how many items the cart holds ("Cart, 2
+ * items"), the words visible to screen readers; the eye sees "Cart" and the count as a badge.
+ */
 function CartLink({ quantity }: { quantity: number }) {
   return (
-    <NavLink to="/cart" className="header__cart" aria-label={`Cart, ${quantity} ${quantity === 1 ? 'item' : 'items'}`}>
+    <NavLink to="/cart" className="header__cart">
       <svg viewBox="0 0 24 24" aria-hidden="true" focusable="false">
         <path d="M3 4h2l2.4 10.2a2 2 0 0 0 2 1.5h7.4a2 2 0 0 0 1.9-1.4L21 8H6.2" fill="none" stroke="currentColor" strokeWidth="1.8" strokeLinecap="round" strokeLinejoin="round" />
         <circle cx="10" cy="20" r="1.5" fill="currentColor" />
         <circle cx="17" cy="20" r="1.5" fill="currentColor" />
       </svg>
-      <span>Cart</span>
+      <span className="visually-hidden">{`Cart, ${quantity} ${quantity === 1 ? 'item' : 'items'}`}</span>
+      <span aria-hidden="true">Cart</span>
       <span className="header__badge" aria-hidden="true">
         {quantity}
       </span>
