@@ -224,6 +224,10 @@ describe('uploading an image', () => {
     expect((await fetchImage(url!, { 'if-none-match': '"something-else"' })).response.status).toBe(200);
     const otherVersion = url!.replace(/\/images\/([^/]+)\/[0-9a-f]+\//, '/images/$1/00000000000000000000/');
     expect((await fetch(otherVersion)).status).toBe(404);
+    // Nothing but the route's own shape reaches products: no traversal, no other path.
+    for (const path of ['/images/..%2F..%2Fgraphql/a/b.webp', `/images/${imageId}/%2e%2e/320.jpg`, `/images/${imageId}/x/..%2F..%2Fevents`, `/images/${imageId}/abc/.webp`]) {
+      expect((await fetch(`${supergraph.gatewayUrl}${path}`)).status, path).toBe(404);
+    }
   });
 
   it('makes a size once however many requests race for it', async () => {
@@ -277,17 +281,20 @@ describe('refused uploads', () => {
     expect(lifetime).toBeLessThanOrEqual(15 * 60_000 + 1_000);
   });
 
-  it('refuses at upload, with a coded JSON error and nothing stored, bytes that are no image, a PNG declared as JPEG, a decompression bomb and more bytes than declared; the URL still works for the right bytes', async () => {
+  it('refuses at upload, with a coded JSON error and nothing stored, bytes that are no image, a PNG declared as JPEG, a decompression bomb, more bytes than declared and a truncated image; the URL still works for the right bytes', async () => {
     const productId = await createProduct();
     const notAnImage = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
     const pngBytes = await png(300, 200);
     const bomb = await decompressionBomb();
+    const noisy = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer();
+    const truncated = noisy.subarray(0, Math.floor(noisy.length / 2));
     expect((await sharp(bomb, { limitInputPixels: false }).metadata()).width).toBe(100_000);
     const cases: Array<{ name: string; contentType: string; declared: number; bytes: Buffer; status: number; code: string }> = [
       { name: 'not an image', contentType: 'image/png', declared: notAnImage.length, bytes: notAnImage, status: 415, code: 'NOT_AN_IMAGE' },
       { name: 'a PNG declared as JPEG', contentType: 'image/jpeg', declared: pngBytes.length, bytes: pngBytes, status: 415, code: 'CONTENT_TYPE_MISMATCH' },
       { name: 'a decompression bomb', contentType: 'image/png', declared: bomb.length, bytes: bomb, status: 413, code: 'IMAGE_TOO_MANY_PIXELS' },
       { name: 'more bytes than declared', contentType: 'image/png', declared: 100, bytes: pngBytes, status: 413, code: 'UPLOAD_LARGER_THAN_DECLARED' },
+      { name: 'a PNG cut in half (its header whole)', contentType: 'image/png', declared: truncated.length, bytes: truncated, status: 400, code: 'IMAGE_UNREADABLE' },
     ];
     for (const refusal of cases) {
       const ticket = await ticketFor(productId, refusal.contentType, refusal.declared);
@@ -320,6 +327,23 @@ describe('refused uploads', () => {
     expect([answer.status, refusalOf(answer)]).toEqual([404, 'PRODUCT_NOT_FOUND']);
     expect(await storedImageCount(productId)).toBe(0);
     expect((await productsDb`select used_at from product_image_uploads where product_id = ${productId}`)[0]!.used_at).toBeNull();
+  });
+
+  it('lets a browser app on an allowed origin send an upload across origins (CORS preflight for PUT)', async () => {
+    const productId = await createProduct();
+    const bytes = await png(120, 120);
+    const ticket = await ticketFor(productId, 'image/png', bytes.length);
+    const origin = 'http://localhost:5173';
+    const preflight = await fetch(ticket.url, { method: 'OPTIONS', headers: { origin, 'access-control-request-method': 'PUT', 'access-control-request-headers': 'content-type' } });
+    expect(preflight.status).toBe(204);
+    expect(preflight.headers.get('access-control-allow-origin')).toBe(origin);
+    expect(preflight.headers.get('access-control-allow-methods')).toBe('PUT');
+    expect(preflight.headers.get('access-control-allow-headers')).toContain('content-type');
+    const answer = await fetch(ticket.url, { method: 'PUT', headers: { origin, 'content-type': 'image/png' }, body: new Uint8Array(bytes) });
+    expect(answer.status).toBe(201);
+    expect(answer.headers.get('access-control-allow-origin')).toBe(origin);
+    const elsewhere = await fetch(ticket.url, { method: 'OPTIONS', headers: { origin: 'https://evil.example', 'access-control-request-method': 'PUT' } });
+    expect(elsewhere.headers.get('access-control-allow-origin')).toBeNull();
   });
 
   it('takes a URL once: a second use, even racing the first, is refused and stores nothing more', async () => {

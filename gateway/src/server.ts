@@ -234,6 +234,10 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
           if (deps.production || req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
           res.type('html').send(graphiqlPage());
         });
+        // A browser app on another origin sends an upload (a PUT with Content-Type) only after a preflight.
+        for (const route of routes.filter((candidate) => candidate.method !== 'GET')) {
+          app.use(route.path, ...browserAccess({ origins: deps.corsOrigins, production: deps.production, logger: deps.logger, methods: [route.method] }));
+        }
         // Paths forwarded to a subgraph, such as the signed links from Invoice.printUrl, image bytes and uploads.
         mountSubgraphRoutes(app, routes);
       },
