@@ -85,7 +85,8 @@ export function Catalogue() {
           </select>
         </label>
         <label className="checkbox">
-          <input type="checkbox" checked={inStock} onChange={(event) => setFilter({ inStock: event.target.checked ? '1' : undefined })} />
+          {/* Ticks at once, as a checkbox should; keyed by the URL's value, so back and forward set it too. */}
+          <input key={String(inStock)} type="checkbox" defaultChecked={inStock} onChange={(event) => setFilter({ inStock: event.target.checked ? '1' : undefined })} />
           <span>In stock only</span>
         </label>
         {products && (

@@ -1,6 +1,8 @@
 import { useQuery } from '@apollo/client/react';
-import { Link, NavLink, Outlet, useNavigate } from 'react-router';
+import { useEffect, useRef } from 'react';
+import { Link, NavLink, Outlet, useLocation, useNavigate } from 'react-router';
 import { useAuth } from '../auth';
+import { RenderErrorBoundary } from '../components/RenderErrorBoundary';
 import { HeaderDocument } from '../generated/graphql';
 
 /**
@@ -58,7 +60,28 @@ function HeaderAccount() {
   );
 }
 
+/**
+ * A new page starts at its top, and a screen reader's focus moves to it, as a full page load would
+ * do; a change of the query string alone (a filter, the next page of the catalogue) keeps both.
+ */
+function useNewPageFocus() {
+  const { pathname } = useLocation();
+  const main = useRef<HTMLElement>(null);
+  const first = useRef(true);
+  useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
+    window.scrollTo(0, 0);
+    main.current?.focus({ preventScroll: true });
+  }, [pathname]);
+  return main;
+}
+
 export function Layout() {
+  const main = useNewPageFocus();
+  const { pathname } = useLocation();
   return (
     <>
       <a href="#main" className="skip-link">
@@ -75,8 +98,10 @@ export function Layout() {
           <HeaderAccount />
         </div>
       </header>
-      <main id="main" className="main">
-        <Outlet />
+      <main id="main" className="main" ref={main} tabIndex={-1}>
+        <RenderErrorBoundary key={pathname}>
+          <Outlet />
+        </RenderErrorBoundary>
       </main>
       <footer className="footer">
         <p>GreenCart · a reference storefront on the GreenCart API</p>
