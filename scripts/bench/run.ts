@@ -20,7 +20,8 @@
 // products process, originals uploaded through the API first: 20 thumbnails warm at full speed, the
 // first request of fresh sizes cold, and products' RSS while 50 originals are resized at once
 // against its resize limit (product-images.ts); results/i1.{json,md}. `pages` runs before `images`,
-// so the catalogue it loads has no pictures whether or not I1 ran.
+// so the catalogue it loads has no pictures whether or not I1 ran. Both are opt-in (BENCH_TARGETS):
+// each takes longer than the ~90 s a default run can spare (BENCHMARKS.md's introduction).
 // Results: printed, and written to scripts/bench/results/latest.{json,md,svg}; S1 also to
 // results/s1.{json,md}, and a run of S1 alone writes only those.
 // The services run as production runs them, compiled: the bench builds them first (tsc -b), with
