@@ -75,7 +75,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: CheckoutCart }) {
       const placedOrder = await order();
       if (Array.isArray(placedOrder)) return setErrors(placedOrder);
       const payment = await pay(placedOrder.id, card);
-      if (payment.paid) return navigate(`/orders/${placedOrder.id}`);
+      if (payment.paid || payment.settled) return navigate(`/orders/${placedOrder.id}`);
       setDeclined(payment.declined);
       setErrors(payment.errors);
     } finally {
