@@ -91,6 +91,9 @@ function readOr<T>(read: () => T, fallback: T): T {
 const statusBytes = (pid: number, field: 'VmRSS' | 'VmHWM') =>
   Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readOr(() => readFileSync(`/proc/${pid}/status`, 'utf8'), ''))?.[1] ?? 0) * 1024;
 
+/** A process's resident memory now, in bytes (0 without /proc or once it has exited). */
+export const residentBytes = (pid: number) => statusBytes(pid, 'VmRSS');
+
 /** Processes' resident memory over a phase of the benchmark. */
 export interface RssPeaks {
   /** Each named process's peak (with its descendants) during the phase, in bytes. */

@@ -13,6 +13,16 @@
 // Q5 (target `deferred`): the contract's ProductPage through (c) with and without @defer, orders
 // answering 50 ms late: time to the first part and to the last (deferred-page.ts); results/q5.{json,md},
 // or <BENCH_RESULTS_NAME>-q5.{json,md}.
+// Storefront pages (target `pages`, issue 25): the storefront built for production and loaded in
+// headless Chromium against a fresh (c) gateway (CORS for its origin, production's safelist), the
+// catalogue and a product's page, cold and warm: FCP and LCP median and p95, with the GraphQL
+// requests answered before LCP and the JavaScript loaded (storefront-pages.ts); results/pages.{json,md}.
+// I1 (target `images`, issue 26): product images through a fresh (c) gateway from the bench's
+// products process, originals uploaded through the API first: 20 thumbnails warm at full speed, the
+// first request of fresh sizes cold, and products' RSS while 50 originals are resized at once
+// against its resize limit (product-images.ts); results/i1.{json,md}. `pages` runs before `images`,
+// so the catalogue it loads has no pictures whether or not I1 ran. Both are opt-in (BENCH_TARGETS):
+// each takes longer than the ~90 s a default run can spare (BENCHMARKS.md's introduction).
 // Results: printed, and written to scripts/bench/results/latest.{json,md,svg}; S1 also to
 // results/s1.{json,md}, and a run of S1 alone writes only those.
 // The services run as production runs them, compiled: the bench builds them first (tsc -b), with
@@ -34,6 +44,9 @@ import postgres from 'postgres';
 import { buildUserTokenKeySet, callingServices, createUserTokenIssuer, databaseUrl, generateServiceKey, nodeFlagsOf, repositoryRoot } from '@greencart/platform';
 import { measureDeferredPage, startDelayingProxy } from './deferred-page.js';
 import { deferredPageMarkdown, Q5_ORDERS_DELAY_MS, type DeferredPageResult } from './deferred-page-report.js';
+import { measureProductImages, productImagesMarkdown, type ProductImagesResult } from './product-images.js';
+import { buildStorefront, measureStorefrontPages, serveBuiltApp, storefrontPagesMarkdown, type StorefrontPagesResult } from './storefront-pages.js';
+import { readProductsEnvironment } from '../../subgraphs/products/src/env.js';
 import { BENCH_DATABASES, DATABASE_NAMES, freePort, median, perDatabase, percentile, sampleRss, startBenchPostgres, startSpanSink, subgraphsTheBenchLacks, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase } from '@greencart/products';
@@ -73,6 +86,10 @@ const config = {
   s1LiveGateway: (process.env.BENCH_S1_LIVE_GATEWAY ?? 'shared') as 'shared' | 'own',
   /** GreenCart's processes (gateway and subgraphs) export traces, to a sink that drops them. */
   tracing: process.env.BENCH_TRACING === '1' || process.env.BENCH_TRACING === 'true',
+  /** I1: sizes asked for the first time in the cold phase. */
+  i1ColdSizes: number('BENCH_I1_COLD_SIZES', 120),
+  /** Storefront pages: loads of each page, cold and warm each. */
+  pageLoads: number('BENCH_PAGE_LOADS', 20),
 };
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
@@ -91,8 +108,8 @@ for (const read of config.reads) if (!READS.includes(read)) throw new Error(`BEN
 if (!/^[\w.-]+$/.test(config.resultsName)) throw new Error(`BENCH_RESULTS_NAME: "${config.resultsName}" must be a file name (letters, digits, ., - and _)`);
 /** Q4 (a product page with what orders learned was bought together) is a federation question: (c) and (d) only. */
 const answers = (target: TargetName, operation: OperationName) => operation !== 'Q4' || SUBGRAPHS_BEHIND.includes(target);
-/** Targets that run last, each on a fresh (c) gateway of its own: M2 (`orders`), S1 (`subscriptions`) and Q5 (`deferred`). */
-const OWN_GATEWAY_TARGETS = ['orders', 'subscriptions', 'deferred'] as const;
+/** Targets that run last, each on a fresh (c) gateway of its own: M2 (`orders`), S1 (`subscriptions`), Q5 (`deferred`), the storefront's pages (`pages`) and I1 (`images`). */
+const OWN_GATEWAY_TARGETS = ['orders', 'subscriptions', 'deferred', 'pages', 'images'] as const;
 type BenchTargetName = TargetName | (typeof OWN_GATEWAY_TARGETS)[number];
 const runsOnItsOwnGateway = (name: BenchTargetName): name is (typeof OWN_GATEWAY_TARGETS)[number] => (OWN_GATEWAY_TARGETS as readonly string[]).includes(name);
 
@@ -1158,6 +1175,10 @@ export interface BenchReport {
   liveUpdates?: LiveUpdatesResult;
   /** Q5, when `deferred` was among the targets. */
   deferredPage?: DeferredPageResult;
+  /** The storefront's pages, when `pages` was among the targets. */
+  storefrontPages?: StorefrontPagesResult;
+  /** I1, when `images` was among the targets. */
+  productImages?: ProductImagesResult;
 }
 
 export const TARGET_LABELS: Record<TargetName, string> = {
@@ -1250,10 +1271,10 @@ async function newServiceKeys(): Promise<BenchServiceKeys> {
  * The subgraph processes behind (c) and (d), started once, each after those it calls: accounts
  * first (the others fetch its keys), then products, orders (calls products), reviews (calls both).
  */
-async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, serviceKeys: BenchServiceKeys, gatewayUrl: string): Promise<Record<SubgraphName, BenchProcess>> {
+async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, serviceKeys: BenchServiceKeys, gatewayUrl: string, imageResizeConcurrency: number): Promise<Record<SubgraphName, BenchProcess>> {
   const common = { role: 'subgraph' as const, serverUrl, serviceKeys, privateKeyPem, gatewayUrl };
   const accounts = await startProcess({ ...common, subgraph: 'accounts' });
-  const products = await startProcess({ ...common, subgraph: 'products', accountsUrl: accounts.url });
+  const products = await startProcess({ ...common, subgraph: 'products', accountsUrl: accounts.url, imageResizeConcurrency });
   const orders = await startProcess({ ...common, subgraph: 'orders', accountsUrl: accounts.url, productsUrl: products.url });
   const reviews = await startProcess({ ...common, subgraph: 'reviews', accountsUrl: accounts.url, productsUrl: products.url, ordersUrl: orders.url });
   return { accounts, products, orders, reviews };
@@ -1291,17 +1312,26 @@ async function main(): Promise<void> {
     const fixture: Fixture = { data, tokens, hotProductIds: data.productIds.slice(0, 10) };
     const serviceKeys = await newServiceKeys();
     const gatewayPorts = { greencart: await freePort(), hive: await freePort() };
+    // Products' resize limit as production reads it (IMAGE_RESIZE_CONCURRENCY, its default unset): the bench's products process runs with it and I1 reports it.
+    const imageResizeConcurrency = readProductsEnvironment().IMAGE_RESIZE_CONCURRENCY;
     let subgraphs: Record<SubgraphName, BenchProcess> | undefined;
     const ensureSubgraphs = async (): Promise<Record<SubgraphName, BenchProcess>> => {
       if (!subgraphs) {
-        subgraphs = await startSubgraphProcesses(database.url, privateKeyPem, serviceKeys, `http://127.0.0.1:${gatewayPorts.greencart}`);
+        subgraphs = await startSubgraphProcesses(database.url, privateKeyPem, serviceKeys, `http://127.0.0.1:${gatewayPorts.greencart}`, imageResizeConcurrency);
         running.push(...Object.values(subgraphs));
       }
       return subgraphs;
     };
     const subgraphUrlsOf = (started: Record<SubgraphName, BenchProcess>) => Object.fromEntries(Object.entries(started).map(([name, part]) => [name, part.url])) as Record<SubgraphName, string>;
-    /** A fresh (c) gateway over the running subgraphs, for M2 and S1. */
-    const ourGateway = (behind: Record<SubgraphName, BenchProcess>, port: number, workers: number, subgraphUrls = subgraphUrlsOf(behind)): TargetSettings => ({ role: 'greencart', serviceKeys, subgraphUrls, port, workers });
+    /** A fresh (c) gateway over the running subgraphs, for M2, S1, Q5, the storefront's pages and I1. */
+    const ourGateway = (behind: Record<SubgraphName, BenchProcess>, port: number, workers: number, subgraphUrls = subgraphUrlsOf(behind), browserApp?: { corsOrigins: string[]; safelist: boolean }): TargetSettings => ({
+      role: 'greencart',
+      serviceKeys,
+      subgraphUrls,
+      port,
+      workers,
+      ...browserApp,
+    });
 
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
@@ -1370,6 +1400,52 @@ async function main(): Promise<void> {
         await slowOrders.close();
       }
     }
+    if (config.targets.includes('pages')) {
+      log('starting the storefront pages: the storefront built for production, loaded in Chromium through a fresh (c) gateway');
+      const behind = await ensureSubgraphs();
+      const began = performance.now();
+      const graphqlUrl = `http://127.0.0.1:${gatewayPorts.greencart}/graphql`;
+      const built = await buildStorefront(graphqlUrl);
+      const storefront = await serveBuiltApp(built.folder);
+      try {
+        // As production runs it: the storefront's origin let in by CORS, and only persisted documents (the storefront's among them).
+        const front = await started(ourGateway(behind, gatewayPorts.greencart, config.gatewayWorkers, subgraphUrlsOf(behind), { corsOrigins: [storefront.origin], safelist: true }));
+        try {
+          report.storefrontPages = await measureStorefrontPages(storefront.origin, graphqlUrl, { productId: fixture.data.productIds[0]!, loads: config.pageLoads, buildSeconds: built.seconds, log });
+          log(`the storefront pages took ${((performance.now() - began) / 1000).toFixed(0)} s, its build included`);
+        } finally {
+          await stop(front);
+        }
+      } finally {
+        await storefront.close();
+        await built.remove();
+      }
+    }
+    if (config.targets.includes('images')) {
+      log(`starting I1: product images on a fresh (c) gateway, products' resize limit ${imageResizeConcurrency}`);
+      const behind = await ensureSubgraphs();
+      const front = await started(ourGateway(behind, gatewayPorts.greencart, config.gatewayWorkers));
+      const began = performance.now();
+      try {
+        const adminToken = await issuer.issue({ id: randomUUID(), role: 'ADMIN' });
+        // Products from the end of the data set: not on the catalogue's first page, nor the hot products of M1.
+        report.productImages = await measureProductImages(front.url, {
+          adminToken,
+          productIds: fixture.data.productIds.slice(-50),
+          productsPid: behind.products.child.pid!,
+          resizeConcurrency: imageResizeConcurrency,
+          coldSizes: config.i1ColdSizes,
+          connections: config.connections,
+          seconds: config.durationSeconds,
+          warmupSeconds: config.warmupSeconds,
+          runs: config.runs,
+          log,
+        });
+        log(`I1 took ${((performance.now() - began) / 1000).toFixed(0)} s`);
+      } finally {
+        await stop(front);
+      }
+    }
     if (subgraphs) {
       const rss = await Promise.all(Object.values(subgraphs).map((part) => part.request<Stats>({ type: 'stats' })));
       report.peakRssBytes.subgraphs = rss.reduce((sum, stats) => sum + stats.maxRssBytes, 0);
@@ -1398,6 +1474,18 @@ async function main(): Promise<void> {
       await writeFile(`${folder}${q5Name}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, deferredPage: report.deferredPage }, null, 2)}\n`);
       await writeFile(`${folder}${q5Name}.md`, `${q5}\n`);
       if (report.operations.length === 0) process.stdout.write(`${q5}\n`);
+    }
+    if (report.storefrontPages) {
+      const pages = storefrontPagesMarkdown(report.storefrontPages);
+      await writeFile(`${folder}pages.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, storefrontPages: report.storefrontPages }, null, 2)}\n`);
+      await writeFile(`${folder}pages.md`, `${pages}\n`);
+      if (report.operations.length === 0) process.stdout.write(`${pages}\n`);
+    }
+    if (report.productImages) {
+      const i1 = productImagesMarkdown(report.productImages);
+      await writeFile(`${folder}i1.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, productImages: report.productImages }, null, 2)}\n`);
+      await writeFile(`${folder}i1.md`, `${i1}\n`);
+      if (report.operations.length === 0) process.stdout.write(`${i1}\n`);
     }
     if (report.liveUpdates) {
       const s1 = liveUpdatesMarkdown(report.liveUpdates);

@@ -64,10 +64,21 @@ export type TargetSettings =
       productsUrl?: string;
       /** Orders' origin, for reviews' purchases calls. */
       ordersUrl?: string;
-      /** Where invoice links point (orders). */
+      /** Where invoice links (orders), image and upload URLs (products) point. */
       gatewayUrl: string;
+      /** Products: resizes at once (products' IMAGE_RESIZE_CONCURRENCY, as run.ts read it); unset, products' default. */
+      imageResizeConcurrency?: number;
     }
-  | { role: 'greencart' | 'hive'; serviceKeys: BenchServiceKeys; subgraphUrls: Record<SubgraphName, string>; port: number; workers: number };
+  | {
+      role: 'greencart' | 'hive';
+      serviceKeys: BenchServiceKeys;
+      subgraphUrls: Record<SubgraphName, string>;
+      port: number;
+      workers: number;
+      /** (c) only, for the storefront's pages: browser origins let in by CORS, and production's safelist of persisted documents on. */
+      corsOrigins?: string[];
+      safelist?: boolean;
+    };
 
 export interface TargetStats {
   statements: Record<DatabaseName, number>;
@@ -143,6 +154,8 @@ async function startBenchSubgraph(settings: Extract<TargetSettings, { role: 'sub
         database: await prepareProductsDatabase({ serverUrl, name, onStatement }),
         credentials: await credentialsFor(serviceKeys, 'products'),
         logger: logger('products'),
+        // Image and upload URLs under the bench's (c) gateway, as PUBLIC_URL puts them under production's.
+        images: { publicUrl: settings.gatewayUrl, ...(settings.imageResizeConcurrency && { resizeConcurrency: settings.imageResizeConcurrency }) },
       },
       LISTEN,
     );
@@ -208,6 +221,8 @@ async function startBenchGateway(settings: Extract<TargetSettings, { role: 'gree
       subgraphTimeoutMs: 15_000,
       requestLimits: { maxDepth: 10, maxAliases: 15, maxDirectives: 20, maxTokens: 2_000, maxCost: 1_000_000 },
       rateLimits: { perAddress: UNLIMITED, perCustomer: UNLIMITED },
+      corsOrigins: settings.corsOrigins,
+      safelist: settings.safelist,
     },
     listen,
   );
