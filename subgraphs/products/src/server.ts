@@ -37,3 +37,4 @@ export function startProductsService(deps: ProductsDependencies, listen: ListenA
 
 export { prepareProductsDatabase } from './db/database.js';
 export { seedDemoCatalogue } from './seed/demo-catalogue.js';
+export { readProductsEnvironment } from './env.js';
