@@ -241,6 +241,27 @@ describe('uploading an image', () => {
     expect(made).toHaveLength(1);
   });
 
+  it('answers a burst of new sizes past what may wait for a resize with 503 and Retry-After at once, never a timeout, and serves those sizes when asked again', async () => {
+    const productId = await createProduct();
+    const imageIds = [await uploadImage(productId, await png(), 'image/png'), await uploadImage(productId, await png(), 'image/png'), await uploadImage(productId, await png(), 'image/png')];
+    // Every size of three 700-pixel originals: 4 widths × 3 formats each, none made yet.
+    const urls = (await Promise.all(imageIds.flatMap((imageId) => ['WEBP', 'AVIF', 'JPEG'].map((format) => urlsOf(productId, imageId, format, [160, 320, 640, null]))))).flat();
+    const answers = await Promise.all(urls.map(async (url) => ({ url, ...(await fetchImage(url)) })));
+    const statuses = answers.map((answer) => answer.response.status);
+    const busy = answers.filter((answer) => answer.response.status === 503);
+    console.info(`${urls.length} new sizes asked for at once: ${statuses.filter((status) => status === 200).length} served, ${busy.length} answered 503 (resize limit 2, 8 waiting at most)`);
+    expect(statuses.every((status) => status === 200 || status === 503)).toBe(true);
+    expect(statuses.filter((status) => status === 200).length).toBeGreaterThanOrEqual(10);
+    expect(busy.length).toBeGreaterThan(0);
+    for (const answer of busy) {
+      expect(answer.response.headers.get('retry-after')).toBe('1');
+      expect(answer.response.headers.get('cache-control')).toBe('no-store');
+      expect(JSON.parse(answer.bytes.toString()).errors[0].extensions.code).toBe('SERVICE_UNAVAILABLE');
+    }
+    // Asked again once the burst has passed, a size refused in it is made and served.
+    for (const answer of busy.slice(0, 3)) expect((await fetchImage(answer.url)).response.status, answer.url).toBe(200);
+  });
+
   it('turns an image upright by its EXIF orientation before the orientation is dropped', async () => {
     const productId = await createProduct();
     const sideways = await solid(600, 400).jpeg().withMetadata({ orientation: 6 }).toBuffer();

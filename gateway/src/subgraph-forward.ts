@@ -9,7 +9,7 @@ import { REQUEST_ID_HEADER, refuse, requestScopeOf, SERVICE_TOKEN_HEADER, type G
 const PATH_PARAMETER = /^[A-Za-z0-9_-]{1,128}(?:\.[A-Za-z0-9]{1,16})?$/;
 
 /** The headers of a subgraph's answer that the browser gets as they are. */
-const FORWARDED_HEADERS = ['content-type', 'content-security-policy', 'cache-control', 'referrer-policy', 'etag', 'last-modified', 'x-content-type-options'];
+const FORWARDED_HEADERS = ['content-type', 'content-security-policy', 'cache-control', 'referrer-policy', 'etag', 'last-modified', 'x-content-type-options', 'retry-after'];
 
 /**
  * The headers of the browser's request that the subgraph gets: what a body is and how long it is,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConcurrencyLimit } from '../src/images/concurrency-limit.js';
+import { ConcurrencyLimit, ConcurrencyLimitFull } from '../src/images/concurrency-limit.js';
 import { imagePath, offeredWidths, parseImageFile, SERVED_FORMATS, servedWidth } from '../src/images/image-ladder.js';
 import { sniffImageFormat } from '../src/images/image-processing.js';
 import { newUploadToken, uploadTokenHash } from '../src/images/upload-tokens.js';
@@ -93,5 +93,26 @@ describe('the resize limit', () => {
     expect(await Promise.all(tasks)).toEqual([0, 1, 2, 3, 4]);
     expect(most).toBe(2);
     expect(() => new ConcurrencyLimit(0)).toThrow(RangeError);
+  });
+
+  it('refuses at once a task past the ones that may wait, and takes tasks again as the queue drains', async () => {
+    const limit = new ConcurrencyLimit(1, 2);
+    const releases: Array<() => void> = [];
+    const held = () => limit.run(() => new Promise<void>((resolve) => releases.push(resolve)));
+    const accepted = [held(), held(), held()];
+    await expect(held()).rejects.toThrow(ConcurrencyLimitFull);
+    const settle = () => new Promise((resolve) => setImmediate(resolve));
+    await settle();
+    releases.shift()!();
+    await settle();
+    // One finished, one waiting moved up: there is room for one more to wait.
+    accepted.push(held());
+    await expect(held()).rejects.toThrow(ConcurrencyLimitFull);
+    // The four accepted ones run in turn as each before them finishes.
+    for (let finished = 0; finished < 3; finished++) {
+      releases.shift()!();
+      await settle();
+    }
+    await Promise.all(accepted);
   });
 });

@@ -1,4 +1,5 @@
 import type { Express, Request, Response } from 'express';
+import { ConcurrencyLimitFull } from '../images/concurrency-limit.js';
 import { isUuid, mayCall, refuse, SERVICE_TOKEN_HEADER, type Logger, type ServiceCredentials } from '@greencart/platform';
 import type { ProductsDatabase } from '../db/database.js';
 import { ProductImageRepository } from '../db/product-image-repository.js';
@@ -63,7 +64,15 @@ export function imageRoutes(deps: { database: ProductsDatabase; credentials: Ser
       const etag = `"${version}-${wanted.width}-${wanted.format.extension}"`;
       res.set({ 'cache-control': IMMUTABLE, etag, 'x-content-type-options': 'nosniff' });
       if (req.get('if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return void res.status(304).end();
-      const bytes = await deps.variants.bytes(image, wanted.width, wanted.format.format);
+      let bytes: Buffer | undefined;
+      try {
+        bytes = await deps.variants.bytes(image, wanted.width, wanted.format.format);
+      } catch (error) {
+        if (!(error instanceof ConcurrencyLimitFull)) throw error;
+        // Too many new sizes asked for at once: a quick, retryable answer that no cache keeps.
+        res.set({ 'cache-control': 'no-store', 'retry-after': '1' });
+        return refuse(res, 503, 'Busy making image sizes; try again in a moment.', 'SERVICE_UNAVAILABLE');
+      }
       if (!bytes) return refuse(res, 404, 'No such image.', 'NOT_FOUND');
       res.type(wanted.format.contentType).send(bytes);
     });

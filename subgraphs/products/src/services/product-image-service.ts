@@ -56,6 +56,12 @@ const refused = (...userErrors: UserError[]): { value: null; userErrors: UserErr
  * (made in startProductsService), so that its concurrency limit and its record of sizes being made
  * hold for every request the process answers.
  */
+/**
+ * Resizes that may wait for each running one: a few seconds' work at most for a catalogue-sized
+ * original, well inside the gateway's timeout; past it a request is told to try again (503).
+ */
+const RESIZES_WAITING_PER_SLOT = 4;
+
 export class ImageVariants {
   private readonly resizes: ConcurrencyLimit;
   /** Sizes being made by this process now, so that its concurrent requests for one wait for the same work. */
@@ -66,7 +72,7 @@ export class ImageVariants {
     readonly settings: ImageSettings,
     private readonly logger: Logger,
   ) {
-    this.resizes = new ConcurrencyLimit(settings.resizeConcurrency);
+    this.resizes = new ConcurrencyLimit(settings.resizeConcurrency, settings.resizeConcurrency * RESIZES_WAITING_PER_SLOT);
   }
 
   /** The absolute URL of `image` at least `width` wide (see servedWidth) in `format`. */
