@@ -12,13 +12,13 @@ const STOREFRONT = 'https://shop.example.com';
 const ELSEWHERE = 'https://evil.example';
 /** A query of the client's own (in the persisted-documents manifest), so the production safelist lets it through. */
 const CATEGORIES = 'query Categories {\n  categories {\n    id\n    name\n    productCount\n  }\n}';
-const CLIENT_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'apollo-client-name', 'apollo-client-version', 'x-request-id'];
+const CLIENT_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'apollo-client-name', 'apollo-client-version', 'apollographql-client-name', 'apollographql-client-version', 'x-request-id'];
 
 /** A browser's preflight for a POST with the headers Apollo Client sends. */
 function preflight(gatewayUrl: string, origin: string): Promise<Response> {
   return fetch(`${gatewayUrl}/graphql`, {
     method: 'OPTIONS',
-    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization,apollo-client-name' },
+    headers: { origin, 'access-control-request-method': 'POST', 'access-control-request-headers': 'content-type,authorization,apollographql-client-name' },
   });
 }
 
