@@ -16,11 +16,11 @@
 // Storefront pages (target `pages`, issue 25): the storefront built for production and loaded in
 // headless Chromium against a fresh (c) gateway (CORS for its origin, production's safelist), the
 // catalogue and a product's page, cold and warm: FCP and LCP median and p95, with the GraphQL
-// requests answered before LCP and the JavaScript loaded (storefront-pages.ts); results/pages.{json,md}.
+// requests answered before LCP and the JavaScript loaded (storefront-pages.ts); results/pages.{json,md} (or <name>-pages.*).
 // I1 (target `images`, issue 26): product images through a fresh (c) gateway from the bench's
 // products process, originals uploaded through the API first: 20 thumbnails warm at full speed, the
 // first request of fresh sizes cold, and products' RSS while 50 originals are resized at once
-// against its resize limit (product-images.ts); results/i1.{json,md}. `pages` runs before `images`,
+// against its resize limit (product-images.ts); results/i1.{json,md} (or <name>-i1.*). `pages` runs before `images`,
 // so the catalogue it loads has no pictures whether or not I1 ran. Both are opt-in (BENCH_TARGETS):
 // each takes longer than the ~90 s a default run can spare (BENCHMARKS.md's introduction).
 // Results: printed, and written to scripts/bench/results/latest.{json,md,svg}; S1 also to
@@ -1476,14 +1476,16 @@ async function main(): Promise<void> {
     }
     if (report.storefrontPages) {
       const pages = storefrontPagesMarkdown(report.storefrontPages);
-      await writeFile(`${folder}pages.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, storefrontPages: report.storefrontPages }, null, 2)}\n`);
-      await writeFile(`${folder}pages.md`, `${pages}\n`);
+      const pagesName = config.resultsName === 'latest' ? 'pages' : `${config.resultsName}-pages`;
+      await writeFile(`${folder}${pagesName}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, storefrontPages: report.storefrontPages }, null, 2)}\n`);
+      await writeFile(`${folder}${pagesName}.md`, `${pages}\n`);
       if (report.operations.length === 0) process.stdout.write(`${pages}\n`);
     }
     if (report.productImages) {
       const i1 = productImagesMarkdown(report.productImages);
-      await writeFile(`${folder}i1.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, productImages: report.productImages }, null, 2)}\n`);
-      await writeFile(`${folder}i1.md`, `${i1}\n`);
+      const i1Name = config.resultsName === 'latest' ? 'i1' : `${config.resultsName}-i1`;
+      await writeFile(`${folder}${i1Name}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, productImages: report.productImages }, null, 2)}\n`);
+      await writeFile(`${folder}${i1Name}.md`, `${i1}\n`);
       if (report.operations.length === 0) process.stdout.write(`${i1}\n`);
     }
     if (report.liveUpdates) {

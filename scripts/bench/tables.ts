@@ -13,7 +13,8 @@
 // `Q1,Q2,Q3,Q4` is short for `Q1; Q2; Q3; Q4`. Kinds:
 //   ratio  (c) and (d) median req/s per read and (c) / (d), "**met**" where the bench's target is met;
 //   peak   the same with each side's p99 at full speed, and M1 (placed, oversold, p99) as a row `M1`;
-//   q5     Q5's table (ProductPage with and without @defer) from a <name>-q5.json, as the bench prints it; no rows.
+//   q5     Q5's table (ProductPage with and without @defer) from a <name>-q5.json, as the bench prints it; no rows;
+//   md     the tables of a scenario's .md as the bench wrote it beside its .json (I1's, the pages'); no rows.
 // `--check` changes nothing and fails with the first line that differs (test/benchmarks-page.test.ts does the same).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -26,14 +27,16 @@ export const RESULTS_FOLDER = fileURLToPath(new URL('./results/', import.meta.ur
 
 /** What the tables read from a result file: a part of run.ts's BenchReport. */
 export interface ResultsFile {
+  /** A .md result file's text (kind md). */
+  markdown?: string;
   /** Q5's file holds deferredPage and none of the others. */
   deferredPage?: DeferredPageResult;
   operations: PeakResult[];
   placeOrders: Array<{ target: string; placed: number; load: { sent: number; p99: number }; stockCheck: { oversold: boolean } }>;
 }
 
-export type TableKind = 'ratio' | 'peak' | 'q5';
-const TABLE_KINDS: readonly TableKind[] = ['ratio', 'peak', 'q5'];
+export type TableKind = 'ratio' | 'peak' | 'q5' | 'md';
+const TABLE_KINDS: readonly TableKind[] = ['ratio', 'peak', 'q5', 'md'];
 
 export interface TableRow {
   /** Q1…Q4, or M1 (peak tables only). */
@@ -76,7 +79,7 @@ const READ_DESCRIPTIONS: Record<string, string> = {
 /** A marker's text (what follows `bench-table:`) as its file, kind and rows. */
 export function parseMarker(text: string, line: number): TableMarker {
   const [file, kind, ...rest] = text.trim().split(/\s+/);
-  if (!file?.endsWith('.json')) throw new BenchTableError(`BENCHMARKS.md:${line}: a bench-table marker starts with a result file (…json), not "${file ?? ''}"`);
+  if (!file?.endsWith(kind === 'md' ? '.md' : '.json')) throw new BenchTableError(`BENCHMARKS.md:${line}: a bench-table marker starts with a result file (…${kind === 'md' ? 'md' : 'json'}), not "${file ?? ''}"`);
   if (!TABLE_KINDS.includes(kind as TableKind)) throw new BenchTableError(`BENCHMARKS.md:${line}: bench-table kind "${kind ?? ''}" is not one of ${TABLE_KINDS.join(', ')}`);
   const pieces = rest
     .join(' ')
@@ -84,8 +87,8 @@ export function parseMarker(text: string, line: number): TableMarker {
     .map((piece) => piece.trim())
     .filter(Boolean)
     .flatMap((piece) => (BARE_READS.test(piece) ? piece.split(',').map((read) => read.trim()) : [piece]));
-  if (kind === 'q5') {
-    if (pieces.length > 0) throw new BenchTableError(`BENCHMARKS.md:${line}: a q5 table has no rows to name`);
+  if (kind === 'q5' || kind === 'md') {
+    if (pieces.length > 0) throw new BenchTableError(`BENCHMARKS.md:${line}: a ${kind} table has no rows to name`);
     return { file, kind, rows: [], line };
   }
   if (pieces.length === 0) throw new BenchTableError(`BENCHMARKS.md:${line}: a bench-table marker names its rows (e.g. Q1,Q2,Q3,Q4)`);
@@ -165,7 +168,16 @@ function peakTable(marker: TableMarker, resultsOf: (file: string) => ResultsFile
 /** One marker's table, every figure from its result files. */
 export function renderTable(marker: TableMarker, resultsOf: (file: string) => ResultsFile): string[] {
   if (marker.kind === 'q5') return q5Table(marker, resultsOf);
+  if (marker.kind === 'md') return markdownTables(marker, resultsOf);
   return marker.kind === 'ratio' ? ratioTable(marker, resultsOf) : peakTable(marker, resultsOf);
+}
+
+/** The tables of a scenario's .md result file, as the bench wrote them (a blank line between two). */
+function markdownTables(marker: TableMarker, resultsOf: (file: string) => ResultsFile): string[] {
+  const markdown = resultsOf(marker.file).markdown;
+  if (markdown === undefined) throw new BenchTableError(`BENCHMARKS.md:${marker.line}: ${marker.file} is not a .md result file`);
+  const lines = markdown.split('\n');
+  return lines.filter((line, index) => line.startsWith('|') || (line === '' && lines[index - 1]?.startsWith('|') && lines.slice(index + 1).some((later) => later.startsWith('|'))));
 }
 
 /** Q5's table lines as the bench renders them (deferred-page-report.ts), from its file. */
@@ -210,6 +222,10 @@ export function resultsFolderReader(folder: string = RESULTS_FOLDER): (file: str
   return (file) => {
     if (!read.has(file)) {
       if (!existsSync(`${folder}${file}`)) throw new BenchTableError(`BENCHMARKS.md names ${file}, which ${folder} does not have`);
+      if (file.endsWith('.md')) {
+        read.set(file, { markdown: readFileSync(`${folder}${file}`, 'utf8'), operations: [], placeOrders: [] });
+        return read.get(file)!;
+      }
       // Typed as the bench writes it, so a change to run.ts's report that these tables depend on fails the typecheck.
       const report: BenchReport = JSON.parse(readFileSync(`${folder}${file}`, 'utf8'));
       read.set(file, report);
