@@ -113,6 +113,14 @@ describe('the bench-table renderer', () => {
     expect(() => renderTable(parseMarker('run.json q5', 1), resultsOf)).toThrow(/holds no Q5/);
   });
 
+  it("takes a scenario's tables from the .md the bench wrote beside its .json, prose left out", () => {
+    const markdown = 'I1: prose about the run.\n\n| I1 | req/s |\n|---|---:|\n| warm | 86 |\n\nMore prose.\n\n| I1 memory | MiB |\n|---|---:|\n| peak | 582 |\n';
+    const table = renderTable(parseMarker('run-i1.md md', 1), (file) => (file === 'run-i1.md' ? { markdown, operations: [], placeOrders: [] } : resultsOf(file)));
+    expect(table).toEqual(['| I1 | req/s |', '|---|---:|', '| warm | 86 |', '', '| I1 memory | MiB |', '|---|---:|', '| peak | 582 |']);
+    expect(() => parseMarker('run-i1.json md', 1)).toThrow(/…md/);
+    expect(() => renderTable(parseMarker('run.md md', 1), () => ({ operations: [], placeOrders: [] }))).toThrow(/not a \.md result file/);
+  });
+
   it('rewrites only what lies between the markers', () => {
     const before = 'Prose with 999 req/s.\n<!-- bench-table: run.json ratio Q1 -->\n| Q1 | 1 | 1 | 100% |\n<!-- /bench-table -->\nMore prose.\n';
     expect(renderPage(before, resultsOf)).toBe(
