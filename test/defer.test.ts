@@ -1,15 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { isDeepStrictEqual } from 'node:util';
-import { buildClientSchema, getIntrospectionQuery } from 'graphql';
+import { buildClientSchema, getIntrospectionQuery, print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ApolloClient, gql, HttpLink, InMemoryCache } from '@apollo/client';
 import { Defer20220824Handler } from '@apollo/client/incremental';
 import { Client as UrqlClient, fetchExchange } from '@urql/core';
-import { acceptsIncrementalDelivery } from '@greencart/gateway';
-import { repositoryRoot } from '@greencart/platform';
+import { acceptsIncrementalDelivery, operationDocuments, operationsPath } from '@greencart/gateway';
 import type { FaultInjector, FaultPoint } from '@greencart/orders';
 import { allParts, APOLLO_CLIENT_ACCEPT, mergeParts, multipartParts, postQuery, type Part } from './support/incremental.js';
 import { metricValue } from './support/metrics.js';
@@ -19,9 +17,8 @@ import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 // @defer through the gateway (contract: "Incremental delivery"): the first part at once, the
 // deferred fragments after it, and merged they are the answer to the same query without @defer.
 
-// The contract's ProductPage without `images` and `featuredImage`, which the API does not have yet:
-// the document whose deferred plan docs/query-plans.md shows.
-const PRODUCT_PAGE = readFileSync(join(repositoryRoot, 'scripts', 'deferred-operations.graphql'), 'utf8');
+// The contract's ProductPage, a client operation: the document whose deferred plan docs/query-plans.md shows.
+const PRODUCT_PAGE = print(operationDocuments(readFileSync(operationsPath, 'utf8')).find(({ operation }) => operation.name?.value === 'ProductPage')!.document);
 
 /** The same operation with every @defer taken out: what the parts must add up to. */
 const undeferred = (query: string) => query.replace(/@defer(\([^)]*\))?/g, '');

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -54,7 +55,8 @@ type Name = keyof typeof schemas;
 /** What each subgraph serves beside GraphQL: shipping prints labels, which the gateway forwards. */
 const extras: Record<Name, string> = {
   'inventory-x': '    callers: { graphql: [gateway] }\n',
-  shipping: '    callers: { graphql: [gateway], labels: [gateway] }\n    gateway_routes: [{ path: /labels/:id, endpoint: labels }]\n',
+  shipping:
+    '    callers: { graphql: [gateway], labels: [gateway] }\n    gateway_routes: [{ path: /labels/:id, endpoint: labels }, { path: /labels/:id/scan, endpoint: labels, method: PUT }]\n',
 };
 
 /** A manifest for the subgraphs on the given ports (only those named in `listed`). */
@@ -71,6 +73,9 @@ ${extras[name]}`,
   );
   return `federation_version: =2.14.4\ngateway: { workspace: gateway, port: 4000, metrics_port: 9400 }\nsubgraphs:\n${entries.join('')}`;
 }
+
+/** The gateway's cap on a forwarded body in this file: small, so that a test can pass it cheaply. */
+const FORWARDED_BODY_CAP = 1024;
 
 let folder: string;
 let ports: Record<Name, number>;
@@ -124,6 +129,11 @@ beforeAll(async () => {
       if (!mayCall(caller, name, 'labels', manifest)) return void res.status(403).end();
       res.json({ path: req.path, query: req.query, caller });
     });
+    app.put('/labels/:id/scan', express.raw({ type: '*/*', limit: '1mb' }), async (req, res) => {
+      const caller = await callerOf(req.headers[SERVICE_TOKEN_HEADER]);
+      if (!mayCall(caller, name, 'labels', manifest)) return void res.status(403).end();
+      res.status(201).json({ path: req.path, contentType: req.get('content-type'), length: req.get('content-length'), bytes: (req.body as Buffer).toString('utf8'), caller });
+    });
     const listening: Server = await new Promise((resolve) => {
       const http = app.listen(ports[name], '127.0.0.1', () => resolve(http));
     });
@@ -132,7 +142,7 @@ beforeAll(async () => {
       await new Promise((resolve) => listening.close(resolve));
     });
   }
-  const service: RunningService = await startGateway({ ...gateway, supergraphSdl, manifest }, { port: 0, host: '127.0.0.1' });
+  const service: RunningService = await startGateway({ ...gateway, supergraphSdl, manifest, maxForwardedBodyBytes: FORWARDED_BODY_CAP }, { port: 0, host: '127.0.0.1' });
   running.push(() => service.stop());
   gatewayUrl = service.url;
 });
@@ -168,11 +178,58 @@ describe('a gateway given a manifest of subgraphs it has never seen', () => {
     for (const path of ['/labels/..%2Fgraphql', '/labels/a%2F..%2F..%2Fgraphql', '/labels/%2e%2e']) expect((await fetch(`${gatewayUrl}${path}`)).status, path).toBe(404);
   });
 
+  it('forwards a PUT route with its body, Content-Type and Content-Length, and refuses a body over the cap with 413 before the subgraph sees it', async () => {
+    const scan = await fetch(`${gatewayUrl}/labels/ab-12/scan`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'scanned at the depot' });
+    expect(scan.status).toBe(201);
+    expect(await scan.json()).toEqual({ path: '/labels/ab-12/scan', contentType: 'text/plain', length: '20', bytes: 'scanned at the depot', caller: 'gateway' });
+    // Only the route's method is forwarded: a GET of the PUT route's path is no route at all.
+    expect((await fetch(`${gatewayUrl}/labels/ab-12/scan`)).status).toBe(404);
+
+    const declaredTooLarge = await fetch(`${gatewayUrl}/labels/ab-12/scan`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: 'x'.repeat(FORWARDED_BODY_CAP + 1) });
+    expect(declaredTooLarge.status).toBe(413);
+    expect(await declaredTooLarge.json()).toEqual({ errors: [{ message: `The request body is larger than ${FORWARDED_BODY_CAP} bytes.`, extensions: { code: 'PAYLOAD_TOO_LARGE' } }] });
+    // Sent in chunks without a Content-Length: counted as it streams, and refused all the same.
+    const chunks = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let chunk = 0; chunk < 4; chunk++) controller.enqueue(new TextEncoder().encode('y'.repeat(FORWARDED_BODY_CAP / 2)));
+        controller.close();
+      },
+    });
+    const streamedTooLarge = await fetch(`${gatewayUrl}/labels/ab-12/scan`, { method: 'PUT', headers: { 'content-type': 'text/plain' }, body: chunks, duplex: 'half' } as RequestInit);
+    expect(streamedTooLarge.status).toBe(413);
+    expect(((await streamedTooLarge.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
+  });
+
   it('reads each subgraph\'s address from its <NAME>_URL variable, named after the manifest', () => {
     expect(subgraphsOfSupergraph(supergraphSdl)).toEqual(['inventory-x', 'shipping']);
     expect(readGatewayEnvironment({ INVENTORY_X_URL: 'http://inventory:4101' }, manifest).subgraphUrls).toEqual({ 'inventory-x': 'http://inventory:4101' });
     expect(readGatewayEnvironment({ ORDERS_URL: 'http://orders:4002', PRODUCTS_URL: 'http://products:4003' }, repositoryManifest()).subgraphUrls).toEqual({ orders: 'http://orders:4002', products: 'http://products:4003' });
     expect(() => readGatewayEnvironment({ SHIPPING_URL: 'not a url' }, manifest)).toThrow('SHIPPING_URL');
+  });
+});
+
+describe("a web app of the manifest, with the production safelist on", () => {
+  it("runs the app's persisted documents, by the hash the app sends and in full, and nothing else", async () => {
+    // As GraphQL Code Generator's client preset writes them: its own printing of each document, by SHA-256.
+    const text = 'query ShopItems { items { sku inStock } }';
+    const hash = createHash('sha256').update(text).digest('hex');
+    await writeFile(join(folder, 'shop-documents.json'), JSON.stringify({ [hash]: text }));
+    await writeFile(
+      join(folder, 'with-shop.yaml'),
+      `${manifestText(ports, ['inventory-x', 'shipping'])}web_apps:\n  shop: { workspace: shop, port: 5999, persisted_documents: ${join(folder, 'shop-documents.json')} }\n`,
+    );
+    const withShop = readServiceManifest(join(folder, 'with-shop.yaml'));
+    expect(withShop.webApps).toEqual([{ name: 'shop', workspace: 'shop', port: 5999, persistedDocuments: join(folder, 'shop-documents.json') }]);
+    const service = await startGateway({ ...(await gatewayDependencies(withShop)), supergraphSdl, manifest: withShop, safelist: true }, { port: 0, host: '127.0.0.1' });
+    running.push(() => service.stop());
+    const post = async (body: unknown) => {
+      const response = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      return (await response.json()) as { data?: unknown; errors?: Array<{ extensions: { code: string } }> };
+    };
+    const items = { items: [{ sku: 'tea-1', inStock: 7 }, { sku: 'mug-2', inStock: 0 }] };
+    expect(await post({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } })).toEqual({ data: items });
+    expect(await post({ query: 'query ShopItems {\n  items {\n    sku\n    inStock\n  }\n}' })).toEqual({ data: items });
+    expect((await post({ query: 'query ShopItems { items { sku inStock shippingEstimate } }' })).errors?.[0]?.extensions.code).toBe('OPERATION_NOT_IN_SAFELIST');
   });
 });
 

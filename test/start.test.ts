@@ -19,12 +19,14 @@ let dataDir: string;
 /** Free ports for PostgreSQL and every service of the manifest (its subgraphs by name, and the gateway). */
 let ports: Record<string, number>;
 const subgraphNames = repositoryManifest().subgraphs.map((subgraph) => subgraph.name);
+/** The web apps npm start serves beside the services (the storefront). */
+const webAppNames = repositoryManifest().webApps.map((app) => app.name);
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'greencart-start-'));
   await chmod(dataDir, 0o755);
   ports = { gateway: await freePort(), postgres: await freePort() };
-  for (const name of subgraphNames) ports[name] = await freePort();
+  for (const name of [...subgraphNames, ...webAppNames]) ports[name] = await freePort();
 });
 afterAll(() => rm(dataDir, { recursive: true, force: true }));
 
@@ -40,7 +42,7 @@ function startGreenCart(extraEnvironment: Record<string, string> = {}): ChildPro
       GREENCART_DATA_DIR: dataDir,
       EMBEDDED_POSTGRES_PORT: String(ports.postgres),
       PORT: String(ports.gateway),
-      ...Object.fromEntries(subgraphNames.map((name) => [`${environmentNameOf(name)}_PORT`, String(ports[name])])),
+      ...Object.fromEntries([...subgraphNames, ...webAppNames].map((name) => [`${environmentNameOf(name)}_PORT`, String(ports[name])])),
       // Metrics ports of their own (any free ones), apart from a running npm start's and other tests'.
       METRICS_PORT: '0',
       ...Object.fromEntries(subgraphNames.map((name) => [`${environmentNameOf(name)}_METRICS_PORT`, '0'])),
@@ -99,6 +101,16 @@ async function runReadmeSnippets(): Promise<void> {
   }
 }
 
+/** A web app answers its page, and its configuration names this npm start's gateway. */
+async function expectWebAppServing(app: string): Promise<void> {
+  const page = await fetch(`http://127.0.0.1:${ports[app]}/`);
+  expect(page.status, app).toBe(200);
+  expect(page.headers.get('content-type'), app).toContain('text/html');
+  expect(await page.text(), app).toContain('<div id="root">');
+  const config = await fetch(`http://127.0.0.1:${ports[app]}/src/config.ts`).then((response) => response.text());
+  expect(config, `${app}'s gateway address`).toContain(`http://localhost:${ports.gateway}/graphql`);
+}
+
 const catalogueQuery = '{ products(first: 0) { totalCount } categories { name productCount } }';
 const ratingQuery = '{ productBySku(sku: "BAK-SOURDOUGH") { rating { count average } } }';
 const demoHistoryQuery = '{ orders(first: 0) { totalCount } productBySku(sku: "BAK-SOURDOUGH") { boughtTogether { id } } }';
@@ -124,6 +136,8 @@ describe('npm start', () => {
       for (const port of subgraphNames.map((name) => ports[name]!)) {
         expect((await fetch(`http://127.0.0.1:${port}/ready`)).status).toBe(200);
       }
+      // Each web app's page, served by Vite and pointed at this npm start's gateway.
+      for (const app of webAppNames) await expectWebAppServing(app);
     } finally {
       expect(await interrupt(child)).toBe(0);
     }
@@ -145,6 +159,7 @@ describe('npm start', () => {
       expect(output).toMatch(new RegExp(`GraphQL and GraphiQL +http://localhost:${ports.gateway}/graphql`));
       expect(output).toMatch(new RegExp(`Subscriptions +ws://localhost:${ports.gateway}/graphql`));
       expect(output).toMatch(/Sign in as the admin +admin@greencart\.dev with greencart-admin/);
+      for (const app of webAppNames) expect(output).toMatch(new RegExp(`${app} +http://localhost:${ports[app]}`, 'i'));
       expect(output).toMatch(/\] INFO: gateway /);
       expect(output.split('\n').filter((line) => line.trimStart().startsWith('{"'))).toEqual([]);
       const api = graphqlClient(`http://127.0.0.1:${ports.gateway}/graphql`);
@@ -228,10 +243,17 @@ describe('a service that exits on its own', () => {
       // Each process in turn, killed outright: npm start starts it again within 20 s, while the
       // others go on serving what does not need it.
       const backWithin: Record<string, number> = {};
-      for (const name of [...subgraphNames, 'gateway']) {
+      for (const name of [...subgraphNames, 'gateway', ...webAppNames]) {
         const killedAt = Date.now();
         process.kill(lastPid(name), 'SIGKILL');
         await vi.waitFor(() => expect(log()).toContain(`${name} exited unexpectedly (signal SIGKILL); starting it again in 1 s`), { timeout: 5_000 });
+        if (webAppNames.includes(name)) {
+          // The API serves on without the shop's pages.
+          expect((await api.data(catalogueQuery)).products.totalCount, `the catalogue while ${name} is down`).toBeGreaterThan(0);
+          await vi.waitFor(async () => expect((await fetch(`http://127.0.0.1:${ports[name]}/`).catch(() => undefined))?.status).toBe(200), { timeout: 20_000, interval: 250 });
+          backWithin[name] = Date.now() - killedAt;
+          continue;
+        }
         if (name === 'gateway') {
           // The subgraphs serve on without it.
           for (const subgraph of subgraphNames) expect((await fetch(`http://127.0.0.1:${ports[subgraph]}/health`)).status, subgraph).toBe(200);

@@ -30,20 +30,22 @@ export function allowedOrigin(options: { origins: readonly string[] | undefined;
 }
 
 /**
- * CORS for `/graphql`, with the `cors` middleware: an allowed origin's preflight is answered 204
- * with the origin, GET and POST, the clients' headers and a max age, without reaching GraphQL; its
+ * CORS for `/graphql` (and, with their own `methods`, the gateway routes that take a body, such as
+ * image uploads), with the `cors` middleware: an allowed origin's preflight is answered 204
+ * with the origin, GET and POST (or `methods`), the clients' headers and a max age, without reaching GraphQL; its
  * actual requests get the origin back. Any other origin gets no Access-Control-Allow-* header at
  * all (its preflight too is answered 204, so a browser refuses the request itself). No cookies are
  * used, so credentials are never allowed. Every answer varies by Origin, for caches in between.
  */
-export function browserAccess(options: { origins: readonly string[] | undefined; production: boolean; logger: Logger }): RequestHandler[] {
+export function browserAccess(options: { origins: readonly string[] | undefined; production: boolean; logger: Logger; methods?: readonly string[] }): RequestHandler[] {
   const allowed = allowedOrigin(options);
-  if (options.production && !options.origins) {
+  // Said once, for /graphql; the other routes follow the same setting.
+  if (options.production && !options.origins && !options.methods) {
     options.logger.info('CORS_ORIGINS is not set: browser apps on other origins cannot call the gateway (same-origin only)');
   }
   const allowCors = cors({
     origin: (origin, callback) => callback(null, origin !== undefined && allowed(origin)),
-    methods: ['GET', 'POST'],
+    methods: [...(options.methods ?? ['GET', 'POST'])],
     allowedHeaders: CORS_ALLOWED_HEADERS,
     maxAge: PREFLIGHT_MAX_AGE_SECONDS,
     optionsSuccessStatus: 204,

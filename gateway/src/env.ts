@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commonEnvironment, metricsPort, serviceUrlVariable, EnvironmentError, readEnvironment, repositoryManifest, type ServiceManifest } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS } from './http-caching.js';
+import { DEFAULT_MAX_FORWARDED_BODY_BYTES } from './subgraph-forward.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
 import { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-transport.js';
@@ -64,6 +65,8 @@ export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env, 
     REQUEST_MAX_TOKENS: count(DEFAULT_REQUEST_LIMITS.maxTokens),
     REQUEST_MAX_COST: count(DEFAULT_REQUEST_LIMITS.maxCost),
     REQUEST_MAX_BODY_BYTES: count(DEFAULT_MAX_BODY_BYTES),
+    // The largest body forwarded by a PUT or POST gateway route (an image upload).
+    FORWARDED_MAX_BODY_BYTES: count(DEFAULT_MAX_FORWARDED_BODY_BYTES),
     REQUEST_TIMEOUT_MS: count(DEFAULT_REQUEST_TIMEOUT_MS),
     // Concurrent subscriptions over WebSocket, per connection and per customer on this process.
     SUBSCRIPTIONS_PER_CONNECTION: count(DEFAULT_SUBSCRIPTION_LIMITS.perConnection),

@@ -24,6 +24,7 @@ runMain('gateway', async () => {
         maxCost: env.REQUEST_MAX_COST,
       },
       maxBodyBytes: env.REQUEST_MAX_BODY_BYTES,
+      maxForwardedBodyBytes: env.FORWARDED_MAX_BODY_BYTES,
       requestTimeoutMs: env.REQUEST_TIMEOUT_MS,
       rateLimits: {
         perAddress: { burst: env.RATE_LIMIT_ADDRESS_BURST, perSecond: env.RATE_LIMIT_ADDRESS_PER_SECOND },

@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { RequestHandler } from 'express';
 import { Kind, parse, print, type DocumentNode } from 'graphql';
-import { ErrorCode, refuse, repositoryRoot } from '@greencart/platform';
+import { ErrorCode, refuse, repositoryManifest, repositoryRoot, type ServiceManifest } from '@greencart/platform';
 import { operationDocuments } from './graphiql.js';
 
 /** The manifest of the operations the GreenCart client ships: normalised text by SHA-256. */
@@ -47,8 +47,27 @@ function parsedJson(text: string): unknown {
   }
 }
 
-/** The client's manifest (client/persisted-documents.json). */
-export const readPersistedDocuments = (): Record<string, string> => JSON.parse(readFileSync(persistedDocumentsPath, 'utf8')) as Record<string, string>;
+const readJson = (path: string) => JSON.parse(readFileSync(path, 'utf8')) as Record<string, string>;
+
+/**
+ * Every operation a GreenCart client ships: the SDK's (client/persisted-documents.json) and each
+ * web app's of the service manifest (the storefront's, as GraphQL Code Generator's client preset
+ * writes them). A web app's entry is kept under its own hash, which the app sends, and under the
+ * hash of its normalised text, so the same operation sent in full is recognised too.
+ */
+export function readPersistedDocuments(manifest: ServiceManifest = repositoryManifest()): Record<string, string> {
+  const documents: Record<string, string> = Object.create(null) as Record<string, string>;
+  Object.assign(documents, readJson(persistedDocumentsPath));
+  for (const app of manifest.webApps) {
+    if (!app.persistedDocuments) continue;
+    for (const [hash, text] of Object.entries(readJson(resolve(repositoryRoot, app.persistedDocuments)))) {
+      documents[hash] = text;
+      const normalized = normalizedDocument(parse(text));
+      documents[documentHash(normalized)] = normalized;
+    }
+  }
+  return documents;
+}
 
 /**
  * The safelist: a request runs only if it names a manifest entry by hash (`documentId`, or Apollo's

@@ -22,6 +22,7 @@ import { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-tran
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { mountSubgraphRoutes, subgraphRoutes } from './subgraph-routes.js';
+import { DEFAULT_MAX_FORWARDED_BODY_BYTES } from './subgraph-forward.js';
 
 export interface GatewayDependencies {
   /** The composed supergraph schema (supergraph.graphql). */
@@ -45,6 +46,8 @@ export interface GatewayDependencies {
   requestLimits?: RequestLimits;
   /** The largest JSON body the gateway reads, in bytes (default 256 KiB). */
   maxBodyBytes?: number;
+  /** The largest body a PUT or POST gateway route forwards to its subgraph, such as an image upload (default 10 MiB). */
+  maxForwardedBodyBytes?: number;
   /** How long the gateway works on one request before it answers REQUEST_TIMEOUT (default 30 s). */
   requestTimeoutMs?: number;
   /** Rate limits per client address and per customer (default DEFAULT_RATE_LIMITS). */
@@ -130,7 +133,14 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       .flatMap((subgraph) => subgraph.liveEntities.map((typename) => [typename, new SubgraphFeed({ name: subgraph.name, url: () => routingUrls.get(subgraph.name), credentials: deps.credentials, logger: deps.logger })] as const)),
   );
   // The manifest's gateway routes (printable invoices…), each with its forward to its subgraph.
-  const routes = subgraphRoutes(manifest, subgraphs, { urlOf: (subgraph) => routingUrls.get(subgraph), credentials: deps.credentials, timeoutMs: deps.subgraphTimeoutMs });
+  const routes = subgraphRoutes(manifest, subgraphs, {
+    urlOf: (subgraph) => routingUrls.get(subgraph),
+    credentials: deps.credentials,
+    timeoutMs: deps.subgraphTimeoutMs,
+    maxBodyBytes: deps.maxForwardedBodyBytes ?? DEFAULT_MAX_FORWARDED_BODY_BYTES,
+    // An upload may take as long as the request may: its bytes arrive at the client's pace.
+    bodyTimeoutMs: deps.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS,
+  });
 
   // Queries with @defer, answered in parts (see docs/architecture.md, "@defer").
   const formatError = createErrorFormatter({
@@ -162,6 +172,8 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   const maxBodyBytes = deps.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
   const subscriptionLimits = deps.subscriptionLimits ?? DEFAULT_SUBSCRIPTION_LIMITS;
   // With Redis, a customer's subscriptions are counted over every replica, as the rate limits are.
+  // The production safelist: the SDK's operations and the manifest's web apps'.
+  const persistedDocuments = deps.safelist ? readPersistedDocuments(manifest) : undefined;
   const slots = deps.redisUrl ? await redisSlots(subscriptionLimits.perCustomer, deps.redisUrl, deps.logger) : memorySlots(subscriptionLimits.perCustomer);
 
   const service = await startGraphQLService<GatewayContext & RequestDeadline>(
@@ -184,7 +196,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
       maxBodyBytes,
       requestTimeoutMs,
       // Tokens are counted before anything parses the document, the safelist included.
-      beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(deps.safelist ? [safelist()] : [])],
+      beforeGraphQL: [tokenLimit(requestLimits.maxTokens), ...(persistedDocuments ? [safelist(persistedDocuments)] : [])],
       // Caching last: it tags the answer as it is sent, and an answer in parts stays private.
       plugins: [
         queryPlanInResponse,
@@ -209,7 +221,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
           feeds,
           requestLimits,
           subscriptionLimits,
-          safelist: deps.safelist ? readPersistedDocuments() : undefined,
+          safelist: persistedDocuments,
           production: deps.production,
           logger: deps.logger,
           registry: metrics.registry,
@@ -222,7 +234,11 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
           if (deps.production || req.query.query !== undefined || req.accepts(['application/json', 'text/html']) !== 'text/html') return next();
           res.type('html').send(graphiqlPage());
         });
-        // Paths forwarded to a subgraph, such as the signed links from Invoice.printUrl.
+        // A browser app on another origin sends an upload (a PUT with Content-Type) only after a preflight.
+        for (const route of routes.filter((candidate) => candidate.method !== 'GET')) {
+          app.use(route.path, ...browserAccess({ origins: deps.corsOrigins, production: deps.production, logger: deps.logger, methods: [route.method] }));
+        }
+        // Paths forwarded to a subgraph, such as the signed links from Invoice.printUrl, image bytes and uploads.
         mountSubgraphRoutes(app, routes);
       },
       // Ready only when every subgraph says it is ready (its database answers); /ready names each.
@@ -263,6 +279,7 @@ export { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-tran
 export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
 export { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS, publicFieldsOf } from './http-caching.js';
+export { DEFAULT_MAX_FORWARDED_BODY_BYTES } from './subgraph-forward.js';
 export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';
-export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath } from './persisted-documents.js';
+export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath, readPersistedDocuments } from './persisted-documents.js';
 export { acceptsIncrementalDelivery } from './defer/incremental-delivery.js';

@@ -36,11 +36,23 @@ export interface SubgraphManifest {
   /** Entity types whose changes it announces on `/events`. */
   liveEntities: readonly string[];
   /** Paths the gateway serves by forwarding them to one of this subgraph's endpoints. */
-  gatewayRoutes: ReadonlyArray<{ path: string; endpoint: string }>;
+  gatewayRoutes: ReadonlyArray<GatewayRoute>;
   /** Whether it signs customers' tokens and publishes their keys (`JWKS_URL` of every other service). */
   userTokenIssuer: boolean;
   /** Node's flags for every way of running it (its heap budget): npm start, docker-compose, Kubernetes, the bench. */
   nodeFlags: readonly string[];
+}
+
+/** The HTTP methods a gateway route may answer: GET, or PUT and POST with a body forwarded under a byte cap. */
+export const GATEWAY_ROUTE_METHODS = ['GET', 'PUT', 'POST'] as const;
+export type GatewayRouteMethod = (typeof GATEWAY_ROUTE_METHODS)[number];
+
+/** A path the gateway serves by forwarding it, with its method, to one of a subgraph's endpoints. */
+export interface GatewayRoute {
+  path: string;
+  endpoint: string;
+  /** GET unless the manifest says otherwise. */
+  method: GatewayRouteMethod;
 }
 
 /** The gateway as the manifest describes it. */
@@ -53,11 +65,25 @@ export interface GatewayManifest {
   nodeFlags: readonly string[];
 }
 
+/**
+ * A web app served beside the services (the storefront): a browser app that calls the gateway
+ * like any other, from its own origin.
+ */
+export interface WebAppManifest {
+  name: string;
+  /** Its npm workspace folder, relative to the repository: a Vite app (its `dev` and `build` scripts). */
+  workspace: string;
+  port: number;
+  /** Its operations by hash (the client preset's persisted documents), which the production safelist runs too. */
+  persistedDocuments?: string;
+}
+
 export interface ServiceManifest {
   /** The file it was read from (named in messages that say how to change it). */
   file: string;
   gateway: GatewayManifest;
   subgraphs: readonly SubgraphManifest[];
+  webApps: readonly WebAppManifest[];
 }
 
 /** Raised for a manifest that cannot be read or breaks its rules; the message names each problem. */
@@ -82,11 +108,29 @@ const manifestShape = z.object({
       database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL name in lower case'),
       callers: z.record(z.string().regex(ENDPOINT_NAME, 'must be a camelCase word'), z.array(serviceName)),
       live_entities: z.array(z.string().regex(/^[A-Z][A-Za-z0-9]*$/)).default([]),
-      gateway_routes: z.array(z.object({ path: z.string().regex(/^\/[A-Za-z0-9/:_-]*$/, 'must be an Express path such as /invoices/:id/print'), endpoint: z.string() })).default([]),
+      gateway_routes: z
+        .array(
+          z.object({
+            path: z.string().regex(/^\/[A-Za-z0-9/:_-]*$/, 'must be an Express path such as /invoices/:id/print'),
+            endpoint: z.string(),
+            method: z.enum(GATEWAY_ROUTE_METHODS).default('GET'),
+          }),
+        )
+        .default([]),
       user_token_issuer: z.boolean().default(false),
       node_flags: nodeFlags,
     }),
   ),
+  web_apps: z
+    .record(
+      serviceName,
+      z.object({
+        workspace: z.string().min(1),
+        port,
+        persisted_documents: z.string().regex(/\.json$/, 'must be a JSON file of the workspace, such as ./storefront/src/generated/persisted-documents.json').optional(),
+      }),
+    )
+    .default({}),
 });
 
 /** The rules zod cannot see: names that exist, ports and entities that are not taken twice. */
@@ -123,9 +167,18 @@ function problemsOf(manifest: ServiceManifest): string[] {
       else owners.set(entity, subgraph.name);
     }
     if (subgraph.liveEntities.length > 0 && !subgraph.callers.events?.includes(GATEWAY_SERVICE)) problems.push(`${at}.callers.events: must include the gateway, which follows its live_entities`);
+    const routesSeen = new Set<string>();
     for (const route of subgraph.gatewayRoutes) {
+      const key = `${route.method} ${route.path}`;
+      if (routesSeen.has(key)) problems.push(`${at}.gateway_routes: ${key} is listed twice`);
+      routesSeen.add(key);
       if (!subgraph.callers[route.endpoint]?.includes(GATEWAY_SERVICE)) problems.push(`${at}.gateway_routes: ${route.path} forwards to ${route.endpoint}, which must list the gateway in callers`);
     }
+  }
+  for (const app of manifest.webApps) {
+    takePort(app.port, `web_apps.${app.name}.port`);
+    if (names.has(app.name)) problems.push(`web_apps.${app.name}: ${app.name} is a service's name already`);
+    if (RESERVED_NAMES.has(app.name)) problems.push(`web_apps.${app.name}: its variable (${environmentNameOf(app.name)}_PORT) is GreenCart's already: choose another name`);
   }
   return problems;
 }
@@ -136,7 +189,7 @@ export function parseServiceManifest(text: string, file: string = SERVICE_MANIFE
   if (!parsed.success) {
     throw new ServiceManifestError(`${file} is not a valid service manifest:\n${parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`).join('\n')}`);
   }
-  const { gateway, subgraphs } = parsed.data;
+  const { gateway, subgraphs, web_apps: webApps } = parsed.data;
   const manifest: ServiceManifest = {
     file,
     gateway: { name: GATEWAY_SERVICE, workspace: gateway.workspace, port: gateway.port, metricsPort: gateway.metrics_port, nodeFlags: gateway.node_flags },
@@ -153,6 +206,12 @@ export function parseServiceManifest(text: string, file: string = SERVICE_MANIFE
       gatewayRoutes: subgraph.gateway_routes,
       userTokenIssuer: subgraph.user_token_issuer,
       nodeFlags: subgraph.node_flags,
+    })),
+    webApps: Object.entries(webApps).map(([name, app]) => ({
+      name,
+      workspace: app.workspace,
+      port: app.port,
+      ...(app.persisted_documents ? { persistedDocuments: app.persisted_documents.replace(/^\.\//, '') } : {}),
     })),
   };
   const problems = problemsOf(manifest);

@@ -76,6 +76,20 @@ describe('the service manifest', () => {
     expect(message).toContain('subgraphs.returns.live_entities: Shipment is announced by shipping already');
   });
 
+  it('reads a gateway route\'s method, GET unless given, and refuses one it does not forward', () => {
+    const withRoutes = (routes: string) =>
+      twoSubgraphs().replace('callers: { graphql: [gateway], events: [gateway] }', `callers: { graphql: [gateway], events: [gateway], labels: [gateway] }\n    gateway_routes: ${routes}`);
+    const manifest = parseServiceManifest(withRoutes('[{ path: /labels/:id, endpoint: labels }, { path: /labels/:id, endpoint: labels, method: PUT }]'), 'test.yaml');
+    expect(manifest.subgraphs.find((subgraph) => subgraph.name === 'shipping')?.gatewayRoutes).toEqual([
+      { path: '/labels/:id', endpoint: 'labels', method: 'GET' },
+      { path: '/labels/:id', endpoint: 'labels', method: 'PUT' },
+    ]);
+    expect(problemsOf(withRoutes('[{ path: /labels/:id, endpoint: labels, method: DELETE }]'))).toContain('subgraphs.shipping.gateway_routes.0.method');
+    expect(problemsOf(withRoutes('[{ path: /labels/:id, endpoint: labels, method: PUT }, { path: /labels/:id, endpoint: labels, method: PUT }]'))).toContain(
+      'subgraphs.shipping.gateway_routes: PUT /labels/:id is listed twice',
+    );
+  });
+
   it('refuses a route the gateway may not call, and names the fields zod checks', () => {
     expect(problemsOf(twoSubgraphs().replace('live_entities: [Shipment]', 'live_entities: [Shipment]\n    gateway_routes: [{ path: /labels/:id, endpoint: labels }]'))).toContain(
       'subgraphs.shipping.gateway_routes: /labels/:id forwards to labels, which must list the gateway in callers',
@@ -84,5 +98,17 @@ describe('the service manifest', () => {
     expect(problemsOf(twoSubgraphs().replace('  shipping:\n', '  redis:\n').replace('[gateway, shipping]', '[gateway]').replace('[shipping]', '[gateway]'))).toContain(
       'subgraphs.redis: its variables (REDIS_URL, …_PORT) are GreenCart\'s already: choose another name',
     );
+  });
+
+  it('takes web apps beside the services, and refuses one on a service\'s port or name, or under a name whose variable is GreenCart\'s', () => {
+    const withWebApps = (entries: string) => `${twoSubgraphs()}web_apps:\n${entries}`;
+    expect(parseServiceManifest(withWebApps('  shop: { workspace: shop, port: 5999, persisted_documents: ./shop/src/generated/documents.json }\n')).webApps).toEqual([
+      { name: 'shop', workspace: 'shop', port: 5999, persistedDocuments: 'shop/src/generated/documents.json' },
+    ]);
+    expect(parseServiceManifest(twoSubgraphs()).webApps).toEqual([]);
+    expect(problemsOf(withWebApps('  shop: { workspace: shop, port: 4102 }\n'))).toContain("web_apps.shop.port: port 4102 is subgraphs.shipping.port's already");
+    expect(problemsOf(withWebApps('  shipping: { workspace: shop, port: 5999 }\n'))).toContain("web_apps.shipping: shipping is a service's name already");
+    expect(problemsOf(withWebApps('  public: { workspace: shop, port: 5999 }\n'))).toContain("web_apps.public: its variable (PUBLIC_PORT) is GreenCart's already");
+    expect(problemsOf(withWebApps('  shop: { workspace: shop, port: 5999, persisted_documents: ./shop/documents.txt }\n'))).toContain('web_apps.shop.persisted_documents: must be a JSON file');
   });
 });

@@ -29,6 +29,9 @@ export function subgraphsTheBenchLacks(manifest: ServiceManifest = repositoryMan
   return manifest.subgraphs.map((subgraph) => subgraph.name).filter((name) => !(name in BENCH_DATABASES));
 }
 
+/** The value at `fraction` of sorted latencies, to a tenth of a millisecond. */
+export const percentile = (sorted: number[], fraction: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN) * 10) / 10;
+
 export const TOKEN_SETTINGS = { issuer: 'greencart-accounts', audience: 'greencart' } as const;
 
 /** A port nobody listens on right now. */

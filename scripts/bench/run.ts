@@ -10,6 +10,8 @@
 // S1 (target `subscriptions`): 1,000 productUpdated subscribers on our gateway while stock changes
 // are committed at a steady rate: delivery latency, events lost, gateway RSS per subscription,
 // and Q1/Q2 throughput with and without them.
+// Q5 (target `deferred`): the contract's ProductPage through (c) with and without @defer, orders
+// answering 50 ms late: time to the first part and to the last (deferred-page.ts); results/q5.{json,md}.
 // Results: printed, and written to scripts/bench/results/latest.{json,md,svg}; S1 also to
 // results/s1.{json,md}, and a run of S1 alone writes only those.
 // The services run as production runs them, compiled: the bench builds them first (tsc -b), with
@@ -29,12 +31,14 @@ import autocannon from 'autocannon';
 import { exportPKCS8, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 import { buildUserTokenKeySet, callingServices, createUserTokenIssuer, databaseUrl, generateServiceKey, nodeFlagsOf, repositoryRoot } from '@greencart/platform';
-import { BENCH_DATABASES, DATABASE_NAMES, freePort, median, perDatabase, sampleRss, startBenchPostgres, startSpanSink, subgraphsTheBenchLacks, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
+import { deferredPageMarkdown, measureDeferredPage, Q5_ORDERS_DELAY_MS, startDelayingProxy, type DeferredPageResult } from './deferred-page.js';
+import { BENCH_DATABASES, DATABASE_NAMES, freePort, median, perDatabase, percentile, sampleRss, startBenchPostgres, startSpanSink, subgraphsTheBenchLacks, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase } from '@greencart/products';
 import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
 import type { BenchServiceKeys, SubgraphName, TargetName, TargetSettings } from './targets.js';
 import { renderChart } from './chart.js';
+import { formatRps, formatShare, mib, peakShare, THROUGHPUT_TARGETS } from './report-figures.js';
 import type { DeliveryResult, LiveSubscribersSettings } from './live-subscribers.js';
 
 const number = (name: string, fallback: number) => {
@@ -52,7 +56,7 @@ const config = {
   /** placeOrder (M1) requests per second, and for how long. */
   placeOrderRate: number('BENCH_PLACE_ORDER_RATE', 20),
   placeOrderSeconds: number('BENCH_PLACE_ORDER_SECONDS', 10),
-  targets: (process.env.BENCH_TARGETS ?? 'limit,monolith,greencart,hive,orders,subscriptions').split(',').map((name) => name.trim()) as BenchTargetName[],
+  targets: (process.env.BENCH_TARGETS ?? 'limit,monolith,greencart,hive,orders,subscriptions,deferred').split(',').map((name) => name.trim()) as BenchTargetName[],
   /** The reads each compared target runs (a quick check of one needs no other). */
   reads: (process.env.BENCH_OPERATIONS ?? 'Q1,Q2,Q3,Q4').split(',').map((name) => name.trim()) as OperationName[],
   /** Processes of each gateway, (c) and (d) alike, sharing its port. */
@@ -85,8 +89,10 @@ for (const read of config.reads) if (!READS.includes(read)) throw new Error(`BEN
 if (!/^[\w.-]+$/.test(config.resultsName)) throw new Error(`BENCH_RESULTS_NAME: "${config.resultsName}" must be a file name (letters, digits, ., - and _)`);
 /** Q4 (a product page with what orders learned was bought together) is a federation question: (c) and (d) only. */
 const answers = (target: TargetName, operation: OperationName) => operation !== 'Q4' || SUBGRAPHS_BEHIND.includes(target);
-/** The compared targets, M2 (`orders`) and S1 (`subscriptions`), which run on fresh (c) gateways of their own. */
-type BenchTargetName = TargetName | 'orders' | 'subscriptions';
+/** Targets that run last, each on a fresh (c) gateway of its own: M2 (`orders`), S1 (`subscriptions`) and Q5 (`deferred`). */
+const OWN_GATEWAY_TARGETS = ['orders', 'subscriptions', 'deferred'] as const;
+type BenchTargetName = TargetName | (typeof OWN_GATEWAY_TARGETS)[number];
+const runsOnItsOwnGateway = (name: BenchTargetName): name is (typeof OWN_GATEWAY_TARGETS)[number] => (OWN_GATEWAY_TARGETS as readonly string[]).includes(name);
 
 interface Fixture {
   data: BenchData;
@@ -643,7 +649,6 @@ export interface HotProductResult {
   targets: { hotKeepsHalf: boolean; nothingOversold: boolean };
 }
 
-const percentile = (sorted: number[], fraction: number) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(fraction * sorted.length))] ?? NaN) * 10) / 10;
 
 /** `concurrency` callers reserving one unit each, back to back, for `seconds`, straight on products' StockService. */
 async function reserveBackToBack(stock: StockService, productIds: string[], options: { seconds: number; concurrency: number; reservedUnits: Map<string, number> }) {
@@ -1149,6 +1154,8 @@ export interface BenchReport {
   hotProduct?: HotProductResult;
   /** S1, when `subscriptions` was among the targets. */
   liveUpdates?: LiveUpdatesResult;
+  /** Q5, when `deferred` was among the targets. */
+  deferredPage?: DeferredPageResult;
 }
 
 export const TARGET_LABELS: Record<TargetName, string> = {
@@ -1158,7 +1165,6 @@ export const TARGET_LABELS: Record<TargetName, string> = {
   hive: '(d) Hive Gateway + router-runtime',
 };
 const SUBGRAPHS_BEHIND: readonly TargetName[] = ['greencart', 'hive'];
-const mib = (bytes: number | undefined) => (bytes ? (bytes / 2 ** 20).toFixed(0) : '?');
 
 export function markdownTable(report: BenchReport): string {
   const lines = [
@@ -1174,7 +1180,7 @@ export function markdownTable(report: BenchReport): string {
       ? `${mib(report.peakRssBytes[result.target])} + subgraphs ${mib(report.peakRssBytes.subgraphs)}`
       : mib(report.peakRssBytes[result.target]);
     lines.push(
-      `| ${result.operation} | ${TARGET_LABELS[result.target]}${report.config.tracing && SUBGRAPHS_BEHIND.includes(result.target) ? ', tracing on' : ''} | ${result.peak.rps.toFixed(0)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${DATABASE_NAMES.map((name) => s[name]).join('+')}) | ${calls} | ${rss} |`,
+      `| ${result.operation} | ${TARGET_LABELS[result.target]}${report.config.tracing && SUBGRAPHS_BEHIND.includes(result.target) ? ', tracing on' : ''} | ${formatRps(result.peak.rps)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${DATABASE_NAMES.map((name) => s[name]).join('+')}) | ${calls} | ${rss} |`,
     );
   }
   if (report.placeOrders.length > 0) {
@@ -1196,17 +1202,16 @@ function targetsMet(report: BenchReport): string[] {
   const result = (operation: OperationName, target: TargetName) => report.operations.find((candidate) => candidate.operation === operation && candidate.target === target);
   const ours = result('Q1', 'greencart');
   const lines = ['| Target | Result |', '|---|---|'];
-  const ratio = (label: string, other: TargetName, fraction: number, operation: OperationName = 'Q1') => {
+  for (const { label, operation, other, fraction } of THROUGHPUT_TARGETS) {
     const mine = result(operation, 'greencart');
     const theirs = result(operation, other);
-    if (!mine || !theirs) return lines.push(`| ${label} | not measured in this run |`);
-    const share = mine.peak.rps / theirs.peak.rps;
-    lines.push(`| ${label} | ${share >= fraction ? '**met**' : '**not met**'}: ${mine.peak.rps.toFixed(0)} / ${theirs.peak.rps.toFixed(0)} = ${(share * 100).toFixed(0)}% |`);
-  };
-  ratio('Q1 through our gateway ≥ (d) Hive Gateway', 'hive', 1);
-  ratio('Q4 (product page with boughtTogether) through our gateway ≥ (d) Hive Gateway', 'hive', 1, 'Q4');
-  ratio('Q1 through our gateway ≥ 50% of (b) monolith', 'monolith', 0.5);
-  ratio('Q1 through our gateway ≥ 25% of (a) limit', 'limit', 0.25);
+    if (!mine || !theirs) {
+      lines.push(`| ${label} | not measured in this run |`);
+      continue;
+    }
+    const share = peakShare(mine, theirs);
+    lines.push(`| ${label} | ${share >= fraction ? '**met**' : '**not met**'}: ${formatRps(mine.peak.rps)} / ${formatRps(theirs.peak.rps)} = ${formatShare(share)} |`);
+  }
   if (ours?.statementsByLineCount) {
     const counts = Object.entries(ours.statementsByLineCount);
     const worst = Math.max(...counts.map(([, count]) => count));
@@ -1255,7 +1260,7 @@ async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, 
 async function main(): Promise<void> {
   const startedAt = new Date();
   log(`config: ${JSON.stringify(config)}`);
-  for (const name of config.targets) if (name !== 'orders' && name !== 'subscriptions' && !(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${[...Object.keys(TARGET_LABELS), 'orders', 'subscriptions'].join(', ')})`);
+  for (const name of config.targets) if (!runsOnItsOwnGateway(name) && !(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${[...Object.keys(TARGET_LABELS), ...OWN_GATEWAY_TARGETS].join(', ')})`);
   const lacking = subgraphsTheBenchLacks();
   if (lacking.length > 0) throw new Error(`supergraph.yaml names ${lacking.join(', ')}, which the bench does not start: add ${lacking.length === 1 ? 'it' : 'them'} to scripts/bench (BENCH_DATABASES, targets.ts, monolith.ts, seed.ts)`);
   buildTargets();
@@ -1294,7 +1299,7 @@ async function main(): Promise<void> {
     };
     const subgraphUrlsOf = (started: Record<SubgraphName, BenchProcess>) => Object.fromEntries(Object.entries(started).map(([name, part]) => [name, part.url])) as Record<SubgraphName, string>;
     /** A fresh (c) gateway over the running subgraphs, for M2 and S1. */
-    const ourGateway = (behind: Record<SubgraphName, BenchProcess>, port: number, workers: number): TargetSettings => ({ role: 'greencart', serviceKeys, subgraphUrls: subgraphUrlsOf(behind), port, workers });
+    const ourGateway = (behind: Record<SubgraphName, BenchProcess>, port: number, workers: number, subgraphUrls = subgraphUrlsOf(behind)): TargetSettings => ({ role: 'greencart', serviceKeys, subgraphUrls, port, workers });
 
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
@@ -1306,8 +1311,8 @@ async function main(): Promise<void> {
       placeOrders: [],
     };
     for (const name of config.targets) {
-      // M2 and S1 run last, each on a gateway of its own (below).
-      if (name === 'orders' || name === 'subscriptions') continue;
+      // M2, S1 and Q5 run last, each on a gateway of its own (below).
+      if (runsOnItsOwnGateway(name)) continue;
       log(`starting ${name}`);
       let settings: TargetSettings;
       let fresh = false;
@@ -1351,6 +1356,18 @@ async function main(): Promise<void> {
       report.liveUpdates = await measureLiveUpdates({ name: 'greencart', url: front.url, front, subgraphs: behind, freshSubgraphs: fresh }, fixture, database.url, live);
       for (const gateway of new Set([front, live])) await stop(gateway);
     }
+    if (config.targets.includes('deferred')) {
+      log(`starting Q5: ProductPage with and without @defer on a fresh (c) gateway, orders ${Q5_ORDERS_DELAY_MS} ms late`);
+      const behind = await ensureSubgraphs();
+      const slowOrders = await startDelayingProxy(behind.orders.url, Q5_ORDERS_DELAY_MS);
+      const front = await started(ourGateway(behind, gatewayPorts.greencart, config.gatewayWorkers, { ...subgraphUrlsOf(behind), orders: slowOrders.url }));
+      try {
+        report.deferredPage = await measureDeferredPage(front.url, fixture.data.productIds.slice(0, 200), { connections: config.connections, seconds: config.durationSeconds, warmupSeconds: config.warmupSeconds, runs: config.runs, log });
+      } finally {
+        await stop(front);
+        await slowOrders.close();
+      }
+    }
     if (subgraphs) {
       const rss = await Promise.all(Object.values(subgraphs).map((part) => part.request<Stats>({ type: 'stats' })));
       report.peakRssBytes.subgraphs = rss.reduce((sum, stats) => sum + stats.maxRssBytes, 0);
@@ -1371,6 +1388,12 @@ async function main(): Promise<void> {
       await writeFile(`${folder}m2.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, hotProduct: report.hotProduct }, null, 2)}\n`);
       await writeFile(`${folder}m2.md`, `${m2}\n`);
       if (report.operations.length === 0) process.stdout.write(`${m2}\n`);
+    }
+    if (report.deferredPage) {
+      const q5 = deferredPageMarkdown(report.deferredPage);
+      await writeFile(`${folder}q5.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, deferredPage: report.deferredPage }, null, 2)}\n`);
+      await writeFile(`${folder}q5.md`, `${q5}\n`);
+      if (report.operations.length === 0) process.stdout.write(`${q5}\n`);
     }
     if (report.liveUpdates) {
       const s1 = liveUpdatesMarkdown(report.liveUpdates);

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { parse, type DocumentNode } from 'graphql';
+import { parse, print, type DocumentNode } from 'graphql';
 import { operationFromDocument, Supergraph } from '@apollo/federation-internals';
 import { prettyFormatQueryPlan, QueryPlanner, type PlanNode, type QueryPlan, type SubscriptionNode } from '@apollo/query-planner';
 import { liveOperation, operationDocuments, queryPlannerConfig } from '@greencart/gateway';
@@ -8,9 +8,6 @@ import { repositoryRoot } from './supergraph.js';
 
 /** The gateway's query plan for every client operation (committed; `npm run query-plans`). */
 export const queryPlansPath = join(repositoryRoot, 'docs', 'query-plans.md');
-
-/** Operations with @defer that are not client operations yet, planned as the gateway plans deferred queries. */
-export const deferredOperationsPath = join(repositoryRoot, 'scripts', 'deferred-operations.graphql');
 
 const plannerVersion = (createRequire(import.meta.url)('@apollo/query-planner/package.json') as { version: string }).version;
 
@@ -33,13 +30,16 @@ export interface OperationPlan {
  * Plans each operation of `operationsSource` (with the fragments it uses) over the supergraph, with
  * the planner and configuration the gateway uses. A subscription is planned as the query the
  * gateway runs for each change (see gateway/src/live/live-operation.ts), since that is what runs.
+ * With `deferred`, only the operations that use @defer, planned as the gateway plans them for a
+ * client that accepts parts.
  */
 export function planOperations(supergraphSdl: string, operationsSource: string, options: { deferred?: boolean } = {}): OperationPlan[] {
   const supergraph = Supergraph.build(supergraphSdl);
   const apiSchema = supergraph.apiSchema();
   // The deferred planner's settings are DeferExecutor's (gateway/src/defer/defer-executor.ts).
   const planner = new QueryPlanner(supergraph, options.deferred ? { ...queryPlannerConfig, incrementalDelivery: { enableDefer: true } } : queryPlannerConfig);
-  return operationDocuments(operationsSource).map(({ operation, document }) => {
+  const planned = operationDocuments(operationsSource).filter(({ document }) => !options.deferred || print(document).includes('@defer'));
+  return planned.map(({ operation, document }) => {
     const name = operation.name?.value;
     if (!name) throw new Error('Every client operation has a name: the plans are listed by it.');
     const planned = operation.operation === 'subscription' ? liveQueryOf(document, name) : document;
@@ -137,7 +137,7 @@ export function queryPlansDocument(plans: OperationPlan[], deferredPlans: Operat
     deferredPlans.length === 0
       ? []
       : [
-          `Queries with \`@defer\` (\`scripts/deferred-operations.graphql\`: operations not in the client yet), as the gateway plans them for a client that accepts parts: with incremental delivery on, the first part (the \`Defer\` node's \`Primary\`) apart from each labelled \`Deferred\` part (see "@defer" in [architecture](architecture.md)). Rounds count to the last part. A client that wants one JSON answer gets the plan of the same query without \`@defer\`.`,
+          `The client operations with \`@defer\` (the contract's \`ProductPage\`), as the gateway plans them for a client that accepts parts: with incremental delivery on, the first part (the \`Defer\` node's \`Primary\`) apart from each labelled \`Deferred\` part (see "@defer" in [architecture](architecture.md)). Rounds count to the last part. A client that wants one JSON answer gets the plan of the same query without \`@defer\`.`,
           '',
           '| operation | type | fetches | rounds | subgraphs |',
           '| --- | --- | --- | --- | --- |',

@@ -38,7 +38,17 @@ export function composeSupergraph(path = supergraphConfigPath): { supergraphSdl?
   return { supergraphSdl: result.supergraphSdl, errors: [], hints };
 }
 
-/** The API schema of a composed supergraph, as SDL with descriptions. */
+/**
+ * `@defer` as the gateway serves it (contract: Incremental delivery), in the API schema so that
+ * clients' tools (validators, editors, code generators) accept the operations that use it.
+ */
+const DEFER_DIRECTIVE = `"""
+Sends this fragment in a later part of the answer, for a client whose Accept lists
+multipart/mixed;deferSpec=20220824; whole in one answer otherwise, or when \`if\` is false.
+"""
+directive @defer(label: String, if: Boolean! = true) on FRAGMENT_SPREAD | INLINE_FRAGMENT`;
+
+/** The API schema of a composed supergraph, as SDL with descriptions, with the @defer the gateway runs. */
 export function apiSchemaOf(supergraphSdl: string): string {
-  return `${printFederationSchema(Supergraph.build(supergraphSdl).apiSchema())}\n`;
+  return `${DEFER_DIRECTIVE}\n\n${printFederationSchema(Supergraph.build(supergraphSdl).apiSchema())}\n`;
 }

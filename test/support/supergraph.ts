@@ -220,14 +220,21 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
       refetchCooldownSeconds: options.jwksCooldownSeconds ?? 30,
     });
 
+  // The gateway's port is chosen now: products' image URLs and orders' invoice links carry its address.
+  const gatewayPort = await freePort();
   const startProducts = async (port: number, metricsPort = 0) =>
     startProductsService(
-      { production: options.production ?? false, verifier: remoteVerifier(), database: productsDb, credentials: await credentialsFor('products'), logger: logger('products') },
+      {
+        production: options.production ?? false,
+        verifier: remoteVerifier(),
+        database: productsDb,
+        credentials: await credentialsFor('products'),
+        logger: logger('products'),
+        images: { publicUrl: `http://127.0.0.1:${gatewayPort}` },
+      },
       { ...listen, port, metricsPort },
     );
   const products = await startProducts(0);
-  // The gateway's port is chosen now: orders signs invoice links with the gateway's address.
-  const gatewayPort = await freePort();
   const ordersCredentials = await credentialsFor('orders');
   const ordersClient = (name: ServiceName, url: string) => createSubgraphClient({ name, url, credentials: ordersCredentials, timeoutMs: 15_000 });
   const stock = createStockClient(ordersClient('products', products.url));

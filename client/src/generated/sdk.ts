@@ -41,6 +41,11 @@ import * as Operations from './operations.js';
 
 
 
+
+
+
+
+
 export type Requester<C = {}> = <R, V>(doc: DocumentNode, vars?: V, options?: C) => Promise<R> | AsyncIterable<R>
 export function getSdk<C>(requester: Requester<C>) {
   return {
@@ -160,6 +165,21 @@ export function getSdk<C>(requester: Requester<C>) {
     },
     DeleteReview(variables: Operations.DeleteReviewMutationVariables, options?: C): Promise<Operations.DeleteReviewMutation> {
       return requester<Operations.DeleteReviewMutation, Operations.DeleteReviewMutationVariables>(Operations.DeleteReviewDocument, variables, options) as Promise<Operations.DeleteReviewMutation>;
+    },
+    CatalogPage(variables?: Operations.CatalogPageQueryVariables, options?: C): Promise<Operations.CatalogPageQuery> {
+      return requester<Operations.CatalogPageQuery, Operations.CatalogPageQueryVariables>(Operations.CatalogPageDocument, variables, options) as Promise<Operations.CatalogPageQuery>;
+    },
+    ProductPage(variables: Operations.ProductPageQueryVariables, options?: C): Promise<Operations.ProductPageQuery> {
+      return requester<Operations.ProductPageQuery, Operations.ProductPageQueryVariables>(Operations.ProductPageDocument, variables, options) as Promise<Operations.ProductPageQuery>;
+    },
+    CreateProductImageUpload(variables: Operations.CreateProductImageUploadMutationVariables, options?: C): Promise<Operations.CreateProductImageUploadMutation> {
+      return requester<Operations.CreateProductImageUploadMutation, Operations.CreateProductImageUploadMutationVariables>(Operations.CreateProductImageUploadDocument, variables, options) as Promise<Operations.CreateProductImageUploadMutation>;
+    },
+    UpdateProductImage(variables: Operations.UpdateProductImageMutationVariables, options?: C): Promise<Operations.UpdateProductImageMutation> {
+      return requester<Operations.UpdateProductImageMutation, Operations.UpdateProductImageMutationVariables>(Operations.UpdateProductImageDocument, variables, options) as Promise<Operations.UpdateProductImageMutation>;
+    },
+    RemoveProductImage(variables: Operations.RemoveProductImageMutationVariables, options?: C): Promise<Operations.RemoveProductImageMutation> {
+      return requester<Operations.RemoveProductImageMutation, Operations.RemoveProductImageMutationVariables>(Operations.RemoveProductImageDocument, variables, options) as Promise<Operations.RemoveProductImageMutation>;
     }
   };
 }

@@ -8,7 +8,12 @@ runMain('products', async () => {
   const runtime = await createServiceRuntime('products', env);
   const database = await prepareProductsDatabase({ serverUrl: env.DATABASE_URL, name: env.PRODUCTS_DATABASE_NAME });
   if (env.SEED_DEMO_DATA) await seedDemoCatalogue(database.db);
-  const service = await startProductsService({ ...runtime, database }, { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT });
+  const images = {
+    publicUrl: env.PUBLIC_URL,
+    limits: { maxBytes: env.IMAGE_MAX_UPLOAD_BYTES, maxPixels: env.IMAGE_MAX_PIXELS },
+    resizeConcurrency: env.IMAGE_RESIZE_CONCURRENCY,
+  };
+  const service = await startProductsService({ ...runtime, database, images }, { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT });
   stopOnSignals(runtime.logger, async () => {
     await service.stop();
     await database.close();

@@ -2,8 +2,9 @@ import DataLoader from 'dataloader';
 import { groupsByKey, rowsByKey } from '@greencart/platform';
 import type { ProductsDb } from './db/database.js';
 import { CategoryRepository } from './db/category-repository.js';
+import { ProductImageRepository } from './db/product-image-repository.js';
 import { ProductRepository } from './db/product-repository.js';
-import type { CategoryRow, ProductRow } from './db/schema.js';
+import type { CategoryRow, ProductImageRow, ProductRow } from './db/schema.js';
 
 /** Per-request loaders: each turns the N lookups of one GraphQL response into one statement. */
 export function createLoaders(db: ProductsDb) {
@@ -25,6 +26,10 @@ export function createLoaders(db: ProductsDb) {
     /** `Product.recommendations` across a page of products. */
     recommendationsByProductId: new DataLoader<string, ProductRow[]>(async (ids) =>
       groupsByKey(ids, await products.activeRecommendationsFor(ids), (row) => row.forProductId, (row) => row.product),
+    ),
+    /** `Product.images` and `Product.featuredImage` across a page of products: one statement for all. */
+    imagesByProductId: new DataLoader<string, ProductImageRow[]>(async (ids) =>
+      groupsByKey(ids, await new ProductImageRepository(db).listForProducts(ids), (row) => row.productId, (row) => row),
     ),
     /** `Category.productCount` across all categories. */
     activeProductCountByCategoryId: new DataLoader<string, number>(async (ids) => {

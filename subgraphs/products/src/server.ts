@@ -2,20 +2,34 @@ import { ChangeFeed, startSubgraph, type ListenAddress, type RunningService, typ
 import { createContextFactory, type ProductsContext } from './context.js';
 import type { ProductsDatabase } from './db/database.js';
 import { resolvers } from './resolvers/index.js';
+import { configureImageProcessing } from './images/image-processing.js';
+import { imageRoutes } from './routes/image-routes.js';
+import { DEFAULT_IMAGE_SETTINGS, ImageVariants, type ImageSettings } from './services/product-image-service.js';
 
 export interface ProductsDependencies extends SubgraphDependencies {
   database: ProductsDatabase;
+  /** Where image URLs point, upload limits, resizes at once (default: DEFAULT_IMAGE_SETTINGS). */
+  images?: Partial<ImageSettings>;
 }
 
-/** The channel the products table's triggers notify with a product's id (migration 0002). */
+/** The channel the products and product_images tables' triggers notify with a product's id (migrations 0003, 0004). */
 export const PRODUCT_CHANGED_CHANNEL = 'greencart_product_changed';
 
 /** Starts the products subgraph on `listen.port` (0: any free port). No side effects on import. */
 export function startProductsService(deps: ProductsDependencies, listen: ListenAddress): Promise<RunningService> {
   const schemaFile = new URL('../schema.graphql', import.meta.url);
   const changeFeed = new ChangeFeed({ sql: deps.database.sql, channel: PRODUCT_CHANGED_CHANNEL, typename: 'Product', logger: deps.logger });
+  configureImageProcessing();
+  const imageVariants = new ImageVariants(deps.database.db, { ...DEFAULT_IMAGE_SETTINGS, ...deps.images }, deps.logger);
   return startSubgraph<ProductsContext>(
-    { name: 'products', schemaFile, resolvers, context: createContextFactory({ ...deps, productChanges: changeFeed }), changeFeed },
+    {
+      name: 'products',
+      schemaFile,
+      resolvers,
+      context: createContextFactory({ ...deps, productChanges: changeFeed, imageVariants }),
+      routes: imageRoutes({ ...deps, variants: imageVariants }),
+      changeFeed,
+    },
     deps,
     listen,
   );

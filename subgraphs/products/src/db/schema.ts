@@ -1,5 +1,10 @@
 import { sql } from 'drizzle-orm';
-import { bigint, check, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, check, customType, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+
+/** PostgreSQL's bytea, read and written as a Buffer (postgres.js's own mapping of it). */
+const bytea = customType<{ data: Buffer; driverData: Buffer }>({
+  dataType: () => 'bytea',
+});
 
 /** Millisecond precision, so that a timestamp survives a round trip through a JS Date (cursors). */
 const timestamps = {
@@ -107,7 +112,90 @@ export const stockReservationLines = pgTable(
   ],
 );
 
+/** The formats an image is stored and served in, as sharp names them. */
+export const imageFormats = ['jpeg', 'png', 'webp', 'avif'] as const;
+export type ImageFormatName = (typeof imageFormats)[number];
+
+/**
+ * A product's image: what the API shows of it. Its bytes are in product_image_originals and its
+ * sizes in product_image_variants, so that listing images reads no bytes.
+ */
+export const productImages = pgTable(
+  'product_images',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    productId: uuid()
+      .notNull()
+      .references(() => products.id),
+    /** Its place among the product's images, 0 first; the first is the featured image. */
+    position: integer().notNull(),
+    altText: text().notNull(),
+    width: integer().notNull(),
+    height: integer().notNull(),
+    /** The stored original's format. */
+    format: text({ enum: imageFormats }).notNull(),
+    /** SHA-256 of the stored original, in hex: its URLs carry a prefix of it, so they change when it does. */
+    contentHash: text().notNull(),
+    ...timestamps,
+  },
+  (table) => [
+    index('product_images_product_id_position_idx').on(table.productId, table.position),
+    check('product_images_position_not_negative', sql`${table.position} >= 0`),
+    check('product_images_size_positive', sql`${table.width} > 0 and ${table.height} > 0`),
+  ],
+);
+
+/** An image's original as uploaded, re-encoded without its metadata. */
+export const productImageOriginals = pgTable('product_image_originals', {
+  imageId: uuid()
+    .primaryKey()
+    .references(() => productImages.id, { onDelete: 'cascade' }),
+  bytes: bytea().notNull(),
+});
+
+/** One size and format of an image, made from the original on its first request and kept. */
+export const productImageVariants = pgTable(
+  'product_image_variants',
+  {
+    imageId: uuid()
+      .notNull()
+      .references(() => productImages.id, { onDelete: 'cascade' }),
+    width: integer().notNull(),
+    format: text({ enum: imageFormats }).notNull(),
+    bytes: bytea().notNull(),
+    ...timestamps,
+  },
+  (table) => [primaryKey({ name: 'product_image_variants_pkey', columns: [table.imageId, table.width, table.format] })],
+);
+
+/**
+ * A one-time upload URL given by createProductImageUpload. Only the SHA-256 of its token is kept,
+ * so the table holds nothing that would let anyone upload; `used_at` is set in the transaction
+ * that stores the image, so a second use fails on every replica.
+ */
+export const productImageUploads = pgTable(
+  'product_image_uploads',
+  {
+    id: uuid().primaryKey().defaultRandom(),
+    productId: uuid()
+      .notNull()
+      .references(() => products.id),
+    tokenHash: text().notNull(),
+    contentType: text().notNull(),
+    byteSize: integer().notNull(),
+    altText: text().notNull(),
+    expiresAt: timestamp({ withTimezone: true, precision: 3 }).notNull(),
+    usedAt: timestamp({ withTimezone: true, precision: 3 }),
+    /** The image the upload stored, once used. */
+    imageId: uuid().references(() => productImages.id, { onDelete: 'set null' }),
+    ...timestamps,
+  },
+  (table) => [check('product_image_uploads_byte_size_positive', sql`${table.byteSize} > 0`)],
+);
+
 export type CategoryRow = typeof categories.$inferSelect;
 export type ProductRow = typeof products.$inferSelect;
 export type StockReservationRow = typeof stockReservations.$inferSelect;
 export type StockReservationLineRow = typeof stockReservationLines.$inferSelect;
+export type ProductImageRow = typeof productImages.$inferSelect;
+export type ProductImageUploadRow = typeof productImageUploads.$inferSelect;

@@ -49,6 +49,23 @@ export const Mutation: MutationResolvers = {
     requireAdmin(ctx.user);
     return productPayload(ctx, await ctx.catalogue.removeRecommendation(productId, recommendedProductId));
   },
+  createProductImageUpload: async (_, { input }, ctx) => {
+    requireAdmin(ctx.user);
+    const result = await ctx.images.createUpload(input);
+    return { upload: result.value, userErrors: result.userErrors };
+  },
+  updateProductImage: async (_, { id, input }, ctx) => {
+    requireAdmin(ctx.user);
+    const result = await ctx.images.updateImage(id, input);
+    if (result.value) ctx.loaders.imagesByProductId.clear(result.value.productId);
+    return { image: result.value, product: result.value ? await ctx.loaders.productById.load(result.value.productId) : null, userErrors: result.userErrors };
+  },
+  removeProductImage: async (_, { id }, ctx) => {
+    requireAdmin(ctx.user);
+    const result = await ctx.images.removeImage(id);
+    if (result.value) ctx.loaders.imagesByProductId.clear(result.value.productId);
+    return { removedImageId: result.value?.id ?? null, product: result.value ? await ctx.loaders.productById.load(result.value.productId) : null, userErrors: result.userErrors };
+  },
   reserveStock: async (_, { reservationId, lines }, ctx) => {
     requireOrdersService(ctx);
     const reservation = await ctx.stock.reserve(reservationId, lines);

@@ -11,4 +11,6 @@ export const Product: ProductResolvers = {
     return category;
   },
   recommendations: (product, _, ctx) => ctx.loaders.recommendationsByProductId.load(product.id),
+  images: (product, _, ctx) => ctx.loaders.imagesByProductId.load(product.id),
+  featuredImage: async (product, _, ctx) => (await ctx.loaders.imagesByProductId.load(product.id))[0] ?? null,
 };

@@ -4,6 +4,7 @@ import { Category } from './Category.js';
 import { Mutation } from './Mutation.js';
 import { Product } from './Product.js';
 import { ProductConnection } from './ProductConnection.js';
+import { ProductImage } from './ProductImage.js';
 import { Query } from './Query.js';
 import { Subscription } from './Subscription.js';
 
@@ -16,4 +17,5 @@ export const resolvers: Resolvers = {
   Product,
   Category,
   ProductConnection,
+  ProductImage,
 };

@@ -1,6 +1,7 @@
 import { inArray, sql } from 'drizzle-orm';
 import type { ProductsDb } from '../db/database.js';
 import { categories, productRecommendations, products } from '../db/schema.js';
+import { seedDemoImages } from './demo-images.js';
 
 /** [sku, name, price in cents, stock, description] */
 type DemoProduct = [string, string, number, number, string];
@@ -86,8 +87,9 @@ export const demoCatalogue: Record<string, DemoProduct[]> = {
 };
 
 /**
- * Seeds the demo catalogue. Idempotent: existing categories, products and recommendations are
- * left as they are (stock and prices changed since are not reset), so a restart changes nothing.
+ * Seeds the demo catalogue, each product with an image. Idempotent: existing categories, products,
+ * recommendations and images are left as they are (stock and prices changed since are not reset),
+ * so a restart changes nothing.
  */
 export async function seedDemoCatalogue(db: ProductsDb): Promise<void> {
   await db.transaction(async (tx) => {
@@ -120,4 +122,8 @@ export async function seedDemoCatalogue(db: ProductsDb): Promise<void> {
     });
     await tx.insert(productRecommendations).values(recommendations).onConflictDoNothing();
   });
+  await seedDemoImages(
+    db,
+    Object.values(demoCatalogue).flatMap((items) => items.map(([sku]) => sku)),
+  );
 }

@@ -1,0 +1,117 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import {
+  BENCHMARKS_PAGE,
+  BenchTableError,
+  firstDifference,
+  markersOf,
+  parseMarker,
+  RESULTS_FOLDER,
+  renderPage,
+  renderTable,
+  resultsFolderReader,
+  type ResultsFile,
+} from '../scripts/bench/tables.js';
+
+/**
+ * BENCHMARKS.md's generated tables are what `npm run bench:tables` renders from the result files
+ * the bench wrote: a figure typed over, or a result file changed under the page, fails here.
+ * Pure: reads the page and scripts/bench/results/, starts nothing.
+ */
+const page = readFileSync(BENCHMARKS_PAGE, 'utf8');
+
+describe('BENCHMARKS.md', () => {
+  it('names only result files that exist', () => {
+    const named = [...new Set(markersOf(page).flatMap((marker) => [marker.file, ...marker.rows.map((row) => row.file)]))];
+    expect(named.length).toBeGreaterThan(0);
+    expect(named.filter((file) => !existsSync(join(RESULTS_FOLDER, file)))).toEqual([]);
+  });
+
+  it('shows every generated table exactly as its result files give it (else: the first line that differs)', () => {
+    expect(firstDifference(page, renderPage(page, resultsFolderReader()))).toBeUndefined();
+  });
+
+  it('fails on a figure altered by hand, at its line, and rendering puts the file’s figure back', () => {
+    // Altered in memory, in the page as its files give it (so this holds whether or not the page is up to date).
+    const rendered = renderPage(page, resultsFolderReader());
+    const lines = rendered.split('\n');
+    const firstMarker = lines.findIndex((line) => line.startsWith('<!-- bench-table:'));
+    const row = lines.findIndex((line, index) => index > firstMarker && /^\| Q\d[^|]* \| \d+ \|/.test(line));
+    expect(row).toBeGreaterThan(firstMarker);
+    expect(firstMarker).toBeGreaterThanOrEqual(0);
+    const typed = lines[row]!.replace(/^(\| Q\d[^|]* \| )(\d+)/, (_, cells: string, rps: string) => `${cells}${Number(rps) + 1}`);
+    const altered = [...lines.slice(0, row), typed, ...lines.slice(row + 1)].join('\n');
+
+    expect(firstDifference(altered, renderPage(altered, resultsFolderReader()))).toEqual({ line: row + 1, page: typed, rendered: lines[row] });
+    expect(renderPage(altered, resultsFolderReader())).toBe(rendered);
+  });
+
+  it('refuses a marker whose result file is missing', () => {
+    const stale = '<!-- bench-table: gateways-never-run.json ratio Q1 -->\n| made up |\n<!-- /bench-table -->\n';
+    expect(() => renderPage(stale, resultsFolderReader())).toThrow(/gateways-never-run\.json/);
+  });
+});
+
+describe('the bench-table renderer', () => {
+  const result = (target: string, operation: string, rps: number, p99 = 100) => ({ target, operation, peak: { rps, p50: 50, p99 } });
+  const run: ResultsFile = {
+    operations: [
+      result('greencart', 'Q1', 235.5, 140),
+      result('hive', 'Q1', 225.3, 127),
+      result('greencart', 'Q2', 237.5),
+      result('hive', 'Q2', 268.61),
+      // Rounded first, 146 / 139 would be 105%: the bench divides the medians, 146.2 / 138.5 = 105.6%.
+      result('greencart', 'Q4', 146.2),
+      result('hive', 'Q4', 138.5),
+    ],
+    placeOrders: [
+      { target: 'greencart', placed: 100, load: { sent: 220, p99: 246 }, stockCheck: { oversold: false } },
+      { target: 'hive', placed: 99, load: { sent: 220, p99: 191 }, stockCheck: { oversold: false } },
+    ],
+  };
+  const againQ1: ResultsFile = { operations: [result('greencart', 'Q1', 100), result('hive', 'Q1', 125)], placeOrders: [] };
+  const files: Record<string, ResultsFile> = { 'run.json': run, 'again.json': againQ1 };
+  const resultsOf = (file: string) => files[file]!;
+
+  it('prints req/s and the ratio as the bench does, with **met** where its target against (d) is met', () => {
+    expect(renderTable(parseMarker('run.json ratio Q1,Q2,Q4', 1), resultsOf)).toEqual([
+      '| Read | (c) GreenCart req/s | (d) Hive Gateway req/s | (c) / (d) |',
+      '|---|---:|---:|---:|',
+      '| Q1 | 236 | 225 | 105% (**met**) |',
+      '| Q2 | 238 | 269 | 88% |',
+      '| Q4 | 146 | 139 | 106% (**met**) |',
+    ]);
+  });
+
+  it('keeps a note beside its figure and takes a row from another file', () => {
+    const marker = parseMarker(' run.json ratio\n  Q2 (behind, as in every run: issue 28);\n  Q1, alone, minutes later from again.json ', 12);
+    expect(marker.rows).toEqual([
+      { read: 'Q2', label: 'Q2', file: 'run.json', note: 'behind, as in every run: issue 28' },
+      { read: 'Q1', label: 'Q1, alone, minutes later', file: 'again.json' },
+    ]);
+    expect(parseMarker('run.json ratio Q1, from cold', 1).rows).toEqual([{ read: 'Q1', label: 'Q1, from cold', file: 'run.json' }]);
+    expect(renderTable(marker, resultsOf).slice(2)).toEqual(['| Q2 | 238 | 269 | 88% (behind, as in every run: issue 28) |', '| Q1, alone, minutes later | 100 | 125 | 80% |']);
+  });
+
+  it('prints peak tables with p99 and M1', () => {
+    expect(renderTable(parseMarker('run.json peak Q1,M1', 1), resultsOf).slice(2)).toEqual([
+      "| Q1 (an order of 20 lines, products' price, stock, category) | 236 req/s, p99 140 ms | 225 req/s, p99 127 ms | **105%** |",
+      '| M1 placeOrder (220 sent) | 100 placed, nothing oversold, p99 246 ms | 99 placed, nothing oversold, p99 191 ms | |',
+    ]);
+  });
+
+  it('rewrites only what lies between the markers', () => {
+    const before = 'Prose with 999 req/s.\n<!-- bench-table: run.json ratio Q1 -->\n| Q1 | 1 | 1 | 100% |\n<!-- /bench-table -->\nMore prose.\n';
+    expect(renderPage(before, resultsOf)).toBe(
+      'Prose with 999 req/s.\n<!-- bench-table: run.json ratio Q1 -->\n\n| Read | (c) GreenCart req/s | (d) Hive Gateway req/s | (c) / (d) |\n|---|---:|---:|---:|\n| Q1 | 236 | 225 | 105% (**met**) |\n\n<!-- /bench-table -->\nMore prose.\n',
+    );
+  });
+
+  it('refuses markers it cannot follow', () => {
+    expect(() => parseMarker('run.json chart Q1', 3)).toThrow(BenchTableError);
+    expect(() => parseMarker('run.json ratio M1', 3)).toThrow(/peak tables only/);
+    expect(() => renderPage('<!-- bench-table: run.json ratio Q1 -->\n| Q1 |\n', resultsOf)).toThrow(/no <!-- \/bench-table -->/);
+    expect(() => renderTable(parseMarker('again.json ratio Q2', 3), resultsOf)).toThrow(/again\.json has no Q2 through greencart/);
+  });
+});
