@@ -221,7 +221,7 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', { timeout: 60_00
     await context.close();
   });
 
-  it('keeps search, category and "in stock only" in the address, so reload and back restore them', async () => {
+  it('keeps the page, search, category and "in stock only" in the address, so reload and back restore them', async () => {
     const suffix = randomUUID().slice(0, 6);
     const { createCategory } = await admin.CreateCategory({ input: { name: `Pantry ${suffix}` } });
     const categoryId = createCategory!.category!.id;
@@ -231,7 +231,16 @@ describe.runIf(chromiumAvailable)('the storefront in Chromium', { timeout: 60_00
     const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);
     const listed = () => page.getByRole('list', { name: 'Products' }).getByRole('link').allTextContents();
 
+    // Pages of the catalogue (twelve products each) are addresses too.
     await page.goto(storefrontUrl);
+    await eventually(listed).toHaveLength(12);
+    const firstPage = await listed();
+    await page.getByRole('link', { name: 'Next page' }).click();
+    await eventually(() => new URL(page.url()).searchParams.has('after')).toBe(true);
+    await eventually(async () => (await listed()).some((name) => firstPage.includes(name))).toBe(false);
+    await page.goBack();
+    await eventually(listed).toEqual(firstPage);
+
     await page.getByLabel('Category').selectOption({ label: `Pantry ${suffix}` });
     await eventually(listed).toEqual([`Pantry Chickpeas ${suffix}`, `Pantry Lentils ${suffix}`]);
     await page.getByLabel('In stock only').check();

@@ -40,14 +40,19 @@ export function useOrderPayment() {
     return { id: payload.paymentMethod?.id, errors };
   };
 
-  return async (orderId: string, card: CardChoice): Promise<{ paid: boolean; declined: boolean; errors: FieldError[] }> => {
+  /**
+   * `settled`: the order no longer waits for payment (a payment whose answer was lost went through,
+   * or it was cancelled meanwhile); its page tells which.
+   */
+  return async (orderId: string, card: CardChoice): Promise<{ paid: boolean; declined: boolean; settled: boolean; errors: FieldError[] }> => {
     const saved = await cardId(card);
-    if (!saved.id) return { paid: false, declined: false, errors: saved.errors };
+    if (!saved.id) return { paid: false, declined: false, settled: false, errors: saved.errors };
     const result = await payOrder({ variables: { input: { orderId, paymentMethodId: saved.id } } }).catch(() => undefined);
     const payload = result?.data?.payOrder;
-    if (!payload) return { paid: false, declined: false, errors: [UNREACHABLE] };
+    if (!payload) return { paid: false, declined: false, settled: false, errors: [UNREACHABLE] };
     const errors = readUserErrors(payload.userErrors);
     const declined = errors.some((error) => error.code === 'PAYMENT_DECLINED');
-    return { paid: payload.order?.status === 'PAID', declined, errors: declined ? [{ message: 'Your card was declined. Try another card.' }] : errors };
+    const settled = errors.some((error) => error.code === 'INVALID_STATE');
+    return { paid: payload.order?.status === 'PAID', declined, settled, errors: declined ? [{ message: 'Your card was declined. Try another card.' }] : errors };
   };
 }

@@ -9,6 +9,7 @@ import { CartSummary } from '../components/CartSummary';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { FormErrors, readUserErrors } from '../components/UserErrors';
 import { CheckoutPageDocument, HeaderDocument, PlaceCartOrderDocument, SaveShippingAddressDocument, type CheckoutPageQuery } from '../generated/graphql';
+import { newIdempotencyKey } from '../idempotency-key';
 import { usePageTitle } from '../page-title';
 import { useOrderPayment, type CardChoice, type FieldError } from '../payment';
 
@@ -40,7 +41,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: CheckoutCart }) {
   const pay = useOrderPayment();
   // Placing the order empties the cart: the header's count follows.
   const [placeOrder] = useMutation(PlaceCartOrderDocument, { refetchQueries: [HeaderDocument] });
-  const attemptKey = useRef(crypto.randomUUID());
+  const attemptKey = useRef(newIdempotencyKey());
   // The order once placed, with the cart as it was ordered (the cart itself is empty by then).
   const [placed, setPlaced] = useState<{ id: string; number: string; cart: CheckoutCart } | undefined>();
   const [address, setAddress] = useState<AddressChoice>(() => initialAddressChoice(me.addresses));
@@ -59,7 +60,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: CheckoutCart }) {
     const { order: created, userErrors } = result.data.placeOrder;
     if (!created) {
       // Refused (say, out of stock): nothing was ordered, and the next attempt is a new one.
-      attemptKey.current = crypto.randomUUID();
+      attemptKey.current = newIdempotencyKey();
       return readUserErrors(userErrors);
     }
     setPlaced({ ...created, cart });
@@ -74,7 +75,7 @@ function CheckoutForm({ me, cart }: { me: Me; cart: CheckoutCart }) {
       const placedOrder = await order();
       if (Array.isArray(placedOrder)) return setErrors(placedOrder);
       const payment = await pay(placedOrder.id, card);
-      if (payment.paid) return navigate(`/orders/${placedOrder.id}`);
+      if (payment.paid || payment.settled) return navigate(`/orders/${placedOrder.id}`);
       setDeclined(payment.declined);
       setErrors(payment.errors);
     } finally {

@@ -1,4 +1,4 @@
-import { useQuery, useSubscription } from '@apollo/client/react';
+import { useApolloClient, useQuery, useSubscription } from '@apollo/client/react';
 import { useState, type FormEvent } from 'react';
 import { Link, Navigate, useParams } from 'react-router';
 import { useAuth } from '../auth';
@@ -15,6 +15,7 @@ import { useOrderPayment, type CardChoice, type FieldError } from '../payment';
 /** Pays an order that is still waiting (a declined card at checkout, or a visit later): a saved card or a new one. */
 function PayOrderForm({ orderId }: { orderId: string }) {
   const { data } = useQuery(SavedCardsDocument, { fetchPolicy: 'cache-and-network' });
+  const client = useApolloClient();
   const pay = useOrderPayment();
   const [card, setCard] = useState<CardChoice | undefined>();
   const [errors, setErrors] = useState<FieldError[]>([]);
@@ -29,6 +30,8 @@ function PayOrderForm({ orderId }: { orderId: string }) {
     const payment = await pay(orderId, card ?? initialCardChoice(saved));
     setErrors(payment.errors);
     setBusy(false);
+    // No longer waiting (paid through a lost answer, or cancelled): show the order as it is now.
+    if (payment.settled) await client.refetchQueries({ include: [OrderPageDocument] });
   };
   return (
     <form className="panel" onSubmit={(event) => void submit(event)} noValidate aria-label="Pay for this order">

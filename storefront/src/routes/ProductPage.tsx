@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useSubscription } from '@apollo/client/react';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useAuth } from '../auth';
 import { Price } from '../components/Price';
@@ -58,7 +58,7 @@ function AddToCartForm({ productId, productName, stock }: { productId: string; p
 }
 
 /** A region filled by a deferred part: loading until it arrives, an error if it came without data. */
-function DeferredSection({ title, arrived, streaming, children }: { title: string; arrived: boolean; streaming: boolean; children: React.ReactNode }) {
+function DeferredSection({ title, arrived, streaming, children }: { title: string; arrived: boolean; streaming: boolean; children: ReactNode }) {
   return (
     <section className="product-section" aria-label={title}>
       <h2>{title}</h2>
