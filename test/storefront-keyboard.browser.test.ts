@@ -36,7 +36,7 @@ async function tabTo(page: Page, target: Locator, { backwards = false, limit = 3
   for (let presses = 0; !(await isFocused(target)); presses += 1) {
     if (presses === limit) throw new Error(`${target} not reached in ${limit} presses of ${backwards ? 'Shift+Tab' : 'Tab'}; the focus went to: ${visited.join(' → ')}`);
     await page.keyboard.press(backwards ? 'Shift+Tab' : 'Tab');
-    visited.push(await page.evaluate(() => { const focused = document.activeElement!; return `${focused.tagName.toLowerCase()} "${(focused.getAttribute('aria-label') ?? focused.textContent ?? '').trim().slice(0, 40)}"`; }));
+    visited.push(await page.evaluate(() => `${document.activeElement!.tagName.toLowerCase()} "${(document.activeElement!.textContent ?? '').trim().slice(0, 40)}"`));
   }
   const ring = await focusRing(page);
   expect(ring.focusVisible, `${target} shows no focus`).toBe(true);
