@@ -19,7 +19,7 @@ export function CartLine({ line: masked, onQuantity, busy = false }: CartLinePro
   const name = product?.name ?? 'A product that cannot be shown right now';
   return (
     <li className="cart-line">
-      <ProductImage name={name} />
+      <ProductImage image={product?.featuredImage} name={name} box="line" loading="eager" />
       <div className="cart-line__body">
         {product ? (
           <Link to={`/products/${product.id}`} className="cart-line__name">

@@ -6,11 +6,11 @@ import { ProductImage } from './ProductImage';
 import { Stars } from './Stars';
 
 /** A product tile: the whole tile is one link, named by the product's name. */
-export function ProductCard({ product: masked }: { product: FragmentType<typeof ProductCardFragmentDoc> }) {
+export function ProductCard({ product: masked, imageLoading }: { product: FragmentType<typeof ProductCardFragmentDoc>; imageLoading?: 'lazy' | 'eager' }) {
   const product = getFragmentData(ProductCardFragmentDoc, masked);
   return (
     <article className="product-card">
-      <ProductImage name={product.name} />
+      <ProductImage image={product.featuredImage} name={product.name} loading={imageLoading} />
       <h3 className="product-card__name">
         <Link to={`/products/${product.id}`} className="product-card__link">
           {product.name}

@@ -109,7 +109,7 @@ export function Catalogue() {
         </Empty>
       ) : (
         <div className={loading ? 'is-refreshing' : undefined} aria-busy={loading}>
-          <ProductGrid label="Products" products={products.edges.map((edge) => edge.node)} />
+          <ProductGrid label="Products" products={products.edges.map((edge) => edge.node)} eagerImages={4} />
           <nav className="pager" aria-label="Pages">
             {after && (
               <Link to={pageAfter(undefined)} className="button button--secondary">

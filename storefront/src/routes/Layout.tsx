@@ -67,12 +67,12 @@ function HeaderAccount() {
 function useNewPageFocus() {
   const { pathname } = useLocation();
   const main = useRef<HTMLElement>(null);
-  const first = useRef(true);
+  // The path last shown, rather than a first-run flag: StrictMode runs effects twice on mount, and
+  // a flag would move the focus past the skip link on the first page.
+  const shown = useRef(pathname);
   useEffect(() => {
-    if (first.current) {
-      first.current = false;
-      return;
-    }
+    if (shown.current === pathname) return;
+    shown.current = pathname;
     window.scrollTo(0, 0);
     main.current?.focus({ preventScroll: true });
   }, [pathname]);

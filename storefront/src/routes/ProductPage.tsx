@@ -4,7 +4,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { useAuth } from '../auth';
 import { Price } from '../components/Price';
 import { ProductGrid } from '../components/ProductGrid';
-import { ProductImage } from '../components/ProductImage';
+import { ProductGallery } from '../components/ProductGallery';
 import { RatingSummary } from '../components/RatingSummary';
 import { ReviewItem } from '../components/ReviewItem';
 import { Empty, ErrorState, Loading } from '../components/States';
@@ -96,7 +96,7 @@ export function ProductPage() {
         <Link to="/">Shop</Link> <span aria-hidden="true">/</span> <Link to={`/?category=${product.category.id}`}>{product.category.name}</Link>
       </nav>
       <div className="product__hero">
-        <ProductImage name={product.name} size="hero" />
+        <ProductGallery product={product} />
         <div className="product__summary">
           <h1>{product.name}</h1>
           <p className="product__price">
