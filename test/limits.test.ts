@@ -198,7 +198,8 @@ describe('the client’s operations', () => {
       expect(requestLimitErrors(schema, document, { first: 100 }, DEFAULT_REQUEST_LIMITS), name).toEqual([]);
       expect(exceedsTokenLimit(normalizedDocument(document), maxTokens), name).toBe(false);
       // Room to spare: each would pass limits a third tighter.
-      const tighter = { maxDepth: Math.floor(maxDepth * 0.7), maxAliases: 0, maxDirectives: 0, maxTokens: Math.floor(maxTokens / 3), maxCost: Math.floor(maxCost * 0.75) };
+      // (Aliases: an image's widths, such as `small: url(width: 320)`; directives: ProductPage's @defer.)
+      const tighter = { maxDepth: Math.floor(maxDepth * 0.7), maxAliases: Math.floor(DEFAULT_REQUEST_LIMITS.maxAliases * 0.7), maxDirectives: Math.floor(DEFAULT_REQUEST_LIMITS.maxDirectives * 0.7), maxTokens: Math.floor(maxTokens / 3), maxCost: Math.floor(maxCost * 0.75) };
       expect(requestLimitErrors(schema, document, { first: 100 }, tighter), name).toEqual([]);
       expect(exceedsTokenLimit(print(document), tighter.maxTokens), name).toBe(false);
     }
