@@ -97,6 +97,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   subscriptionLimits?: SubscriptionLimits;
   /** How long a CDN or browser may reuse a public GET's answer, in seconds (default: production's). */
   publicCacheMaxAgeSeconds?: number;
+  /** Requests for new image sizes that may wait for a resize in products (default IMAGE_RESIZES_WAITING's, 64). */
+  imageResizesWaiting?: number;
 }
 
 /** The subgraphs this harness starts in-process, each with its own dependencies. */
@@ -230,7 +232,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         database: productsDb,
         credentials: await credentialsFor('products'),
         logger: logger('products'),
-        images: { publicUrl: `http://127.0.0.1:${gatewayPort}` },
+        images: { publicUrl: `http://127.0.0.1:${gatewayPort}`, ...(options.imageResizesWaiting === undefined ? {} : { resizesWaiting: options.imageResizesWaiting }) },
       },
       { ...listen, port, metricsPort },
     );

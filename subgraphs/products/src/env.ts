@@ -15,6 +15,9 @@ export const readProductsEnvironment = () =>
     PUBLIC_URL: z.string().url().default('http://localhost:4000'),
     // Resizes this process runs at once (each on one libvips thread); more wait their turn.
     IMAGE_RESIZE_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+    // New sizes that may wait for a resize: a catalogue page's worth of first requests (about 60 ms
+    // each for a catalogue-sized original); past them a request is told to try again (503).
+    IMAGE_RESIZES_WAITING: z.coerce.number().int().min(0).max(10_000).default(64),
     // An upload's limits: the contract's (10 MiB, 50 megapixels) unless lowered.
     IMAGE_MAX_UPLOAD_BYTES: z.coerce.number().int().min(1024).max(CONTRACT_IMAGE_LIMITS.maxBytes).default(CONTRACT_IMAGE_LIMITS.maxBytes),
     IMAGE_MAX_PIXELS: z.coerce.number().int().min(10_000).max(CONTRACT_IMAGE_LIMITS.maxPixels).default(CONTRACT_IMAGE_LIMITS.maxPixels),

@@ -12,6 +12,7 @@ runMain('products', async () => {
     publicUrl: env.PUBLIC_URL,
     limits: { maxBytes: env.IMAGE_MAX_UPLOAD_BYTES, maxPixels: env.IMAGE_MAX_PIXELS },
     resizeConcurrency: env.IMAGE_RESIZE_CONCURRENCY,
+    resizesWaiting: env.IMAGE_RESIZES_WAITING,
   };
   const service = await startProductsService({ ...runtime, database, images }, { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT });
   stopOnSignals(runtime.logger, async () => {

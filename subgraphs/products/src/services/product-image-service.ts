@@ -19,10 +19,12 @@ export interface ImageSettings {
   limits: ImageLimits;
   /** Resizes this process runs at once (IMAGE_RESIZE_CONCURRENCY). */
   resizeConcurrency: number;
+  /** Requests for new sizes that may wait for a resize (IMAGE_RESIZES_WAITING); one more is told to try again (503). */
+  resizesWaiting: number;
 }
 
 /** Image settings when none are given: the gateway on its local address, the contract's limits, two resizes at once. */
-export const DEFAULT_IMAGE_SETTINGS: ImageSettings = { publicUrl: 'http://localhost:4000', limits: CONTRACT_IMAGE_LIMITS, resizeConcurrency: 2 };
+export const DEFAULT_IMAGE_SETTINGS: ImageSettings = { publicUrl: 'http://localhost:4000', limits: CONTRACT_IMAGE_LIMITS, resizeConcurrency: 2, resizesWaiting: 64 };
 
 /** What createProductImageUpload answers: where and how to send the bytes. */
 export interface ImageUploadTicket {
@@ -56,12 +58,6 @@ const refused = (...userErrors: UserError[]): { value: null; userErrors: UserErr
  * (made in startProductsService), so that its concurrency limit and its record of sizes being made
  * hold for every request the process answers.
  */
-/**
- * Resizes that may wait for each running one: a few seconds' work at most for a catalogue-sized
- * original, well inside the gateway's timeout; past it a request is told to try again (503).
- */
-const RESIZES_WAITING_PER_SLOT = 4;
-
 export class ImageVariants {
   private readonly resizes: ConcurrencyLimit;
   /** Sizes being made by this process now, so that its concurrent requests for one wait for the same work. */
@@ -72,7 +68,7 @@ export class ImageVariants {
     readonly settings: ImageSettings,
     private readonly logger: Logger,
   ) {
-    this.resizes = new ConcurrencyLimit(settings.resizeConcurrency, settings.resizeConcurrency * RESIZES_WAITING_PER_SLOT);
+    this.resizes = new ConcurrencyLimit(settings.resizeConcurrency, settings.resizesWaiting);
   }
 
   /** The absolute URL of `image` at least `width` wide (see servedWidth) in `format`. */
