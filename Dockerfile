@@ -7,7 +7,8 @@
 # The gateway's GraphQL address as browsers reach it, baked into the storefront's JavaScript.
 ARG VITE_GREENCART_URL=http://localhost:4000/graphql
 
-# Build: every dependency, then `npm run build` compiles each workspace's src/ to dist/. No install
+# Build: every dependency, then `npm run build:services` compiles each service workspace's src/ to
+# dist/ (the storefront is built in its own stage below, with its gateway address). No install
 # script is wanted: the only ones package.json allows are embedded PostgreSQL's, a development tool.
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
@@ -22,7 +23,7 @@ COPY client/package.json client/
 COPY storefront/package.json storefront/
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY . .
-RUN npm run build
+RUN npm run build:services
 
 # The storefront built again with the gateway's address it is given: only this step runs again when
 # VITE_GREENCART_URL changes, never the services' build above.

@@ -15,7 +15,7 @@ import { readComposeServices } from '../scripts/lib/docker-compose.js';
 
 /**
  * The production image without Docker. The repository's files are copied to a temporary folder and
- * built there as the Dockerfile's build stage builds them (`npm run build`); its last stage is then
+ * built there as the Dockerfile's build stage builds them (`npm run build:services`); its last stage is then
  * put together from the Dockerfile's own lines: the production dependencies alone (its `npm ci
  * --omit=dev`, offline from the npm cache the checkout's `npm ci` filled), the compiled output and
  * the files copied beside it. Its migration Jobs (deploy/kubernetes) and its four services
@@ -94,7 +94,7 @@ let installed: Outcome;
 const children = new Map<Service, { child: ChildProcess; output: string[] }>();
 let gatewayUrl: string;
 
-/** The build stage: the repository's files (committed or not, ignored ones left out), then `npm run build`. */
+/** The build stage: the repository's files (committed or not, ignored ones left out), then `npm run build:services`. */
 async function buildStage(files: string[]): Promise<Outcome> {
   await Promise.all(files.map((file) => cp(join(repositoryRoot, file), join(build, file), { verbatimSymlinks: true })));
   // The checkout's dependencies, linked rather than installed again; the workspaces' links point at the copies.
@@ -110,7 +110,7 @@ async function buildStage(files: string[]): Promise<Outcome> {
   for (const workspace of (JSON.parse(readFileSync(join(repositoryRoot, 'package.json'), 'utf8')) as { workspaces: string[] }).workspaces) {
     if (existsSync(join(repositoryRoot, workspace, 'node_modules'))) await symlink(join(repositoryRoot, workspace, 'node_modules'), join(build, workspace, 'node_modules'));
   }
-  return run('npm', ['run', 'build'], build);
+  return run('npm', ['run', 'build:services'], build);
 }
 
 /** Docker's COPY: a directory's contents into the destination, a file into it when it ends with `/`. */
