@@ -3,9 +3,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import sharp from 'sharp';
 import { createClient } from '@greencart/client';
-import { chromiumAvailable, launchChromium } from './support/chromium.js';
-import { accessibilityViolations, NO_TROUBLE, shopperPage, startStorefront } from './support/storefront.js';
-import { ADMIN, startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { chromiumAvailable } from './support/chromium.js';
+import { accessibilityViolations, NO_TROUBLE, shopperPage, startStorefrontStack, type StorefrontStack } from './support/storefront.js';
+import { ADMIN, type TestSupergraph } from './support/supergraph.js';
 
 /**
  * Product pictures in the storefront, as a shopper sees them: real images from the gateway's
@@ -49,20 +49,16 @@ async function watchLayoutShifts(page: Page) {
 
 describe.runIf(chromiumAvailable)('product pictures in the storefront', { timeout: 60_000 }, () => {
   let supergraph: TestSupergraph;
-  let storefront: Awaited<ReturnType<typeof startStorefront>>;
+  let storefront: StorefrontStack['storefront'];
   let browser: Browser;
+  let stack: StorefrontStack | undefined;
 
   beforeAll(async () => {
-    supergraph = await startSupergraph();
-    storefront = await startStorefront(supergraph.gatewayUrl);
-    browser = await launchChromium();
+    stack = await startStorefrontStack();
+    ({ supergraph, storefront, browser } = stack);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await storefront?.close();
-    await supergraph?.stop();
-  });
+  afterAll(() => stack?.stop());
 
   it("shows each catalogue tile's picture, and a product page's large, from the gateway at the width the box needs", async () => {
     const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { createClient } from '@greencart/client';
-import { chromiumAvailable, launchChromium } from './support/chromium.js';
-import { accessibilityViolations, NO_TROUBLE, shopperPage, startStorefront } from './support/storefront.js';
-import { ADMIN, startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { chromiumAvailable } from './support/chromium.js';
+import { accessibilityViolations, NO_TROUBLE, shopperPage, startStorefrontStack, type StorefrontStack } from './support/storefront.js';
+import { ADMIN, type TestSupergraph } from './support/supergraph.js';
 
 /**
  * The storefront with a keyboard alone: every step of a purchase by Tab, Shift+Tab, Enter, Space,
@@ -51,20 +51,16 @@ async function typeInto(page: Page, label: string, text: string) {
 
 describe.runIf(chromiumAvailable)('the storefront by keyboard alone', { timeout: 90_000 }, () => {
   let supergraph: TestSupergraph;
-  let storefront: Awaited<ReturnType<typeof startStorefront>>;
+  let storefront: StorefrontStack['storefront'];
   let browser: Browser;
+  let stack: StorefrontStack | undefined;
 
   beforeAll(async () => {
-    supergraph = await startSupergraph();
-    storefront = await startStorefront(supergraph.gatewayUrl);
-    browser = await launchChromium();
+    stack = await startStorefrontStack();
+    ({ supergraph, storefront, browser } = stack);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await storefront?.close();
-    await supergraph?.stop();
-  });
+  afterAll(() => stack?.stop());
 
   it('searches, opens a product, adds it to the cart, registers, checks out with a card and sees the order, never touching the mouse', async () => {
     const suffix = randomUUID().slice(0, 6);

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { createClient } from '@greencart/client';
-import { chromiumAvailable, launchChromium } from './support/chromium.js';
-import { accessibilityViolations, NO_TROUBLE, shopperPage, startStorefront } from './support/storefront.js';
-import { ADMIN, startSupergraph, type TestSupergraph } from './support/supergraph.js';
+import { chromiumAvailable } from './support/chromium.js';
+import { accessibilityViolations, NO_TROUBLE, shopperPage, startStorefrontStack, type StorefrontStack } from './support/storefront.js';
+import { ADMIN, type TestSupergraph } from './support/supergraph.js';
 
 /**
  * The storefront (storefront/, served by Vite's dev server as `npm start` serves it) in Chromium,
@@ -50,24 +50,20 @@ async function openSubscriptions(metricsUrl: string, field: string): Promise<num
 // A journey drives a dozen pages, each waiting on the gateway: more than the default 30 s on a busy machine.
 describe.runIf(chromiumAvailable)('the storefront in Chromium', { timeout: 60_000 }, () => {
   let supergraph: TestSupergraph;
-  let storefront: Awaited<ReturnType<typeof startStorefront>>;
+  let storefront: StorefrontStack['storefront'];
   let storefrontUrl: string;
   let browser: Browser;
+  let stack: StorefrontStack | undefined;
   let admin: Awaited<ReturnType<typeof adminApi>>;
 
   beforeAll(async () => {
-    supergraph = await startSupergraph();
-    storefront = await startStorefront(supergraph.gatewayUrl);
+    stack = await startStorefrontStack();
+    ({ supergraph, storefront, browser } = stack);
     storefrontUrl = storefront.url;
-    browser = await launchChromium();
     admin = await adminApi(supergraph.gatewayUrl);
   }, 120_000);
 
-  afterAll(async () => {
-    await browser?.close();
-    await storefront?.close();
-    await supergraph?.stop();
-  });
+  afterAll(() => stack?.stop());
 
   it('finds a product by search, shows it with its stock, and keeps the search in the address', async () => {
     const { context, page, trouble } = await shopperPage(browser, supergraph.gatewayUrl);

@@ -5,7 +5,9 @@ import type { AxeResults } from 'axe-core';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createServer } from 'vite';
 import { repositoryRoot } from '@greencart/platform';
+import { launchChromium } from './chromium.js';
 import { freePort } from './ports.js';
+import { startSupergraph, type TestSupergraph } from './supergraph.js';
 
 // Helpers for browser tests of the storefront (storefront/): its dev server, a watched page, axe.
 
@@ -85,5 +87,40 @@ export async function startStorefront(gatewayUrl: string): Promise<{ url: string
     // localhost, not 127.0.0.1: another origin than the gateway's, as a storefront on its own domain is.
     url: `http://localhost:${port}`,
     close: () => server.close(),
+  };
+}
+
+/** What a storefront browser test file runs against: the real stack, the storefront on it, a Chromium. */
+export interface StorefrontStack {
+  supergraph: TestSupergraph;
+  storefront: { url: string; close(): Promise<void> };
+  browser: Browser;
+  /** Stops all three, the browser first. */
+  stop(): Promise<void>;
+}
+
+/** Starts a file's stack once: the supergraph, the storefront's dev server pointed at its gateway, and Chromium. */
+export async function startStorefrontStack(): Promise<StorefrontStack> {
+  const supergraph = await startSupergraph();
+  let storefront: StorefrontStack['storefront'] | undefined;
+  let browser: Browser;
+  try {
+    storefront = await startStorefront(supergraph.gatewayUrl);
+    browser = await launchChromium();
+  } catch (error) {
+    // What did start stops, so a failed start leaves no servers behind.
+    await storefront?.close();
+    await supergraph.stop();
+    throw error;
+  }
+  return {
+    supergraph,
+    storefront,
+    browser,
+    async stop() {
+      await browser.close();
+      await storefront.close();
+      await supergraph.stop();
+    },
   };
 }
