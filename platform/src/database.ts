@@ -50,10 +50,20 @@ export interface DatabaseOptions<TSchema extends Record<string, unknown>> {
 }
 
 export interface Database<TSchema extends Record<string, unknown>> {
+  /** The database's URL, for a connection of its own beside the pool. */
+  url: string;
   db: PostgresJsDatabase<TSchema>;
   sql: postgres.Sql;
   close(): Promise<void>;
 }
+
+/** uuid[] (type 2951) as a parameter, e.g. `id = any($1::uuid[])`: each element quoted as PostgreSQL's array text. */
+const UUID_ARRAY = {
+  to: 2951,
+  from: [2951],
+  serialize: (ids: readonly string[]) => `{${ids.map((id) => `"${String(id).replace(/[\\"]/g, '\\$&')}"`).join(',')}}`,
+  parse: (text: string) => (text === '{}' ? [] : text.slice(1, -1).split(',')),
+};
 
 /** Opens a pooled connection with drizzle on top; numeric and bigint columns come back as strings. */
 export function openDatabase<TSchema extends Record<string, unknown>>(options: DatabaseOptions<TSchema>): Database<TSchema> {
@@ -61,13 +71,20 @@ export function openDatabase<TSchema extends Record<string, unknown>>(options: D
     max: options.maxConnections ?? 10,
     onnotice: () => {},
     connection: { application_name: 'greencart' },
+    // postgres.js asks each new connection for the server's array types and drops that query's
+    // promise (porsager/postgres#1192): a connection cut during it (a database restart, a
+    // terminated backend) rejects with no handler, which ends a Node process. The one array type
+    // the services bind, uuid[], is declared instead. (Without the fetch, postgres.js's reserve()
+    // never answers on a new connection: applyMigrations holds its lock on a connection of its own.)
+    fetch_types: false,
+    types: { uuidArray: UUID_ARRAY },
     debug: options.onStatement ? (_connection, statement) => options.onStatement?.(statement) : undefined,
   });
   // Statements are traced only when this process exports traces: otherwise drizzle gets postgres.js itself.
   const url = new URL(options.url);
   const client = tracingEnabled() ? tracedSql(sql, { name: url.pathname.slice(1), host: url.hostname, port: Number(url.port || 5432) }) : sql;
   const db = drizzle(client, { schema: options.schema, casing: 'snake_case' });
-  return { db, sql, close: () => sql.end({ timeout: 5 }) };
+  return { url: options.url, db, sql, close: () => sql.end({ timeout: 5 }) };
 }
 
 /** Any fixed number: the advisory lock that lets one process at a time migrate a database. */
@@ -80,13 +97,13 @@ const MIGRATION_LOCK = 7_304_112_026;
  * both apply the same migration and one would fail.
  */
 export async function applyMigrations<TSchema extends Record<string, unknown>>(database: Database<TSchema>, folder: string): Promise<void> {
-  const lockHolder = await database.sql.reserve();
+  const lockHolder = postgres(database.url, { max: 1, onnotice: () => {}, fetch_types: false });
   try {
     await lockHolder`select pg_advisory_lock(${MIGRATION_LOCK})`;
     await migrate(database.db, { migrationsFolder: folder });
   } finally {
     await lockHolder`select pg_advisory_unlock(${MIGRATION_LOCK})`.catch(() => {});
-    lockHolder.release();
+    await lockHolder.end({ timeout: 5 });
   }
 }
 
