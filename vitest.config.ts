@@ -29,5 +29,9 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Each test file starts its own four servers on fresh databases; two at a time suit 2 cores.
     maxWorkers: 2,
+    // Files share their worker's modules rather than importing the gateway, the subgraphs and their
+    // libraries again each (about 4.7 s of CPU a file, a third of the suite's time on 2 cores).
+    // Every file starts and stops its own servers; none mocks a module.
+    isolate: false,
   },
 });

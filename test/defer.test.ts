@@ -479,7 +479,8 @@ describe('random operations', () => {
     expect(operations.every((operation) => operation.defers > 0)).toBe(true);
     expect(defers).toBeGreaterThan(OPERATIONS);
     expect(failures).toEqual([]);
-  });
+    // 200 requests and an introspection: about 10 s here alone, three times that beside a busy test.
+  }, 90_000);
 });
 
 // Last: orders stays down.

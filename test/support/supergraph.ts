@@ -2,7 +2,10 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import postgres from 'postgres';
 import { inject } from 'vitest';
+import { TEMPLATE_PREFIX } from './template-databases.js';
 import {
   buildUserTokenKeySet,
   createLocalUserTokenVerifier,
@@ -155,6 +158,64 @@ export function subgraphsTheHarnessLacks(): string[] {
   return repositoryManifest().subgraphs.map((subgraph) => subgraph.name).filter((name) => !(HARNESS_SUBGRAPHS as readonly string[]).includes(name));
 }
 
+/** Any fixed number: the advisory lock under which one test process builds the run's templates. */
+const TEMPLATE_LOCK = 7_304_112_027;
+
+/** The run's template databases, as names on the server: each subgraph's, and products' with the demo catalogue. */
+function templateNames(): Record<HarnessSubgraph | 'productsCatalogue', string> {
+  const prefix = `${TEMPLATE_PREFIX}${inject('harnessRunId')}_`;
+  return { ...(Object.fromEntries(HARNESS_SUBGRAPHS.map((name) => [name, `${prefix}${name}`])) as Record<HarnessSubgraph, string>), productsCatalogue: `${prefix}products_catalogue` };
+}
+
+/**
+ * Creates this supergraph's databases as copies of templates migrated and seeded once per run
+ * (`CREATE DATABASE … TEMPLATE` copies files): migrating four databases and drawing the 64 demo
+ * pictures again for every supergraph cost each test file seconds of CPU. The services then
+ * migrate them as they always do, which finds nothing left to apply.
+ */
+async function copyTemplateDatabases(serverUrl: string, names: Record<HarnessSubgraph, string>, withCatalogue: boolean): Promise<void> {
+  const templates = templateNames();
+  const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, fetch_types: false });
+  try {
+    await admin`select pg_advisory_lock(${TEMPLATE_LOCK})`;
+    try {
+      const existing = new Set((await admin<Array<{ datname: string }>>`select datname from pg_database where datname like ${`${TEMPLATE_PREFIX}${inject('harnessRunId')}_%`}`).map((row) => row.datname));
+      if (!Object.values(templates).every((name) => existing.has(name))) await buildTemplates(serverUrl, templates);
+    } finally {
+      await admin`select pg_advisory_unlock(${TEMPLATE_LOCK})`;
+    }
+    for (const name of HARNESS_SUBGRAPHS) {
+      const template = name === 'products' && withCatalogue ? templates.productsCatalogue : templates[name];
+      // A template's last connection may still be closing on the server (55006, object in use).
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await admin.unsafe(`create database "${names[name]}" template "${template}"`);
+          break;
+        } catch (error) {
+          if ((error as { code?: string }).code !== '55006' || attempt === 20) throw error;
+          await sleep(50);
+        }
+      }
+    }
+  } finally {
+    await admin.end({ timeout: 5 });
+  }
+}
+
+/** Migrates each template, seeds the administrator and the demo catalogue, and closes every connection to them. */
+async function buildTemplates(serverUrl: string, templates: Record<HarnessSubgraph | 'productsCatalogue', string>): Promise<void> {
+  const [accountsDb, ordersDb, productsDb, catalogueDb, reviewsDb] = await Promise.all([
+    prepareAccountsDatabase({ serverUrl, name: templates.accounts }),
+    prepareOrdersDatabase({ serverUrl, name: templates.orders }),
+    prepareProductsDatabase({ serverUrl, name: templates.products }),
+    prepareProductsDatabase({ serverUrl, name: templates.productsCatalogue }),
+    prepareReviewsDatabase({ serverUrl, name: templates.reviews }),
+  ]);
+  await seedAdministrator(accountsDb.db, ADMIN.password);
+  await seedDemoCatalogue(catalogueDb.db);
+  await Promise.all([accountsDb, ordersDb, productsDb, catalogueDb, reviewsDb].map((database) => database.close()));
+}
+
 export async function startSupergraph(options: SupergraphOptions = {}): Promise<TestSupergraph> {
   const lacking = subgraphsTheHarnessLacks();
   if (lacking.length > 0) throw new Error(`supergraph.yaml names ${lacking.join(', ')}, which test/support/supergraph.ts does not start: start it there beside the others`);
@@ -179,14 +240,13 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const credentialsFor = async (service: ServiceName) => (await loadServiceCredentials({ service, callerPublicKeys: {}, dataDir: serviceKeysDir })).credentials;
   const listen = { port: 0, host: '127.0.0.1' };
 
+  await copyTemplateDatabases(serverUrl, names, options.seedCatalogue ?? true);
   const [accountsDb, ordersDb, productsDb, reviewsDb] = await Promise.all([
     prepareAccountsDatabase({ serverUrl, name: names.accounts, onStatement: statements.accounts.record }),
     prepareOrdersDatabase({ serverUrl, name: names.orders, onStatement: statements.orders.record }),
     prepareProductsDatabase({ serverUrl, name: names.products, onStatement: statements.products.record }),
     prepareReviewsDatabase({ serverUrl, name: names.reviews, onStatement: statements.reviews.record }),
   ]);
-  await seedAdministrator(accountsDb.db, ADMIN.password);
-  if (options.seedCatalogue ?? true) await seedDemoCatalogue(productsDb.db);
 
   /** Accounts as its index.ts builds it: a key set, the JWKS it publishes, a verifier against it. */
   async function startAccounts(keyOptions: AccountsKeyOptions, port: number, metricsPort = 0) {
