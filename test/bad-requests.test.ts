@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { databaseUrl, dropDatabase, repositoryRoot } from '@greencart/platform';
+import { databaseUrl, dropDatabase, environmentNameOf, repositoryManifest, repositoryRoot } from '@greencart/platform';
 import { persistedDocumentsPath } from '@greencart/gateway';
 import { ADMIN } from './support/supergraph.js';
 import { freePort } from './support/ports.js';
@@ -260,7 +260,10 @@ async function contentsOf(urls: string[]): Promise<string[]> {
 describe.each<Mode>(['development', 'production'])('bad requests to npm start in %s', (mode) => {
   const serverUrl = inject('postgresServerUrl');
   const suffix = randomBytes(4).toString('hex');
-  const databases = { ACCOUNTS_DATABASE_NAME: `bad_${suffix}_accounts`, ORDERS_DATABASE_NAME: `bad_${suffix}_orders`, PRODUCTS_DATABASE_NAME: `bad_${suffix}_products` };
+  const manifest = repositoryManifest();
+  const subgraphNames = manifest.subgraphs.map((subgraph) => subgraph.name);
+  // Every subgraph's database of its own, apart from the other mode's and any other test's.
+  const databases = Object.fromEntries(subgraphNames.map((name) => [`${environmentNameOf(name)}_DATABASE_NAME`, `bad_${suffix}_${name.replaceAll('-', '_')}`]));
   let dataDir: string;
   let child: ChildProcess;
   let output = '';
@@ -270,7 +273,9 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
   beforeAll(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'greencart-bad-requests-'));
     await chmod(dataDir, 0o755);
-    const ports = { gateway: await freePort(), accounts: await freePort(), orders: await freePort(), products: await freePort() };
+    // Free ports for every process npm start runs (the manifest's services and web apps), and their metrics.
+    const ports: Record<string, number> = { gateway: await freePort() };
+    for (const name of [...subgraphNames, ...manifest.webApps.map((app) => app.name)]) ports[name] = await freePort();
     child = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, 'scripts/start.ts')], {
       cwd: repositoryRoot,
       env: {
@@ -280,14 +285,9 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
         DATABASE_URL: serverUrl,
         GREENCART_DATA_DIR: dataDir,
         PORT: String(ports.gateway),
-        ACCOUNTS_PORT: String(ports.accounts),
-        ORDERS_PORT: String(ports.orders),
-        PRODUCTS_PORT: String(ports.products),
-        // Metrics ports of their own (any free ones), apart from a running npm start's and other tests'.
+        ...Object.fromEntries(Object.entries(ports).filter(([name]) => name !== 'gateway').map(([name, port]) => [`${environmentNameOf(name)}_PORT`, String(port)])),
         METRICS_PORT: '0',
-        ACCOUNTS_METRICS_PORT: '0',
-        ORDERS_METRICS_PORT: '0',
-        PRODUCTS_METRICS_PORT: '0',
+        ...Object.fromEntries(subgraphNames.map((name) => [`${environmentNameOf(name)}_METRICS_PORT`, '0'])),
         // Every line every process writes is checked, debug ones included.
         LOG_LEVEL: 'debug',
         LOG_FORMAT: 'json',

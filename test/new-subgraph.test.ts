@@ -170,6 +170,8 @@ describe('npm run new-subgraph', () => {
       databases.push(database);
       Object.assign(perSubgraph, { [`${variable}_PORT`]: String(ports[subgraph]), [`${variable}_METRICS_PORT`]: '0', [`${variable}_DATABASE_NAME`]: database });
     }
+    // The web apps (the storefront) on free ports too, apart from a running npm start's.
+    for (const app of repositoryManifest().webApps) perSubgraph[`${environmentNameOf(app.name)}_PORT`] = String(await freePort());
     const child: ChildProcess = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(copy, 'scripts', 'start.ts')], {
       cwd: copy,
       env: { ...cleanEnvironment, DATABASE_URL: serverUrl, GREENCART_DATA_DIR: dataDir, PORT: String(ports.gateway), METRICS_PORT: '0', SEED_DEMO_DATA: 'false', LOG_LEVEL: 'warn', ...perSubgraph },

@@ -47,8 +47,9 @@ export class StatementCounter {
     return this.statements.length;
   }
   /**
-   * Statements counted, leaving out the type catalogue lookup postgres.js makes once on each new
-   * connection (which connection a query gets is not the query's cost).
+   * Statements counted, leaving out any catalogue lookup (pg_catalog): a driver's, on whichever
+   * connection a query gets, not the query's cost. (The services' pools make none today: see
+   * openDatabase.)
    */
   get applicationCount(): number {
     return this.statements.filter((statement) => !/\bpg_catalog\./.test(statement)).length;
