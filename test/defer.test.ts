@@ -429,10 +429,9 @@ describe('urql', () => {
           return;
         }
         results.push({ hasNext: result.hasNext, data: result.data as { product: Record<string, unknown> } });
-        if (!result.hasNext) {
-          subscription.unsubscribe();
-          resolve(result.data);
-        }
+        // Not unsubscribed here: urql ends its source once the body ends, while unsubscribing
+        // aborts its read of the closing boundary, which Node 24 rejects with no handler.
+        if (!result.hasNext) resolve(result.data);
       });
     });
     console.info(`urql results: ${results.map((result) => `hasNext ${result.hasNext}, fields ${Object.keys(result.data.product).length}`).join('; ')}`);
