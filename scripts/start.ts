@@ -33,9 +33,7 @@ import {
 } from '@greencart/platform';
 import { RestartPolicy } from './lib/restart-policy.js';
 
-const perServiceOnly = z
-  .never({ errorMap: () => ({ message: 'npm start gives each process a key of its own under the data folder: unset it (see docs/operations.md, Service keys)' }) })
-  .optional();
+const perServiceOnly = z.never({ errorMap: () => ({ message: 'npm start gives each process a key of its own under the data folder: unset it (see docs/operations.md, Service keys)' }) }).optional();
 const manifest = repositoryManifest();
 /** The processes, in the order they start: the manifest's subgraphs, then the gateway. */
 const services = [...manifest.subgraphs, manifest.gateway];
@@ -47,10 +45,12 @@ const webAppPortVariable = (app: string) => `${environmentNameOf(app)}_PORT`;
 const env = readEnvironment({
   ...Object.fromEntries(manifest.webApps.map((app) => [webAppPortVariable(app.name), z.coerce.number().int().default(app.port)])),
   // Each process's public port and its internal /metrics port, the manifest's by default.
-  ...Object.fromEntries(services.flatMap((service) => [
-    [portVariable(service.name), z.coerce.number().int().default(service.port)],
-    [metricsPortVariable(service.name), z.coerce.number().int().default(service.metricsPort)],
-  ])),
+  ...Object.fromEntries(
+    services.flatMap((service) => [
+      [portVariable(service.name), z.coerce.number().int().default(service.port)],
+      [metricsPortVariable(service.name), z.coerce.number().int().default(service.metricsPort)],
+    ]),
+  ),
   // Each process would get the same value, while every service must have a key of its own.
   ...Object.fromEntries(callingServices(manifest).map((caller) => [callerPublicKeysVariable(caller), perServiceOnly])),
   ...commonEnvironment,
@@ -131,7 +131,6 @@ async function main(): Promise<void> {
     await sleep(250);
   }
   announceReady((Date.now() - started) / 1000);
-
 }
 
 /** Where `npm run build` puts the JavaScript of a TypeScript entry point: each workspace's src/ becomes dist/. */

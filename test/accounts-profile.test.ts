@@ -21,16 +21,37 @@ const ME = /* GraphQL */ `
       phone
       role
       createdAt
-      addresses { id line1 line2 city postalCode country isDefault }
-      paymentMethods { id brand last4 expMonth expYear isDefault }
+      addresses {
+        id
+        line1
+        line2
+        city
+        postalCode
+        country
+        isDefault
+      }
+      paymentMethods {
+        id
+        brand
+        last4
+        expMonth
+        expYear
+        isDefault
+      }
     }
   }
 `;
 const UPDATE_PROFILE = /* GraphQL */ `
   mutation UpdateProfile($input: UpdateProfileInput!) {
     updateProfile(input: $input) {
-      customer { id name phone }
-      userErrors { ...UserErrorFields }
+      customer {
+        id
+        name
+        phone
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERROR_FIELDS}
@@ -38,8 +59,18 @@ const UPDATE_PROFILE = /* GraphQL */ `
 const ADD_ADDRESS = /* GraphQL */ `
   mutation AddAddress($input: AddressInput!) {
     addAddress(input: $input) {
-      address { id line1 line2 city postalCode country isDefault }
-      userErrors { ...UserErrorFields }
+      address {
+        id
+        line1
+        line2
+        city
+        postalCode
+        country
+        isDefault
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERROR_FIELDS}
@@ -47,8 +78,18 @@ const ADD_ADDRESS = /* GraphQL */ `
 const SET_DEFAULT_ADDRESS = /* GraphQL */ `
   mutation SetDefaultAddress($id: ID!) {
     setDefaultAddress(id: $id) {
-      address { id line1 line2 city postalCode country isDefault }
-      userErrors { ...UserErrorFields }
+      address {
+        id
+        line1
+        line2
+        city
+        postalCode
+        country
+        isDefault
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERROR_FIELDS}
@@ -57,7 +98,9 @@ const REMOVE_ADDRESS = /* GraphQL */ `
   mutation RemoveAddress($id: ID!) {
     removeAddress(id: $id) {
       removedId
-      userErrors { ...UserErrorFields }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERROR_FIELDS}
@@ -65,8 +108,17 @@ const REMOVE_ADDRESS = /* GraphQL */ `
 const ADD_PAYMENT_METHOD = /* GraphQL */ `
   mutation AddPaymentMethod($input: PaymentMethodInput!) {
     addPaymentMethod(input: $input) {
-      paymentMethod { id brand last4 expMonth expYear isDefault }
-      userErrors { ...UserErrorFields }
+      paymentMethod {
+        id
+        brand
+        last4
+        expMonth
+        expYear
+        isDefault
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERROR_FIELDS}
@@ -74,8 +126,17 @@ const ADD_PAYMENT_METHOD = /* GraphQL */ `
 const SET_DEFAULT_PAYMENT_METHOD = /* GraphQL */ `
   mutation SetDefaultPaymentMethod($id: ID!) {
     setDefaultPaymentMethod(id: $id) {
-      paymentMethod { id brand last4 expMonth expYear isDefault }
-      userErrors { ...UserErrorFields }
+      paymentMethod {
+        id
+        brand
+        last4
+        expMonth
+        expYear
+        isDefault
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERROR_FIELDS}
@@ -84,7 +145,9 @@ const REMOVE_PAYMENT_METHOD = /* GraphQL */ `
   mutation RemovePaymentMethod($id: ID!) {
     removePaymentMethod(id: $id) {
       removedId
-      userErrors { ...UserErrorFields }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERROR_FIELDS}
@@ -92,8 +155,14 @@ const REMOVE_PAYMENT_METHOD = /* GraphQL */ `
 const ENTITIES = /* GraphQL */ `
   query Entities($representations: [_Any!]!) {
     _entities(representations: $representations) {
-      ... on PaymentMethod { id last4 }
-      ... on Customer { id email }
+      ... on PaymentMethod {
+        id
+        last4
+      }
+      ... on Customer {
+        id
+        email
+      }
     }
   }
 `;

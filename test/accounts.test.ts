@@ -6,8 +6,18 @@ const REGISTER = /* GraphQL */ `
   mutation Register($input: RegisterInput!) {
     register(input: $input) {
       token
-      customer { id email name role createdAt }
-      userErrors { field message code }
+      customer {
+        id
+        email
+        name
+        role
+        createdAt
+      }
+      userErrors {
+        field
+        message
+        code
+      }
     }
   }
 `;
@@ -15,8 +25,17 @@ const LOGIN = /* GraphQL */ `
   mutation Login($input: LoginInput!) {
     login(input: $input) {
       token
-      customer { id email name role }
-      userErrors { field message code }
+      customer {
+        id
+        email
+        name
+        role
+      }
+      userErrors {
+        field
+        message
+        code
+      }
     }
   }
 `;
@@ -29,8 +48,23 @@ const ME = /* GraphQL */ `
       phone
       role
       createdAt
-      addresses { id line1 line2 city postalCode country isDefault }
-      paymentMethods { id brand last4 expMonth expYear isDefault }
+      addresses {
+        id
+        line1
+        line2
+        city
+        postalCode
+        country
+        isDefault
+      }
+      paymentMethods {
+        id
+        brand
+        last4
+        expMonth
+        expYear
+        isDefault
+      }
     }
   }
 `;

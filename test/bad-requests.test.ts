@@ -145,7 +145,11 @@ const BAD_REQUESTS: BadRequest[] = [
   {
     name: 'createProduct with a price as a JSON number',
     send: (stack) =>
-      postJson(stack.gateway, { query: CREATE_PRODUCT.text, variables: { input: { sku: 'BAD-PRICE', name: 'Bad price', price: 1.5, stock: 1, categoryId: '00000000-0000-4000-8000-000000000000' } } }, { authorization: `Bearer ${stack.adminToken}` }),
+      postJson(
+        stack.gateway,
+        { query: CREATE_PRODUCT.text, variables: { input: { sku: 'BAD-PRICE', name: 'Bad price', price: 1.5, stock: 1, categoryId: '00000000-0000-4000-8000-000000000000' } } },
+        { authorization: `Bearer ${stack.adminToken}` },
+      ),
     expected: [400, 'BAD_USER_INPUT'],
   },
   {
@@ -188,13 +192,22 @@ const BAD_REQUESTS: BadRequest[] = [
   { name: 'a body claiming gzip that is not', send: (stack) => post(stack.gateway, LOGIN_BODY, { 'content-encoding': 'gzip' }), expected: [400, 'BAD_REQUEST'] },
   { name: 'a body in an unknown encoding', send: (stack) => post(stack.gateway, LOGIN_BODY, { 'content-encoding': 'zstd-ish' }), expected: [415, 'BAD_REQUEST'] },
   { name: 'a body as text/plain', send: (stack) => post(stack.gateway, LOGIN_BODY, { 'content-type': 'text/plain' }), expected: [415, 'BAD_REQUEST'] },
-  { name: 'a mutation over GET', send: (stack) => fetch(`${stack.gateway}/graphql?query=${encodeURIComponent(LOGIN.text)}&variables=${encodeURIComponent(JSON.stringify({ input: { email: ADMIN.email, password: PASSWORD } }))}`).then(answerOf), expected: [405, 'BAD_REQUEST'] },
+  {
+    name: 'a mutation over GET',
+    send: (stack) =>
+      fetch(`${stack.gateway}/graphql?query=${encodeURIComponent(LOGIN.text)}&variables=${encodeURIComponent(JSON.stringify({ input: { email: ADMIN.email, password: PASSWORD } }))}`).then(answerOf),
+    expected: [405, 'BAD_REQUEST'],
+  },
   { name: 'variables nested 5,000 levels deep', send: (stack) => post(stack.gateway, deeplyNested(5_000)), expected: [400, 'BAD_REQUEST'] },
   {
     name: 'a 100 KB Authorization header',
     send: (stack) => {
       const { host } = new URL(stack.gateway);
-      return rawExchange(stack.gateway, `POST /graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${'a'.repeat(100_000)}\r\nContent-Length: ${Buffer.byteLength(LOGIN_BODY)}\r\n\r\n`, LOGIN_BODY);
+      return rawExchange(
+        stack.gateway,
+        `POST /graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nAuthorization: Bearer ${'a'.repeat(100_000)}\r\nContent-Length: ${Buffer.byteLength(LOGIN_BODY)}\r\n\r\n`,
+        LOGIN_BODY,
+      );
     },
     expected: [431, 'BAD_REQUEST'],
   },
@@ -202,7 +215,9 @@ const BAD_REQUESTS: BadRequest[] = [
     name: 'a body not sent whole within the request deadline',
     send: (stack) => {
       const { host } = new URL(stack.gateway);
-      return rawExchange(stack.gateway, `POST /graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(LOGIN_BODY)}\r\n\r\n`, LOGIN_BODY, { stallMidBody: true });
+      return rawExchange(stack.gateway, `POST /graphql HTTP/1.1\r\nHost: ${host}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(LOGIN_BODY)}\r\n\r\n`, LOGIN_BODY, {
+        stallMidBody: true,
+      });
     },
     expected: [408, 'BAD_REQUEST'],
   },
@@ -215,13 +230,21 @@ const BAD_REQUESTS: BadRequest[] = [
   {
     name: 'a SKU that differs from a taken one only in letter case',
     send: (stack) =>
-      postJson(stack.gateway, { query: CREATE_PRODUCT.text, variables: { input: { sku: stack.seededSku.toUpperCase(), name: 'Clash', price: '1.00', stock: 1, categoryId: stack.categoryId } } }, { authorization: `Bearer ${stack.adminToken}` }),
+      postJson(
+        stack.gateway,
+        { query: CREATE_PRODUCT.text, variables: { input: { sku: stack.seededSku.toUpperCase(), name: 'Clash', price: '1.00', stock: 1, categoryId: stack.categoryId } } },
+        { authorization: `Bearer ${stack.adminToken}` },
+      ),
     expected: [200, 'CONFLICT'],
   },
   {
     name: 'a price over the largest accepted, 900000000.00',
     send: (stack) =>
-      postJson(stack.gateway, { query: CREATE_PRODUCT.text, variables: { input: { sku: 'TOO-DEAR', name: 'Too dear', price: '900000000.00', stock: 1, categoryId: stack.categoryId } } }, { authorization: `Bearer ${stack.adminToken}` }),
+      postJson(
+        stack.gateway,
+        { query: CREATE_PRODUCT.text, variables: { input: { sku: 'TOO-DEAR', name: 'Too dear', price: '900000000.00', stock: 1, categoryId: stack.categoryId } } },
+        { authorization: `Bearer ${stack.adminToken}` },
+      ),
     expected: [200, 'INVALID_INPUT'],
   },
   {
@@ -285,7 +308,11 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
         DATABASE_URL: serverUrl,
         GREENCART_DATA_DIR: dataDir,
         PORT: String(ports.gateway),
-        ...Object.fromEntries(Object.entries(ports).filter(([name]) => name !== 'gateway').map(([name, port]) => [`${environmentNameOf(name)}_PORT`, String(port)])),
+        ...Object.fromEntries(
+          Object.entries(ports)
+            .filter(([name]) => name !== 'gateway')
+            .map(([name, port]) => [`${environmentNameOf(name)}_PORT`, String(port)]),
+        ),
         METRICS_PORT: '0',
         ...Object.fromEntries(subgraphNames.map((name) => [`${environmentNameOf(name)}_METRICS_PORT`, '0'])),
         // Every line every process writes is checked, debug ones included.
@@ -301,7 +328,14 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
     child.stdout!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr!.on('data', (chunk: Buffer) => (output += chunk.toString()));
     const gateway = `http://127.0.0.1:${ports.gateway}`;
-    for (let attempt = 0; !(await fetch(`${gateway}/ready`).then((response) => response.ok, () => false)); attempt++) {
+    for (
+      let attempt = 0;
+      !(await fetch(`${gateway}/ready`).then(
+        (response) => response.ok,
+        () => false,
+      ));
+      attempt++
+    ) {
       if (attempt > 240 || child.exitCode !== null) throw new Error(`npm start did not become ready:\n${output}`);
       await sleep(250);
     }
@@ -316,9 +350,12 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
     const shelf = (await dataOf(postJson(gateway, { query: PRODUCTS.text, variables: { first: 1 } }))).products.edges[0].node;
     const { categories } = await dataOf(postJson(gateway, { query: clientOperation('Categories').text }));
     // A customer's cart holds a product that is archived afterwards.
-    const customerToken: string = (await dataOf(postJson(gateway, { query: REGISTER.text, variables: { input: { email: `cart-${suffix}@example.com`, password: PASSWORD, name: 'Cart' } } }))).register.token;
+    const customerToken: string = (await dataOf(postJson(gateway, { query: REGISTER.text, variables: { input: { email: `cart-${suffix}@example.com`, password: PASSWORD, name: 'Cart' } } }))).register
+      .token;
     const archivedSku = `GONE-${suffix}`;
-    const created = await dataOf(postJson(gateway, { query: CREATE_PRODUCT.text, variables: { input: { sku: archivedSku, name: 'Gone soon', price: '2.00', stock: 5, categoryId: categories[0].id } } }, asAdmin));
+    const created = await dataOf(
+      postJson(gateway, { query: CREATE_PRODUCT.text, variables: { input: { sku: archivedSku, name: 'Gone soon', price: '2.00', stock: 5, categoryId: categories[0].id } } }, asAdmin),
+    );
     await postJson(gateway, { query: ADD_TO_CART.text, variables: { input: { productId: created.createProduct.product.id, quantity: 1 } } }, { authorization: `Bearer ${customerToken}` });
     await postJson(gateway, { query: DELETE_PRODUCT.text, variables: { id: created.createProduct.product.id } }, asAdmin);
     const signingKey = await importPKCS8(await readFile(join(dataDir, 'keys', 'user-token-private.pem'), 'utf8'), 'ES256', { extractable: true });
@@ -331,7 +368,15 @@ describe.each<Mode>(['development', 'production'])('bad requests to npm start in
       archivedSku,
       seededSku: shelf.sku,
       categoryId: categories[0].id,
-      signToken: (sub) => new SignJWT({ role: 'CUSTOMER' }).setProtectedHeader({ alg: 'ES256', kid }).setSubject(sub).setIssuer('greencart-accounts').setAudience('greencart').setIssuedAt().setExpirationTime('5m').sign(signingKey),
+      signToken: (sub) =>
+        new SignJWT({ role: 'CUSTOMER' })
+          .setProtectedHeader({ alg: 'ES256', kid })
+          .setSubject(sub)
+          .setIssuer('greencart-accounts')
+          .setAudience('greencart')
+          .setIssuedAt()
+          .setExpirationTime('5m')
+          .sign(signingKey),
     };
     before = await contentsOf(Object.values(databases).map((name) => databaseUrl(serverUrl, name)));
   }, 90_000);

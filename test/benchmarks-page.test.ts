@@ -1,18 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  BENCHMARKS_PAGE,
-  BenchTableError,
-  firstDifference,
-  markersOf,
-  parseMarker,
-  RESULTS_FOLDER,
-  renderPage,
-  renderTable,
-  resultsFolderReader,
-  type ResultsFile,
-} from '../scripts/bench/tables.js';
+import { BENCHMARKS_PAGE, BenchTableError, firstDifference, markersOf, parseMarker, RESULTS_FOLDER, renderPage, renderTable, resultsFolderReader, type ResultsFile } from '../scripts/bench/tables.js';
 
 /**
  * BENCHMARKS.md's generated tables are what `npm run bench:tables` renders from the result files
@@ -103,7 +92,11 @@ describe('the bench-table renderer', () => {
 
   it("prints Q5's table from its own file, median run by pages/s, every run's figure in brackets", () => {
     const run = (pagesPerSecond: number, firstP50: number) => ({ pages: pagesPerSecond * 10, pagesPerSecond, incomplete: 0, first: { p50: firstP50, p99: firstP50 * 2 }, last: { p50: 80, p99: 160 } });
-    const q5 = { deferredPage: { ordersDelayMs: 50, connections: 4, seconds: 10, deferred: [run(40, 20), run(42, 22), run(41, 21)], whole: [run(44, 75), run(43, 76), run(45, 74)] }, operations: [], placeOrders: [] };
+    const q5 = {
+      deferredPage: { ordersDelayMs: 50, connections: 4, seconds: 10, deferred: [run(40, 20), run(42, 22), run(41, 21)], whole: [run(44, 75), run(43, 76), run(45, 74)] },
+      operations: [],
+      placeOrders: [],
+    };
     const table = renderTable(parseMarker('q5.json q5', 1), (file) => (file === 'q5.json' ? q5 : resultsOf(file)));
     expect(table.slice(2)).toEqual([
       '| with `@defer` (multipart) | 41 (40, 42, 41) | 21 / 42 (20, 22, 21) | 80 / 160 | 0 of 1230 |',

@@ -36,7 +36,10 @@ async function products(count: number, name = 'Bought together'): Promise<Produc
 }
 
 async function order(token: string, ...lines: ProductView[]) {
-  return tools.placed(token, lines.map((product) => ({ productId: product.id, quantity: 1 })));
+  return tools.placed(
+    token,
+    lines.map((product) => ({ productId: product.id, quantity: 1 })),
+  );
 }
 
 /** The names `boughtTogether` shows for a product, in its order. */
@@ -196,14 +199,35 @@ describe('Cart.suggestions', () => {
 
 describe('cost of a page of products with boughtTogether', () => {
   const PAGE = /* GraphQL */ `
-    query($first: Int!, $search: String!) {
-      products(first: $first, filter: { search: $search }) { edges { node { id boughtTogether(first: 5) { id name price { amount } inStock } } } }
+    query ($first: Int!, $search: String!) {
+      products(first: $first, filter: { search: $search }) {
+        edges {
+          node {
+            id
+            boughtTogether(first: 5) {
+              id
+              name
+              price {
+                amount
+              }
+              inStock
+            }
+          }
+        }
+      }
     }
   `;
 
   const PAGE_ALONE = /* GraphQL */ `
-    query($first: Int!, $search: String!) {
-      products(first: $first, filter: { search: $search }) { edges { node { id boughtTogether: id } } }
+    query ($first: Int!, $search: String!) {
+      products(first: $first, filter: { search: $search }) {
+        edges {
+          node {
+            id
+            boughtTogether: id
+          }
+        }
+      }
     }
   `;
 

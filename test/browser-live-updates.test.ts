@@ -12,7 +12,6 @@ import { subscriptionsOpen } from './support/live-updates.js';
 
 /** Live updates in a real browser: a storefront page on another origin over graphql-ws, and GraphiQL at the gateway. */
 
-
 /** graphql-ws's browser build (UMD, `window.graphqlWs`), the library a frontend team would use, served by the page's own server. */
 const GRAPHQL_WS_BROWSER_BUILD = readFileSync(join(dirname(createRequire(import.meta.url).resolve('graphql-ws/package.json')), 'umd', 'graphql-ws.min.js'), 'utf8');
 
@@ -70,12 +69,15 @@ interface ProductEvent {
 }
 interface StorefrontWindow {
   live: { orderEvents: OrderEvent[]; productEvents: ProductEvent[]; errors: unknown[] };
-  shopAndFollow(gateway: string, email: string, productId: string): Promise<{ token: string; orderId: string; cart: { totalQuantity: number; items: Array<{ quantity: number; product: { id: string; stock: number } }> } }>;
+  shopAndFollow(
+    gateway: string,
+    email: string,
+    productId: string,
+  ): Promise<{ token: string; orderId: string; cart: { totalQuantity: number; items: Array<{ quantity: number; product: { id: string; stock: number } }> } }>;
 }
 
 /** Waits until the gateway holds `count` subscriptions, so that a change made next is one they see. */
 const subscribed = (metricsUrl: string, count: number) => subscriptionsOpen(metricsUrl, count, 10_000);
-
 
 describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
   let supergraph: TestSupergraph;
@@ -178,7 +180,6 @@ describe.runIf(chromiumAvailable)('live updates in Chromium', () => {
     expect(await shown()).toContain('"name": "GraphiQL spelt"');
     await orders.setStock(product.id, 12);
     await expect.poll(shown, { timeout: 10_000 }).toContain('"stock": 12');
-
 
     // Following an order needs the customer's token, given in GraphiQL's Headers as for a query.
     // (The run button stops the running subscription first.)

@@ -12,7 +12,17 @@ const STOREFRONT = 'https://shop.example.com';
 const ELSEWHERE = 'https://evil.example';
 /** A query of the client's own (in the persisted-documents manifest), so the production safelist lets it through. */
 const CATEGORIES = 'query Categories {\n  categories {\n    id\n    name\n    productCount\n  }\n}';
-const CLIENT_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'apollo-client-name', 'apollo-client-version', 'apollographql-client-name', 'apollographql-client-version', 'x-request-id'];
+const CLIENT_HEADERS = [
+  'content-type',
+  'authorization',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'apollo-client-name',
+  'apollo-client-version',
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'x-request-id',
+];
 
 /** A browser's preflight for a POST with the headers Apollo Client sends. */
 function preflight(gatewayUrl: string, origin: string): Promise<Response> {
@@ -81,7 +91,26 @@ describe('in development, without CORS_ORIGINS', () => {
         return fetch(input, init);
       },
     });
-    const result = await urql.query(gql`query Shelf($first: Int) { products(first: $first) { totalCount edges { node { name price { amount } } } } }`, { first: 3 }).toPromise();
+    const result = await urql
+      .query(
+        gql`
+          query Shelf($first: Int) {
+            products(first: $first) {
+              totalCount
+              edges {
+                node {
+                  name
+                  price {
+                    amount
+                  }
+                }
+              }
+            }
+          }
+        `,
+        { first: 3 },
+      )
+      .toPromise();
     expect(result.error).toBeUndefined();
     expect(result.data.products.edges).toHaveLength(3);
     expect(methods).toEqual(['GET']);
@@ -138,7 +167,6 @@ describe('in production', () => {
   });
 });
 
-
 /** The storefront's page: plain fetch against the gateway, as a web app on its own origin would. */
 const STOREFRONT_PAGE = `<!doctype html><meta charset="utf-8"><title>Storefront</title><body><script>
   window.shop = async (gateway, email) => {
@@ -182,10 +210,11 @@ describe.runIf(chromiumAvailable)('a page on another origin, in Chromium', () =>
     const failures: string[] = [];
     page.on('console', (message) => message.type() === 'error' && failures.push(message.text()));
     await page.goto(pageOrigin);
-    const outcome = await page.evaluate(([gateway, email]) => (window as unknown as { shop: (g: string, e: string) => Promise<{ productId: string; cart: { totalQuantity: number; items: Array<{ product: { id: string } }> } }> }).shop(gateway!, email!), [
-      `${supergraph.gatewayUrl}/graphql`,
-      `browser-${Date.now()}@example.com`,
-    ]);
+    const outcome = await page.evaluate(
+      ([gateway, email]) =>
+        (window as unknown as { shop: (g: string, e: string) => Promise<{ productId: string; cart: { totalQuantity: number; items: Array<{ product: { id: string } }> } }> }).shop(gateway!, email!),
+      [`${supergraph.gatewayUrl}/graphql`, `browser-${Date.now()}@example.com`],
+    );
     expect(outcome.cart.totalQuantity).toBe(2);
     expect(outcome.cart.items.map((item) => item.product.id)).toEqual([outcome.productId]);
     expect(failures).toEqual([]);

@@ -6,7 +6,17 @@ import { ADD_TO_CART } from './support/cart-operations.js';
 /** The part of a cart the orders subgraph owns alone: it needs nothing from products. */
 const ORDERS_OWNED_CART = /* GraphQL */ `
   {
-    cart { id totalQuantity items { id quantity product { id } } }
+    cart {
+      id
+      totalQuantity
+      items {
+        id
+        quantity
+        product {
+          id
+        }
+      }
+    }
   }
 `;
 const WRITE_STATEMENT = /^\s*(insert|update|delete)\b/i;

@@ -55,10 +55,7 @@ interface LockEntry {
 async function offlineLockfile(app: { name: string; dependencies: Record<string, string>; devDependencies: Record<string, string> }, client: LockEntry & { resolved: string }) {
   const repositoryLock = JSON.parse(await readFile(join(repositoryRoot, 'package-lock.json'), 'utf8')) as { packages: Record<string, LockEntry> };
   const packages: Record<string, unknown> = { '': app, 'node_modules/@greencart/client': client };
-  const required = (entry: LockEntry) => [
-    ...Object.keys(entry.dependencies ?? {}),
-    ...Object.keys(entry.peerDependencies ?? {}).filter((name) => !entry.peerDependenciesMeta?.[name]?.optional),
-  ];
+  const required = (entry: LockEntry) => [...Object.keys(entry.dependencies ?? {}), ...Object.keys(entry.peerDependencies ?? {}).filter((name) => !entry.peerDependenciesMeta?.[name]?.optional)];
   const pending = [...Object.keys(app.dependencies), ...Object.keys(app.devDependencies), ...required(client)].filter((name) => name !== '@greencart/client');
   for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
     if (packages[`node_modules/${name}`]) continue;
@@ -89,9 +86,11 @@ let installed: Outcome;
 
 /** The first two products as the gateway answers them. */
 const firstTwoProducts = async () =>
-  (await supergraph.data<{ products: { edges: Array<{ node: { name: string; price: { amount: string; currencyCode: string } } }> } }>(
-    '{ products(first: 2) { edges { node { name price { amount currencyCode } } } } }',
-  )).products.edges.map(({ node }) => node);
+  (
+    await supergraph.data<{ products: { edges: Array<{ node: { name: string; price: { amount: string; currencyCode: string } } }> } }>(
+      '{ products(first: 2) { edges { node { name price { amount currencyCode } } } } }',
+    )
+  ).products.edges.map(({ node }) => node);
 
 async function packAndInstall() {
   app = await mkdtemp(join(tmpdir(), 'greencart-app-'));
@@ -127,7 +126,16 @@ afterAll(async () => {
 describe('@greencart/client installed from its tarball in an app of its own', () => {
   it('packs freshly built JavaScript, declarations and the schema, and installs offline with its dependencies', async () => {
     const files = packed.files.map((file) => file.path).sort();
-    expect(files).toEqual(['dist/generated/operations.d.ts', 'dist/generated/operations.js', 'dist/generated/sdk.d.ts', 'dist/generated/sdk.js', 'dist/index.d.ts', 'dist/index.js', 'package.json', 'schema.graphql']);
+    expect(files).toEqual([
+      'dist/generated/operations.d.ts',
+      'dist/generated/operations.js',
+      'dist/generated/sdk.d.ts',
+      'dist/generated/sdk.js',
+      'dist/index.d.ts',
+      'dist/index.js',
+      'package.json',
+      'schema.graphql',
+    ]);
     expect(installed.code, installed.output).toBe(0);
     const installedClient = JSON.parse(await readFile(join(app, 'node_modules', '@greencart', 'client', 'package.json'), 'utf8')) as { exports: { '.': Record<string, string> } };
     expect(installedClient.exports['.']).toMatchObject({ types: './dist/index.d.ts', import: './dist/index.js' });
@@ -138,7 +146,7 @@ describe('@greencart/client installed from its tarball in an app of its own', ()
     }
   });
 
-  it("type-checks a typed call, refuses a mistyped one, and runs against the gateway", async () => {
+  it('type-checks a typed call, refuses a mistyped one, and runs against the gateway', async () => {
     expect(installed.code, installed.output).toBe(0);
     await mkdir(join(app, 'src'), { recursive: true });
     await writeFile(
@@ -174,9 +182,7 @@ describe('@greencart/client installed from its tarball in an app of its own', ()
     const [compiled, refused] = await Promise.all([tsc('tsconfig.json', app), tsc('tsconfig.mistyped.json', app)]);
     expect(compiled.code, compiled.output).toBe(0);
     expect(refused.code).not.toBe(0);
-    expect(compileErrors(refused)).toEqual([
-      `src/mistyped.ts(${lineOf(mistyped, 'const amount')},7): error TS2322: Type 'string | undefined' is not assignable to type 'number | undefined'.`,
-    ]);
+    expect(compileErrors(refused)).toEqual([`src/mistyped.ts(${lineOf(mistyped, 'const amount')},7): error TS2322: Type 'string | undefined' is not assignable to type 'number | undefined'.`]);
 
     const ran = await run(process.execPath, ['build/shop.js'], app, { GREENCART_URL: `${supergraph.gatewayUrl}/graphql` });
     expect(ran.code, ran.output).toBe(0);

@@ -50,13 +50,19 @@ describe('a service database pool', () => {
     }
     const rows = await roundTrip();
     console.info(`connections cut: ${cuts.join(', ')}; statements sent: ${statements.length}, of them to pg_catalog: ${statements.filter((statement) => /pg_catalog/.test(statement)).length}`);
-    expect(cuts.every((cut) => cut > 0), 'connections were cut').toBe(true);
+    expect(
+      cuts.every((cut) => cut > 0),
+      'connections were cut',
+    ).toBe(true);
     expect(rows.map((row) => row.id)).toEqual(ids);
     expect(statements.filter((statement) => /pg_catalog|pg_type/.test(statement))).toEqual([]);
   });
 
-  it('refuses a uuid[] element that is not a UUID with PostgreSQL\'s own error, quotes and all', async () => {
-    const error = await database.sql`select ${['"},{1b4e28ba-2fa1-11d2-883f-0016d3cca427']}::uuid[]`.then(() => undefined, (failure: { code?: string }) => failure);
+  it("refuses a uuid[] element that is not a UUID with PostgreSQL's own error, quotes and all", async () => {
+    const error = await database.sql`select ${['"},{1b4e28ba-2fa1-11d2-883f-0016d3cca427']}::uuid[]`.then(
+      () => undefined,
+      (failure: { code?: string }) => failure,
+    );
     expect(error?.code).toBe('22P02');
   });
 });

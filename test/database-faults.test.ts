@@ -81,7 +81,8 @@ function runLoad(supergraph: TestSupergraph, tools: PaymentTools, productIds: st
     const email = `faulty-${randomUUID()}@example.com`;
     const registered = await untilAnswered(async () => (await send(REGISTER, { input: { email, password: 'correct horse battery', name: `Faulty Buyer ${index}` } })).data?.register);
     // Registered already by an attempt whose answer was lost: sign in instead.
-    const token: string | undefined = registered?.token ?? (await untilAnswered(async () => (await send(LOGIN, { input: { email, password: 'correct horse battery' } })).data?.login?.token ?? undefined));
+    const token: string | undefined =
+      registered?.token ?? (await untilAnswered(async () => (await send(LOGIN, { input: { email, password: 'correct horse battery' } })).data?.login?.token ?? undefined));
     if (!token) return;
     const customerId = (await untilAnswered(async () => (await send('{ me { id } }', {}, token)).data?.me?.id as string | undefined))!;
     const card = await untilAnswered(async () => (await send(ADD_CARD, { input: CARD }, token)).data?.addPaymentMethod?.paymentMethod?.id as string | undefined);
@@ -131,7 +132,10 @@ async function checkInvariants(supergraph: TestSupergraph, figures: LoadFigures,
       select id, customer_id, idempotency_key, status, total_cents from orders where customer_id in ${orders([...new Set([...figures.acknowledged.values()].map((order) => order.customerId))])}`;
     for (const acknowledged of figures.acknowledged.values()) {
       const stored = rows.filter((row) => row.customer_id === acknowledged.customerId && row.idempotency_key === acknowledged.key);
-      expect(stored.map((row) => row.id), `order ${acknowledged.key}`).toEqual([acknowledged.orderId]);
+      expect(
+        stored.map((row) => row.id),
+        `order ${acknowledged.key}`,
+      ).toEqual([acknowledged.orderId]);
     }
     expect(rows.filter((row) => row.status === 'PLACING')).toEqual([]);
     // Stock: what is gone is what live orders hold, product by product.
@@ -207,7 +211,11 @@ async function prepare(supergraph: TestSupergraph) {
 async function subscriberStillServed(supergraph: TestSupergraph, tools: PaymentTools, productId: string, events: Array<{ id: string; stock: number; at: number }>): Promise<number | undefined> {
   const target = INITIAL_STOCK + 1_000 + Math.floor(Math.random() * 1_000);
   const changedAt = Date.now();
-  const answer = await supergraph.request(`mutation($productId: ID!, $stock: Int!) { updateStock(productId: $productId, stock: $stock) { product { stock } userErrors { code } } }`, { productId, stock: target }, { token: tools.adminToken });
+  const answer = await supergraph.request(
+    `mutation($productId: ID!, $stock: Int!) { updateStock(productId: $productId, stock: $stock) { product { stock } userErrors { code } } }`,
+    { productId, stock: target },
+    { token: tools.adminToken },
+  );
   expect(answer.errors).toBeUndefined();
   const deadline = Date.now() + 15_000;
   while (!events.some((event) => event.id === productId && event.stock === target) && Date.now() < deadline) await sleep(100);
@@ -271,7 +279,7 @@ describe('PostgreSQL stopped for 10 s, or every connection cut, under load (an e
     expect(firstOrderAfter! - backAt).toBeLessThan(30_000);
   }, 180_000);
 
-  it('survives every connection to PostgreSQL cut three times under load, the change feeds\' listeners among them, and keeps its subscriber', async () => {
+  it("survives every connection to PostgreSQL cut three times under load, the change feeds' listeners among them, and keeps its subscriber", async () => {
     const { tools, productIds, events, describeSubscriber, close } = await prepare(supergraph);
     const load = runLoad(supergraph, tools, productIds);
     const { figures } = load;
@@ -286,7 +294,9 @@ describe('PostgreSQL stopped for 10 s, or every connection cut, under load (an e
         // The connections first, then the cut: in one statement the planner may call the function before the pid test.
         const victims = await admin<Array<{ pid: number; listening: boolean }>>`
           select pid, query ilike 'listen%' as listening from pg_stat_activity where pid <> pg_backend_pid() and datname in ${admin(databases)}`;
-        const [{ cut }] = await admin<[{ cut: number }]>`select count(*) filter (where pg_terminate_backend(pid))::int as cut from unnest(${admin.array(victims.map((victim) => victim.pid))}::int[]) as pid`;
+        const [{ cut }] = await admin<
+          [{ cut: number }]
+        >`select count(*) filter (where pg_terminate_backend(pid))::int as cut from unnest(${admin.array(victims.map((victim) => victim.pid))}::int[]) as pid`;
         cuts.push({ cut, listeners: victims.filter((victim) => victim.listening).length });
         await sleep(2_000);
       }
@@ -313,8 +323,11 @@ describe('PostgreSQL stopped for 10 s, or every connection cut, under load (an e
     );
     // The fault happened as named: live connections were cut each time, the feeds' listeners with them.
     expect(cuts.every((cut) => cut.cut > 0)).toBe(true);
-    expect(cuts.some((cut) => cut.listeners > 0), 'a change feed\'s LISTEN connection was cut').toBe(true);
-    expect(delivery, 'the stock change reached the subscriber after its feed\'s listener was cut').toBeDefined();
+    expect(
+      cuts.some((cut) => cut.listeners > 0),
+      "a change feed's LISTEN connection was cut",
+    ).toBe(true);
+    expect(delivery, "the stock change reached the subscriber after its feed's listener was cut").toBeDefined();
     expect(figures.uncoded).toEqual([]);
     expect(firstOrderAfter, 'orders were taken after the last cut').toBeDefined();
   }, 120_000);

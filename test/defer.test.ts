@@ -58,7 +58,9 @@ beforeAll(async () => {
   supergraph = await startSupergraph({ seedDemoHistory: true, faults: hold });
   graphqlUrl = `${supergraph.gatewayUrl}/graphql`;
   const { products } = await supergraph.data(`{ products(first: 50) { edges { node { id boughtTogether(first: 1) { id } reviews(first: 1) { totalCount } } } } }`);
-  const reviewed = products.edges.map((edge: { node: { id: string; boughtTogether: unknown[]; reviews: { totalCount: number } | null } }) => edge.node).find((node: { boughtTogether: unknown[]; reviews: { totalCount: number } | null }) => node.boughtTogether.length > 0 && (node.reviews?.totalCount ?? 0) > 0);
+  const reviewed = products.edges
+    .map((edge: { node: { id: string; boughtTogether: unknown[]; reviews: { totalCount: number } | null } }) => edge.node)
+    .find((node: { boughtTogether: unknown[]; reviews: { totalCount: number } | null }) => node.boughtTogether.length > 0 && (node.reviews?.totalCount ?? 0) > 0);
   productId = reviewed.id;
 }, 120_000);
 afterAll(() => supergraph?.stop());
@@ -76,7 +78,7 @@ describe('which clients get parts', () => {
   });
 });
 
-describe('ProductPage with Apollo Client\'s Accept', () => {
+describe("ProductPage with Apollo Client's Accept", () => {
   it('answers multipart/mixed: the product first without boughtTogether and reviews, then each at its path with its label', async () => {
     const response = await postQuery(graphqlUrl, PRODUCT_PAGE, { id: productId });
     expect(response.status).toBe(200);
@@ -123,7 +125,25 @@ async function partsAddingUpToWhole(query: string, variables: Record<string, unk
 }
 
 describe('every deferred operation adds up to the same operation without @defer', () => {
-  const PAGE = /* GraphQL */ `query Page($first: Int!) { products(first: $first) { edges { cursor node { id name ... @defer(label: "rating") { rating { average count } } } } } }`;
+  const PAGE = /* GraphQL */ `
+    query Page($first: Int!) {
+      products(first: $first) {
+        edges {
+          cursor
+          node {
+            id
+            name
+            ... @defer(label: "rating") {
+              rating {
+                average
+                count
+              }
+            }
+          }
+        }
+      }
+    }
+  `;
 
   it('@defer inside a list: each product of a page with its rating deferred, one item per product', async () => {
     const parts = await partsAddingUpToWhole(PAGE, { first: 5 });
@@ -135,7 +155,29 @@ describe('every deferred operation adds up to the same operation without @defer'
 
   it('nested @defer: the inner part comes after the outer one', async () => {
     const parts = await partsAddingUpToWhole(
-      /* GraphQL */ `query Nested($id: ID!) { product(id: $id) { id ... @defer(label: "outer") { name reviews(first: 2) { totalCount edges { node { id ... @defer(label: "inner") { author { name } } } } } } } }`,
+      /* GraphQL */ `
+        query Nested($id: ID!) {
+          product(id: $id) {
+            id
+            ... @defer(label: "outer") {
+              name
+              reviews(first: 2) {
+                totalCount
+                edges {
+                  node {
+                    id
+                    ... @defer(label: "inner") {
+                      author {
+                        name
+                      }
+                    }
+                  }
+                }
+              }
+            }
+          }
+        }
+      `,
       { id: productId },
     );
     const labels = parts.slice(1).flatMap((part) => (part.incremental ?? []).map((item) => item.label));
@@ -145,29 +187,98 @@ describe('every deferred operation adds up to the same operation without @defer'
 
   it('@defer at the root: from the subgraph of the first part, and from another, needing nothing of the first part (run beside it)', async () => {
     const parts = await partsAddingUpToWhole(
-      /* GraphQL */ `query Root($id: ID!) { product(id: $id) { id name } ... @defer(label: "categories") { categories { id name } } ... @defer(label: "me") { me { id } } }`,
+      /* GraphQL */ `
+        query Root($id: ID!) {
+          product(id: $id) {
+            id
+            name
+          }
+          ... @defer(label: "categories") {
+            categories {
+              id
+              name
+            }
+          }
+          ... @defer(label: "me") {
+            me {
+              id
+            }
+          }
+        }
+      `,
       { id: productId },
     );
     expect(parts[0]!.data).toEqual({ product: { id: productId, name: expect.any(String) } });
     const items = parts.slice(1).flatMap((part) => part.incremental ?? []);
-    expect(items.map((item) => [item.label, item.path]).sort()).toEqual([['categories', []], ['me', []]]);
+    expect(items.map((item) => [item.label, item.path]).sort()).toEqual([
+      ['categories', []],
+      ['me', []],
+    ]);
   });
 
   it('@defer without a label: its part has no label', async () => {
-    const parts = await partsAddingUpToWhole(/* GraphQL */ `query Unlabelled($id: ID!) { product(id: $id) { id ... @defer { boughtTogether(first: 2) { id name } } } }`, { id: productId });
+    const parts = await partsAddingUpToWhole(
+      /* GraphQL */ `
+        query Unlabelled($id: ID!) {
+          product(id: $id) {
+            id
+            ... @defer {
+              boughtTogether(first: 2) {
+                id
+                name
+              }
+            }
+          }
+        }
+      `,
+      { id: productId },
+    );
     const items = parts.slice(1).flatMap((part) => part.incremental ?? []);
     expect(items).toHaveLength(1);
     expect(items[0]).not.toHaveProperty('label');
   });
 
   it('@defer(if: false) and @defer(if: $defer) with $defer false: one answer, nothing deferred', async () => {
-    const parts = await partsAddingUpToWhole(/* GraphQL */ `query NotDeferred($id: ID!) { product(id: $id) { id ... @defer(if: false) { name } } }`, { id: productId });
+    const parts = await partsAddingUpToWhole(
+      /* GraphQL */ `
+        query NotDeferred($id: ID!) {
+          product(id: $id) {
+            id
+            ... @defer(if: false) {
+              name
+            }
+          }
+        }
+      `,
+      { id: productId },
+    );
     expect(parts).toHaveLength(1);
-    const maybeDeferred = /* GraphQL */ `query MaybeDeferred($id: ID!, $defer: Boolean!) { product(id: $id) { id ... @defer(if: $defer, label: "maybe") { name } } }`;
-    const whole = /* GraphQL */ `query MaybeDeferred($id: ID!) { product(id: $id) { id name } }`;
+    const maybeDeferred = /* GraphQL */ `
+      query MaybeDeferred($id: ID!, $defer: Boolean!) {
+        product(id: $id) {
+          id
+          ... @defer(if: $defer, label: "maybe") {
+            name
+          }
+        }
+      }
+    `;
+    const whole = /* GraphQL */ `
+      query MaybeDeferred($id: ID!) {
+        product(id: $id) {
+          id
+          name
+        }
+      }
+    `;
     expect(await partsAddingUpToWhole(maybeDeferred, { id: productId, defer: false }, whole)).toHaveLength(1);
     const deferred = await partsAddingUpToWhole(maybeDeferred, { id: productId, defer: true }, whole);
-    expect(deferred.slice(1).flatMap((part) => part.incremental ?? []).map((item) => item.label)).toEqual(['maybe']);
+    expect(
+      deferred
+        .slice(1)
+        .flatMap((part) => part.incremental ?? [])
+        .map((item) => item.label),
+    ).toEqual(['maybe']);
   });
 
   it('@include and @skip beside @defer, on fields and on the deferred fragment', async () => {
@@ -176,10 +287,21 @@ describe('every deferred operation adds up to the same operation without @defer'
         product(id: $id) {
           id
           stock @include(if: $withStock)
-          ... @defer(label: "together") @include(if: $withStock) { boughtTogether(first: 2) { id inStock @skip(if: $skipReviews) } }
-          ... @defer(label: "reviews") { reviews(first: 2) @skip(if: $skipReviews) { totalCount } name }
+          ... @defer(label: "together") @include(if: $withStock) {
+            boughtTogether(first: 2) {
+              id
+              inStock @skip(if: $skipReviews)
+            }
+          }
+          ... @defer(label: "reviews") {
+            reviews(first: 2) @skip(if: $skipReviews) {
+              totalCount
+            }
+            name
+          }
         }
-      }`;
+      }
+    `;
     for (const withStock of [true, false]) {
       for (const skipReviews of [true, false]) await partsAddingUpToWhole(query, { id: productId, withStock, skipReviews });
     }
@@ -188,8 +310,25 @@ describe('every deferred operation adds up to the same operation without @defer'
   it('a named fragment spread with @defer, and a fragment whose every field is deferred', async () => {
     const parts = await partsAddingUpToWhole(
       /* GraphQL */ `
-        query Spread($id: ID!) { product(id: $id) { ...Names @defer(label: "names") category { ... @defer(label: "category") { name } } } }
-        fragment Names on Product { id name recommendations { id name } }`,
+        query Spread($id: ID!) {
+          product(id: $id) {
+            ...Names @defer(label: "names")
+            category {
+              ... @defer(label: "category") {
+                name
+              }
+            }
+          }
+        }
+        fragment Names on Product {
+          id
+          name
+          recommendations {
+            id
+            name
+          }
+        }
+      `,
       { id: productId },
     );
     expect(parts[0]!.data).toEqual({ product: { category: {} } });
@@ -227,14 +366,31 @@ const HELD_PAGE = /* GraphQL */ `
     product(id: $id) {
       id
       name
-      ... @defer(label: "together") { boughtTogether(first: 4) { id name description } }
-      ... @defer(label: "reviews") { reviews(first: 5) { totalCount edges { node { id title } } } }
+      ... @defer(label: "together") {
+        boughtTogether(first: 4) {
+          id
+          name
+          description
+        }
+      }
+      ... @defer(label: "reviews") {
+        reviews(first: 5) {
+          totalCount
+          edges {
+            node {
+              id
+              title
+            }
+          }
+        }
+      }
     }
   }
 `;
 
 /** The gateway's answers in parts so far to `operation`, by how they ended (greencart_graphql_incremental_responses_total). */
-const partsAnswers = (metricsUrl: string, operation: string, outcome: 'complete' | 'timeout' | 'disconnected') => metricValue(metricsUrl, 'greencart_graphql_incremental_responses_total', { operation, outcome });
+const partsAnswers = (metricsUrl: string, operation: string, outcome: 'complete' | 'timeout' | 'disconnected') =>
+  metricValue(metricsUrl, 'greencart_graphql_incremental_responses_total', { operation, outcome });
 /** Calls the gateway has finished to a subgraph (counted when each answer is in). */
 const subgraphCalls = (metricsUrl: string, subgraph: string) => metricValue(metricsUrl, 'greencart_subgraph_requests_total', { subgraph });
 /** Entity representations the gateway has sent products (counted when each `_entities` call starts): HELD_PAGE's descriptions. */
@@ -268,7 +424,9 @@ describe('the request deadline covers every part', () => {
       expect(reviews?.data.reviews.totalCount).toBeGreaterThan(0);
       expect(later.at(-1)).toEqual({
         hasNext: false,
-        incremental: [{ data: null, path: ['product'], label: 'together', errors: [{ message: `The request did not finish within ${requestTimeoutMs} ms.`, extensions: { code: 'REQUEST_TIMEOUT' } }] }],
+        incremental: [
+          { data: null, path: ['product'], label: 'together', errors: [{ message: `The request did not finish within ${requestTimeoutMs} ms.`, extensions: { code: 'REQUEST_TIMEOUT' } }] },
+        ],
       });
       expect(later.slice(0, -1).every((part) => part.hasNext === true)).toBe(true);
       expect(await partsAnswers(replica.metricsUrl, 'HeldPage', 'timeout')).toBe(1);
@@ -341,7 +499,13 @@ describe('how a request may come', () => {
     const variables = JSON.stringify({ id: productId });
     const unknown = await fetch(`${graphqlUrl}?${new URLSearchParams({ extensions, variables })}`, { headers: { accept: APOLLO_CLIENT_ACCEPT } });
     expect((await unknown.json()).errors[0].extensions.code).toBe('PERSISTED_QUERY_NOT_FOUND');
-    await allParts(await fetch(graphqlUrl, { method: 'POST', headers: { 'content-type': 'application/json', accept: APOLLO_CLIENT_ACCEPT }, body: JSON.stringify({ query: PRODUCT_PAGE, variables: { id: productId }, extensions: JSON.parse(extensions) }) }));
+    await allParts(
+      await fetch(graphqlUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: APOLLO_CLIENT_ACCEPT },
+        body: JSON.stringify({ query: PRODUCT_PAGE, variables: { id: productId }, extensions: JSON.parse(extensions) }),
+      }),
+    );
 
     const response = await fetch(`${graphqlUrl}?${new URLSearchParams({ extensions, variables })}`, { headers: { accept: APOLLO_CLIENT_ACCEPT } });
     expect(response.headers.get('content-type')).toBe('multipart/mixed; boundary="-"; deferSpec=20220824');
@@ -484,7 +648,7 @@ describe('random operations', () => {
 
 // Last: orders stays down.
 describe('a subgraph down inside a deferred fragment', () => {
-  it('shows in that fragment\'s part only: the first part is whole, the reviews part has no error', async () => {
+  it("shows in that fragment's part only: the first part is whole, the reviews part has no error", async () => {
     const healthy = await allParts(await postQuery(graphqlUrl, PRODUCT_PAGE, { id: productId }));
     await supergraph.stopSubgraph('orders');
     const parts = await allParts(await postQuery(graphqlUrl, PRODUCT_PAGE, { id: productId }));
@@ -497,6 +661,11 @@ describe('a subgraph down inside a deferred fragment', () => {
     expect(together).toMatchObject({ data: null, path: ['product'] });
     const reviews = items.find((item) => item.label === 'reviews')!;
     expect(reviews.errors).toBeUndefined();
-    expect(reviews.data).toEqual(healthy.slice(1).flatMap((part) => part.incremental ?? []).find((item) => item.label === 'reviews')!.data);
+    expect(reviews.data).toEqual(
+      healthy
+        .slice(1)
+        .flatMap((part) => part.incremental ?? [])
+        .find((item) => item.label === 'reviews')!.data,
+    );
   });
 });

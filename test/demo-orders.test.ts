@@ -21,7 +21,14 @@ afterAll(async () => {
 });
 
 const BOUGHT_WITH_SKU = /* GraphQL */ `
-  query ($sku: String!) { productBySku(sku: $sku) { name boughtTogether(first: 5) { name } } }
+  query ($sku: String!) {
+    productBySku(sku: $sku) {
+      name
+      boughtTogether(first: 5) {
+        name
+      }
+    }
+  }
 `;
 
 /** Orders' own service key, from the folder where the supergraph's services keep theirs. */
@@ -37,11 +44,17 @@ describe('the demo order history', () => {
     const breakfast = ['Cultured Butter, 250 g', 'Free-range Eggs, 12', 'Single-origin Coffee Beans, 250 g', 'Whole Milk, 1 l', 'Wildflower Honey, 340 g', 'Butter Croissants, 4 pack'];
     const withSourdough = await boughtWith('BAK-SOURDOUGH');
     expect(withSourdough).toHaveLength(5);
-    expect(withSourdough.slice(0, 3).every((name) => breakfast.includes(name)), withSourdough.join(', ')).toBe(true);
+    expect(
+      withSourdough.slice(0, 3).every((name) => breakfast.includes(name)),
+      withSourdough.join(', '),
+    ).toBe(true);
 
     const pastaNight = ['Passata, 680 g', 'Garlic Bulbs, 3 pack', 'Extra Virgin Olive Oil, 500 ml', 'Vine Tomatoes, 500 g', 'Rosemary Focaccia', 'Buffalo Mozzarella, 125 g'];
     const withSpaghetti = await boughtWith('PAN-PASTA-500');
-    expect(withSpaghetti.slice(0, 3).every((name) => pastaNight.includes(name)), withSpaghetti.join(', ')).toBe(true);
+    expect(
+      withSpaghetti.slice(0, 3).every((name) => pastaNight.includes(name)),
+      withSpaghetti.join(', '),
+    ).toBe(true);
   });
 
   it('is a few hundred orders of the demo shoppers, the paid ones each with one charge and one invoice of its total, numbered in time order', async () => {
@@ -125,7 +138,12 @@ describe('the demo order history', () => {
       timeoutMs: 1_000,
     });
     try {
-      await seedDemoOrders(database.db, unreachable, createLogger('orders', 'info', 'json', (line) => lines.push(line)), { waitForProductsMs: 0 });
+      await seedDemoOrders(
+        database.db,
+        unreachable,
+        createLogger('orders', 'info', 'json', (line) => lines.push(line)),
+        { waitForProductsMs: 0 },
+      );
       expect(Number((await database.sql`select count(*) from orders`)[0]!.count)).toBe(0);
       expect(lines.join('\n')).toContain('the demo order history is left for the next start');
     } finally {

@@ -40,7 +40,7 @@ const published = Object.fromEntries(webApps.map((app) => [app.name, [`\${${envi
 /** Compose's interpolation of `${NAME}` and `${NAME:-default}` (defaults nested), as `docker compose config` resolves a value. */
 function interpolate(text: string, variables: Record<string, string>): string {
   let result = '';
-  for (let index = 0; index < text.length; ) {
+  for (let index = 0; index < text.length;) {
     if (!text.startsWith('${', index)) {
       result += text[index++];
       continue;
@@ -49,7 +49,7 @@ function interpolate(text: string, variables: Record<string, string>): string {
     let depth = 0;
     let end = index;
     for (; end < text.length; end++) {
-      if (text.startsWith('${', end)) depth++, end++;
+      if (text.startsWith('${', end)) (depth++, end++);
       else if (text[end] === '}' && --depth === 0) break;
     }
     const inner = text.slice(index + 2, end);
@@ -66,7 +66,7 @@ describe('docker-compose.yml', () => {
     for (const [name, service] of Object.entries(services)) expect(service.profiles, name).toEqual(name in tracing ? ['tracing'] : undefined);
   });
 
-  it('publishes only the gateway port (no metrics port), each web app on its port, and the tracing profile\'s UIs on this machine only', () => {
+  it("publishes only the gateway port (no metrics port), each web app on its port, and the tracing profile's UIs on this machine only", () => {
     for (const [name, service] of Object.entries(services)) {
       expect(service.ports ?? [], name).toEqual(name === 'gateway' ? ['4000:4000'] : name in tracing ? tracing[name as keyof typeof tracing] : (published[name] ?? []));
     }
@@ -86,7 +86,7 @@ describe('docker-compose.yml', () => {
       }
     });
 
-    it('runs each as nginx alone: its image\'s entry point, checked on /health, no metrics port, no /ready, no database, keys or volumes', () => {
+    it("runs each as nginx alone: its image's entry point, checked on /health, no metrics port, no /ready, no database, keys or volumes", () => {
       for (const app of webApps) {
         const service = services[app.name]!;
         expect(service.command, app.name).toBeUndefined();
@@ -111,8 +111,10 @@ describe('docker-compose.yml', () => {
     });
   });
 
-  it('serves each process\'s /metrics on its METRICS_PORT, which the tracing profile\'s Prometheus scrapes', () => {
-    const config = YAML.parse(readFileSync(join(repositoryRoot, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as { scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }> };
+  it("serves each process's /metrics on its METRICS_PORT, which the tracing profile's Prometheus scrapes", () => {
+    const config = YAML.parse(readFileSync(join(repositoryRoot, 'deploy', 'prometheus', 'prometheus.yml'), 'utf8')) as {
+      scrape_configs: Array<{ metrics_path?: string; static_configs: Array<{ targets: string[] }> }>;
+    };
     const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((group) => group.targets));
     for (const [name, port] of Object.entries(metricsPorts)) {
       expect(services[name]!.environment?.METRICS_PORT, name).toBe(String(port));
@@ -121,7 +123,7 @@ describe('docker-compose.yml', () => {
     expect(services.prometheus!.volumes).toContain('./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro');
   });
 
-  it('sends traces only when OTEL_EXPORTER_OTLP_ENDPOINT is given (Jaeger\'s, with the tracing profile)', () => {
+  it("sends traces only when OTEL_EXPORTER_OTLP_ENDPOINT is given (Jaeger's, with the tracing profile)", () => {
     for (const name of Object.keys(greencart)) expect(services[name]!.environment?.OTEL_EXPORTER_OTLP_ENDPOINT, name).toBe('${OTEL_EXPORTER_OTLP_ENDPOINT:-}');
     expect(readme).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=http://jaeger:4318 docker compose --profile tracing up');
   });
@@ -165,10 +167,21 @@ describe('docker-compose.yml', () => {
 
     it('gives each service a data volume of its own, which no other service mounts', () => {
       for (const name of names) {
-        expect(mounts(name).filter((mount) => mount.path === '/data'), name).toEqual([{ volume: `${name}-data`, path: '/data', readOnly: false }]);
-        for (const other of names.filter((other) => other !== name)) expect(mounts(other).map((mount) => mount.volume), `${other} mounts ${name}-data`).not.toContain(`${name}-data`);
+        expect(
+          mounts(name).filter((mount) => mount.path === '/data'),
+          name,
+        ).toEqual([{ volume: `${name}-data`, path: '/data', readOnly: false }]);
+        for (const other of names.filter((other) => other !== name))
+          expect(
+            mounts(other).map((mount) => mount.volume),
+            `${other} mounts ${name}-data`,
+          ).not.toContain(`${name}-data`);
       }
-      expect(Object.values(services).flatMap((service) => service.volumes ?? []).join(' ')).not.toContain('greencart-data');
+      expect(
+        Object.values(services)
+          .flatMap((service) => service.volumes ?? [])
+          .join(' '),
+      ).not.toContain('greencart-data');
     });
 
     it('lets a caller alone write its public keys, and mounts them read-only into the services it calls, and those only', () => {
@@ -186,7 +199,11 @@ describe('docker-compose.yml', () => {
         const environment = services[name]!.environment ?? {};
         expect(environment.SERVICE_PRIVATE_KEY, name).toBe(calleesOf(name).length > 0 ? `\${${name.toUpperCase()}_SERVICE_PRIVATE_KEY:-}` : undefined);
         const publicKeys = Object.keys(environment).filter((variable) => variable.endsWith('_SERVICE_PUBLIC_KEYS'));
-        expect(publicKeys.sort(), name).toEqual(callersOf(name).map((caller) => `${caller.toUpperCase()}_SERVICE_PUBLIC_KEYS`).sort());
+        expect(publicKeys.sort(), name).toEqual(
+          callersOf(name)
+            .map((caller) => `${caller.toUpperCase()}_SERVICE_PUBLIC_KEYS`)
+            .sort(),
+        );
         expect(Object.keys(environment), name).not.toContain('SERVICE_TOKEN_SECRET');
       }
     });
@@ -197,7 +214,8 @@ describe('docker-compose.yml', () => {
     for (const name of [...Object.keys(greencart), ...webApps.map((app) => app.name)]) {
       const service = services[name]!;
       const args = typeof service.build === 'object' ? (service.build.args ?? {}) : {};
-      for (const variable of [...Object.keys(service.environment ?? {}), ...Object.keys(args)]) expect(documented.has(variable), `${name}: ${variable} is not in the environment table of docs/operations.md`).toBe(true);
+      for (const variable of [...Object.keys(service.environment ?? {}), ...Object.keys(args)])
+        expect(documented.has(variable), `${name}: ${variable} is not in the environment table of docs/operations.md`).toBe(true);
     }
     // `${NAME…}` in the file: what a user may set in the shell or .env; the key variables are documented under their own names.
     const compose = readFileSync(join(repositoryRoot, 'docker-compose.yml'), 'utf8');

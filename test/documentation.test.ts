@@ -49,11 +49,16 @@ describe('the API reference (docs/api.md)', () => {
     row('WebSocket message', `${DEFAULT_MAX_BODY_BYTES / 1024} KiB`);
     row('WebSocket connections per client address', String(DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS));
   });
-
 });
 
 describe('the documentation', () => {
-  const documents = ['README.md', 'BENCHMARKS.md', ...readdirSync(join(repositoryRoot, 'docs')).filter((name) => name.endsWith('.md')).map((name) => `docs/${name}`)];
+  const documents = [
+    'README.md',
+    'BENCHMARKS.md',
+    ...readdirSync(join(repositoryRoot, 'docs'))
+      .filter((name) => name.endsWith('.md'))
+      .map((name) => `docs/${name}`),
+  ];
 
   it('links only to files the repository has', () => {
     const broken: string[] = [];

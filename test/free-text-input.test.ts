@@ -28,40 +28,152 @@ const CONTROLS: Array<[string, string, string]> = [
   ['a C1 control (CSI)', '\u009B', 'U+009B'],
 ];
 
-const USER_ERRORS = /* GraphQL */ `fragment UserErrorFields on UserError { field message code }`;
+const USER_ERRORS = /* GraphQL */ `
+  fragment UserErrorFields on UserError {
+    field
+    message
+    code
+  }
+`;
 const REGISTER = /* GraphQL */ `
-  mutation Register($input: RegisterInput!) { register(input: $input) { token userErrors { ...UserErrorFields } } }
+  mutation Register($input: RegisterInput!) {
+    register(input: $input) {
+      token
+      userErrors {
+        ...UserErrorFields
+      }
+    }
+  }
   ${USER_ERRORS}
 `;
 const UPDATE_PROFILE = /* GraphQL */ `
-  mutation UpdateProfile($input: UpdateProfileInput!) { updateProfile(input: $input) { customer { id } userErrors { ...UserErrorFields } } }
+  mutation UpdateProfile($input: UpdateProfileInput!) {
+    updateProfile(input: $input) {
+      customer {
+        id
+      }
+      userErrors {
+        ...UserErrorFields
+      }
+    }
+  }
   ${USER_ERRORS}
 `;
 const ADD_ADDRESS = /* GraphQL */ `
-  mutation AddAddress($input: AddressInput!) { addAddress(input: $input) { address { id } userErrors { ...UserErrorFields } } }
+  mutation AddAddress($input: AddressInput!) {
+    addAddress(input: $input) {
+      address {
+        id
+      }
+      userErrors {
+        ...UserErrorFields
+      }
+    }
+  }
   ${USER_ERRORS}
 `;
-const ME = /* GraphQL */ `query Me { me { name phone addresses { line1 line2 city postalCode } } }`;
+const ME = /* GraphQL */ `
+  query Me {
+    me {
+      name
+      phone
+      addresses {
+        line1
+        line2
+        city
+        postalCode
+      }
+    }
+  }
+`;
 const CREATE_CATEGORY = /* GraphQL */ `
-  mutation CreateCategory($input: CreateCategoryInput!) { createCategory(input: $input) { category { id } userErrors { ...UserErrorFields } } }
+  mutation CreateCategory($input: CreateCategoryInput!) {
+    createCategory(input: $input) {
+      category {
+        id
+      }
+      userErrors {
+        ...UserErrorFields
+      }
+    }
+  }
   ${USER_ERRORS}
 `;
-const CATEGORIES = /* GraphQL */ `query Categories { categories { id name } }`;
+const CATEGORIES = /* GraphQL */ `
+  query Categories {
+    categories {
+      id
+      name
+    }
+  }
+`;
 const CREATE_PRODUCT = /* GraphQL */ `
-  mutation CreateProduct($input: CreateProductInput!) { createProduct(input: $input) { product { id sku name description } userErrors { ...UserErrorFields } } }
+  mutation CreateProduct($input: CreateProductInput!) {
+    createProduct(input: $input) {
+      product {
+        id
+        sku
+        name
+        description
+      }
+      userErrors {
+        ...UserErrorFields
+      }
+    }
+  }
   ${USER_ERRORS}
 `;
 const UPDATE_PRODUCT = /* GraphQL */ `
-  mutation UpdateProduct($id: ID!, $input: UpdateProductInput!) { updateProduct(id: $id, input: $input) { product { id } userErrors { ...UserErrorFields } } }
+  mutation UpdateProduct($id: ID!, $input: UpdateProductInput!) {
+    updateProduct(id: $id, input: $input) {
+      product {
+        id
+      }
+      userErrors {
+        ...UserErrorFields
+      }
+    }
+  }
   ${USER_ERRORS}
 `;
-const PRODUCT = /* GraphQL */ `query Product($id: ID!) { product(id: $id) { id sku name description stock } }`;
-const PRODUCT_COUNT = /* GraphQL */ `query ProductCount { products(first: 0) { totalCount } }`;
+const PRODUCT = /* GraphQL */ `
+  query Product($id: ID!) {
+    product(id: $id) {
+      id
+      sku
+      name
+      description
+      stock
+    }
+  }
+`;
+const PRODUCT_COUNT = /* GraphQL */ `
+  query ProductCount {
+    products(first: 0) {
+      totalCount
+    }
+  }
+`;
 const PLACE_ORDER = /* GraphQL */ `
-  mutation PlaceOrder($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } userErrors { ...UserErrorFields } } }
+  mutation PlaceOrder($input: PlaceOrderInput!) {
+    placeOrder(input: $input) {
+      order {
+        id
+      }
+      userErrors {
+        ...UserErrorFields
+      }
+    }
+  }
   ${USER_ERRORS}
 `;
-const MY_ORDERS = /* GraphQL */ `query MyOrders { orders(first: 0) { totalCount } }`;
+const MY_ORDERS = /* GraphQL */ `
+  query MyOrders {
+    orders(first: 0) {
+      totalCount
+    }
+  }
+`;
 
 /** A mutation payload as these documents ask for it. */
 interface Payload {
@@ -207,7 +319,10 @@ describe('products', () => {
   it('refuses a search holding a control character with BAD_USER_INPUT saying so, not an internal error', async () => {
     for (const [what, control, codePoint] of CONTROLS) {
       const response = await supergraph.request(`query($search: String) { products(filter: { search: $search }) { totalCount } }`, { search: `oats${control}` });
-      expect(response.errors?.map((error) => error.extensions?.code), what).toEqual(['BAD_USER_INPUT']);
+      expect(
+        response.errors?.map((error) => error.extensions?.code),
+        what,
+      ).toEqual(['BAD_USER_INPUT']);
       expect(response.errors?.[0]?.message).toBe(controlMessage('filter.search', codePoint));
     }
   });

@@ -48,15 +48,21 @@ const schemas = {
   `,
 };
 const resolvers = {
-  'inventory-x': { Query: { items: () => [{ sku: 'tea-1', inStock: 7 }, { sku: 'mug-2', inStock: 0 }] } },
+  'inventory-x': {
+    Query: {
+      items: () => [
+        { sku: 'tea-1', inStock: 7 },
+        { sku: 'mug-2', inStock: 0 },
+      ],
+    },
+  },
   shipping: { Item: { __resolveReference: (item: { sku: string }) => ({ sku: item.sku, shippingEstimate: item.sku === 'tea-1' ? '2 days' : 'on order' }) } },
 };
 type Name = keyof typeof schemas;
 /** What each subgraph serves beside GraphQL: shipping prints labels, which the gateway forwards. */
 const extras: Record<Name, string> = {
   'inventory-x': '    callers: { graphql: [gateway] }\n',
-  shipping:
-    '    callers: { graphql: [gateway], labels: [gateway] }\n    gateway_routes: [{ path: /labels/:id, endpoint: labels }, { path: /labels/:id/scan, endpoint: labels, method: PUT }]\n',
+  shipping: '    callers: { graphql: [gateway], labels: [gateway] }\n    gateway_routes: [{ path: /labels/:id, endpoint: labels }, { path: /labels/:id/scan, endpoint: labels, method: PUT }]\n',
 };
 
 /** A manifest for the subgraphs on the given ports (only those named in `listed`). */
@@ -90,7 +96,14 @@ const logger = createLogger('gateway', process.env.TEST_LOG_LEVEL === 'debug' ? 
 async function gatewayDependencies(forManifest: ServiceManifest) {
   const keySet = await buildUserTokenKeySet({ privateKeyPem: (await newSigningKeyPair()).privateKeyPem });
   const { credentials } = await loadServiceCredentials({ service: 'gateway', callerPublicKeys: {}, dataDir: folder, manifest: forManifest });
-  return { credentials, verifier: createLocalUserTokenVerifier({ issuer: 'greencart-accounts', audience: 'greencart', keySet: await publishedKeySet(keySet) }), logger, production: false, subgraphTimeoutMs: 5_000, subgraphUrls: {} };
+  return {
+    credentials,
+    verifier: createLocalUserTokenVerifier({ issuer: 'greencart-accounts', audience: 'greencart', keySet: await publishedKeySet(keySet) }),
+    logger,
+    production: false,
+    subgraphTimeoutMs: 5_000,
+    subgraphUrls: {},
+  };
 }
 
 beforeAll(async () => {
@@ -171,7 +184,7 @@ describe('a gateway given a manifest of subgraphs it has never seen', () => {
     expect(callersSeen.every(({ caller }) => caller === 'gateway')).toBe(true);
   });
 
-  it('forwards a gateway route of the manifest to its subgraph, with the gateway\'s credentials, and nothing but the route\'s path', async () => {
+  it("forwards a gateway route of the manifest to its subgraph, with the gateway's credentials, and nothing but the route's path", async () => {
     const label = await fetch(`${gatewayUrl}/labels/ab-12?size=a6&copies=2`);
     expect(label.status).toBe(200);
     expect(await label.json()).toEqual({ path: '/labels/ab-12', query: { size: 'a6', copies: '2' }, caller: 'gateway' });
@@ -200,15 +213,18 @@ describe('a gateway given a manifest of subgraphs it has never seen', () => {
     expect(((await streamedTooLarge.json()) as { errors: Array<{ extensions: { code: string } }> }).errors[0]!.extensions.code).toBe('PAYLOAD_TOO_LARGE');
   });
 
-  it('reads each subgraph\'s address from its <NAME>_URL variable, named after the manifest', () => {
+  it("reads each subgraph's address from its <NAME>_URL variable, named after the manifest", () => {
     expect(subgraphsOfSupergraph(supergraphSdl)).toEqual(['inventory-x', 'shipping']);
     expect(readGatewayEnvironment({ INVENTORY_X_URL: 'http://inventory:4101' }, manifest).subgraphUrls).toEqual({ 'inventory-x': 'http://inventory:4101' });
-    expect(readGatewayEnvironment({ ORDERS_URL: 'http://orders:4002', PRODUCTS_URL: 'http://products:4003' }, repositoryManifest()).subgraphUrls).toEqual({ orders: 'http://orders:4002', products: 'http://products:4003' });
+    expect(readGatewayEnvironment({ ORDERS_URL: 'http://orders:4002', PRODUCTS_URL: 'http://products:4003' }, repositoryManifest()).subgraphUrls).toEqual({
+      orders: 'http://orders:4002',
+      products: 'http://products:4003',
+    });
     expect(() => readGatewayEnvironment({ SHIPPING_URL: 'not a url' }, manifest)).toThrow('SHIPPING_URL');
   });
 });
 
-describe("a web app of the manifest, with the production safelist on", () => {
+describe('a web app of the manifest, with the production safelist on', () => {
   it("runs the app's persisted documents, by the hash the app sends and in full, and nothing else", async () => {
     // As GraphQL Code Generator's client preset writes them: its own printing of each document, by SHA-256.
     const text = 'query ShopItems { items { sku inStock } }';
@@ -226,7 +242,12 @@ describe("a web app of the manifest, with the production safelist on", () => {
       const response = await fetch(`${service.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
       return (await response.json()) as { data?: unknown; errors?: Array<{ extensions: { code: string } }> };
     };
-    const items = { items: [{ sku: 'tea-1', inStock: 7 }, { sku: 'mug-2', inStock: 0 }] };
+    const items = {
+      items: [
+        { sku: 'tea-1', inStock: 7 },
+        { sku: 'mug-2', inStock: 0 },
+      ],
+    };
     expect(await post({ extensions: { persistedQuery: { version: 1, sha256Hash: hash } } })).toEqual({ data: items });
     expect(await post({ query: 'query ShopItems {\n  items {\n    sku\n    inStock\n  }\n}' })).toEqual({ data: items });
     expect((await post({ query: 'query ShopItems { items { sku inStock shippingEstimate } }' })).errors?.[0]?.extensions.code).toBe('OPERATION_NOT_IN_SAFELIST');
@@ -248,7 +269,7 @@ describe('a supergraph with a subgraph the manifest does not name', () => {
     );
   });
 
-  it('stops the gateway process at start, in one line that names the repository\'s manifest', async () => {
+  it("stops the gateway process at start, in one line that names the repository's manifest", async () => {
     await writeFile(join(folder, 'supergraph.graphql'), supergraphSdl);
     const gateway = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, 'gateway/src/index.ts')], {
       cwd: repositoryRoot,

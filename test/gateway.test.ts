@@ -44,7 +44,7 @@ describe('subgraphs answer only GreenCart services', () => {
     });
   }
 
-  it('refuses a service token signed with another key than the gateway\'s, or a customer token in its place', async () => {
+  it("refuses a service token signed with another key than the gateway's, or a customer token in its place", async () => {
     const forged = await serviceTokenFromAnotherKey('gateway', 'products');
     for (const token of [forged, customer.token]) {
       const response = await fetch(`${supergraph.subgraphUrls.products}/graphql`, {
@@ -120,7 +120,10 @@ describe('access tokens', () => {
     for (const query of ['{ me { id } }', '{ cart { id } }', '{ orders { totalCount } }']) {
       const response = await supergraph.request(query, {}, { token });
       expect(response.status, query).toBe(401);
-      expect(response.errors?.map((error) => error.extensions?.code), query).toEqual(['UNAUTHENTICATED']);
+      expect(
+        response.errors?.map((error) => error.extensions?.code),
+        query,
+      ).toEqual(['UNAUTHENTICATED']);
       expect(response.data ?? null).toBeNull();
     }
   });

@@ -16,7 +16,7 @@ describe('supergraph.graphql', () => {
     expect(supergraphSdl).toBe(readFileSync(supergraphSchemaPath, 'utf8'));
   });
 
-  it("gives clients its API schema (client/schema.graphql), committed up to date", () => {
+  it('gives clients its API schema (client/schema.graphql), committed up to date', () => {
     const api = readFileSync(apiSchemaPath, 'utf8');
     expect(api).toBe(apiSchemaOf(readFileSync(supergraphSchemaPath, 'utf8')));
     expect(api).not.toMatch(/reserveStock|processorToken|_entities|join__/);
@@ -71,7 +71,9 @@ const accepts = (schema: GraphQLSchema, { operation, document }: ReturnType<type
  * inlined: two operations ask for the same data when these are equal, whatever their fragments.
  */
 function fieldPaths({ operation, document }: ReturnType<typeof operationDocuments>[number]): Set<string> {
-  const fragments = new Map(document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
+  const fragments = new Map(
+    document.definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
+  );
   const paths = new Set<string>();
   const walk = (selectionSet: SelectionSetNode | undefined, prefix: string) => {
     for (const selection of selectionSet?.selections ?? []) {
@@ -104,13 +106,17 @@ describe.runIf(existsSync(contractPath))('the API contract (../shared/contract)'
     // more (the Product page also shows what was bought together), never for less.
     const client = new Map(operationDocuments(readFileSync(clientOperationsPath, 'utf8')).map((entry) => [entry.operation.name?.value, entry]));
     expect([...client.keys()].sort()).toEqual(accepted.map(({ operation }) => operation.name?.value).sort());
-    const signature = ({ operation }: ReturnType<typeof operationDocuments>[number]) => `${operation.operation} (${(operation.variableDefinitions ?? []).map((variable) => print(variable)).join(', ')})`;
+    const signature = ({ operation }: ReturnType<typeof operationDocuments>[number]) =>
+      `${operation.operation} (${(operation.variableDefinitions ?? []).map((variable) => print(variable)).join(', ')})`;
     for (const entry of accepted) {
       const name = entry.operation.name?.value;
       const mine = client.get(name)!;
       expect(signature(mine), name).toBe(signature(entry));
       const asked = fieldPaths(mine);
-      expect([...fieldPaths(entry)].filter((path) => !asked.has(path)), `${name} asks for less than the contract's`).toEqual([]);
+      expect(
+        [...fieldPaths(entry)].filter((path) => !asked.has(path)),
+        `${name} asks for less than the contract's`,
+      ).toEqual([]);
     }
   });
 
@@ -139,7 +145,10 @@ describe("the operations frontends send (client/src/operations.graphql, the cont
     const operations = operationDocuments(readFileSync(clientOperationsPath, 'utf8'));
     expect(operations.length).toBeGreaterThan(0);
     for (const entry of operations) {
-      expect(validate(schema, entry.document).map((error) => error.message), entry.operation.name?.value).toEqual([]);
+      expect(
+        validate(schema, entry.document).map((error) => error.message),
+        entry.operation.name?.value,
+      ).toEqual([]);
       expect(accepts(schema, entry), entry.operation.name?.value).toBe(true);
     }
   });

@@ -21,9 +21,7 @@ describe('stopping orders during a burst of placeOrder', () => {
     const product = await tools.createProduct({ stock: 30 });
     const customers = await Promise.all(Array.from({ length: 30 }, () => supergraph.registerCustomer()));
 
-    const burst = customers.map((customer) =>
-      supergraph.request(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId: product.id, quantity: 1 }] } }, { token: customer.token }),
-    );
+    const burst = customers.map((customer) => supergraph.request(PLACE_ORDER, { input: { idempotencyKey: randomUUID(), items: [{ productId: product.id, quantity: 1 }] } }, { token: customer.token }));
     await Promise.race(burst); // the first order is through: the rest are in flight or queued
     await supergraph.stopSubgraph('orders');
     const answers = await Promise.all(burst);

@@ -6,17 +6,48 @@ import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 const CATALOGUE_PAGE = /* GraphQL */ `
   query CataloguePage {
     products(first: 3) {
-      edges { cursor node { ...Card } }
-      pageInfo { hasNextPage endCursor }
+      edges {
+        cursor
+        node {
+          ...Card
+        }
+      }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
     }
-    categories { id name }
+    categories {
+      id
+      name
+    }
   }
   fragment Card on Product {
     __typename
     id
     title: name
-    price { amount currencyCode }
-    ... on Product { inStock rating { average count } reviews(first: 2) { nodes { title author { name } } } boughtTogether { id } }
+    price {
+      amount
+      currencyCode
+    }
+    ... on Product {
+      inStock
+      rating {
+        average
+        count
+      }
+      reviews(first: 2) {
+        nodes {
+          title
+          author {
+            name
+          }
+        }
+      }
+      boughtTogether {
+        id
+      }
+    }
   }
 `;
 
@@ -91,7 +122,11 @@ describe('with public caching on (PUBLIC_CACHE_MAX_AGE default, 10 s)', () => {
     const query = '{ categories { id name productCount } }';
     const persistedQuery = { version: 1, sha256Hash: createHash('sha256').update(query).digest('hex') };
     // Apollo's automatic persisted queries: the first POST with the text registers the hash.
-    const registered = await fetch(`${supergraph.gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, extensions: { persistedQuery } }) });
+    const registered = await fetch(`${supergraph.gatewayUrl}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ query, extensions: { persistedQuery } }),
+    });
     expect(registered.status).toBe(200);
     const url = new URL(`${supergraph.gatewayUrl}/graphql`);
     url.searchParams.set('extensions', JSON.stringify({ persistedQuery }));

@@ -1,16 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SERVICE_TOKEN_HEADER } from '@greencart/platform';
-import {
-  INVOICE,
-  INVOICES,
-  TEST_CARDS,
-  paymentTools,
-  usd,
-  type Customer,
-  type InvoiceConnectionView,
-  type InvoiceView,
-  type PaymentTools,
-} from './support/payment-operations.js';
+import { INVOICE, INVOICES, TEST_CARDS, paymentTools, usd, type Customer, type InvoiceConnectionView, type InvoiceView, type PaymentTools } from './support/payment-operations.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
 // Invoices as the contract's "Invoices" section promises, through the gateway: issued once per

@@ -32,7 +32,10 @@ if (!kubectlFound && !process.env.CI) console.warn('test/kubernetes.test.ts skip
 const manifest = repositoryManifest();
 /** Each process's port and its internal /metrics port (METRICS_PORT, for Prometheus only), from the service manifest. */
 const ports = { gateway: manifest.gateway.port, ...Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraph.name, subgraph.port])) } as Record<string, number>;
-const metricsPorts = { gateway: manifest.gateway.metricsPort, ...Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraph.name, subgraph.metricsPort])) } as Record<keyof typeof ports, number>;
+const metricsPorts = { gateway: manifest.gateway.metricsPort, ...Object.fromEntries(manifest.subgraphs.map((subgraph) => [subgraph.name, subgraph.metricsPort])) } as Record<
+  keyof typeof ports,
+  number
+>;
 type ServiceName = keyof typeof ports;
 const services = Object.keys(ports) as ServiceName[];
 /** The command docker-compose.yml runs each service with. */
@@ -51,7 +54,10 @@ const issuer = userTokenIssuerOf(manifest)!.name;
  * fetches the issuer's (accounts') keys; anyone may call the gateway.
  */
 const callers: Record<ServiceName, Array<ServiceName | 'anywhere'>> = Object.fromEntries(
-  services.map((name) => [name, name === manifest.gateway.name ? ['anywhere'] : [...new Set([...callersOf(name, manifest), ...(name === issuer ? services.filter((other) => other !== issuer) : [])])]]),
+  services.map((name) => [
+    name,
+    name === manifest.gateway.name ? ['anywhere'] : [...new Set([...callersOf(name, manifest), ...(name === issuer ? services.filter((other) => other !== issuer) : [])])],
+  ]),
 );
 
 /** The Secret keys each container may read, and whether it must (docs/operations.md, "Kubernetes"). */
@@ -241,7 +247,11 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
   });
 
   it('runs each process as a Deployment of two or more replicas, from the overlay image, in production mode, on its port', () => {
-    expect(all('Deployment').map((deployment) => deployment.metadata.name).sort()).toEqual([...deployments].sort());
+    expect(
+      all('Deployment')
+        .map((deployment) => deployment.metadata.name)
+        .sort(),
+    ).toEqual([...deployments].sort());
     for (const name of services) {
       const deployment = one('Deployment', name);
       expect(deployment.spec!.replicas, name).toBeGreaterThanOrEqual(2);
@@ -254,7 +264,10 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       expect(container!.command, name).toEqual(composeCommands[name]);
       expect(container!.command!.slice(1, -1), `${name}: the manifest's node flags`).toEqual(nodeFlagsOf(name));
       expect(container!.command!.at(-1), name).toBe(name === 'gateway' ? 'gateway/dist/index.js' : `subgraphs/${name}/dist/index.js`);
-      expect(container!.ports, name).toEqual([{ name: 'http', containerPort: ports[name] }, { name: 'metrics', containerPort: metricsPorts[name] }]);
+      expect(container!.ports, name).toEqual([
+        { name: 'http', containerPort: ports[name] },
+        { name: 'metrics', containerPort: metricsPorts[name] },
+      ]);
       const env = environment(container!);
       expect(env.get('NODE_ENV')?.value, name).toBe('production');
       expect(env.get('PORT')?.value, name).toBe(String(ports[name]));
@@ -265,7 +278,7 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
     }
   });
 
-  it('serves each web app from an image of its own (the overlay\'s), nginx on its port, two or more replicas, probed on /health', () => {
+  it("serves each web app from an image of its own (the overlay's), nginx on its port, two or more replicas, probed on /health", () => {
     expect(webApps.length, 'supergraph.yaml names no web_apps').toBeGreaterThan(0);
     for (const name of webApps) {
       const deployment = one('Deployment', name);
@@ -293,7 +306,7 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
     const gatewayOrigin = new URL(publicUrls[0]!).origin;
     const corsOrigins = gateway.get('CORS_ORIGINS')?.value?.split(',') ?? [];
     // One public origin per web app, over https, and neither a local one nor the gateway's own.
-    expect(corsOrigins.length, 'CORS_ORIGINS: the web apps\' public origins').toBeGreaterThanOrEqual(webApps.length);
+    expect(corsOrigins.length, "CORS_ORIGINS: the web apps' public origins").toBeGreaterThanOrEqual(webApps.length);
     for (const origin of corsOrigins) {
       expect(new URL(origin).origin, origin).toBe(origin);
       expect(origin, 'CORS_ORIGINS in production').toMatch(/^https:\/\//);
@@ -364,7 +377,10 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
       for (const container of template.spec.containers) {
         const writable = (container.volumeMounts ?? []).filter((mount) => !mount.readOnly);
         // nginx also writes the server block it renders from its template at start.
-        expect(writable.map((mount) => mount.mountPath), name).toEqual(webApps.includes(name) ? ['/tmp', '/etc/nginx/conf.d'] : ['/tmp']);
+        expect(
+          writable.map((mount) => mount.mountPath),
+          name,
+        ).toEqual(webApps.includes(name) ? ['/tmp', '/etc/nginx/conf.d'] : ['/tmp']);
         for (const mount of writable) expect(volumes.get(mount.name)?.emptyDir, `${name}: ${mount.mountPath} is an emptyDir`).toBeDefined();
         expect(environment(container).has('GREENCART_DATA_DIR'), `${name}: keeps the image's read-only data folder`).toBe(false);
       }
@@ -377,27 +393,43 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
     for (const name of services) {
       const service = one('Service', name);
       const podLabels = one('Deployment', name).spec!.template!.metadata.labels;
-      expect(Object.entries(service.spec!.selector!).every(([key, value]) => podLabels[key] === value), name).toBe(true);
-      for (const labels of jobPods) expect(Object.entries(service.spec!.selector!).every(([key, value]) => labels[key] === value), `${name} picks a Job pod`).toBe(false);
-      expect(service.spec!.ports?.map((port) => port.port), name).toEqual([ports[name], metricsPorts[name]]);
+      expect(
+        Object.entries(service.spec!.selector!).every(([key, value]) => podLabels[key] === value),
+        name,
+      ).toBe(true);
+      for (const labels of jobPods)
+        expect(
+          Object.entries(service.spec!.selector!).every(([key, value]) => labels[key] === value),
+          `${name} picks a Job pod`,
+        ).toBe(false);
+      expect(
+        service.spec!.ports?.map((port) => port.port),
+        name,
+      ).toEqual([ports[name], metricsPorts[name]]);
     }
     for (const name of webApps) {
       const service = one('Service', name);
       const podLabels = one('Deployment', name).spec!.template!.metadata.labels;
-      expect(Object.entries(service.spec!.selector!).every(([key, value]) => podLabels[key] === value), name).toBe(true);
+      expect(
+        Object.entries(service.spec!.selector!).every(([key, value]) => podLabels[key] === value),
+        name,
+      ).toBe(true);
       expect(service.spec!.ports, name).toEqual([{ name: 'http', port: webAppPort, targetPort: 'http' }]);
     }
   });
 
-  it('has Prometheus scrape /metrics on each process\'s metrics port: pod annotations, and a Service port named `metrics` for a ServiceMonitor', () => {
+  it("has Prometheus scrape /metrics on each process's metrics port: pod annotations, and a Service port named `metrics` for a ServiceMonitor", () => {
     for (const name of services) {
       const template = one('Deployment', name).spec!.template!;
       expect(template.metadata.annotations, name).toMatchObject({ 'prometheus.io/scrape': 'true', 'prometheus.io/port': String(metricsPorts[name]), 'prometheus.io/path': '/metrics' });
-      expect(one('Service', name).spec!.ports?.find((port) => port.name === 'metrics'), name).toMatchObject({ port: metricsPorts[name], targetPort: 'metrics' });
+      expect(
+        one('Service', name).spec!.ports?.find((port) => port.name === 'metrics'),
+        name,
+      ).toMatchObject({ port: metricsPorts[name], targetPort: 'metrics' });
     }
   });
 
-  it('has the production overlay size every process and give every subgraph its database server (no service left at the base\'s values)', () => {
+  it("has the production overlay size every process and give every subgraph its database server (no service left at the base's values)", () => {
     const base = render(join(kubernetesFolder, 'base'));
     const inBase = (kind: string, name: string) => base.find((object) => object.kind === kind && object.metadata.name === name);
     for (const name of deployments) {
@@ -410,7 +442,9 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
     expect(autoscalers.sort(), 'autoscalers.yaml: every process').toEqual([...deployments].sort());
     for (const subgraph of manifest.subgraphs) {
       const egress = (policy: KubernetesObject | undefined) => JSON.stringify((policy?.spec as { egress?: unknown } | undefined)?.egress);
-      expect(egress(one('NetworkPolicy', `${subgraph.name}-database`)), `${subgraph.name}: external-services.yaml gives its database's address`).not.toBe(egress(inBase('NetworkPolicy', `${subgraph.name}-database`)));
+      expect(egress(one('NetworkPolicy', `${subgraph.name}-database`)), `${subgraph.name}: external-services.yaml gives its database's address`).not.toBe(
+        egress(inBase('NetworkPolicy', `${subgraph.name}-database`)),
+      );
     }
   });
 
@@ -457,19 +491,28 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
             expect(peer, 'Prometheus in the monitoring namespace').toEqual(prometheus);
             return ['prometheus'];
           }
-          expect(peer, 'the only other namespaces reached are the cluster DNS and Prometheus').toEqual({ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } }, podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } } });
+          expect(peer, 'the only other namespaces reached are the cluster DNS and Prometheus').toEqual({
+            namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'kube-system' } },
+            podSelector: { matchLabels: { 'k8s-app': 'kube-dns' } },
+          });
           return ['dns'];
         }
-        const reached = pods().filter((pod) => matches(peer.podSelector, pod.labels)).map((pod) => pod.name);
+        const reached = pods()
+          .filter((pod) => matches(peer.podSelector, pod.labels))
+          .map((pod) => pod.name);
         expect(reached.length, `peer ${JSON.stringify(peer)} picks none of our pods`).toBeGreaterThan(0);
         return reached;
       });
     };
     const allowed = (labels: Labels, type: 'Ingress' | 'Egress') =>
-      new Set(policiesFor(labels, type).flatMap((policy) => (type === 'Ingress' ? policy.spec!.ingress : policy.spec!.egress) ?? []).flatMap((rule) => {
-        const peers = peersOf(type === 'Ingress' ? rule.from : rule.to);
-        return peers.flatMap((peer) => portsOf(rule).map((port) => `${peer} ${port}`));
-      }));
+      new Set(
+        policiesFor(labels, type)
+          .flatMap((policy) => (type === 'Ingress' ? policy.spec!.ingress : policy.spec!.egress) ?? [])
+          .flatMap((rule) => {
+            const peers = peersOf(type === 'Ingress' ? rule.from : rule.to);
+            return peers.flatMap((peer) => portsOf(rule).map((port) => `${peer} ${port}`));
+          }),
+      );
     const labelsOf = (name: string) => pods().find((pod) => pod.name === name)!.labels;
 
     it('deny everything by default, in and out', () => {
@@ -490,7 +533,11 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
         expect([...allowed(labelsOf(name), 'Ingress')], name).toEqual([`anywhere TCP/${webAppPort}`]);
         expect([...allowed(labelsOf(name), 'Egress')].sort(), name).toEqual(['dns TCP/53', 'dns UDP/53']);
         // And no service lets it in: it calls none.
-        for (const service of services) expect([...allowed(labelsOf(service), 'Ingress')].some((rule) => rule.startsWith(`${name} `)), `${service} lets in ${name}`).toBe(false);
+        for (const service of services)
+          expect(
+            [...allowed(labelsOf(service), 'Ingress')].some((rule) => rule.startsWith(`${name} `)),
+            `${service} lets in ${name}`,
+          ).toBe(false);
       }
     });
 
@@ -520,7 +567,11 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
   });
 
   it('runs each subgraph’s migrations in a Job with its image, its settings and its database only', () => {
-    expect(all('Job').map((job) => job.metadata.name).sort()).toEqual(subgraphs.map((name) => `${name}-migrate`));
+    expect(
+      all('Job')
+        .map((job) => job.metadata.name)
+        .sort(),
+    ).toEqual(subgraphs.map((name) => `${name}-migrate`));
     for (const name of subgraphs) {
       const job = one('Job', `${name}-migrate`);
       const pod = job.spec!.template!.spec;
@@ -553,10 +604,14 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
     for (const { name, template } of podTemplates()) {
       const [container] = template.spec.containers;
       const env = environment(container!);
-      const referenced = Object.fromEntries([...env].filter(([, variable]) => variable.secret).map(([variable, { secret }]) => {
-        expect(secret!.key, `${name}: ${variable} is read from the key of its own name`).toBe(variable);
-        return [variable, { secret: secret!.name, optional: secret!.optional }];
-      }));
+      const referenced = Object.fromEntries(
+        [...env]
+          .filter(([, variable]) => variable.secret)
+          .map(([variable, { secret }]) => {
+            expect(secret!.key, `${name}: ${variable} is read from the key of its own name`).toBe(variable);
+            return [variable, { secret: secret!.name, optional: secret!.optional }];
+          }),
+      );
       expect(referenced, name).toEqual(secretsOf[name]);
       for (const [variable, { value }] of env) if (secretVariables.has(variable)) expect(value, `${name}: ${variable} only from a Secret`).toBeUndefined();
     }
@@ -589,7 +644,8 @@ describe.runIf(kubectlFound || process.env.CI)('deploy/kubernetes (kubectl kusto
     const documented = new Set([...readme.matchAll(/^\| ((?:`[A-Z0-9_]+`, )*`[A-Z0-9_]+`) \|/gm)].flatMap((match) => match[1]!.split(', ').map((variable) => variable.slice(1, -1))));
     documented.add('REDIS_URL'); // the gateway's shared rate limits, documented with that change
     for (const { name, template } of podTemplates()) {
-      for (const variable of environment(template.spec.containers[0]!).keys()) expect(documented.has(variable), `${name}: ${variable} is not in the environment table of docs/operations.md`).toBe(true);
+      for (const variable of environment(template.spec.containers[0]!).keys())
+        expect(documented.has(variable), `${name}: ${variable} is not in the environment table of docs/operations.md`).toBe(true);
     }
   });
 });

@@ -131,8 +131,7 @@ describe('tokens', () => {
     expect(tokenCount(text)).toBe(total);
     return text;
   };
-  const post = (body: unknown) =>
-    fetch(`${supergraph.gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (body: unknown) => fetch(`${supergraph.gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
   it(`accepts a document of ${maxTokens} tokens and refuses one of ${maxTokens + 1} before parsing it`, async () => {
     resetStatements();
@@ -199,7 +198,13 @@ describe('the client’s operations', () => {
       expect(exceedsTokenLimit(normalizedDocument(document), maxTokens), name).toBe(false);
       // Room to spare: each would pass limits a third tighter.
       // (Aliases: an image's widths, such as `small: url(width: 320)`; directives: ProductPage's @defer.)
-      const tighter = { maxDepth: Math.floor(maxDepth * 0.7), maxAliases: Math.floor(DEFAULT_REQUEST_LIMITS.maxAliases * 0.7), maxDirectives: Math.floor(DEFAULT_REQUEST_LIMITS.maxDirectives * 0.7), maxTokens: Math.floor(maxTokens / 3), maxCost: Math.floor(maxCost * 0.75) };
+      const tighter = {
+        maxDepth: Math.floor(maxDepth * 0.7),
+        maxAliases: Math.floor(DEFAULT_REQUEST_LIMITS.maxAliases * 0.7),
+        maxDirectives: Math.floor(DEFAULT_REQUEST_LIMITS.maxDirectives * 0.7),
+        maxTokens: Math.floor(maxTokens / 3),
+        maxCost: Math.floor(maxCost * 0.75),
+      };
       expect(requestLimitErrors(schema, document, { first: 100 }, tighter), name).toEqual([]);
       expect(exceedsTokenLimit(print(document), tighter.maxTokens), name).toBe(false);
     }
@@ -231,7 +236,10 @@ describe('the client’s operations', () => {
       const full = await run(name, 100, admin);
       expect(full.errors, `${name}: ${JSON.stringify(full.errors)}`).toBeUndefined();
       const over = await run(name, 101, customer.token);
-      expect(over.errors?.map((error) => error.extensions?.code), name).toEqual(['BAD_USER_INPUT']);
+      expect(
+        over.errors?.map((error) => error.extensions?.code),
+        name,
+      ).toEqual(['BAD_USER_INPUT']);
     }
     const nested = await supergraph.request('{ me { orders(first: 101) { totalCount } } }', {}, { token: customer.token });
     expect(nested.errors?.map((error) => error.extensions?.code)).toEqual(['BAD_USER_INPUT']);
@@ -319,7 +327,15 @@ describe('configuration', () => {
     });
     // Unset, a WebSocket message may be as large as a request body (index.ts passes REQUEST_MAX_BODY_BYTES).
     expect(defaults.WEBSOCKET_MAX_FRAME_BYTES).toBeUndefined();
-    expect(readGatewayEnvironment({ REQUEST_MAX_DEPTH: '12', REQUEST_MAX_BODY_BYTES: '1048576', RATE_LIMIT_CUSTOMER_PER_SECOND: '0.5', WEBSOCKET_MAX_FRAME_BYTES: '65536', WEBSOCKET_CONNECTIONS_PER_ADDRESS: '200' })).toMatchObject({
+    expect(
+      readGatewayEnvironment({
+        REQUEST_MAX_DEPTH: '12',
+        REQUEST_MAX_BODY_BYTES: '1048576',
+        RATE_LIMIT_CUSTOMER_PER_SECOND: '0.5',
+        WEBSOCKET_MAX_FRAME_BYTES: '65536',
+        WEBSOCKET_CONNECTIONS_PER_ADDRESS: '200',
+      }),
+    ).toMatchObject({
       REQUEST_MAX_DEPTH: 12,
       REQUEST_MAX_BODY_BYTES: 1_048_576,
       RATE_LIMIT_CUSTOMER_PER_SECOND: 0.5,
@@ -329,7 +345,14 @@ describe('configuration', () => {
   });
 
   it('reports every bad limit together', () => {
-    const bad = { REQUEST_MAX_DEPTH: '0', REQUEST_MAX_COST: 'lots', REQUEST_TIMEOUT_MS: '1.5', RATE_LIMIT_ADDRESS_PER_SECOND: '-1', WEBSOCKET_MAX_FRAME_BYTES: '100', WEBSOCKET_CONNECTIONS_PER_ADDRESS: '0' };
+    const bad = {
+      REQUEST_MAX_DEPTH: '0',
+      REQUEST_MAX_COST: 'lots',
+      REQUEST_TIMEOUT_MS: '1.5',
+      RATE_LIMIT_ADDRESS_PER_SECOND: '-1',
+      WEBSOCKET_MAX_FRAME_BYTES: '100',
+      WEBSOCKET_CONNECTIONS_PER_ADDRESS: '0',
+    };
     const problem = (() => {
       try {
         readGatewayEnvironment(bad);

@@ -18,7 +18,8 @@ beforeAll(async () => {
   Socket.prototype.connect = function recordingConnect(this: Socket, ...args: unknown[]) {
     // http and net call connect with their normalised [options, callback] pair; users with (options) or (port, host).
     const [first, second] = Array.isArray(args[0]) ? (args[0] as unknown[]) : args;
-    const options = typeof first === 'object' && first !== null ? (first as { host?: string; port?: number; path?: string }) : { port: first as number, host: typeof second === 'string' ? second : undefined };
+    const options =
+      typeof first === 'object' && first !== null ? (first as { host?: string; port?: number; path?: string }) : { port: first as number, host: typeof second === 'string' ? second : undefined };
     if (!options.path) destinations.push(`${options.host ?? 'localhost'}:${options.port}`);
     return (originalConnect as (...all: unknown[]) => Socket).apply(this, args);
   } as typeof Socket.prototype.connect;

@@ -44,7 +44,9 @@ function run(command: string, args: string[], environment: Record<string, string
 /** The repository's files (committed or not, ignored ones left out), and its dependencies linked, with the workspaces' links pointing at the copy's own. */
 async function copyRepository(): Promise<void> {
   const listed = await new Promise<string>((resolve, reject) =>
-    execFile('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repositoryRoot, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) => (error ? reject(error) : resolve(stdout))),
+    execFile('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], { cwd: repositoryRoot, maxBuffer: 16 * 1024 * 1024 }, (error, stdout) =>
+      error ? reject(error) : resolve(stdout),
+    ),
   );
   const files = listed.split('\0').filter((file) => file && existsSync(join(repositoryRoot, file)));
   await Promise.all(files.map((file) => cp(join(repositoryRoot, file), join(copy, file), { verbatimSymlinks: true })));
@@ -115,15 +117,38 @@ describe('npm run new-subgraph', () => {
   it(`scaffolds ${NAME}: its workspace in the house layout, its manifest entry on the next free ports, and the supergraph composed with it`, async () => {
     const scaffold = await run('npm', ['run', 'new-subgraph', NAME]);
     // What a team sees: the files, the shared files given its lines, and the checklist (without codegen's progress lines).
-    console.log(scaffold.output.split('\n').filter((line) => !/^\s*[❯✔]/.test(line)).join('\n'));
+    console.log(
+      scaffold.output
+        .split('\n')
+        .filter((line) => !/^\s*[❯✔]/.test(line))
+        .join('\n'),
+    );
     expect(scaffold.code, scaffold.output).toBe(0);
     const workspace = join(copy, 'subgraphs', NAME);
     for (const file of [
-      'package.json', 'tsconfig.build.json', 'codegen.json', 'drizzle.config.ts', 'schema.graphql',
-      'src/index.ts', 'src/server.ts', 'src/env.ts', 'src/migrate.ts', 'src/context.ts', 'src/loaders.ts',
-      'src/db/schema.ts', 'src/db/database.ts', 'src/db/note-repository.ts', 'src/services/note-service.ts',
-      'src/resolvers/index.ts', 'src/resolvers/Query.ts', 'src/resolvers/Mutation.ts', 'src/resolvers/GiftWrapNote.ts',
-      'src/generated/resolvers-types.ts', 'migrations/0000_init.sql', 'migrations/meta/_journal.json', `test/${NAME}-rules.test.ts`,
+      'package.json',
+      'tsconfig.build.json',
+      'codegen.json',
+      'drizzle.config.ts',
+      'schema.graphql',
+      'src/index.ts',
+      'src/server.ts',
+      'src/env.ts',
+      'src/migrate.ts',
+      'src/context.ts',
+      'src/loaders.ts',
+      'src/db/schema.ts',
+      'src/db/database.ts',
+      'src/db/note-repository.ts',
+      'src/services/note-service.ts',
+      'src/resolvers/index.ts',
+      'src/resolvers/Query.ts',
+      'src/resolvers/Mutation.ts',
+      'src/resolvers/GiftWrapNote.ts',
+      'src/generated/resolvers-types.ts',
+      'migrations/0000_init.sql',
+      'migrations/meta/_journal.json',
+      `test/${NAME}-rules.test.ts`,
     ]) {
       expect(existsSync(join(workspace, file)), `subgraphs/${NAME}/${file}`).toBe(true);
     }
@@ -153,10 +178,10 @@ describe('npm run new-subgraph', () => {
     const tests = await run(join(copy, 'node_modules', '.bin', 'vitest'), ['run', ...files, '--reporter=json', `--outputFile=${report}`], { DATABASE_URL: serverUrl });
     const results = JSON.parse(readFileSync(report, 'utf8')) as { testResults: Array<{ name: string; assertionResults: Array<{ title: string; status: string }> }> };
     const outcomes = results.testResults.flatMap((file) => file.assertionResults.map((test) => ({ file: file.name.slice(copy.length + 1), title: test.title, status: test.status })));
-    expect(outcomes.filter((test) => test.status === 'failed').map((test) => test.title), tests.output).toEqual([
-      "is what the integration tests' harness starts: every subgraph",
-      'is what the bench starts: every subgraph, each with its own bench database',
-    ]);
+    expect(
+      outcomes.filter((test) => test.status === 'failed').map((test) => test.title),
+      tests.output,
+    ).toEqual(["is what the integration tests' harness starts: every subgraph", 'is what the bench starts: every subgraph, each with its own bench database']);
     expect(outcomes.filter((test) => test.file === `subgraphs/${NAME}/test/${NAME}-rules.test.ts` && test.status === 'passed').length).toBeGreaterThan(0);
   }, 90_000);
 
@@ -186,7 +211,13 @@ describe('npm run new-subgraph', () => {
       for (let attempt = 0; ; attempt++) {
         if (child.exitCode !== null) throw new Error(`npm start exited before it was ready:\n${log.join('')}`);
         if (attempt > 360) throw new Error(`the gateway was not ready:\n${log.join('')}`);
-        if (await fetch(`${gateway}/ready`).then((response) => response.ok, () => false)) break;
+        if (
+          await fetch(`${gateway}/ready`).then(
+            (response) => response.ok,
+            () => false,
+          )
+        )
+          break;
         await sleep(250);
       }
       const api = graphqlClient(`${gateway}/graphql`);

@@ -62,7 +62,7 @@ async function metricsOf(metricsUrl: string): Promise<string> {
 }
 
 describe('request ids', () => {
-  it('echoes the caller\'s x-request-id, and every service the request reached logs under it', async () => {
+  it("echoes the caller's x-request-id, and every service the request reached logs under it", async () => {
     const response = await post(OBSERVED_PRODUCTS, { headers: { 'x-request-id': 'test-123' } });
     expect(response.body.errors).toBeUndefined();
     expect(response.requestId).toBe('test-123');

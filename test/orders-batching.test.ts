@@ -18,7 +18,11 @@ afterAll(() => supergraph?.stop());
 async function customerWithOrders(orders: number, lines: number) {
   const customer = await supergraph.registerCustomer();
   const products = await Promise.all(Array.from({ length: lines }, (_, index) => tools.createProduct({ stock: orders, price: `${index + 1}.00` })));
-  for (let i = 0; i < orders; i++) await tools.placed(customer.token, products.map((product) => ({ productId: product.id, quantity: 1 })));
+  for (let i = 0; i < orders; i++)
+    await tools.placed(
+      customer.token,
+      products.map((product) => ({ productId: product.id, quantity: 1 })),
+    );
   return customer;
 }
 
@@ -102,7 +106,10 @@ describe('cost of one order', () => {
   async function costOfOrder(lines: number) {
     const customer = await supergraph.registerCustomer();
     const products = await Promise.all(Array.from({ length: lines }, () => tools.createProduct({ stock: 1 })));
-    const order = await tools.placed(customer.token, products.map((product) => ({ productId: product.id, quantity: 1 })));
+    const order = await tools.placed(
+      customer.token,
+      products.map((product) => ({ productId: product.id, quantity: 1 })),
+    );
     supergraph.statements.orders.reset();
     supergraph.statements.products.reset();
     const data = await supergraph.data<{ order: { items: Array<{ product: { name: string; category: { name: string } } }> } }>(ORDER_WITH_PRODUCTS, { id: order.id }, { token: customer.token });

@@ -104,7 +104,11 @@ describe('racing requests with one idempotency key', () => {
   it('give one order from the cart, emptying it once', async () => {
     const customer = await supergraph.registerCustomer();
     const product = await tools.createProduct({ stock: 10 });
-    const data = await supergraph.data(`mutation($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }`, { input: { productId: product.id, quantity: 4 } }, { token: customer.token });
+    const data = await supergraph.data(
+      `mutation($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }`,
+      { input: { productId: product.id, quantity: 4 } },
+      { token: customer.token },
+    );
     expect(data.addToCart.userErrors).toEqual([]);
     const idempotencyKey = randomUUID();
 
@@ -124,7 +128,11 @@ describe('racing cart orders with different keys', () => {
   it('order the cart once: one order, one stock movement, the others refused', async () => {
     const customer = await supergraph.registerCustomer();
     const product = await tools.createProduct({ stock: 10 });
-    const data = await supergraph.data(`mutation($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }`, { input: { productId: product.id, quantity: 2 } }, { token: customer.token });
+    const data = await supergraph.data(
+      `mutation($input: AddToCartInput!) { addToCart(input: $input) { userErrors { code } } }`,
+      { input: { productId: product.id, quantity: 2 } },
+      { token: customer.token },
+    );
     expect(data.addToCart.userErrors).toEqual([]);
 
     // A customer pressing "place order" five times, each press with its own key.
@@ -220,7 +228,12 @@ describe('cancellations racing with orders', () => {
 
     expect(results.slice(0, 3).map((payload) => payload.order?.status)).toEqual(['CANCELLED', 'CANCELLED', 'CANCELLED']);
     const bought = results.slice(3).filter((payload) => payload.order !== null).length;
-    expect(results.slice(3).filter((payload) => payload.order === null).map(codesOf)).toEqual(Array.from({ length: 10 - bought }, () => ['OUT_OF_STOCK']));
+    expect(
+      results
+        .slice(3)
+        .filter((payload) => payload.order === null)
+        .map(codesOf),
+    ).toEqual(Array.from({ length: 10 - bought }, () => ['OUT_OF_STOCK']));
     expect(bought).toBeLessThanOrEqual(3);
     expect(await tools.stockOf(product.id)).toBe(3 - bought);
   });

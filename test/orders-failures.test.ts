@@ -76,7 +76,13 @@ describe('a failure after the stock was taken', () => {
       const a = await tools.createProduct({ stock: 10 });
       const b = await tools.createProduct({ stock: 5 });
       const ordersBefore = await tools.orderCount();
-      const input = { idempotencyKey: randomUUID(), items: [{ productId: a.id, quantity: 3 }, { productId: b.id, quantity: 5 }] };
+      const input = {
+        idempotencyKey: randomUUID(),
+        items: [
+          { productId: a.id, quantity: 3 },
+          { productId: b.id, quantity: 5 },
+        ],
+      };
 
       faults.arm(point, () => new Error(`injected failure at ${point}`));
       expectInternalError(await placeOrderRequest(customer, input));
@@ -91,7 +97,10 @@ describe('a failure after the stock was taken', () => {
       faults.disarm();
       const retried = await tools.placeOrder(customer.token, input);
       expect(retried.userErrors).toEqual([]);
-      expect(retried.order!.items.map((item) => [item.product?.id, item.quantity])).toEqual([[a.id, 3], [b.id, 5]]);
+      expect(retried.order!.items.map((item) => [item.product?.id, item.quantity])).toEqual([
+        [a.id, 3],
+        [b.id, 5],
+      ]);
       expect([await tools.stockOf(a.id), await tools.stockOf(b.id)]).toEqual([7, 0]);
       expect(await tools.orderCount()).toBe(ordersBefore + 1);
     });

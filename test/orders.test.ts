@@ -244,9 +244,7 @@ describe('placeOrder with items', () => {
     await tools.setStock(product.id, 1);
 
     const read = (await orderOf(customer.token, order.id))!;
-    expect(read.items).toEqual([
-      { id: order.items[0]!.id, quantity: 2, unitPrice: usd('4.00'), lineTotal: usd('8.00'), product: { ...product, price: usd('5.55'), stock: 1, inStock: true } },
-    ]);
+    expect(read.items).toEqual([{ id: order.items[0]!.id, quantity: 2, unitPrice: usd('4.00'), lineTotal: usd('8.00'), product: { ...product, price: usd('5.55'), stock: 1, inStock: true } }]);
     expect(read.subtotal).toEqual(usd('8.00'));
     expect(read.total).toEqual(usd('8.00'));
     // The same in the list.
@@ -481,8 +479,14 @@ describe('placeOrder refusals', () => {
 
   it('refuses an unknown product with NOT_FOUND on its line, moving no stock on the others', async () => {
     const { customer, product, expectNothingChanged } = await refusalSetup();
-    for (const [index, productId] of [[1, randomUUID()], [1, 'not-a-product-id']] as const) {
-      const items = [{ productId: product.id, quantity: 1 }, { productId, quantity: 1 }];
+    for (const [index, productId] of [
+      [1, randomUUID()],
+      [1, 'not-a-product-id'],
+    ] as const) {
+      const items = [
+        { productId: product.id, quantity: 1 },
+        { productId, quantity: 1 },
+      ];
       expectRefused(await tools.placeOrder(customer.token, { idempotencyKey: randomUUID(), items }), 'NOT_FOUND', `items.${index}.productId`);
     }
     await expectNothingChanged();
@@ -491,7 +495,13 @@ describe('placeOrder refusals', () => {
   it('names an unknown product by its id', async () => {
     const { customer, product, expectNothingChanged } = await refusalSetup();
     const unknown = randomUUID();
-    const payload = await tools.placeOrder(customer.token, { idempotencyKey: randomUUID(), items: [{ productId: product.id, quantity: 1 }, { productId: unknown, quantity: 1 }] });
+    const payload = await tools.placeOrder(customer.token, {
+      idempotencyKey: randomUUID(),
+      items: [
+        { productId: product.id, quantity: 1 },
+        { productId: unknown, quantity: 1 },
+      ],
+    });
     expect(payload.userErrors).toEqual([{ code: 'NOT_FOUND', field: 'items.1.productId', message: `Product ${unknown} is not in the catalogue.` }]);
     await expectNothingChanged();
   });
@@ -500,7 +510,10 @@ describe('placeOrder refusals', () => {
     const { customer, product, expectNothingChanged } = await refusalSetup();
     const archived = await tools.createProduct({ stock: 5 });
     await tools.archiveProduct(archived.id);
-    const items = [{ productId: archived.id, quantity: 1 }, { productId: product.id, quantity: 1 }];
+    const items = [
+      { productId: archived.id, quantity: 1 },
+      { productId: product.id, quantity: 1 },
+    ];
     const payload = await tools.placeOrder(customer.token, { idempotencyKey: randomUUID(), items });
     expect(payload).toEqual({ order: null, userErrors: [{ code: 'NOT_FOUND', field: 'items.0.productId', message: `Product ${archived.sku} is no longer in the catalogue.` }] });
     await expectNothingChanged();
@@ -509,7 +522,10 @@ describe('placeOrder refusals', () => {
   it('refuses a line above the stock with OUT_OF_STOCK naming the sku, moving no stock on any line', async () => {
     const { customer, product, expectNothingChanged } = await refusalSetup(5);
     const scarce = await tools.createProduct({ stock: 3 });
-    const items = [{ productId: product.id, quantity: 2 }, { productId: scarce.id, quantity: 4 }];
+    const items = [
+      { productId: product.id, quantity: 2 },
+      { productId: scarce.id, quantity: 4 },
+    ];
 
     const payload = await tools.placeOrder(customer.token, { idempotencyKey: randomUUID(), items });
 
@@ -522,7 +538,10 @@ describe('placeOrder refusals', () => {
 
   it('judges the stock on merged lines', async () => {
     const { customer, product, expectNothingChanged } = await refusalSetup(3);
-    const items = [{ productId: product.id, quantity: 2 }, { productId: product.id, quantity: 2 }];
+    const items = [
+      { productId: product.id, quantity: 2 },
+      { productId: product.id, quantity: 2 },
+    ];
     const payload = await tools.placeOrder(customer.token, { idempotencyKey: randomUUID(), items });
     expect(payload.order).toBeNull();
     expect(payload.userErrors.map((error) => error.code)).toEqual(['OUT_OF_STOCK']);
@@ -539,14 +558,21 @@ describe('idempotency keys', () => {
     const a = await tools.createProduct({ stock: 10 });
     const b = await tools.createProduct({ stock: 10 });
     const idempotencyKey = randomUUID();
-    const items = [{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 1 }];
+    const items = [
+      { productId: a.id, quantity: 2 },
+      { productId: b.id, quantity: 1 },
+    ];
 
     const first = await tools.placeOrder(customer.token, { idempotencyKey, items });
     const again = await tools.placeOrder(customer.token, { idempotencyKey, items });
     // The same order, asked for in another shape.
     const reshaped = await tools.placeOrder(customer.token, {
       idempotencyKey,
-      items: [{ productId: b.id, quantity: 1 }, { productId: a.id, quantity: 1 }, { productId: a.id, quantity: 1 }],
+      items: [
+        { productId: b.id, quantity: 1 },
+        { productId: a.id, quantity: 1 },
+        { productId: a.id, quantity: 1 },
+      ],
     });
 
     expect(first.userErrors).toEqual([]);
@@ -570,7 +596,12 @@ describe('idempotency keys', () => {
     const different = [
       { items: [{ productId: a.id, quantity: 3 }] },
       { items: [{ productId: b.id, quantity: 2 }] },
-      { items: [{ productId: a.id, quantity: 2 }, { productId: b.id, quantity: 1 }] },
+      {
+        items: [
+          { productId: a.id, quantity: 2 },
+          { productId: b.id, quantity: 1 },
+        ],
+      },
       {}, // the cart
     ];
     for (const request of different) {
@@ -798,7 +829,10 @@ describe('cancelOrder', () => {
     const customer = await supergraph.registerCustomer();
     const a = await tools.createProduct({ stock: 10 });
     const b = await tools.createProduct({ stock: 4 });
-    const order = await tools.placed(customer.token, [{ productId: a.id, quantity: 3 }, { productId: b.id, quantity: 4 }]);
+    const order = await tools.placed(customer.token, [
+      { productId: a.id, quantity: 3 },
+      { productId: b.id, quantity: 4 },
+    ]);
     expect([await tools.stockOf(a.id), await tools.stockOf(b.id)]).toEqual([7, 0]);
 
     const payload = await tools.cancelOrder(customer.token, order.id);

@@ -131,9 +131,7 @@ describe('charging once', () => {
     const succeeded = answers.filter((answer) => answer.userErrors.length === 0);
     expect(succeeded).toHaveLength(1);
     expect(succeeded[0]).toMatchObject({ order: { id: order.id, status: 'PAID' }, transaction: { kind: 'CHARGE', status: 'SUCCEEDED', amount: usd('7.77') } });
-    expect(answers.filter((answer) => answer.userErrors.length > 0).map((answer) => answer.userErrors.map((error) => error.code))).toEqual(
-      Array.from({ length: 9 }, () => ['INVALID_STATE']),
-    );
+    expect(answers.filter((answer) => answer.userErrors.length > 0).map((answer) => answer.userErrors.map((error) => error.code))).toEqual(Array.from({ length: 9 }, () => ['INVALID_STATE']));
     const after = await tools.order(customer.token, order.id);
     expect(after?.status).toBe('PAID');
     expect(after?.transactions.map(({ id, kind, status }) => ({ id, kind, status }))).toEqual([{ id: succeeded[0]!.transaction!.id, kind: 'CHARGE', status: 'SUCCEEDED' }]);
@@ -272,7 +270,7 @@ describe('cancelling a paid order', () => {
     expect(await tools.stockOf(product.id)).toBe(10);
   });
 
-  it('refunds when an admin cancels a customer\'s paid order', async () => {
+  it("refunds when an admin cancels a customer's paid order", async () => {
     const { customer, order } = await customerWithOrder('2.22', 2);
     const card = await tools.addCard(customer.token, TEST_CARDS.visa);
     expect((await tools.payOrder(customer.token, order.id, card)).userErrors).toEqual([]);

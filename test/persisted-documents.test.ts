@@ -13,9 +13,10 @@ describe('with the safelist on', () => {
   afterAll(() => supergraph?.stop());
 
   const post = (body: Record<string, unknown>) =>
-    fetch(`${supergraph.gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(
-      async (response) => ({ status: response.status, body: (await response.json()) as { data?: { categories?: unknown[] }; errors?: Array<{ extensions?: { code?: string } }> } }),
-    );
+    fetch(`${supergraph.gatewayUrl}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then(async (response) => ({
+      status: response.status,
+      body: (await response.json()) as { data?: { categories?: unknown[] }; errors?: Array<{ extensions?: { code?: string } }> },
+    }));
 
   it('runs the client SDK operations, which are in the manifest', async () => {
     const client = createClient({ url: `${supergraph.gatewayUrl}/graphql` });

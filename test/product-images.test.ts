@@ -171,7 +171,9 @@ describe('uploading an image', () => {
     const ids: string[] = [];
     for (const upload of uploads) ids.push(await uploadImage(productId, upload.bytes, upload.contentType, `A ${upload.contentType} picture`));
     const { images, featuredImage } = await imagesOf(productId);
-    expect(images.map((image) => [image.id, image.width, image.height, image.altText])).toEqual(uploads.map((upload, index) => [ids[index], upload.width, upload.height, `A ${upload.contentType} picture`]));
+    expect(images.map((image) => [image.id, image.width, image.height, image.altText])).toEqual(
+      uploads.map((upload, index) => [ids[index], upload.width, upload.height, `A ${upload.contentType} picture`]),
+    );
     expect(featuredImage?.id).toBe(ids[0]);
 
     for (const [index, upload] of uploads.entries()) {
@@ -291,7 +293,7 @@ describe('refused uploads', () => {
     expect(await storedImageCount(productId)).toBe(0);
   });
 
-  it('gives a PUT URL under the gateway\'s public address, with the declared Content-Type, that works for 15 minutes', async () => {
+  it("gives a PUT URL under the gateway's public address, with the declared Content-Type, that works for 15 minutes", async () => {
     const productId = await createProduct();
     const before = Date.now();
     const ticket = await ticketFor(productId, 'image/png', 1234);
@@ -308,7 +310,9 @@ describe('refused uploads', () => {
     const notAnImage = Buffer.from('<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>');
     const pngBytes = await png(300, 200);
     const bomb = await decompressionBomb();
-    const noisy = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } }).png().toBuffer();
+    const noisy = await sharp({ create: { width: 300, height: 200, channels: 3, background: '#000', noise: { type: 'gaussian', mean: 128, sigma: 30 } } })
+      .png()
+      .toBuffer();
     const truncated = noisy.subarray(0, Math.floor(noisy.length / 2));
     expect((await sharp(bomb, { limitInputPixels: false }).metadata()).width).toBe(100_000);
     const cases: Array<{ name: string; contentType: string; declared: number; bytes: Buffer; status: number; code: string }> = [
@@ -380,7 +384,7 @@ describe('refused uploads', () => {
     expect(await storedImageCount(productId)).toBe(1);
   });
 
-  it('refuses an expired URL, a URL with a forged token (a customer\'s bearer token changes nothing), and an upload that skips the gateway', async () => {
+  it("refuses an expired URL, a URL with a forged token (a customer's bearer token changes nothing), and an upload that skips the gateway", async () => {
     const productId = await createProduct();
     const bytes = await png(200, 100);
     const expired = await ticketFor(productId, 'image/png', bytes.length);
@@ -417,7 +421,11 @@ describe('refused uploads', () => {
 describe('changing and removing images', () => {
   it('reorders images and changes alt text; the first is the featured image', async () => {
     const productId = await createProduct();
-    const ids = [await uploadImage(productId, await png(200, 200), 'image/png'), await uploadImage(productId, await webp(), 'image/webp'), await uploadImage(productId, await png(300, 300), 'image/png')];
+    const ids = [
+      await uploadImage(productId, await png(200, 200), 'image/png'),
+      await uploadImage(productId, await webp(), 'image/webp'),
+      await uploadImage(productId, await png(300, 300), 'image/png'),
+    ];
     const moved = (await supergraph.data(UPDATE_IMAGE, { id: ids[2], input: { position: 0, altText: '  Oats in a bowl ' } }, { token: adminToken })).updateProductImage;
     expect(moved.userErrors).toEqual([]);
     expect(moved.image).toMatchObject({ id: ids[2], altText: 'Oats in a bowl' });
@@ -477,7 +485,9 @@ describe('changing and removing images', () => {
 
 describe('the demo catalogue', () => {
   it('has an image for every product, whose catalogue-page URLs serve', async () => {
-    const { products } = await supergraph.data(`{ products(first: 100) { totalCount edges { node { id sku name featuredImage { altText width height small: url(width: 320) large: url(width: 960) } } } } }`);
+    const { products } = await supergraph.data(
+      `{ products(first: 100) { totalCount edges { node { id sku name featuredImage { altText width height small: url(width: 320) large: url(width: 960) } } } } }`,
+    );
     expect(products.edges.length).toBe(products.totalCount);
     // The demo's products, not the ones this file made.
     const demoSkus = new Set(Object.values(demoCatalogue).flatMap((items) => items.map(([sku]) => sku)));
@@ -499,7 +509,10 @@ describe('the demo catalogue', () => {
 
   it('is public data: a catalogue page with its pictures over GET without a token may be cached', async () => {
     const url = new URL(`${supergraph.gatewayUrl}/graphql`);
-    url.searchParams.set('query', '{ products(first: 5) { edges { node { id featuredImage { id altText width height small: url(width: 320) avif: url(width: 640, format: AVIF) } images { id } } } } }');
+    url.searchParams.set(
+      'query',
+      '{ products(first: 5) { edges { node { id featuredImage { id altText width height small: url(width: 320) avif: url(width: 640, format: AVIF) } images { id } } } } }',
+    );
     const response = await fetch(url);
     expect(response.status).toBe(200);
     expect(response.headers.get('cache-control')).toMatch(/^public, max-age=\d+$/);

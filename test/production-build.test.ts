@@ -71,7 +71,11 @@ interface Instruction {
 
 /** The instructions of the Dockerfile's last stage (after its last FROM), continued lines joined. */
 function lastStage(dockerfile: string): Instruction[] {
-  const lines = dockerfile.replace(/\\\n/g, ' ').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  const lines = dockerfile
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !line.startsWith('#'));
   const instructions = lines.map((line) => ({ keyword: line.split(/\s/)[0]!.toUpperCase(), args: line.slice(line.search(/\s/) + 1).trim() }));
   return instructions.slice(instructions.map((instruction) => instruction.keyword).lastIndexOf('FROM') + 1);
 }
@@ -82,8 +86,11 @@ const suffix = randomBytes(4).toString('hex');
 const databases = Object.fromEntries(SUBGRAPHS.map((name) => [name, `test_${suffix}_build_${name}`])) as Record<(typeof SUBGRAPHS)[number], string>;
 const composeServices = readComposeServices();
 const migrationCommand = (subgraph: string) =>
-  (YAML.parse(readFileSync(join(repositoryRoot, 'deploy', 'kubernetes', 'base', subgraph, 'migration-job.yaml'), 'utf8')) as { spec: { template: { spec: { containers: Array<{ command: string[] }> } } } })
-    .spec.template.spec.containers[0]!.command;
+  (
+    YAML.parse(readFileSync(join(repositoryRoot, 'deploy', 'kubernetes', 'base', subgraph, 'migration-job.yaml'), 'utf8')) as {
+      spec: { template: { spec: { containers: Array<{ command: string[] }> } } };
+    }
+  ).spec.template.spec.containers[0]!.command;
 const stage = lastStage(readFileSync(join(repositoryRoot, 'Dockerfile'), 'utf8'));
 
 let folder: string;
@@ -167,7 +174,13 @@ async function waitUntilReady(service: Service, port: number): Promise<void> {
   const { child, output } = children.get(service)!;
   for (let attempt = 0; attempt < 240; attempt++) {
     if (child.exitCode !== null) throw new Error(`${service} exited (${child.exitCode}): ${output.join('').slice(-2000)}`);
-    if (await fetch(`http://127.0.0.1:${port}/ready`).then((response) => response.ok, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${port}/ready`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return;
     await sleep(250);
   }
   throw new Error(`${service} was not ready: ${output.join('').slice(-2000)}`);
@@ -216,7 +229,11 @@ beforeAll(async () => {
   const local = (service: Service) => `http://127.0.0.1:${ports[service]}`;
   // As production gives them: each caller its own service key, each receiver its callers' public keys.
   const serviceKeys = { gateway: await generateServiceKey(), orders: await generateServiceKey(), reviews: await generateServiceKey() };
-  const callerKeys = { GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem, ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem, REVIEWS_SERVICE_PUBLIC_KEYS: serviceKeys.reviews.publicKeyPem };
+  const callerKeys = {
+    GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem,
+    ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem,
+    REVIEWS_SERVICE_PUBLIC_KEYS: serviceKeys.reviews.publicKeyPem,
+  };
   const jwks = { JWKS_URL: `${local('accounts')}${JWKS_PATH}` };
   const keys = await newSigningKeyPair();
   const environment: Record<Service, Record<string, string>> = {
@@ -242,7 +259,16 @@ beforeAll(async () => {
       PRODUCTS_URL: local('products'),
       ORDERS_URL: local('orders'),
     },
-    gateway: { ...common, ...jwks, PORT: String(ports.gateway), SERVICE_PRIVATE_KEY: serviceKeys.gateway.privateKeyPem, ACCOUNTS_URL: local('accounts'), ORDERS_URL: local('orders'), PRODUCTS_URL: local('products'), REVIEWS_URL: local('reviews') },
+    gateway: {
+      ...common,
+      ...jwks,
+      PORT: String(ports.gateway),
+      SERVICE_PRIVATE_KEY: serviceKeys.gateway.privateKeyPem,
+      ACCOUNTS_URL: local('accounts'),
+      ORDERS_URL: local('orders'),
+      PRODUCTS_URL: local('products'),
+      REVIEWS_URL: local('reviews'),
+    },
   };
   for (const service of SERVICES) startService(service, environment[service]);
   await Promise.all(SERVICES.map((service) => waitUntilReady(service, ports[service])));

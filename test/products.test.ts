@@ -19,18 +19,48 @@ afterAll(() => supergraph?.stop());
 
 // ------------------------------------------------------------------ documents
 
-const MONEY = /* GraphQL */ `fragment MoneyFields on Money { amount currencyCode }`;
-const USER_ERRORS = /* GraphQL */ `fragment UserErrorFields on UserError { field message code }`;
+const MONEY = /* GraphQL */ `
+  fragment MoneyFields on Money {
+    amount
+    currencyCode
+  }
+`;
+const USER_ERRORS = /* GraphQL */ `
+  fragment UserErrorFields on UserError {
+    field
+    message
+    code
+  }
+`;
 
 /** The contract's `Products` operation, with the sort arguments the schema offers beyond it. */
 const PRODUCTS = /* GraphQL */ `
   query Products($first: Int, $after: String, $filter: ProductFilter, $sortKey: ProductSortKey, $reverse: Boolean) {
     products(first: $first, after: $after, filter: $filter, sortKey: $sortKey, reverse: $reverse) {
       totalCount
-      pageInfo { hasNextPage hasPreviousPage startCursor endCursor }
+      pageInfo {
+        hasNextPage
+        hasPreviousPage
+        startCursor
+        endCursor
+      }
       edges {
         cursor
-        node { id sku name price { ...MoneyFields } stock inStock createdAt category { id name } }
+        node {
+          id
+          sku
+          name
+          price {
+            ...MoneyFields
+          }
+          stock
+          inStock
+          createdAt
+          category {
+            id
+            name
+          }
+        }
       }
     }
   }
@@ -40,19 +70,53 @@ const PRODUCTS = /* GraphQL */ `
 const PRODUCT = /* GraphQL */ `
   query Product($id: ID!) {
     product(id: $id) {
-      id sku name description price { ...MoneyFields } stock inStock
-      category { id name }
-      recommendations { id name price { ...MoneyFields } inStock }
+      id
+      sku
+      name
+      description
+      price {
+        ...MoneyFields
+      }
+      stock
+      inStock
+      category {
+        id
+        name
+      }
+      recommendations {
+        id
+        name
+        price {
+          ...MoneyFields
+        }
+        inStock
+      }
     }
   }
   ${MONEY}
 `;
 
-const CATEGORIES = /* GraphQL */ `query Categories { categories { id name productCount } }`;
+const CATEGORIES = /* GraphQL */ `
+  query Categories {
+    categories {
+      id
+      name
+      productCount
+    }
+  }
+`;
 
 const CREATE_CATEGORY = /* GraphQL */ `
   mutation CreateCategory($input: CreateCategoryInput!) {
-    createCategory(input: $input) { category { id name } userErrors { ...UserErrorFields } }
+    createCategory(input: $input) {
+      category {
+        id
+        name
+      }
+      userErrors {
+        ...UserErrorFields
+      }
+    }
   }
   ${USER_ERRORS}
 `;
@@ -60,8 +124,24 @@ const CREATE_CATEGORY = /* GraphQL */ `
 const CREATE_PRODUCT = /* GraphQL */ `
   mutation CreateProduct($input: CreateProductInput!) {
     createProduct(input: $input) {
-      product { id sku name description price { ...MoneyFields } stock inStock category { id name } }
-      userErrors { ...UserErrorFields }
+      product {
+        id
+        sku
+        name
+        description
+        price {
+          ...MoneyFields
+        }
+        stock
+        inStock
+        category {
+          id
+          name
+        }
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${MONEY}
@@ -71,8 +151,23 @@ const CREATE_PRODUCT = /* GraphQL */ `
 const UPDATE_PRODUCT = /* GraphQL */ `
   mutation UpdateProduct($id: ID!, $input: UpdateProductInput!) {
     updateProduct(id: $id, input: $input) {
-      product { id sku name description price { ...MoneyFields } stock category { id name } }
-      userErrors { ...UserErrorFields }
+      product {
+        id
+        sku
+        name
+        description
+        price {
+          ...MoneyFields
+        }
+        stock
+        category {
+          id
+          name
+        }
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${MONEY}
@@ -80,13 +175,29 @@ const UPDATE_PRODUCT = /* GraphQL */ `
 `;
 
 const DELETE_PRODUCT = /* GraphQL */ `
-  mutation DeleteProduct($id: ID!) { deleteProduct(id: $id) { deletedId userErrors { ...UserErrorFields } } }
+  mutation DeleteProduct($id: ID!) {
+    deleteProduct(id: $id) {
+      deletedId
+      userErrors {
+        ...UserErrorFields
+      }
+    }
+  }
   ${USER_ERRORS}
 `;
 
 const UPDATE_STOCK = /* GraphQL */ `
   mutation UpdateStock($productId: ID!, $stock: Int!) {
-    updateStock(productId: $productId, stock: $stock) { product { id stock inStock } userErrors { ...UserErrorFields } }
+    updateStock(productId: $productId, stock: $stock) {
+      product {
+        id
+        stock
+        inStock
+      }
+      userErrors {
+        ...UserErrorFields
+      }
+    }
   }
   ${USER_ERRORS}
 `;
@@ -94,8 +205,15 @@ const UPDATE_STOCK = /* GraphQL */ `
 const ADD_RECOMMENDATION = /* GraphQL */ `
   mutation AddRecommendation($productId: ID!, $recommendedProductId: ID!) {
     addRecommendation(productId: $productId, recommendedProductId: $recommendedProductId) {
-      product { id recommendations { id } }
-      userErrors { ...UserErrorFields }
+      product {
+        id
+        recommendations {
+          id
+        }
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERRORS}
@@ -104,8 +222,15 @@ const ADD_RECOMMENDATION = /* GraphQL */ `
 const REMOVE_RECOMMENDATION = /* GraphQL */ `
   mutation RemoveRecommendation($productId: ID!, $recommendedProductId: ID!) {
     removeRecommendation(productId: $productId, recommendedProductId: $recommendedProductId) {
-      product { id recommendations { id } }
-      userErrors { ...UserErrorFields }
+      product {
+        id
+        recommendations {
+          id
+        }
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${USER_ERRORS}
@@ -114,8 +239,24 @@ const REMOVE_RECOMMENDATION = /* GraphQL */ `
 const ADD_TO_CART = /* GraphQL */ `
   mutation AddToCart($input: AddToCartInput!) {
     addToCart(input: $input) {
-      cart { items { quantity lineTotal { ...MoneyFields } product { id name } } subtotal { ...MoneyFields } }
-      userErrors { ...UserErrorFields }
+      cart {
+        items {
+          quantity
+          lineTotal {
+            ...MoneyFields
+          }
+          product {
+            id
+            name
+          }
+        }
+        subtotal {
+          ...MoneyFields
+        }
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${MONEY}
@@ -514,7 +655,12 @@ describe('filtering products', () => {
     const page = await listProducts({ first: 100, filter: { minPrice: '20.00', maxPrice: '29.99' } });
     const expected = demoProducts.filter((product) => product.priceCents >= 2000 && product.priceCents <= 2999).map((product) => product.sku);
     expect(expected.length).toBeGreaterThan(0);
-    expect(page.edges.map((edge) => edge.node.sku).filter((sku) => demoSkus.has(sku)).sort()).toEqual(expected.sort());
+    expect(
+      page.edges
+        .map((edge) => edge.node.sku)
+        .filter((sku) => demoSkus.has(sku))
+        .sort(),
+    ).toEqual(expected.sort());
   });
 
   it('applies every filter given at once', async () => {
@@ -568,7 +714,13 @@ describe('prices', () => {
   });
 
   it('are stored and returned with two fraction digits whatever the input gave', async () => {
-    for (const [input, shown] of [['19.9', '19.90'], ['5', '5.00'], ['0.10', '0.10'], ['0', '0.00'], ['1234567.89', '1234567.89']]) {
+    for (const [input, shown] of [
+      ['19.9', '19.90'],
+      ['5', '5.00'],
+      ['0.10', '0.10'],
+      ['0', '0.00'],
+      ['1234567.89', '1234567.89'],
+    ]) {
       const product = await createProduct({ price: input });
       expect(product.price, `price ${input}`).toEqual({ amount: shown, currencyCode: 'USD' });
       expect((await findProduct(product.id)).price.amount).toBe(shown);
@@ -650,7 +802,14 @@ describe('product(id)', () => {
 // ------------------------------------------------------------------ productBySku
 
 describe('productBySku', () => {
-  const PRODUCT_BY_SKU = /* GraphQL */ `query ProductBySku($sku: String!) { productBySku(sku: $sku) { id sku } }`;
+  const PRODUCT_BY_SKU = /* GraphQL */ `
+    query ProductBySku($sku: String!) {
+      productBySku(sku: $sku) {
+        id
+        sku
+      }
+    }
+  `;
   const bySku = async (sku: string) => (await supergraph.data(PRODUCT_BY_SKU, { sku })).productBySku;
 
   it('finds an active product by its sku in any letter case, as SKUs are unique in any case', async () => {
@@ -900,11 +1059,7 @@ describe('createProduct', () => {
   it('lets exactly one of several concurrent creations with the same sku succeed; the others get CONFLICT', async () => {
     const sku = uniqueSku('RACE');
     const before = await catalogueSize();
-    const results = await Promise.all(
-      Array.from({ length: 6 }, (_, index) =>
-        supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), sku, name: `Racer ${index}` } }, { token: adminToken }),
-      ),
-    );
+    const results = await Promise.all(Array.from({ length: 6 }, (_, index) => supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), sku, name: `Racer ${index}` } }, { token: adminToken })));
     const payloads = results.map((data) => data.createProduct);
     expect(payloads.filter((payload) => payload.product !== null)).toHaveLength(1);
     const refusals = payloads.filter((payload) => payload.product === null);
@@ -918,9 +1073,7 @@ describe('createProduct', () => {
     const sku = `${uniqueSku('RACE')}-Case`;
     const before = await catalogueSize();
     const variants = [sku, sku.toLowerCase(), sku.toUpperCase(), sku, sku.toLowerCase(), sku.toUpperCase()];
-    const results = await Promise.all(
-      variants.map((variant, index) => supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), sku: variant, name: `Racer ${index}` } }, { token: adminToken })),
-    );
+    const results = await Promise.all(variants.map((variant, index) => supergraph.data(CREATE_PRODUCT, { input: { ...validInput(), sku: variant, name: `Racer ${index}` } }, { token: adminToken })));
     const payloads = results.map((data) => data.createProduct);
     expect(payloads.filter((payload) => payload.product !== null)).toHaveLength(1);
     for (const refusal of payloads.filter((payload) => payload.product === null)) {
@@ -955,9 +1108,7 @@ describe('createProduct', () => {
 
   it('lets exactly one of several concurrent creations of a category name succeed, whatever the letter case', async () => {
     const name = `Racing ${uniqueWord()}`;
-    const results = await Promise.all(
-      [name, name.toUpperCase(), name.toLowerCase(), name].map((variant) => supergraph.data(CREATE_CATEGORY, { input: { name: variant } }, { token: adminToken })),
-    );
+    const results = await Promise.all([name, name.toUpperCase(), name.toLowerCase(), name].map((variant) => supergraph.data(CREATE_CATEGORY, { input: { name: variant } }, { token: adminToken })));
     const payloads = results.map((data) => data.createCategory);
     expect(payloads.filter((payload) => payload.category !== null)).toHaveLength(1);
     for (const refusal of payloads.filter((payload) => payload.category === null)) {
@@ -1211,7 +1362,21 @@ describe('recommendations', () => {
 
 describe('SQL statements per query (N+1 guard)', () => {
   const PAGE_WITH_CHILDREN = /* GraphQL */ `
-    query($first: Int) { products(first: $first) { edges { node { id category { name } recommendations { name } } } } }
+    query ($first: Int) {
+      products(first: $first) {
+        edges {
+          node {
+            id
+            category {
+              name
+            }
+            recommendations {
+              name
+            }
+          }
+        }
+      }
+    }
   `;
 
   /** The statements the products subgraph sent for one request, leaving out the driver's type lookup on a new connection. */
@@ -1255,9 +1420,7 @@ describe('SQL statements per query (N+1 guard)', () => {
     await archive(products[3]!.id);
 
     const { data, count, statements } = await statementsFor(`{ cart { items { product { id name } } } }`, {}, shopper.token);
-    expect(data.cart.items.map((item: { product: { id: string; name: string } }) => item.product).sort(byId)).toEqual(
-      products.map((product) => ({ id: product.id, name: product.name })).sort(byId),
-    );
+    expect(data.cart.items.map((item: { product: { id: string; name: string } }) => item.product).sort(byId)).toEqual(products.map((product) => ({ id: product.id, name: product.name })).sort(byId));
     expect(count, statements.join('\n')).toBe(1);
   });
 });

@@ -8,7 +8,18 @@ import postgres from 'postgres';
 import WebSocket from 'ws';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
 import { createClient, createLiveClient, GreenCartRequestError, OrderUpdatedDocument, ProductUpdatedDocument, type GreenCartClient } from '@greencart/client';
-import { createSubgraphClient, databaseUrl, demoShoppers, dropDatabase, generateServiceKey, JWKS_PATH, loadServiceCredentials, repositoryRoot, SERVICE_TOKEN_HEADER, type ServiceCredentials } from '@greencart/platform';
+import {
+  createSubgraphClient,
+  databaseUrl,
+  demoShoppers,
+  dropDatabase,
+  generateServiceKey,
+  JWKS_PATH,
+  loadServiceCredentials,
+  repositoryRoot,
+  SERVICE_TOKEN_HEADER,
+  type ServiceCredentials,
+} from '@greencart/platform';
 import { createStockClient } from '@greencart/orders';
 import { subscriptionsOpen } from './support/live-updates.js';
 import { freePort } from './support/ports.js';
@@ -68,7 +79,13 @@ function startReplica(service: Service, port: number, metricsPort: number): Repl
 async function waitUntilServing(replica: Replica, path = '/health'): Promise<void> {
   for (let attempt = 0; attempt < 240; attempt++) {
     if (replica.child.exitCode !== null) throw new Error(`${replica.service} on ${replica.port} exited (${replica.child.exitCode}): ${replica.output.join('').slice(-2000)}`);
-    if (await fetch(`http://127.0.0.1:${replica.port}${path}`).then((response) => response.ok, () => false)) return;
+    if (
+      await fetch(`http://127.0.0.1:${replica.port}${path}`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return;
     await sleep(250);
   }
   throw new Error(`${replica.service} on ${replica.port} did not come up: ${replica.output.join('').slice(-2000)}`);
@@ -84,11 +101,17 @@ function stopReplica(replica: Replica, signal: NodeJS.Signals = 'SIGTERM'): Prom
 }
 
 /** One replica's /metrics text ('' when it does not answer). */
-const metricsOf = (replica: Replica) => fetch(`http://127.0.0.1:${replica.metricsPort}/metrics`).then((response) => response.text(), () => '');
+const metricsOf = (replica: Replica) =>
+  fetch(`http://127.0.0.1:${replica.metricsPort}/metrics`).then(
+    (response) => response.text(),
+    () => '',
+  );
 
 /** GraphQL requests for `field` answered, in one /metrics text. */
 const requestsIn = (metrics: string, field: RegExp) =>
-  [...metrics.matchAll(/^greencart_graphql_requests_total\{[^}]*operation="([^"]*)"[^}]*\} (\d+)$/gm)].filter(([, operation]) => field.test(operation!)).reduce((sum, match) => sum + Number(match[2]), 0);
+  [...metrics.matchAll(/^greencart_graphql_requests_total\{[^}]*operation="([^"]*)"[^}]*\} (\d+)$/gm)]
+    .filter(([, operation]) => field.test(operation!))
+    .reduce((sum, match) => sum + Number(match[2]), 0);
 
 /** GraphQL requests received and not yet answered, in one /metrics text. */
 const inFlightIn = (metrics: string) => Number(/^greencart_graphql_requests_in_flight(?:\{[^}]*\})? (\d+)$/m.exec(metrics)?.[1] ?? Number.NaN);
@@ -126,12 +149,16 @@ function logLinesOf(replica: Replica): LogLine[] {
 const fetchOverNewConnection: typeof fetch = (input, init) =>
   new Promise((resolve, reject) => {
     const body = typeof init?.body === 'string' ? init.body : '';
-    const request = httpRequest(String(input), { method: init?.method ?? 'GET', headers: { ...(init?.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(body)) }, agent: false }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: response.statusCode ?? 500 })));
-      response.on('error', reject);
-    });
+    const request = httpRequest(
+      String(input),
+      { method: init?.method ?? 'GET', headers: { ...(init?.headers as Record<string, string>), 'content-length': String(Buffer.byteLength(body)) }, agent: false },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (chunk: Buffer) => chunks.push(chunk));
+        response.on('end', () => resolve(new Response(Buffer.concat(chunks), { status: response.statusCode ?? 500 })));
+        response.on('error', reject);
+      },
+    );
     request.on('error', reject);
     request.end(body);
   });
@@ -166,7 +193,11 @@ beforeAll(async () => {
   const keys = await newSigningKeyPair();
   // Service keys as production gives them: each caller's private key to its own processes only, its public key to its callees.
   const serviceKeys = { gateway: await generateServiceKey(), orders: await generateServiceKey(), reviews: await generateServiceKey() };
-  const publicKeys = { GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem, ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem, REVIEWS_SERVICE_PUBLIC_KEYS: serviceKeys.reviews.publicKeyPem };
+  const publicKeys = {
+    GATEWAY_SERVICE_PUBLIC_KEYS: serviceKeys.gateway.publicKeyPem,
+    ORDERS_SERVICE_PUBLIC_KEYS: serviceKeys.orders.publicKeyPem,
+    REVIEWS_SERVICE_PUBLIC_KEYS: serviceKeys.reviews.publicKeyPem,
+  };
   const ports = {} as Record<Service, number[]>;
   for (const service of SERVICES) ports[service] = [await freePort(), await freePort()];
   // Each tier's balancer first: every process is configured with balancers' addresses only.
@@ -214,7 +245,14 @@ beforeAll(async () => {
     },
   };
   const given = async (service: 'gateway' | 'orders') =>
-    (await loadServiceCredentials({ service, privateKeyPem: serviceKeys[service].privateKeyPem, callerPublicKeys: { gateway: publicKeys.GATEWAY_SERVICE_PUBLIC_KEYS }, dataDir: common.GREENCART_DATA_DIR })).credentials;
+    (
+      await loadServiceCredentials({
+        service,
+        privateKeyPem: serviceKeys[service].privateKeyPem,
+        callerPublicKeys: { gateway: publicKeys.GATEWAY_SERVICE_PUBLIC_KEYS },
+        dataDir: common.GREENCART_DATA_DIR,
+      })
+    ).credentials;
   credentials = { gateway: await given('gateway'), orders: await given('orders') };
   // Every process at once, on databases that do not exist yet: both replicas of a subgraph create
   // its database and migrate it together.
@@ -267,7 +305,9 @@ describe('two processes of every service on one database, behind round-robin bal
 
   it('serves one image, made once, through both gateways and from both products processes', async () => {
     // A demo picture both products processes seeded at once: one image per demo product came of it.
-    const [{ images, pictured }] = (await productsDb`select count(*)::int as images, count(distinct product_id)::int as pictured from product_images`) as unknown as [{ images: number; pictured: number }];
+    const [{ images, pictured }] = (await productsDb`select count(*)::int as images, count(distinct product_id)::int as pictured from product_images`) as unknown as [
+      { images: number; pictured: number },
+    ];
     expect(images).toBe(pictured);
     const { products } = await anonymous.CatalogPage({ first: 1 });
     const image = products!.edges[0]!.node.featuredImage!;
@@ -277,10 +317,18 @@ describe('two processes of every service on one database, behind round-robin bal
       ...replicas.gateway.map((replica) => ({ name: `gateway on ${replica.port}`, url: `http://127.0.0.1:${replica.port}${path}`, headers: {} })),
       ...replicas.products.map((replica) => ({ name: `products on ${replica.port}`, url: `http://127.0.0.1:${replica.port}${path}`, headers: { [SERVICE_TOKEN_HEADER]: token } })),
     ];
-    const answers = await Promise.all(sources.map(async (source) => {
-      const response = await fetch(source.url, { headers: source.headers });
-      return { name: source.name, status: response.status, type: response.headers.get('content-type'), etag: response.headers.get('etag'), bytes: Buffer.from(await response.arrayBuffer()).toString('base64') };
-    }));
+    const answers = await Promise.all(
+      sources.map(async (source) => {
+        const response = await fetch(source.url, { headers: source.headers });
+        return {
+          name: source.name,
+          status: response.status,
+          type: response.headers.get('content-type'),
+          etag: response.headers.get('etag'),
+          bytes: Buffer.from(await response.arrayBuffer()).toString('base64'),
+        };
+      }),
+    );
     for (const answer of answers) expect([answer.status, answer.type], answer.name).toEqual([200, 'image/webp']);
     expect(new Set(answers.map((answer) => answer.bytes)).size).toBe(1);
     expect(new Set(answers.map((answer) => answer.etag)).size).toBe(1);
@@ -294,7 +342,10 @@ describe('two processes of every service on one database, behind round-robin bal
     const input = { idempotencyKey: `race-${randomUUID()}`, items: [{ productId, quantity: 3 }] };
     const answers = await Promise.all(Array.from({ length: 12 }, () => buyer.client.PlaceOrder({ input })));
     const after = await requestsPerReplica('orders', /PlaceOrder/);
-    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `placeOrder reached both orders processes: ${before} → ${after}`).toBe(true);
+    expect(
+      after.map((count, index) => count - before[index]!).every((count) => count > 0),
+      `placeOrder reached both orders processes: ${before} → ${after}`,
+    ).toBe(true);
 
     const placed = answers.filter((answer) => answer.placeOrder?.order);
     const ids = new Set(placed.map((answer) => answer.placeOrder!.order!.id));
@@ -308,14 +359,17 @@ describe('two processes of every service on one database, behind round-robin bal
   it('charges once for racing payOrders spread over both orders processes, and numbers invoices strictly in sequence', async () => {
     const productId = await createProduct(100, '9.99');
     const buyers = await Promise.all(Array.from({ length: 6 }, (_, index) => registerBuyer(`payer-${index}`)));
-    const orders = await Promise.all(
-      buyers.map(async (buyer) => (await buyer.client.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 2 }] } })).placeOrder!.order!),
-    );
+    const orders = await Promise.all(buyers.map(async (buyer) => (await buyer.client.PlaceOrder({ input: { idempotencyKey: randomUUID(), items: [{ productId, quantity: 2 }] } })).placeOrder!.order!));
     const before = await requestsPerReplica('orders', /PayOrder/);
     // Every buyer pays four times at once; all buyers at once.
-    const answers = await Promise.all(buyers.flatMap((buyer, index) => Array.from({ length: 4 }, () => buyer.client.PayOrder({ input: { orderId: orders[index]!.id, paymentMethodId: buyer.paymentMethodId } }))));
+    const answers = await Promise.all(
+      buyers.flatMap((buyer, index) => Array.from({ length: 4 }, () => buyer.client.PayOrder({ input: { orderId: orders[index]!.id, paymentMethodId: buyer.paymentMethodId } }))),
+    );
     const after = await requestsPerReplica('orders', /PayOrder/);
-    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `payOrder reached both orders processes: ${before} → ${after}`).toBe(true);
+    expect(
+      after.map((count, index) => count - before[index]!).every((count) => count > 0),
+      `payOrder reached both orders processes: ${before} → ${after}`,
+    ).toBe(true);
     expect(answers.filter((answer) => answer.payOrder?.transaction?.status === 'SUCCEEDED')).toHaveLength(buyers.length);
 
     for (const order of orders) {
@@ -338,11 +392,12 @@ describe('two processes of every service on one database, behind round-robin bal
     }
     const before = await requestsPerReplica('reviews', /WriteReview/);
     // Every buyer writes five times at once (1 to 5 stars, the 5 last sent); all buyers at once.
-    const answers = await Promise.all(
-      buyers.flatMap((buyer) => [1, 2, 3, 4, 5].map((rating) => buyer.client.WriteReview({ input: { productId, rating, title: `${rating} stars`, body: 'Raced.' } }))),
-    );
+    const answers = await Promise.all(buyers.flatMap((buyer) => [1, 2, 3, 4, 5].map((rating) => buyer.client.WriteReview({ input: { productId, rating, title: `${rating} stars`, body: 'Raced.' } }))));
     const after = await requestsPerReplica('reviews', /WriteReview/);
-    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `writeReview reached both reviews processes: ${before} → ${after}`).toBe(true);
+    expect(
+      after.map((count, index) => count - before[index]!).every((count) => count > 0),
+      `writeReview reached both reviews processes: ${before} → ${after}`,
+    ).toBe(true);
     expect(answers.flatMap((answer) => answer.writeReview.userErrors)).toEqual([]);
     const rows = await reviewsDb`select customer_id, rating from reviews where product_id = ${productId}`;
     expect(rows).toHaveLength(buyers.length);
@@ -351,7 +406,12 @@ describe('two processes of every service on one database, behind round-robin bal
     const kept = rows.map((row) => Number(row.rating));
     expect(product!.rating!.count).toBe(buyers.length);
     expect(product!.rating!.distribution).toEqual([5, 4, 3, 2, 1].map((stars) => ({ stars, count: kept.filter((rating) => rating === stars).length })));
-    expect(product!.reviews!.edges.map((edge) => edge.node.id).sort()).toEqual(answers.map((answer) => answer.writeReview.review!.id).filter((id, index, ids) => ids.indexOf(id) === index).sort());
+    expect(product!.reviews!.edges.map((edge) => edge.node.id).sort()).toEqual(
+      answers
+        .map((answer) => answer.writeReview.review!.id)
+        .filter((id, index, ids) => ids.indexOf(id) === index)
+        .sort(),
+    );
   });
 
   it('counts failed sign-ins across both accounts processes', async () => {
@@ -364,7 +424,10 @@ describe('two processes of every service on one database, behind round-robin bal
       expect(login?.userErrors.map((error) => error.code)).toEqual(['INVALID_CREDENTIALS']);
     }
     const after = await requestsPerReplica('accounts', /Login/);
-    expect(after.map((count, index) => count - before[index]!).every((count) => count > 0), `logins reached both accounts processes: ${before} → ${after}`).toBe(true);
+    expect(
+      after.map((count, index) => count - before[index]!).every((count) => count > 0),
+      `logins reached both accounts processes: ${before} → ${after}`,
+    ).toBe(true);
     const refused = await anonymous.Login({ input: { email, password: 'the right password' } }).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(GreenCartRequestError);
     expect((refused as GreenCartRequestError).code).toBe('RATE_LIMITED');
@@ -414,22 +477,41 @@ describe('two processes of every service on one database, behind round-robin bal
     // paid through the second, shipped through the first, delivered through the second.
     const ordersProcesses = replicas.orders.map((replica) => createSubgraphClient({ name: 'orders', url: `http://127.0.0.1:${replica.port}`, credentials: asGateway, timeoutMs: 5_000 }));
     const changes = [
-      { status: 'PAID', through: 1, authorization: `Bearer ${buyer.token}`, variables: { orderId: order.id, paymentMethodId: buyer.paymentMethodId }, query: 'mutation FollowedOrderChange($orderId: ID!, $paymentMethodId: ID!) { change: payOrder(input: { orderId: $orderId, paymentMethodId: $paymentMethodId }) { order { status } userErrors { code } } }' },
-      { status: 'SHIPPED', through: 0, authorization: `Bearer ${adminToken}`, variables: { orderId: order.id }, query: 'mutation FollowedOrderChange($orderId: ID!) { change: updateOrderStatus(id: $orderId, status: SHIPPED) { order { status } userErrors { code } } }' },
-      { status: 'DELIVERED', through: 1, authorization: `Bearer ${adminToken}`, variables: { orderId: order.id }, query: 'mutation FollowedOrderChange($orderId: ID!) { change: updateOrderStatus(id: $orderId, status: DELIVERED) { order { status } userErrors { code } } }' },
+      {
+        status: 'PAID',
+        through: 1,
+        authorization: `Bearer ${buyer.token}`,
+        variables: { orderId: order.id, paymentMethodId: buyer.paymentMethodId },
+        query:
+          'mutation FollowedOrderChange($orderId: ID!, $paymentMethodId: ID!) { change: payOrder(input: { orderId: $orderId, paymentMethodId: $paymentMethodId }) { order { status } userErrors { code } } }',
+      },
+      {
+        status: 'SHIPPED',
+        through: 0,
+        authorization: `Bearer ${adminToken}`,
+        variables: { orderId: order.id },
+        query: 'mutation FollowedOrderChange($orderId: ID!) { change: updateOrderStatus(id: $orderId, status: SHIPPED) { order { status } userErrors { code } } }',
+      },
+      {
+        status: 'DELIVERED',
+        through: 1,
+        authorization: `Bearer ${adminToken}`,
+        variables: { orderId: order.id },
+        query: 'mutation FollowedOrderChange($orderId: ID!) { change: updateOrderStatus(id: $orderId, status: DELIVERED) { order { status } userErrors { code } } }',
+      },
     ];
     const servedBefore = await requestsPerReplica('orders', /^FollowedOrderChange$/);
     for (const change of changes) {
-      const { change: answer } = await ordersProcesses[change.through]!.request<{ change: { order: { status: string } | null; userErrors: unknown[] } }>(
-        change.query,
-        change.variables,
-        { authorization: change.authorization },
-      );
+      const { change: answer } = await ordersProcesses[change.through]!.request<{ change: { order: { status: string } | null; userErrors: unknown[] } }>(change.query, change.variables, {
+        authorization: change.authorization,
+      });
       expect([answer.order?.status, answer.userErrors]).toEqual([change.status, []]);
       await vi.waitFor(() => expect(orderEvents).toContain(change.status), { timeout: 10_000 });
     }
     const served = rise(servedBefore, await requestsPerReplica('orders', /^FollowedOrderChange$/));
-    console.info(`order events on the first gateway's subscriber: ${changes.map((change) => `${change.status} through orders process ${change.through + 1} (port ${replicas.orders[change.through]!.port})`).join(', ')}; changes each process answered: ${served}`);
+    console.info(
+      `order events on the first gateway's subscriber: ${changes.map((change) => `${change.status} through orders process ${change.through + 1} (port ${replicas.orders[change.through]!.port})`).join(', ')}; changes each process answered: ${served}`,
+    );
     expect(served).toEqual([1, 2]);
     await sleep(300);
     expect(orderEvents).toEqual(['PAID', 'SHIPPED', 'DELIVERED']);
@@ -445,7 +527,10 @@ describe('two processes of every service on one database, behind round-robin bal
     const took = { gateway: rise(before.gateway, await requestsPerReplica('gateway', /^PlaceOrder$/)), orders: rise(before.orders, await requestsPerReplica('orders', /PlaceOrder/)) };
     console.info(`the 40 placeOrders answered by each gateway: ${took.gateway}; by each orders process: ${took.orders}`);
     expect(took.gateway.reduce((sum, count) => sum + count, 0)).toBe(40);
-    expect([...took.gateway, ...took.orders].every((count) => count > 0), `both gateways and both orders processes took part: ${JSON.stringify(took)}`).toBe(true);
+    expect(
+      [...took.gateway, ...took.orders].every((count) => count > 0),
+      `both gateways and both orders processes took part: ${JSON.stringify(took)}`,
+    ).toBe(true);
     expect(answers.filter((answer) => answer.placeOrder?.order)).toHaveLength(10);
     expect(answers.filter((answer) => !answer.placeOrder?.order).map((answer) => answer.placeOrder?.userErrors.map((error) => error.code))).toEqual(Array.from({ length: 30 }, () => ['OUT_OF_STOCK']));
     expect(await stockOf(productId)).toBe(0);
@@ -454,9 +539,7 @@ describe('two processes of every service on one database, behind round-robin bal
   it('releases an abandoned reservation once, though the recovery sweeps of both orders processes find it', async () => {
     const productId = await createProduct(20);
     // What a process that died between reserving stock and completing the order leaves behind.
-    const stock = createStockClient(
-      createSubgraphClient({ name: 'products', url: balancers.products.url, credentials: credentials.orders, timeoutMs: 5_000 }),
-    );
+    const stock = createStockClient(createSubgraphClient({ name: 'products', url: balancers.products.url, credentials: credentials.orders, timeoutMs: 5_000 }));
     const customerId = randomUUID();
     const reservations = Array.from({ length: 4 }, () => randomUUID());
     for (const reservationId of reservations) expect(await stock.reserve(reservationId, [{ productId, quantity: 3 }])).toMatchObject({ reserved: true });
@@ -536,7 +619,7 @@ describe('two processes of every service on one database, behind round-robin bal
     // Killed in the middle of the burst: it has answered some of the burst's requests and holds more,
     // as its own metrics, read just before, say (nothing but the burst calls orders now).
     let atKill = { inFlight: 0, answered: 0 };
-    for (const deadline = Date.now() + 10_000; (atKill.inFlight === 0 || atKill.answered === 0) && Date.now() < deadline; ) {
+    for (const deadline = Date.now() + 10_000; (atKill.inFlight === 0 || atKill.answered === 0) && Date.now() < deadline;) {
       const metrics = await metricsOf(doomed!);
       atKill = { inFlight: inFlightIn(metrics), answered: requestsIn(metrics, burstOperations) - answeredBefore };
     }
@@ -550,13 +633,18 @@ describe('two processes of every service on one database, behind round-robin bal
     }, 500);
     const paidOrderIds = await Promise.all(burst).finally(() => clearInterval(ageAbandoned));
     const cutOff = balancers.orders.cutOff(doomed!.port) - cutOffBefore;
-    console.info(`orders process 1 (port ${doomed!.port}) killed holding ${atKill.inFlight} requests in flight, having answered ${atKill.answered} placeOrders and payOrders of the burst; requests the balancer saw its death cut off: ${cutOff}`);
+    console.info(
+      `orders process 1 (port ${doomed!.port}) killed holding ${atKill.inFlight} requests in flight, having answered ${atKill.answered} placeOrders and payOrders of the burst; requests the balancer saw its death cut off: ${cutOff}`,
+    );
     expect(cutOff, 'requests cut off by the kill').toBeGreaterThan(0);
 
     expect(new Set(paidOrderIds).size).toBe(buyers.length);
     for (const [index, key] of keys.entries()) {
       const rows = await ordersDb`select id, status, total_cents from orders where idempotency_key = ${key}`;
-      expect(rows.map((row) => [row.id, row.status]), `buyer ${index}`).toEqual([[paidOrderIds[index], 'PAID']]);
+      expect(
+        rows.map((row) => [row.id, row.status]),
+        `buyer ${index}`,
+      ).toEqual([[paidOrderIds[index], 'PAID']]);
     }
     // Stock: exactly one unit per order, and no reservation left over.
     await vi.waitFor(async () => expect(await stockOf(productId)).toBe(1_000 - buyers.length), { timeout: 10_000 });

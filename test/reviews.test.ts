@@ -137,7 +137,7 @@ describe('writeReview', () => {
     expect(JSON.stringify(read)).not.toContain(ann.id);
   });
 
-  it('replaces the customer\'s review when they write again: same id and createdAt, new updatedAt, still one review', async () => {
+  it("replaces the customer's review when they write again: same id and createdAt, new updatedAt, still one review", async () => {
     const product = await tools.createProduct({ price: '6.00' });
     const customer = await buyer(product.id, 'Bo');
     const first = (await writeReview(customer.token, product.id, review({ rating: 2, title: 'Meh' }))).review!;
@@ -308,7 +308,10 @@ describe("a customer's reviews", () => {
   it('lists their own with the product (MyReviews); an admin reads them through an order; nobody else can', async () => {
     const [bread, jam] = await Promise.all([tools.createProduct({ price: '3.00', name: 'Rye bread' }), tools.createProduct({ price: '4.00', name: 'Plum jam' })]);
     const customer = await supergraph.registerCustomer({ name: 'Cleo Park' });
-    const order = await tools.placeOrder(customer.token, [{ productId: bread.id, quantity: 1 }, { productId: jam.id, quantity: 1 }]);
+    const order = await tools.placeOrder(customer.token, [
+      { productId: bread.id, quantity: 1 },
+      { productId: jam.id, quantity: 1 },
+    ]);
     expect((await tools.payOrder(customer.token, order.id, await tools.addCard(customer.token, TEST_CARDS.visa))).userErrors).toEqual([]);
     await writeReview(customer.token, bread.id, review({ title: 'Bread' }));
     await writeReview(customer.token, jam.id, review({ title: 'Jam' }));

@@ -80,7 +80,9 @@ describe('npm run schema:check', () => {
     const config = subgraphsWithProductsSchema((schema) => schema.replace(/\n\s*"""\s*A description of the product \(may be empty\)\.\s*"""\s*\n\s*description: String!(?: @public)?/, ''));
     const changedOperations = join(copies[0]!, 'operations.graphql');
     // Every selection of Product.description dropped; InvoiceLine's stays.
-    const withoutProductDescription = readFileSync(operations[0]!, 'utf8').replace(/\n\s*description\n/g, '\n').replaceAll(' name description price ', ' name price ');
+    const withoutProductDescription = readFileSync(operations[0]!, 'utf8')
+      .replace(/\n\s*description\n/g, '\n')
+      .replaceAll(' name description price ', ' name price ');
     writeFileSync(changedOperations, withoutProductDescription);
     const report = await checkAgainstCommitted(config, [changedOperations]);
     expect(report.breaking).toEqual([]);

@@ -28,7 +28,10 @@ afterAll(async () => {
 
 const RESERVE = /* GraphQL */ `
   mutation ReserveStock($reservationId: ID!, $lines: [StockLineInput!]!) {
-    reserveStock(reservationId: $reservationId, lines: $lines) { reservationId reserved }
+    reserveStock(reservationId: $reservationId, lines: $lines) {
+      reservationId
+      reserved
+    }
   }
 `;
 
@@ -90,7 +93,8 @@ describe('each receiver answers the callers the contract allows', () => {
   });
 
   it('lets orders read accounts and products, but not orders’ own GraphQL, which only the gateway calls', async () => {
-    for (const subgraph of ['accounts', 'products'] as const) expect((await callSubgraph(subgraph, await supergraph.serviceToken('orders', subgraph), '{ _service { sdl } }')).status, subgraph).toBe(200);
+    for (const subgraph of ['accounts', 'products'] as const)
+      expect((await callSubgraph(subgraph, await supergraph.serviceToken('orders', subgraph), '{ _service { sdl } }')).status, subgraph).toBe(200);
     expect((await callSubgraph('orders', await supergraph.serviceToken('orders', 'orders'), '{ _service { sdl } }')).status).toBe(401);
     expect((await callSubgraph('orders', await supergraph.serviceToken('gateway', 'orders'), '{ _service { sdl } }')).status).toBe(200);
   });

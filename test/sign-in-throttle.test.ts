@@ -4,7 +4,12 @@ import { ADMIN, startSupergraph, type TestSupergraph } from './support/supergrap
 
 const LOGIN = /* GraphQL */ `
   mutation Login($input: LoginInput!) {
-    login(input: $input) { token userErrors { code } }
+    login(input: $input) {
+      token
+      userErrors {
+        code
+      }
+    }
   }
 `;
 const PASSWORD = 'the right passphrase';
@@ -34,8 +39,7 @@ async function aliasedGuesses(supergraph: TestSupergraph, email: string, count: 
 const from = (address: string) => ({ 'x-forwarded-for': address });
 
 /** The throttle's statements on the accounts database, leaving out the occasional pruning of expired counters. */
-const throttleStatements = (supergraph: TestSupergraph) =>
-  supergraph.statements.accounts.statements.filter((statement) => statement.includes('sign_in_attempts') && !/^\s*delete\b/i.test(statement));
+const throttleStatements = (supergraph: TestSupergraph) => supergraph.statements.accounts.statements.filter((statement) => statement.includes('sign_in_attempts') && !/^\s*delete\b/i.test(statement));
 
 describe('from one client address, with the default limits (5 failures in a row per address and email)', () => {
   let supergraph: TestSupergraph;
@@ -99,7 +103,9 @@ describe('from one client address, with the default limits (5 failures in a row 
     const { email } = await supergraph.registerCustomer({ password: PASSWORD });
     const answers = await Promise.all(Array.from({ length: 6 }, () => supergraph.request(LOGIN, { input: { email, password: PASSWORD } })));
     const waits = answers.map((answer) => answer.errors?.[0]?.extensions?.retryAfterSeconds as number | undefined);
-    console.info(`six correct sign-ins at once: ${answers.filter((answer) => answer.data?.login?.token).length} signed in; waits asked of the others: ${JSON.stringify(waits.filter((wait) => wait !== undefined))} s; messages: ${JSON.stringify([...new Set(answers.flatMap((answer) => answer.errors?.map((error) => error.message) ?? []))])}`);
+    console.info(
+      `six correct sign-ins at once: ${answers.filter((answer) => answer.data?.login?.token).length} signed in; waits asked of the others: ${JSON.stringify(waits.filter((wait) => wait !== undefined))} s; messages: ${JSON.stringify([...new Set(answers.flatMap((answer) => answer.errors?.map((error) => error.message) ?? []))])}`,
+    );
     for (const [index, answer] of answers.entries()) {
       if (answer.data?.login?.token) continue;
       expect(answer.errors?.[0]?.extensions?.code, `attempt ${index}`).toBe('RATE_LIMITED');

@@ -62,7 +62,10 @@ async function waitUntilReady(child: ChildProcess): Promise<void> {
   child.once('exit', () => (exited = true));
   for (let attempt = 0; attempt < 240; attempt++) {
     if (exited) throw new Error('npm start exited before it was ready');
-    const ready = await fetch(`http://127.0.0.1:${ports.gateway}/ready`).then((response) => response.ok, () => false);
+    const ready = await fetch(`http://127.0.0.1:${ports.gateway}/ready`).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (ready) return;
     await sleep(250);
   }
@@ -216,7 +219,9 @@ describe('npm start, from an empty data folder, then again on the same data', ()
     const customers = await Promise.all(Array.from({ length: 30 }, () => api().registerCustomer()));
     const placeOrder = 'mutation($input: PlaceOrderInput!) { placeOrder(input: $input) { order { id } userErrors { code } } }';
     const burst = customers.map((customer, index) =>
-      api().request(placeOrder, { input: { idempotencyKey: `sigterm-${index}`, items: [{ productId, quantity: 1 }] } }, { token: customer.token }).catch(() => undefined),
+      api()
+        .request(placeOrder, { input: { idempotencyKey: `sigterm-${index}`, items: [{ productId, quantity: 1 }] } }, { token: customer.token })
+        .catch(() => undefined),
     );
     await Promise.race(burst);
     const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
@@ -255,8 +260,13 @@ describe('npm start, from an empty data folder, then again on the same data', ()
       let demoOrders = 0;
       let after: string | null = null;
       for (;;) {
-        const page: { orders: { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: Array<{ node: { status: string; items: Array<{ quantity: number; product: { id: string } | null }> } }> } } =
-          await api().data('query($after: String) { orders(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { status items { quantity product { id } } } } } }', { after }, { token: admin });
+        const page: {
+          orders: { pageInfo: { hasNextPage: boolean; endCursor: string }; edges: Array<{ node: { status: string; items: Array<{ quantity: number; product: { id: string } | null }> } }> };
+        } = await api().data(
+          'query($after: String) { orders(first: 100, after: $after) { pageInfo { hasNextPage endCursor } edges { node { status items { quantity product { id } } } } } }',
+          { after },
+          { token: admin },
+        );
         for (const { node } of page.orders.edges) {
           const burstUnits = node.items.filter((item) => item.product?.id === burstProductId).reduce((sum, item) => sum + item.quantity, 0);
           if (burstUnits === 0) demoOrders += 1;
@@ -291,7 +301,9 @@ describe('a service that cannot start at all', () => {
       const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
       const output = stderrOf.get(child)!.join('');
       const gaveUp = output.match(new RegExp(`(${['gateway', ...subgraphNames].join('|')}) could not start \\(exit code 1, three times in a row\\): stopping GreenCart`));
-      console.info(`npm start beside servers answering 200 on its ports: exit code ${code}; ${output.match(/failed to start: listen EADDRINUSE/g)?.length ?? 0} failed starts; last line: ${gaveUp?.[0]}`);
+      console.info(
+        `npm start beside servers answering 200 on its ports: exit code ${code}; ${output.match(/failed to start: listen EADDRINUSE/g)?.length ?? 0} failed starts; last line: ${gaveUp?.[0]}`,
+      );
       expect(code).toBe(1);
       expect(output).not.toContain('GreenCart is ready');
       expect(gaveUp, 'one line naming the service that gave up').not.toBeNull();

@@ -31,14 +31,35 @@ afterAll(async () => {
 const RESERVE = /* GraphQL */ `
   mutation ReserveStock($reservationId: ID!, $lines: [StockLineInput!]!) {
     reserveStock(reservationId: $reservationId, lines: $lines) {
-      reservationId reserved released
-      lines { productId sku name quantity unitPrice { amount currencyCode } }
-      problems { productId sku code available }
+      reservationId
+      reserved
+      released
+      lines {
+        productId
+        sku
+        name
+        quantity
+        unitPrice {
+          amount
+          currencyCode
+        }
+      }
+      problems {
+        productId
+        sku
+        code
+        available
+      }
     }
   }
 `;
 const RELEASE = /* GraphQL */ `
-  mutation ReleaseStock($reservationId: ID!) { releaseStock(reservationId: $reservationId) { reservationId released } }
+  mutation ReleaseStock($reservationId: ID!) {
+    releaseStock(reservationId: $reservationId) {
+      reservationId
+      released
+    }
+  }
 `;
 
 // ------------------------------------------------------------------ helpers
@@ -232,7 +253,13 @@ describe('reserveStock', () => {
       { reservationId: 'order-1', lines: [{ productId: product.id, quantity: 1 }] },
       { reservationId: randomUUID(), lines: [] },
       { reservationId: randomUUID(), lines: [{ productId: product.id, quantity: 0 }] },
-      { reservationId: randomUUID(), lines: [{ productId: product.id, quantity: 1 }, { productId: product.id, quantity: -1 }] },
+      {
+        reservationId: randomUUID(),
+        lines: [
+          { productId: product.id, quantity: 1 },
+          { productId: product.id, quantity: -1 },
+        ],
+      },
     ];
     for (const variables of cases) {
       const response = await asService('orders', RESERVE, variables);
@@ -250,7 +277,10 @@ describe('reserveStock', () => {
     const oneLine = supergraph.statements.products.count;
 
     supergraph.statements.products.reset();
-    await reserve(randomUUID(), products.map((product) => ({ productId: product.id, quantity: 1 })));
+    await reserve(
+      randomUUID(),
+      products.map((product) => ({ productId: product.id, quantity: 1 })),
+    );
     expect(supergraph.statements.products.count).toBe(oneLine);
   });
 });
@@ -262,7 +292,10 @@ describe('releaseStock', () => {
     const product = await createProduct(10);
     const other = await createProduct(10);
     const reservationId = randomUUID();
-    await reserve(reservationId, [{ productId: product.id, quantity: 4 }, { productId: other.id, quantity: 1 }]);
+    await reserve(reservationId, [
+      { productId: product.id, quantity: 4 },
+      { productId: other.id, quantity: 1 },
+    ]);
 
     expect(await release(reservationId)).toEqual({ reservationId, released: true });
     expect(await release(reservationId)).toEqual({ reservationId, released: true });

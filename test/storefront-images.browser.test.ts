@@ -129,7 +129,9 @@ describe.runIf(chromiumAvailable)('product pictures in the storefront', { timeou
     };
     /** Uploads a plain picture as an admin's browser would: a ticket, then the bytes with its method and headers. */
     const upload = async (productId: string, width: number, height: number, altText: string) => {
-      const bytes = await sharp({ create: { width, height, channels: 3, background: { r: 90, g: 140, b: 70 } } }).jpeg().toBuffer();
+      const bytes = await sharp({ create: { width, height, channels: 3, background: { r: 90, g: 140, b: 70 } } })
+        .jpeg()
+        .toBuffer();
       const { createProductImageUpload } = await admin.CreateProductImageUpload({ input: { productId, contentType: 'image/jpeg', byteSize: bytes.length, altText } });
       expect(createProductImageUpload?.userErrors).toEqual([]);
       const ticket = createProductImageUpload!.upload!;

@@ -130,7 +130,13 @@ async function startNginx(folder: string, name: string, root: string, variables:
   const origin = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (nginx.exitCode !== null) throw new Error(`nginx exited (${nginx.exitCode}): ${output.join('')}${await readFile(join(own, 'error.log'), 'utf8').catch(() => '')}`);
-    if (await get(`${origin}/health`).then((answer) => answer.status === 200, () => false)) return { origin, stop };
+    if (
+      await get(`${origin}/health`).then(
+        (answer) => answer.status === 200,
+        () => false,
+      )
+    )
+      return { origin, stop };
     if (attempt > 100) {
       await stop();
       throw new Error(`nginx did not answer on ${origin}: ${output.join('')}`);
@@ -140,7 +146,14 @@ async function startNginx(folder: string, name: string, root: string, variables:
 }
 
 /** The directives of a Content-Security-Policy, by name. */
-const directivesOf = (policy: string) => new Map(policy.split(';').map((part) => part.trim().split(/\s+/)).filter((words) => words[0]).map(([name, ...sources]) => [name!, sources]));
+const directivesOf = (policy: string) =>
+  new Map(
+    policy
+      .split(';')
+      .map((part) => part.trim().split(/\s+/))
+      .filter((words) => words[0])
+      .map(([name, ...sources]) => [name!, sources]),
+  );
 
 let folder: string;
 let html: string;
@@ -160,8 +173,11 @@ describe.runIf(nginxFound || process.env.CI)('the storefront in production: its 
     // The gateway the build bakes in: a local port nothing listens on (this test weighs the page, it shops nowhere).
     gatewayUrl = `http://127.0.0.1:${await freePort()}/graphql`;
     const build = await new Promise<{ code: number; output: string }>((resolve) =>
-      execFile('npm', ['run', 'build', '-w', storefront!.workspace, '--', '--outDir', html, '--emptyOutDir'], { cwd: repositoryRoot, env: { ...cleanEnvironment, VITE_GREENCART_URL: gatewayUrl }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) =>
-        resolve({ code: error ? 1 : 0, output: `${stdout}${stderr}` }),
+      execFile(
+        'npm',
+        ['run', 'build', '-w', storefront!.workspace, '--', '--outDir', html, '--emptyOutDir'],
+        { cwd: repositoryRoot, env: { ...cleanEnvironment, VITE_GREENCART_URL: gatewayUrl }, timeout: 240_000, maxBuffer: 16 * 1024 * 1024 },
+        (error, stdout, stderr) => resolve({ code: error ? 1 : 0, output: `${stdout}${stderr}` }),
       ),
     );
     expect(build.code, build.output).toBe(0);
@@ -304,7 +320,9 @@ describe.runIf(nginxFound || process.env.CI)('the storefront in production: its 
         }
         const gzipped = scripts.reduce((sum, script) => sum + script.encoded, 0);
         const plain = scripts.reduce((sum, script) => sum + script.decoded, 0);
-        console.log(`storefront catalogue page: ${scripts.length} JavaScript file(s), ${(gzipped / 1024).toFixed(1)} KiB gzipped (${(plain / 1024).toFixed(1)} KiB uncompressed); budget ${INITIAL_JAVASCRIPT_BUDGET_BYTES / 1024} KiB`);
+        console.log(
+          `storefront catalogue page: ${scripts.length} JavaScript file(s), ${(gzipped / 1024).toFixed(1)} KiB gzipped (${(plain / 1024).toFixed(1)} KiB uncompressed); budget ${INITIAL_JAVASCRIPT_BUDGET_BYTES / 1024} KiB`,
+        );
         expect(gzipped).toBeLessThanOrEqual(INITIAL_JAVASCRIPT_BUDGET_BYTES);
         expect(policyViolations, 'the page broke its own Content-Security-Policy').toEqual([]);
         expect(leaving).toEqual([]);

@@ -3,15 +3,7 @@ import { createRequire } from 'node:module';
 import type { ExecutionResult } from 'graphql';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import {
-  buildSubgraphSchemaFromFile,
-  ChangeFeed,
-  createLogger,
-  createRemoteUserTokenVerifier,
-  createSubgraphClient,
-  type IncomingGraphQLRequest,
-  type ServiceName,
-} from '@greencart/platform';
+import { buildSubgraphSchemaFromFile, ChangeFeed, createLogger, createRemoteUserTokenVerifier, createSubgraphClient, type IncomingGraphQLRequest, type ServiceName } from '@greencart/platform';
 import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, prepareOrdersDatabase } from '@greencart/orders';
 import { prepareProductsDatabase } from '@greencart/products';
 import { createContextFactory as createOrdersContextFactory } from '../subgraphs/orders/src/context.js';

@@ -46,11 +46,14 @@ function follow(client: Client, query: string, variables: Record<string, unknown
   const events: FormattedExecutionResult<Record<string, any>, unknown>[] = [];
   let error: unknown;
   let completed = false;
-  const stop = client.subscribe<Record<string, any>>({ query, variables, extensions }, {
-    next: (event) => events.push(event),
-    error: (failure) => (error = failure),
-    complete: () => (completed = true),
-  });
+  const stop = client.subscribe<Record<string, any>>(
+    { query, variables, extensions },
+    {
+      next: (event) => events.push(event),
+      error: (failure) => (error = failure),
+      complete: () => (completed = true),
+    },
+  );
   return {
     events,
     stop,
@@ -111,10 +114,12 @@ describe('productUpdated', () => {
     await subscribed(1);
     const sql = postgres(supergraph.databaseUrls.products, { max: 1, onnotice: () => {} });
     try {
-      await sql.begin(async (tx) => {
-        await tx`update products set stock = 1 where id = ${product.id}`;
-        throw new Error('roll back');
-      }).catch(() => undefined);
+      await sql
+        .begin(async (tx) => {
+          await tx`update products set stock = 1 where id = ${product.id}`;
+          throw new Error('roll back');
+        })
+        .catch(() => undefined);
       // A second products replica on the same database is, to the feed, just another writer.
       await sql`update products set stock = 3 where id = ${product.id}`;
     } finally {
@@ -161,7 +166,7 @@ describe('productUpdated', () => {
 });
 
 describe('orderUpdated', () => {
-  it('sends the order each time it is paid and shipped, each once, with its products\' live stock', async () => {
+  it("sends the order each time it is paid and shipped, each once, with its products' live stock", async () => {
     const customer = await supergraph.registerCustomer();
     const product = await payments.createProduct({ price: '4.50', stock: 20 });
     const order = await payments.placeOrder(customer.token, [{ productId: product.id, quantity: 2 }]);
@@ -182,7 +187,7 @@ describe('orderUpdated', () => {
     watch.stop();
   });
 
-  it('follows an order for a token sent in the subscription\'s own headers, as GraphiQL sends them, until that token expires', async () => {
+  it("follows an order for a token sent in the subscription's own headers, as GraphiQL sends them, until that token expires", async () => {
     const customer = await supergraph.registerCustomer();
     const product = await payments.createProduct({ price: '2.00', stock: 9 });
     const order = await payments.placeOrder(customer.token, [{ productId: product.id, quantity: 1 }]);
@@ -216,7 +221,7 @@ describe('orderUpdated', () => {
     expect(watch.error?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
-  it('is NOT_FOUND, with no event ever, for another customer\'s order', async () => {
+  it("is NOT_FOUND, with no event ever, for another customer's order", async () => {
     const owner = await supergraph.registerCustomer();
     const stranger = await supergraph.registerCustomer();
     const product = await payments.createProduct({ price: '1.00', stock: 5 });
@@ -299,7 +304,10 @@ describe('clients', () => {
     const apollo = new ApolloClient({ link: new GraphQLWsLink(socket), cache: new InMemoryCache() });
     const received: Array<{ id: string; stock: number }> = [];
     const subscription = apollo
-      .subscribe<{ productUpdated: { id: string; stock: number } }>({ query: apolloGql`subscription Apollo($ids: [ID!]!) { productUpdated(ids: $ids) { id stock } }`, variables: { ids: [product.id] } })
+      .subscribe<{ productUpdated: { id: string; stock: number } }>({
+        query: apolloGql`subscription Apollo($ids: [ID!]!) { productUpdated(ids: $ids) { id stock } }`,
+        variables: { ids: [product.id] },
+      })
       .subscribe({ next: (result) => result.data && received.push(result.data.productUpdated) });
     try {
       await subscribed(1);
@@ -342,7 +350,7 @@ describe('in production', () => {
   });
   afterAll(() => production?.stop());
 
-  it('runs only the client\'s subscription documents, and closes every socket with 1001 when the gateway stops', async () => {
+  it("runs only the client's subscription documents, and closes every socket with 1001 when the gateway stops", async () => {
     const url = `${production.gatewayUrl.replace('http', 'ws')}/graphql`;
     let closed!: (event: Closed) => void;
     const closedOnce = new Promise<Closed>((resolve) => (closed = resolve));
@@ -368,7 +376,7 @@ describe('per customer', () => {
   });
   afterAll(() => small?.stop());
 
-  it('counts a customer\'s subscriptions over all their connections, and frees one when it ends', async () => {
+  it("counts a customer's subscriptions over all their connections, and frees one when it ends", async () => {
     const customer = await small.registerCustomer();
     const url = `${small.gatewayUrl.replace('http', 'ws')}/graphql`;
     const open = () => createClient({ url, webSocketImpl: WebSocket, connectionParams: { authorization: `Bearer ${customer.token}` }, retryAttempts: 0 });

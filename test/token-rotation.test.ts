@@ -125,7 +125,12 @@ describe('rotating the signing key', () => {
     );
     expect(refused).toBe('UNAUTHENTICATED');
     for (const subgraph of ['orders', 'products'] as const) {
-      expect(await eventually(() => codeFromSubgraph(subgraph, customer.token), (code) => code === 'UNAUTHENTICATED')).toBe('UNAUTHENTICATED');
+      expect(
+        await eventually(
+          () => codeFromSubgraph(subgraph, customer.token),
+          (code) => code === 'UNAUTHENTICATED',
+        ),
+      ).toBe('UNAUTHENTICATED');
     }
     await expectAcceptedEverywhere(newToken);
   });

@@ -69,7 +69,16 @@ async function startReceiver(): Promise<string> {
         const service = String(attributesOf(resourceSpans.resource?.attributes)['service.name']);
         for (const scopeSpans of resourceSpans.scopeSpans ?? []) {
           for (const span of scopeSpans.spans ?? []) {
-            spans.push({ service, scope: scopeSpans.scope?.name ?? '', traceId: span.traceId, spanId: span.spanId, parentSpanId: span.parentSpanId ?? '', name: span.name, kind: span.kind, attributes: attributesOf(span.attributes) });
+            spans.push({
+              service,
+              scope: scopeSpans.scope?.name ?? '',
+              traceId: span.traceId,
+              spanId: span.spanId,
+              parentSpanId: span.parentSpanId ?? '',
+              name: span.name,
+              kind: span.kind,
+              attributes: attributesOf(span.attributes),
+            });
           }
         }
       }
@@ -82,7 +91,11 @@ async function startReceiver(): Promise<string> {
 }
 
 function start(service: Service, environment: Record<string, string>): ChildProcess {
-  const child = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, ENTRY[service])], { cwd: repositoryRoot, env: { ...process.env, ...environment }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn(process.execPath, ['--conditions=@greencart/source', '--import', 'tsx', join(repositoryRoot, ENTRY[service])], {
+    cwd: repositoryRoot,
+    env: { ...process.env, ...environment },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   child.stderr!.setEncoding('utf8');
   child.stderr!.on('data', (chunk: string) => output[service].push(chunk));
   children.push(child);
@@ -91,7 +104,13 @@ function start(service: Service, environment: Record<string, string>): ChildProc
 
 async function waitUntil(service: Service, url: string): Promise<void> {
   for (let attempt = 0; attempt < 240; attempt++) {
-    if (await fetch(url).then((response) => response.ok, () => false)) return;
+    if (
+      await fetch(url).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      return;
     await sleep(250);
   }
   throw new Error(`${service} did not come up: ${output[service].join('').slice(-2000)}`);
@@ -99,11 +118,14 @@ async function waitUntil(service: Service, url: string): Promise<void> {
 
 /** The trace id the gateway's log line for a request names, once the request has finished. */
 function traceOfRequest(requestId: string): Promise<string> {
-  return vi.waitFor(() => {
-    const line = logLines('gateway').find((entry) => entry.requestId === requestId && entry.message === 'request finished');
-    expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
-    return line!.trace_id!;
-  }, { timeout: 10_000 });
+  return vi.waitFor(
+    () => {
+      const line = logLines('gateway').find((entry) => entry.requestId === requestId && entry.message === 'request finished');
+      expect(line?.trace_id).toMatch(/^[0-9a-f]{32}$/);
+      return line!.trace_id!;
+    },
+    { timeout: 10_000 },
+  );
 }
 
 /** Every JSON line a service logged. */
@@ -208,7 +230,10 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     const byId = new Map(trace.map((span) => [span.spanId, span]));
     const parentOf = (span: ReceivedSpan) => byId.get(span.parentSpanId);
 
-    expect(trace.find((span) => !span.parentSpanId)).toMatchObject({ name: 'POST /graphql', attributes: { 'http.route': '/graphql', 'http.response.status_code': 200, 'greencart.request_id': requestId } });
+    expect(trace.find((span) => !span.parentSpanId)).toMatchObject({
+      name: 'POST /graphql',
+      attributes: { 'http.route': '/graphql', 'http.response.status_code': 200, 'greencart.request_id': requestId },
+    });
 
     // The gateway's own spans: the request, its plan, and a fetch from orders.
     const gatewaySpans = trace.filter((span) => span.service === 'gateway').map((span) => span.name);
@@ -233,7 +258,10 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     }
 
     // PostgreSQL: orders' statements on its own database, products' on its own, each under its service's spans.
-    for (const [service, database] of [['orders', DATABASES.orders], ['products', DATABASES.products]] as const) {
+    for (const [service, database] of [
+      ['orders', DATABASES.orders],
+      ['products', DATABASES.products],
+    ] as const) {
       const statements = trace.filter((span) => span.service === service && span.attributes['db.system'] === 'postgresql');
       expect(statements.length, service).toBeGreaterThan(0);
       for (const statement of statements) {
@@ -256,7 +284,7 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     }
   });
 
-  it('puts the deferred parts of a query with @defer in the request\'s trace: the reviews part\'s fetch a gateway.fetch under the request\'s HTTP span', async () => {
+  it("puts the deferred parts of a query with @defer in the request's trace: the reviews part's fetch a gateway.fetch under the request's HTTP span", async () => {
     const { products } = await createClient({ url: `${gatewayUrl}/graphql` }).Products({ first: 1 });
     const requestId = `traced-defer-${suffix}`;
     const query = 'query TracedDeferred($id: ID!) { product(id: $id) { id name ... @defer(label: "reviews") { reviews(first: 2) { totalCount } } } }';
@@ -284,7 +312,12 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     const byId = new Map(trace.map((span) => [span.spanId, span]));
     const reviewsServer = trace.find((span) => span.service === 'reviews' && span.kind === SPAN_KIND.SERVER)!;
     expect(byId.get(byId.get(reviewsServer.parentSpanId)!.parentSpanId)).toMatchObject({ service: 'gateway', name: 'gateway.fetch' });
-    console.log(`deferred trace: ${trace.filter((span) => span.service === 'gateway').map((span) => span.name).join(', ')}`);
+    console.log(
+      `deferred trace: ${trace
+        .filter((span) => span.service === 'gateway')
+        .map((span) => span.name)
+        .join(', ')}`,
+    );
   });
 
   it('does not trace probes, and serves /metrics only on the metrics port', async () => {
@@ -293,6 +326,10 @@ describe('with OTEL_EXPORTER_OTLP_ENDPOINT set', () => {
     expect((await fetch(`${gatewayUrl}/ready`)).status).toBe(200);
     expect((await fetch(`${gatewayUrl}/metrics`)).status).toBe(404);
     await sleep(500);
-    expect(spans.slice(before).filter((span) => span.kind === SPAN_KIND.SERVER && span.service === 'gateway' && /health|ready/.test(String(span.attributes['url.path'] ?? span.attributes['http.target'] ?? span.name)))).toEqual([]);
+    expect(
+      spans
+        .slice(before)
+        .filter((span) => span.kind === SPAN_KIND.SERVER && span.service === 'gateway' && /health|ready/.test(String(span.attributes['url.path'] ?? span.attributes['http.target'] ?? span.name))),
+    ).toEqual([]);
   });
 });

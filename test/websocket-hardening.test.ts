@@ -147,7 +147,13 @@ async function startGatewayProcess(): Promise<typeof gateway> {
   const url = `http://127.0.0.1:${port}`;
   for (let attempt = 0; ; attempt++) {
     if (child.exitCode !== null || attempt > 240) throw new Error(`the gateway did not start: ${output.join('').slice(-2000)}`);
-    if (await fetch(`${url}/ready`).then((response) => response.ok, () => false)) break;
+    if (
+      await fetch(`${url}/ready`).then(
+        (response) => response.ok,
+        () => false,
+      )
+    )
+      break;
     await sleep(250);
   }
   return { child, url, wsUrl: `ws://127.0.0.1:${port}/graphql`, metricsUrl: `http://127.0.0.1:${metricsPort}/metrics`, output };
@@ -192,7 +198,7 @@ afterAll(async () => {
 });
 
 describe('WebSocket memory (issue 23, item 3)', () => {
-  it('closes a socket sending 25 subscribe frames of 4 MB at the first frame, and the gateway\'s RSS grows under 64 MiB', async () => {
+  it("closes a socket sending 25 subscribe frames of 4 MB at the first frame, and the gateway's RSS grows under 64 MiB", async () => {
     const connection = await connected(gateway.wsUrl, '203.0.113.3');
     const before = rssOf(gateway.child.pid!);
     let peak = before;
@@ -266,7 +272,7 @@ describe('WebSocket memory (issue 23, item 3)', () => {
     }
   });
 
-  it('refuses sockets past 50 from one address with HTTP 429 before the upgrade, and not another address\'s', async () => {
+  it("refuses sockets past 50 from one address with HTTP 429 before the upgrade, and not another address's", async () => {
     const before = rssOf(gateway.child.pid!);
     const attempts = await Promise.all(Array.from({ length: 400 }, () => connect(gateway.wsUrl, '203.0.113.4')));
     const accepted = attempts.filter((attempt): attempt is RawConnection => !('refusedWith' in attempt));
@@ -275,7 +281,9 @@ describe('WebSocket memory (issue 23, item 3)', () => {
     const open = await metricValue('greencart_websocket_connections_open');
     const other = await connected(gateway.wsUrl, '203.0.113.5');
     const after = rssOf(gateway.child.pid!);
-    console.log(`item 3, sockets: of 400 from one address ${accepted.length} accepted, ${refused.length} refused (statuses ${[...new Set(refused.map((attempt) => attempt.refusedWith))].join(', ')}: ${refused[0]?.body}); greencart_websocket_connections_open ${open}; gateway RSS +${((after - before) / MiB).toFixed(1)} MiB`);
+    console.log(
+      `item 3, sockets: of 400 from one address ${accepted.length} accepted, ${refused.length} refused (statuses ${[...new Set(refused.map((attempt) => attempt.refusedWith))].join(', ')}: ${refused[0]?.body}); greencart_websocket_connections_open ${open}; gateway RSS +${((after - before) / MiB).toFixed(1)} MiB`,
+    );
     expect(accepted).toHaveLength(50);
     expect(refused).toHaveLength(350);
     expect(refused.every((attempt) => attempt.refusedWith === 429)).toBe(true);
@@ -296,7 +304,7 @@ describe('Subscribe floods and the rate limits (issue 23, item 4)', () => {
     const ids = Array.from({ length: 100 }, (_, index) => uuid(index + 1000));
     // The machine's pace without the loop, for comparison (other work shares its cores).
     const quiet: number[] = [];
-    for (const started = performance.now(); performance.now() - started < 1_000; ) quiet.push((await pacedCatalogueQuery('198.51.100.7')).ms);
+    for (const started = performance.now(); performance.now() - started < 1_000;) quiet.push((await pacedCatalogueQuery('198.51.100.7')).ms);
     const sockets = await Promise.all(Array.from({ length: 4 }, () => connected(gateway.wsUrl, '203.0.113.6')));
     supergraph.statements.products.reset();
     let running = true;
@@ -320,9 +328,15 @@ describe('Subscribe floods and the rate limits (issue 23, item 4)', () => {
     const errors = sockets.flatMap((connection) => connection.messages.filter((message) => message.type === 'error').map((message) => message.payload?.[0]));
     const rateLimited = errors.filter((error) => error?.extensions?.code === 'RATE_LIMITED');
     const productStatements = supergraph.statements.products.applicationCount;
-    const p95 = percentile(timings.map((timing) => timing.ms), 0.95);
+    const p95 = percentile(
+      timings.map((timing) => timing.ms),
+      0.95,
+    );
     console.log(
-      `item 4: ${subscribes} subscribes in ${seconds.toFixed(1)} s from 4 sockets (${(subscribes / seconds).toFixed(0)}/s); ${rateLimited.length} RATE_LIMITED (retryAfterSeconds ${rateLimited[0]?.extensions?.retryAfterSeconds}), ${errors.length - rateLimited.length} other errors; products SQL statements ${productStatements} (${(productStatements / seconds).toFixed(0)}/s); catalogue queries without the loop: p95 ${percentile(quiet, 0.95).toFixed(0)} ms; during it: ${timings.length}, all answered: ${timings.every((timing) => timing.ok)}, p50 ${percentile(timings.map((timing) => timing.ms), 0.5).toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
+      `item 4: ${subscribes} subscribes in ${seconds.toFixed(1)} s from 4 sockets (${(subscribes / seconds).toFixed(0)}/s); ${rateLimited.length} RATE_LIMITED (retryAfterSeconds ${rateLimited[0]?.extensions?.retryAfterSeconds}), ${errors.length - rateLimited.length} other errors; products SQL statements ${productStatements} (${(productStatements / seconds).toFixed(0)}/s); catalogue queries without the loop: p95 ${percentile(quiet, 0.95).toFixed(0)} ms; during it: ${timings.length}, all answered: ${timings.every((timing) => timing.ok)}, p50 ${percentile(
+        timings.map((timing) => timing.ms),
+        0.5,
+      ).toFixed(0)} ms, p95 ${p95.toFixed(0)} ms`,
     );
     expect(rateLimited.length).toBeGreaterThan(0);
     expect(rateLimited[0]?.extensions?.retryAfterSeconds).toBeGreaterThanOrEqual(1);
@@ -370,7 +384,16 @@ describe('Subscription variables (issue 23, item 5)', () => {
     connection.subscribe('product', PRODUCT_UPDATED, { ids: [product.id.toUpperCase()] });
     await subscriptionsOpen(gateway.metricsUrl, 2);
     await payments.cancelOrder(customer.token, order.id);
-    await vi.waitFor(() => expect(connection.messages.filter((message) => message.type === 'next').map((message) => message.id).sort()).toEqual(expect.arrayContaining(['order', 'product'])), { timeout: 5_000 });
+    await vi.waitFor(
+      () =>
+        expect(
+          connection.messages
+            .filter((message) => message.type === 'next')
+            .map((message) => message.id)
+            .sort(),
+        ).toEqual(expect.arrayContaining(['order', 'product'])),
+      { timeout: 5_000 },
+    );
     const events = connection.messages.filter((message) => message.type === 'next');
     console.log(`item 5, upper-case ids: ${events.map((event) => `${event.id} → ${JSON.stringify(event.payload?.data)}`).join('; ')}`);
     expect(events.find((event) => event.id === 'order')?.payload?.data?.orderUpdated).toEqual({ id: order.id, status: 'CANCELLED' });
@@ -393,7 +416,9 @@ describe('Tokens that outlive a Node.js timer (issue 23, item 9)', () => {
     await orders.setStock(product.id, 2);
     await vi.waitFor(() => expect(connection.messages.filter((message) => message.type === 'next')).toHaveLength(2), { timeout: 5_000 });
     const events = connection.messages.filter((message) => message.type === 'next' || message.type === 'error');
-    console.log(`item 9: socket ${connection.socket.readyState === WebSocket.OPEN ? 'open' : 'closed'} a second after connecting with a 40-day token; messages: ${events.map((event) => `${event.id} ${event.type} stock ${event.payload?.data?.productUpdated?.stock}`).join('; ')}`);
+    console.log(
+      `item 9: socket ${connection.socket.readyState === WebSocket.OPEN ? 'open' : 'closed'} a second after connecting with a 40-day token; messages: ${events.map((event) => `${event.id} ${event.type} stock ${event.payload?.data?.productUpdated?.stock}`).join('; ')}`,
+    );
     expect(connection.socket.readyState).toBe(WebSocket.OPEN);
     expect(events.every((event) => event.type === 'next' && event.payload?.data?.productUpdated?.stock === 2)).toBe(true);
     connection.socket.close();
@@ -408,12 +433,17 @@ describe('What a client can write to the logs (issue 23, item 8)', () => {
     connection.send({ id: '1', type: 'next', payload: {} });
     const closed = await connection.closed;
     await sleep(200);
-    const lines = gateway.output.join('').split('\n').filter((line) => line.trim() !== '');
+    const lines = gateway.output
+      .join('')
+      .split('\n')
+      .filter((line) => line.trim() !== '');
     const raw = lines.filter((line) => !line.startsWith('{'));
     const parsed = lines.filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as { level: string; message: string; stack?: string });
     const byLevel = parsed.reduce<Record<string, number>>((counts, line) => ({ ...counts, [line.level]: (counts[line.level] ?? 0) + 1 }), {});
     const clientMistakes = parsed.filter((line) => /client broke the protocol|only a server sends|first read failed/.test(line.message));
-    console.log(`item 8: the gateway wrote ${lines.length} lines (${JSON.stringify(byLevel)}), ${raw.length} not JSON; client mistakes logged: ${clientMistakes.map((line) => `${line.level} "${line.message}"`).join('; ')}; closed the server-message sender with ${closed.code}`);
+    console.log(
+      `item 8: the gateway wrote ${lines.length} lines (${JSON.stringify(byLevel)}), ${raw.length} not JSON; client mistakes logged: ${clientMistakes.map((line) => `${line.level} "${line.message}"`).join('; ')}; closed the server-message sender with ${closed.code}`,
+    );
     expect(closed.code).toBe(4400);
     expect(raw).toEqual([]);
     expect(parsed.filter((line) => line.level === 'error')).toEqual([]);
@@ -434,7 +464,9 @@ describe('The per-customer subscription limit under a race (issue 23, item 6)', 
     const product = uuid(77);
     const sockets = await Promise.all(Array.from({ length: SUBSCRIBES.connections }, (_, index) => connected(gatewayUrls[index % gatewayUrls.length]!, '198.51.100.20', token)));
     for (const connection of sockets) for (let index = 0; index < SUBSCRIBES.each; index++) connection.subscribe(`s${index}`, PRODUCT_UPDATED, { ids: [product] });
-    await vi.waitFor(() => expect(sockets.reduce((sum, connection) => sum + connection.messages.filter((message) => message.type === 'error').length, 0)).toBeGreaterThanOrEqual(50), { timeout: 10_000 });
+    await vi.waitFor(() => expect(sockets.reduce((sum, connection) => sum + connection.messages.filter((message) => message.type === 'error').length, 0)).toBeGreaterThanOrEqual(50), {
+      timeout: 10_000,
+    });
     await sleep(500);
     const active = (await Promise.all(metricsUrls.map(activeSubscriptions))).reduce((sum, count) => sum + count, 0);
     const refused = sockets.flatMap((connection) => connection.messages.filter((message) => message.type === 'error').map((message) => message.payload?.[0]?.extensions?.code));
@@ -465,7 +497,7 @@ describe('The per-customer subscription limit under a race (issue 23, item 6)', 
       await redis?.stop();
     });
 
-    it('holds 100 of 6 × 25 subscribes sent at once by one customer over both, and forgets a crashed gateway\'s', async () => {
+    it("holds 100 of 6 × 25 subscribes sent at once by one customer over both, and forgets a crashed gateway's", async () => {
       const replica = await shared.startGatewayReplica();
       const customer = await shared.registerCustomer();
       const key = `greencart:subscriptions:${customer.id}`;
@@ -479,7 +511,9 @@ describe('The per-customer subscription limit under a race (issue 23, item 6)', 
         const { sockets, active, refused } = await race(urls, metricsUrls, customer.token);
         const perGateway = await Promise.all(metricsUrls.map(activeSubscriptions));
         const inRedis = await client.zcard(key);
-        console.log(`item 6, Redis: ${SUBSCRIBES.connections} × ${SUBSCRIBES.each} subscribes at once over two gateways → ${active} active (${perGateway.join(' + ')}), ${refused.length} refused (${[...new Set(refused)].join(', ')}); ${inRedis} slots in Redis, the crashed gateway's 100 gone`);
+        console.log(
+          `item 6, Redis: ${SUBSCRIBES.connections} × ${SUBSCRIBES.each} subscribes at once over two gateways → ${active} active (${perGateway.join(' + ')}), ${refused.length} refused (${[...new Set(refused)].join(', ')}); ${inRedis} slots in Redis, the crashed gateway's 100 gone`,
+        );
         expect(active).toBe(100);
         expect(refused).toHaveLength(50);
         expect(refused.every((code) => code === 'RATE_LIMITED')).toBe(true);

@@ -4,7 +4,17 @@ import type { Logger } from '@greencart/platform';
 
 /** The request headers the common clients send from a browser (fetch, Apollo Client, urql). */
 // Apollo Client 4 names itself in apollographql-client-name/-version (its clientAwareness), older clients in apollo-client-*.
-export const CORS_ALLOWED_HEADERS = ['content-type', 'authorization', 'apollo-require-preflight', 'x-apollo-operation-name', 'apollo-client-name', 'apollo-client-version', 'apollographql-client-name', 'apollographql-client-version', 'x-request-id'];
+export const CORS_ALLOWED_HEADERS = [
+  'content-type',
+  'authorization',
+  'apollo-require-preflight',
+  'x-apollo-operation-name',
+  'apollo-client-name',
+  'apollo-client-version',
+  'apollographql-client-name',
+  'apollographql-client-version',
+  'x-request-id',
+];
 
 /** How long a browser may reuse a preflight's answer (Chromium caps it at two hours). */
 const PREFLIGHT_MAX_AGE_SECONDS = 7_200;

@@ -34,54 +34,63 @@ const isRedisUrl = (text: string) => {
  */
 export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env, manifest: ServiceManifest = repositoryManifest()) {
   const subgraphUrlShape = Object.fromEntries(manifest.subgraphs.map((subgraph) => [serviceUrlVariable(subgraph.name), z.string().url().optional()]));
-  const env = readEnvironment({
-    ...subgraphUrlShape,
-    ...commonEnvironment,
-    PORT: z.coerce.number().int().min(0).max(65535).default(manifest.gateway.port),
-    METRICS_PORT: metricsPort(manifest.gateway.metricsPort),
-    SUPERGRAPH_PATH: z.string().optional(),
-    SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
-    // safelist: run only the client's persisted documents (the default in production).
-    PERSISTED_DOCUMENTS: z.enum(['safelist', 'off']).optional(),
-    // Browser apps' origins allowed by CORS, comma-separated (unset: local ones in development, none in production).
-    CORS_ORIGINS: z
-      .string()
-      .optional()
-      .transform((list, context) => {
-        if (list === undefined || list.trim() === '') return undefined;
-        const origins = list.split(',').map((origin) => origin.trim()).filter(Boolean);
-        for (const origin of origins) {
-          if (!isOrigin(origin)) context.addIssue({ code: z.ZodIssueCode.custom, message: `"${origin}" is not an origin such as https://shop.example.com or http://localhost:5173` });
-        }
-        return origins;
-      }),
-    // Seconds a CDN or browser may reuse a public GET's answer (0: every answer private, no-store).
-    PUBLIC_CACHE_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS),
-    TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
-    // Request limits (see docs/operations.md).
-    REQUEST_MAX_DEPTH: count(DEFAULT_REQUEST_LIMITS.maxDepth),
-    REQUEST_MAX_ALIASES: count(DEFAULT_REQUEST_LIMITS.maxAliases),
-    REQUEST_MAX_DIRECTIVES: count(DEFAULT_REQUEST_LIMITS.maxDirectives),
-    REQUEST_MAX_TOKENS: count(DEFAULT_REQUEST_LIMITS.maxTokens),
-    REQUEST_MAX_COST: count(DEFAULT_REQUEST_LIMITS.maxCost),
-    REQUEST_MAX_BODY_BYTES: count(DEFAULT_MAX_BODY_BYTES),
-    // The largest body forwarded by a PUT or POST gateway route (an image upload).
-    FORWARDED_MAX_BODY_BYTES: count(DEFAULT_MAX_FORWARDED_BODY_BYTES),
-    REQUEST_TIMEOUT_MS: count(DEFAULT_REQUEST_TIMEOUT_MS),
-    // Concurrent subscriptions over WebSocket, per connection and per customer on this process.
-    SUBSCRIPTIONS_PER_CONNECTION: count(DEFAULT_SUBSCRIPTION_LIMITS.perConnection),
-    SUBSCRIPTIONS_PER_CUSTOMER: count(DEFAULT_SUBSCRIPTION_LIMITS.perCustomer),
-    // WebSocket: the largest message read (unset: REQUEST_MAX_BODY_BYTES), and sockets per client address.
-    WEBSOCKET_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).optional(),
-    WEBSOCKET_CONNECTIONS_PER_ADDRESS: count(DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS),
-    // Rate limits per client address and per customer: a burst at once, and a rate on average.
-    RATE_LIMIT_ADDRESS_BURST: count(DEFAULT_RATE_LIMITS.perAddress.burst),
-    RATE_LIMIT_ADDRESS_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perAddress.perSecond),
-    RATE_LIMIT_CUSTOMER_BURST: count(DEFAULT_RATE_LIMITS.perCustomer.burst),
-    RATE_LIMIT_CUSTOMER_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perCustomer.perSecond),
-    // Where the rate limits are counted for every gateway replica together (unset: each process's memory).
-    REDIS_URL: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379').optional(),
-  }, source);
+  const env = readEnvironment(
+    {
+      ...subgraphUrlShape,
+      ...commonEnvironment,
+      PORT: z.coerce.number().int().min(0).max(65535).default(manifest.gateway.port),
+      METRICS_PORT: metricsPort(manifest.gateway.metricsPort),
+      SUPERGRAPH_PATH: z.string().optional(),
+      SUBGRAPH_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+      // safelist: run only the client's persisted documents (the default in production).
+      PERSISTED_DOCUMENTS: z.enum(['safelist', 'off']).optional(),
+      // Browser apps' origins allowed by CORS, comma-separated (unset: local ones in development, none in production).
+      CORS_ORIGINS: z
+        .string()
+        .optional()
+        .transform((list, context) => {
+          if (list === undefined || list.trim() === '') return undefined;
+          const origins = list
+            .split(',')
+            .map((origin) => origin.trim())
+            .filter(Boolean);
+          for (const origin of origins) {
+            if (!isOrigin(origin)) context.addIssue({ code: z.ZodIssueCode.custom, message: `"${origin}" is not an origin such as https://shop.example.com or http://localhost:5173` });
+          }
+          return origins;
+        }),
+      // Seconds a CDN or browser may reuse a public GET's answer (0: every answer private, no-store).
+      PUBLIC_CACHE_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS),
+      TRUST_PROXY: z
+        .enum(['true', 'false'])
+        .default('false')
+        .transform((value) => value === 'true'),
+      // Request limits (see docs/operations.md).
+      REQUEST_MAX_DEPTH: count(DEFAULT_REQUEST_LIMITS.maxDepth),
+      REQUEST_MAX_ALIASES: count(DEFAULT_REQUEST_LIMITS.maxAliases),
+      REQUEST_MAX_DIRECTIVES: count(DEFAULT_REQUEST_LIMITS.maxDirectives),
+      REQUEST_MAX_TOKENS: count(DEFAULT_REQUEST_LIMITS.maxTokens),
+      REQUEST_MAX_COST: count(DEFAULT_REQUEST_LIMITS.maxCost),
+      REQUEST_MAX_BODY_BYTES: count(DEFAULT_MAX_BODY_BYTES),
+      // The largest body forwarded by a PUT or POST gateway route (an image upload).
+      FORWARDED_MAX_BODY_BYTES: count(DEFAULT_MAX_FORWARDED_BODY_BYTES),
+      REQUEST_TIMEOUT_MS: count(DEFAULT_REQUEST_TIMEOUT_MS),
+      // Concurrent subscriptions over WebSocket, per connection and per customer on this process.
+      SUBSCRIPTIONS_PER_CONNECTION: count(DEFAULT_SUBSCRIPTION_LIMITS.perConnection),
+      SUBSCRIPTIONS_PER_CUSTOMER: count(DEFAULT_SUBSCRIPTION_LIMITS.perCustomer),
+      // WebSocket: the largest message read (unset: REQUEST_MAX_BODY_BYTES), and sockets per client address.
+      WEBSOCKET_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).optional(),
+      WEBSOCKET_CONNECTIONS_PER_ADDRESS: count(DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS),
+      // Rate limits per client address and per customer: a burst at once, and a rate on average.
+      RATE_LIMIT_ADDRESS_BURST: count(DEFAULT_RATE_LIMITS.perAddress.burst),
+      RATE_LIMIT_ADDRESS_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perAddress.perSecond),
+      RATE_LIMIT_CUSTOMER_BURST: count(DEFAULT_RATE_LIMITS.perCustomer.burst),
+      RATE_LIMIT_CUSTOMER_PER_SECOND: rate(DEFAULT_RATE_LIMITS.perCustomer.perSecond),
+      // Where the rate limits are counted for every gateway replica together (unset: each process's memory).
+      REDIS_URL: z.string().refine(isRedisUrl, 'must be a redis:// or rediss:// URL, such as redis://127.0.0.1:6379').optional(),
+    },
+    source,
+  );
   // Checked once the numbers are read, as a zod refinement would be: a window holds the burst, and
   // lasts at least a second (see rateLimitWindow), so it cannot let through more than the burst a second.
   const problems = (['ADDRESS', 'CUSTOMER'] as const)

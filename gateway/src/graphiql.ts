@@ -13,9 +13,7 @@ const SIGN_IN_HINT = '# Run this, then put the token it returns in Headers below
 /** Each operation of a document, as a document of its own with the fragments it uses. */
 export function operationDocuments(source: string): Array<{ operation: OperationDefinitionNode; document: DocumentNode }> {
   const definitions = parse(source).definitions;
-  const fragments = new Map(
-    definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]),
-  );
+  const fragments = new Map(definitions.filter((definition): definition is FragmentDefinitionNode => definition.kind === Kind.FRAGMENT_DEFINITION).map((fragment) => [fragment.name.value, fragment]));
   const fragmentsOf = (root: DefinitionNode) => {
     const needed = new Map<string, FragmentDefinitionNode>();
     const collect = (node: DefinitionNode) =>

@@ -72,7 +72,7 @@ export function withPageSizes(schema: GraphQLSchema, document: DocumentNode, var
       if (definition.defaultValue?.kind === Kind.INT) variableDefaults.set(definition.variable.name.value, Number(definition.defaultValue.value));
     },
   });
-  const pageSize = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) ? { kind: Kind.INT, value: String(value) } as const : undefined);
+  const pageSize = (value: unknown) => (typeof value === 'number' && Number.isInteger(value) ? ({ kind: Kind.INT, value: String(value) } as const) : undefined);
   return visit(
     document,
     visitWithTypeInfo(typeInfo, {
@@ -252,20 +252,22 @@ function timedOut(timeoutMs: number): GatewayExecutionResult {
  * This covers an answer's first part; DeferExecutor holds its later parts to the same deadline.
  */
 export function withRequestDeadline(gateway: GatewayInterface, timeoutMs: number): GatewayInterface {
-  const withDeadline = (execute: GatewayExecutor): GatewayExecutor => async (requestContext) => {
-    const deadlineAt: unknown = requestContext.context.deadlineAt;
-    const remaining = (typeof deadlineAt === 'number' ? deadlineAt : performance.now() + timeoutMs) - performance.now();
-    if (remaining <= 0) return timedOut(timeoutMs);
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<GatewayExecutionResult>((resolve) => {
-      timer = setTimeout(() => resolve(timedOut(timeoutMs)), remaining);
-    });
-    try {
-      return await Promise.race([execute(requestContext), expired]);
-    } finally {
-      clearTimeout(timer);
-    }
-  };
+  const withDeadline =
+    (execute: GatewayExecutor): GatewayExecutor =>
+    async (requestContext) => {
+      const deadlineAt: unknown = requestContext.context.deadlineAt;
+      const remaining = (typeof deadlineAt === 'number' ? deadlineAt : performance.now() + timeoutMs) - performance.now();
+      if (remaining <= 0) return timedOut(timeoutMs);
+      let timer: NodeJS.Timeout | undefined;
+      const expired = new Promise<GatewayExecutionResult>((resolve) => {
+        timer = setTimeout(() => resolve(timedOut(timeoutMs)), remaining);
+      });
+      try {
+        return await Promise.race([execute(requestContext), expired]);
+      } finally {
+        clearTimeout(timer);
+      }
+    };
   return {
     load: async (options) => {
       const loaded = await gateway.load(options);

@@ -15,9 +15,7 @@ export const persistedDocumentsPath = join(repositoryRoot, 'client', 'persisted-
  */
 export function normalizedDocument(document: DocumentNode): string {
   const operations = document.definitions.filter((definition) => definition.kind === Kind.OPERATION_DEFINITION);
-  const fragments = document.definitions
-    .filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION)
-    .sort((a, b) => a.name.value.localeCompare(b.name.value));
+  const fragments = document.definitions.filter((definition) => definition.kind === Kind.FRAGMENT_DEFINITION).sort((a, b) => a.name.value.localeCompare(b.name.value));
   return [...operations, ...fragments].map((definition) => print(definition)).join('\n\n');
 }
 

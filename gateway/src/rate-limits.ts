@@ -206,7 +206,11 @@ async function connectToRedis(url: string, options: RateLimiterOptions) {
         return wait;
       };
       // Answered by the insurance too while Redis is away; a charge that fails is a count lost, nothing to refuse.
-      const charge: Charge = (key, points) => limiter.penalty(key, points).then(() => undefined, () => undefined);
+      const charge: Charge = (key, points) =>
+        limiter.penalty(key, points).then(
+          () => undefined,
+          () => undefined,
+        );
       return { take, charge };
     },
     close: async () => redis.disconnect(),

@@ -4,7 +4,22 @@ import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
 import type { GatewayInterface } from '@apollo/server-gateway-interface';
-import { createErrorFormatter, createJsonPoster, createServiceMetrics, currentRequest, errorCodeLabel, errorFields, repositoryManifest, startGraphQLService, type Logger, type ListenAddress, type RunningService, type ServiceCredentials, type ServiceManifest, type UserTokenVerifier } from '@greencart/platform';
+import {
+  createErrorFormatter,
+  createJsonPoster,
+  createServiceMetrics,
+  currentRequest,
+  errorCodeLabel,
+  errorFields,
+  repositoryManifest,
+  startGraphQLService,
+  type Logger,
+  type ListenAddress,
+  type RunningService,
+  type ServiceCredentials,
+  type ServiceManifest,
+  type UserTokenVerifier,
+} from '@greencart/platform';
 import { createContextFactory, type GatewayContext } from './context.js';
 import { DeferExecutor } from './defer/defer-executor.js';
 import { incrementalDeliveryPlugin, partsAnswerCounter, withIncrementalDelivery } from './defer/incremental-delivery.js';
@@ -13,7 +28,16 @@ import { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS, httpCachingPlugin, privateByDefau
 import { browserAccess } from './browser-access.js';
 import { checkScalarInputs } from './input-scalars.js';
 import { checkSubgraphsListed } from './manifest-subgraphs.js';
-import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS, requestLimitsPlugin, tokenLimit, withRequestDeadline, type RequestDeadline, type RequestLimits } from './limits.js';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  DEFAULT_REQUEST_LIMITS,
+  DEFAULT_REQUEST_TIMEOUT_MS,
+  requestLimitsPlugin,
+  tokenLimit,
+  withRequestDeadline,
+  type RequestDeadline,
+  type RequestLimits,
+} from './limits.js';
 import { readPersistedDocuments, safelist } from './persisted-documents.js';
 import { SubgraphFeed } from './live/subgraph-feed.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS, startSubscriptionServer, type SubscriptionLimits } from './live/subscription-server.js';
@@ -130,7 +154,11 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   const feeds = Object.fromEntries(
     manifest.subgraphs
       .filter((subgraph) => subgraphs.includes(subgraph.name))
-      .flatMap((subgraph) => subgraph.liveEntities.map((typename) => [typename, new SubgraphFeed({ name: subgraph.name, url: () => routingUrls.get(subgraph.name), credentials: deps.credentials, logger: deps.logger })] as const)),
+      .flatMap((subgraph) =>
+        subgraph.liveEntities.map(
+          (typename) => [typename, new SubgraphFeed({ name: subgraph.name, url: () => routingUrls.get(subgraph.name), credentials: deps.credentials, logger: deps.logger })] as const,
+        ),
+      ),
   );
   // The manifest's gateway routes (printable invoices…), each with its forward to its subgraph.
   const routes = subgraphRoutes(manifest, subgraphs, {
@@ -215,8 +243,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
           rateLimiter,
           slots,
           schema: () => apiSchema,
-          execute: (query, variables, subscriber) =>
-            execute({ query, variables }, { ...subscriber, requestId: randomUUID(), deadlineAt: performance.now() + requestTimeoutMs }),
+          execute: (query, variables, subscriber) => execute({ query, variables }, { ...subscriber, requestId: randomUUID(), deadlineAt: performance.now() + requestTimeoutMs }),
           verifier: deps.verifier,
           feeds,
           requestLimits,

@@ -1,7 +1,17 @@
 import type { GraphQLDataSource, GraphQLDataSourceProcessOptions } from '@apollo/gateway';
 import type { GatewayGraphQLResponse } from '@apollo/server-gateway-interface';
 import { GraphQLError } from 'graphql';
-import { CLIENT_ADDRESS_HEADER, REQUEST_ID_HEADER, SERVICE_TOKEN_HEADER, serviceNamed, type JsonPoster, type ServiceCredentials, type ServiceName, type ServiceManifest, type ServiceMetrics } from '@greencart/platform';
+import {
+  CLIENT_ADDRESS_HEADER,
+  REQUEST_ID_HEADER,
+  SERVICE_TOKEN_HEADER,
+  serviceNamed,
+  type JsonPoster,
+  type ServiceCredentials,
+  type ServiceName,
+  type ServiceManifest,
+  type ServiceMetrics,
+} from '@greencart/platform';
 import type { GatewayContext } from './context.js';
 import { distinctRepresentations } from './entity-representations.js';
 

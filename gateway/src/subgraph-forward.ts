@@ -99,7 +99,10 @@ export async function forwardToSubgraph(
     return;
   }
   if (!answer) {
-    res.status(target ? 502 : 503).type('text/plain').send(options.unavailable);
+    res
+      .status(target ? 502 : 503)
+      .type('text/plain')
+      .send(options.unavailable);
     return;
   }
   for (const header of FORWARDED_HEADERS) {

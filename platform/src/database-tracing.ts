@@ -26,8 +26,7 @@ export function tracedSql<THandle extends SqlHandle>(sql: THandle, database: Tra
   return new Proxy(sql, {
     get(target, property) {
       if (property === 'unsafe') {
-        return (text: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) =>
-          tracedStatement(target.unsafe(text, parameters, options), text, database);
+        return (text: string, parameters?: postgres.ParameterOrJSON<never>[], options?: postgres.UnsafeQueryOptions) => tracedStatement(target.unsafe(text, parameters, options), text, database);
       }
       if (property === 'begin' || property === 'savepoint') {
         // The callback gets the transaction's own handle, traced the same way.

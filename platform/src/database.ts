@@ -122,9 +122,7 @@ export function isUniqueViolation(error: unknown): boolean {
 }
 
 /** A drizzle handle or a transaction on it: repositories work with either. */
-export type Executor<TSchema extends Record<string, unknown>> =
-  | PostgresJsDatabase<TSchema>
-  | Parameters<Parameters<PostgresJsDatabase<TSchema>['transaction']>[0]>[0];
+export type Executor<TSchema extends Record<string, unknown>> = PostgresJsDatabase<TSchema> | Parameters<Parameters<PostgresJsDatabase<TSchema>['transaction']>[0]>[0];
 
 /** Creates a subgraph's database on the server when missing, connects, and applies its migrations. */
 export async function prepareDatabase<TSchema extends Record<string, unknown>>(options: {

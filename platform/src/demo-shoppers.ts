@@ -10,16 +10,40 @@ export interface DemoShopper {
 }
 
 const names = [
-  'Amara Okafor', 'Ben Fischer', 'Chloé Martin', 'Dev Patel', 'Elena Rossi', 'Felix Wagner',
-  'Grace Kim', 'Hugo Laurent', 'Ines Costa', 'Jonas Berg', 'Keiko Tanaka', 'Liam Murphy',
-  'Maya Cohen', 'Noah Schmidt', 'Olivia Brown', 'Pablo García', 'Quinn Taylor', 'Rosa Lindqvist',
-  'Samir Haddad', 'Tara Singh', 'Umar Farouk', 'Vera Novak', 'Wen Li', 'Yara Santos',
+  'Amara Okafor',
+  'Ben Fischer',
+  'Chloé Martin',
+  'Dev Patel',
+  'Elena Rossi',
+  'Felix Wagner',
+  'Grace Kim',
+  'Hugo Laurent',
+  'Ines Costa',
+  'Jonas Berg',
+  'Keiko Tanaka',
+  'Liam Murphy',
+  'Maya Cohen',
+  'Noah Schmidt',
+  'Olivia Brown',
+  'Pablo García',
+  'Quinn Taylor',
+  'Rosa Lindqvist',
+  'Samir Haddad',
+  'Tara Singh',
+  'Umar Farouk',
+  'Vera Novak',
+  'Wen Li',
+  'Yara Santos',
 ];
 
 export const demoShoppers: readonly DemoShopper[] = names.map((name, index) => ({
   id: `d3a0c0de-0000-4000-8000-${String(index + 1).padStart(12, '0')}`,
   name,
-  email: `${name.split(' ')[0]!.normalize('NFD').replace(/[^a-zA-Z]/g, '').toLowerCase()}@shoppers.greencart.dev`,
+  email: `${name
+    .split(' ')[0]!
+    .normalize('NFD')
+    .replace(/[^a-zA-Z]/g, '')
+    .toLowerCase()}@shoppers.greencart.dev`,
 }));
 
 /**

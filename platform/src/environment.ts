@@ -6,7 +6,10 @@ import { environmentNameOf, subgraphOf, userTokenIssuerOf } from './service-mani
 export class EnvironmentError extends Error {}
 
 /** Multi-line PEM keys are often passed with literal "\n" in env files and compose files. */
-const pem = z.string().transform((value) => value.replace(/\\n/g, '\n')).optional();
+const pem = z
+  .string()
+  .transform((value) => value.replace(/\\n/g, '\n'))
+  .optional();
 
 /** Variables every GreenCart process understands, with safe local defaults. */
 export const commonEnvironment = {
@@ -14,7 +17,10 @@ export const commonEnvironment = {
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).default('json'),
   /** Set by `npm start` for the processes it supervises. */
-  GREENCART_SUPERVISED: z.enum(['true', 'false']).default('false').transform((value) => value === 'true'),
+  GREENCART_SUPERVISED: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((value) => value === 'true'),
   HOST: z.string().default('127.0.0.1'),
   GREENCART_DATA_DIR: z.string().optional(),
   // This service's own key for service tokens (docs/operations.md, Service keys); its callers' public keys: readCallerPublicKeys.
@@ -27,7 +33,10 @@ export const commonEnvironment = {
   JWT_AUDIENCE: z.string().default('greencart'),
   // The user_token_issuer of the manifest (accounts) publishes its keys here; every other service
   // verifies against them. Unset: its routing URL's origin, read when the environment is.
-  JWKS_URL: z.string().url().default(() => issuerKeysUrl()),
+  JWKS_URL: z
+    .string()
+    .url()
+    .default(() => issuerKeysUrl()),
   JWKS_CACHE_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
   JWKS_REFETCH_COOLDOWN_SECONDS: z.coerce.number().int().min(1).max(86_400).default(30),
   // Set: export traces over OTLP/HTTP there (such as http://jaeger:4318); the SDK reads the other OTEL_* variables itself.
@@ -41,7 +50,10 @@ function issuerKeysUrl(): string {
 }
 
 /** Whether to seed the demo data (catalogue, shoppers, their order history) a fresh database needs for a first look. */
-export const seedDemoData = z.enum(['true', 'false']).default('true').transform((value) => value === 'true');
+export const seedDemoData = z
+  .enum(['true', 'false'])
+  .default('true')
+  .transform((value) => value === 'true');
 
 /** The internal port that serves `/metrics` (0: any free one), each service's own default. */
 export const metricsPort = (defaultPort: number) => z.coerce.number().int().min(0).max(65535).default(defaultPort);
@@ -60,7 +72,11 @@ export function siblingUrl(service: string) {
 export const databaseServerUrl = z.string().url().optional();
 
 /** A subgraph's database name (its own variable, so one environment can serve every process). */
-export const databaseName = (defaultName: string) => z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default(defaultName);
+export const databaseName = (defaultName: string) =>
+  z
+    .string()
+    .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+    .default(defaultName);
 
 export { pem as pemVariable };
 

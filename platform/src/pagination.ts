@@ -18,22 +18,14 @@ export function encodeCursor(values: readonly (string | number)[]): string {
 }
 
 /** Decodes a cursor made by encodeCursor with the given shape; an unreadable one is BAD_USER_INPUT. */
-export function decodeCursor<T extends readonly ('string' | 'number')[]>(
-  cursor: string,
-  shape: T,
-): { [K in keyof T]: T[K] extends 'string' ? string : number } {
+export function decodeCursor<T extends readonly ('string' | 'number')[]>(cursor: string, shape: T): { [K in keyof T]: T[K] extends 'string' ? string : number } {
   let values: unknown;
   try {
     values = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
   } catch {
     values = undefined;
   }
-  const valid =
-    Array.isArray(values) &&
-    values.length === shape.length &&
-    values.every((value, index) =>
-      shape[index] === 'number' ? Number.isSafeInteger(value) : typeof value === 'string',
-    );
+  const valid = Array.isArray(values) && values.length === shape.length && values.every((value, index) => (shape[index] === 'number' ? Number.isSafeInteger(value) : typeof value === 'string'));
   if (!valid) throw badUserInput('after is not a cursor this list gave out.', 'after');
   return values as { [K in keyof T]: T[K] extends 'string' ? string : number };
 }

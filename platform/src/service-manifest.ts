@@ -127,7 +127,10 @@ const manifestShape = z.object({
       z.object({
         workspace: z.string().min(1),
         port,
-        persisted_documents: z.string().regex(/\.json$/, 'must be a JSON file of the workspace, such as ./storefront/src/generated/persisted-documents.json').optional(),
+        persisted_documents: z
+          .string()
+          .regex(/\.json$/, 'must be a JSON file of the workspace, such as ./storefront/src/generated/persisted-documents.json')
+          .optional(),
       }),
     )
     .default({}),

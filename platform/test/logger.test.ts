@@ -14,7 +14,14 @@ describe('createLogger', () => {
     logger.info('order placed', { orderId: 'o-1', lines: 2 });
     expect(lines).toHaveLength(1);
     expect(lines[0]).not.toContain('\n');
-    expect(JSON.parse(lines[0]!)).toEqual({ time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/), level: 'info', service: 'orders', orderId: 'o-1', lines: 2, message: 'order placed' });
+    expect(JSON.parse(lines[0]!)).toEqual({
+      time: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/),
+      level: 'info',
+      service: 'orders',
+      orderId: 'o-1',
+      lines: 2,
+      message: 'order placed',
+    });
   });
 
   it('drops lines below its level', () => {
@@ -43,7 +50,7 @@ describe('createLogger', () => {
     expect(JSON.parse(lines[2]!)).not.toHaveProperty('requestId');
   });
 
-  it('never writes a key twice: fields named like the line\'s own keys are renamed', () => {
+  it("never writes a key twice: fields named like the line's own keys are renamed", () => {
     const { lines, logger } = captured();
     logger.error('failed', { message: 'from the field', level: 'x', service: 'y', time: 1 });
     expect(lines[0]!.match(/"message":/g)).toHaveLength(1);
@@ -73,9 +80,12 @@ describe('redaction', () => {
   const CARD = '4242424242424242';
   const JWT = 'eyJhbGciOiJFUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl';
 
-  it('replaces secret fields at any depth, by name, without touching the caller\'s object', () => {
+  it("replaces secret fields at any depth, by name, without touching the caller's object", () => {
     const { lines, logger } = captured();
-    const fields = { body: { variables: { input: { email: 'a@example.com', password: 'hunter2 secret', cardNumber: CARD, cvc: '123' } } }, headers: { Authorization: `Bearer ${JWT}`, 'x-greencart-service-token': 'abc' } };
+    const fields = {
+      body: { variables: { input: { email: 'a@example.com', password: 'hunter2 secret', cardNumber: CARD, cvc: '123' } } },
+      headers: { Authorization: `Bearer ${JWT}`, 'x-greencart-service-token': 'abc' },
+    };
     logger.warn('refused', fields);
     const line = JSON.parse(lines[0]!);
     expect(line.body.variables.input).toEqual({ email: 'a@example.com', password: REDACTED, cardNumber: REDACTED, cvc: REDACTED });
@@ -103,7 +113,8 @@ describe('redaction', () => {
   });
 
   it('knows secret field names whatever their case or separators', () => {
-    for (const name of ['password', 'newPassword', 'card_number', 'CVC', 'authorization', 'accessToken', 'x-greencart-service-token', 'SERVICE_TOKEN_SECRET', 'privateKeyPem']) expect(isSecretFieldName(name), name).toBe(true);
+    for (const name of ['password', 'newPassword', 'card_number', 'CVC', 'authorization', 'accessToken', 'x-greencart-service-token', 'SERVICE_TOKEN_SECRET', 'privateKeyPem'])
+      expect(isSecretFieldName(name), name).toBe(true);
     for (const name of ['email', 'orderId', 'requestId', 'operation', 'status']) expect(isSecretFieldName(name), name).toBe(false);
   });
 

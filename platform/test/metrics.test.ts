@@ -42,7 +42,7 @@ describe('errorCodesIn', () => {
 });
 
 describe('createServiceMetrics', () => {
-  it('keeps each service\'s series in its own registry, labelled with the service', async () => {
+  it("keeps each service's series in its own registry, labelled with the service", async () => {
     const gateway = createServiceMetrics('gateway', { processMetrics: false });
     const products = createServiceMetrics('products', { processMetrics: false });
     gateway.requestArrived();

@@ -70,13 +70,13 @@ describe('the service manifest', () => {
     live_entities: [Shipment]
 `),
     );
-    expect(message).toContain('subgraphs.returns.port: port 4102 is subgraphs.shipping.port\'s already');
-    expect(message).toContain('subgraphs.returns.routing_url: must use the subgraph\'s port, 4102');
+    expect(message).toContain("subgraphs.returns.port: port 4102 is subgraphs.shipping.port's already");
+    expect(message).toContain("subgraphs.returns.routing_url: must use the subgraph's port, 4102");
     expect(message).toContain('subgraphs.returns.callers.graphql: billing is no service of this manifest');
     expect(message).toContain('subgraphs.returns.live_entities: Shipment is announced by shipping already');
   });
 
-  it('reads a gateway route\'s method, GET unless given, and refuses one it does not forward', () => {
+  it("reads a gateway route's method, GET unless given, and refuses one it does not forward", () => {
     const withRoutes = (routes: string) =>
       twoSubgraphs().replace('callers: { graphql: [gateway], events: [gateway] }', `callers: { graphql: [gateway], events: [gateway], labels: [gateway] }\n    gateway_routes: ${routes}`);
     const manifest = parseServiceManifest(withRoutes('[{ path: /labels/:id, endpoint: labels }, { path: /labels/:id, endpoint: labels, method: PUT }]'), 'test.yaml');
@@ -96,11 +96,11 @@ describe('the service manifest', () => {
     );
     expect(problemsOf(twoSubgraphs().replace('port: 4101\n', 'port: "x"\n'))).toContain('subgraphs.inventory-x.port: Expected number');
     expect(problemsOf(twoSubgraphs().replace('  shipping:\n', '  redis:\n').replace('[gateway, shipping]', '[gateway]').replace('[shipping]', '[gateway]'))).toContain(
-      'subgraphs.redis: its variables (REDIS_URL, …_PORT) are GreenCart\'s already: choose another name',
+      "subgraphs.redis: its variables (REDIS_URL, …_PORT) are GreenCart's already: choose another name",
     );
   });
 
-  it('takes web apps beside the services, and refuses one on a service\'s port or name, or under a name whose variable is GreenCart\'s', () => {
+  it("takes web apps beside the services, and refuses one on a service's port or name, or under a name whose variable is GreenCart's", () => {
     const withWebApps = (entries: string) => `${twoSubgraphs()}web_apps:\n${entries}`;
     expect(parseServiceManifest(withWebApps('  shop: { workspace: shop, port: 5999, persisted_documents: ./shop/src/generated/documents.json }\n')).webApps).toEqual([
       { name: 'shop', workspace: 'shop', port: 5999, persistedDocuments: 'shop/src/generated/documents.json' },

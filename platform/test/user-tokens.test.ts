@@ -268,10 +268,12 @@ describe('verifying against the keys accounts publishes', () => {
     const down = await serveKeySet(await keySetOf(keys));
     await down.stop();
     for (const url of [failing.url, down.url]) {
-      const error = await remote(url, 3600, 0).verify(token).then(
-        () => undefined,
-        (reason: unknown) => reason,
-      );
+      const error = await remote(url, 3600, 0)
+        .verify(token)
+        .then(
+          () => undefined,
+          (reason: unknown) => reason,
+        );
       expect(error).toBeInstanceOf(SigningKeysUnavailableError);
       expect(error).not.toBeInstanceOf(GraphQLError);
     }

@@ -12,7 +12,7 @@ describe('VerifiedTokens', () => {
     expect(tokens.size).toBe(0);
   });
 
-  it('never past the token\'s own expiry', () => {
+  it("never past the token's own expiry", () => {
     const tokens = new VerifiedTokens<string>({ maxAgeMs: 30_000, maxEntries: 10 });
     tokens.set('a', 'alice', now + 5_000, now);
     expect(tokens.get('a', now + 4_999)).toBe('alice');

@@ -37,7 +37,9 @@ function panel(report: BenchReport, title: string, value: (result: BenchReport['
 
 export function renderChart(report: BenchReport): string {
   const targets = [...new Set(report.operations.map((result) => result.target))];
-  const legend = targets.map((target, i) => `<rect x="${20 + i * 160}" y="345" width="12" height="12" fill="${COLOURS[target] ?? '#999'}"/><text x="${38 + i * 160}" y="356">${LEGEND[target] ?? target}</text>`).join('\n');
+  const legend = targets
+    .map((target, i) => `<rect x="${20 + i * 160}" y="345" width="12" height="12" fill="${COLOURS[target] ?? '#999'}"/><text x="${38 + i * 160}" y="356">${LEGEND[target] ?? target}</text>`)
+    .join('\n');
   return `<svg xmlns="http://www.w3.org/2000/svg" width="900" height="370" font-family="sans-serif" font-size="12">
 <rect width="900" height="370" fill="white"/>
 ${panel(report, 'Requests per second (median of runs)', (result) => result.peak.rps, '', 10)}

@@ -73,7 +73,13 @@ function processTree(pid: number): number[] {
   const tree = [pid];
   for (let index = 0; index < tree.length; index++) {
     const tasks = readOr(() => readdirSync(`/proc/${tree[index]}/task`), []);
-    for (const task of tasks) tree.push(...readOr(() => readFileSync(`/proc/${tree[index]}/task/${task}/children`, 'utf8'), '').split(/\s+/).filter(Boolean).map(Number));
+    for (const task of tasks)
+      tree.push(
+        ...readOr(() => readFileSync(`/proc/${tree[index]}/task/${task}/children`, 'utf8'), '')
+          .split(/\s+/)
+          .filter(Boolean)
+          .map(Number),
+      );
   }
   return tree;
 }
@@ -88,8 +94,7 @@ function readOr<T>(read: () => T, fallback: T): T {
 }
 
 /** A line of /proc/<pid>/status in bytes (VmRSS: resident now; VmHWM: the peak since start or the last reset). */
-const statusBytes = (pid: number, field: 'VmRSS' | 'VmHWM') =>
-  Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readOr(() => readFileSync(`/proc/${pid}/status`, 'utf8'), ''))?.[1] ?? 0) * 1024;
+const statusBytes = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readOr(() => readFileSync(`/proc/${pid}/status`, 'utf8'), ''))?.[1] ?? 0) * 1024;
 
 /** A process's resident memory now, in bytes (0 without /proc or once it has exited). */
 export const residentBytes = (pid: number) => statusBytes(pid, 'VmRSS');
@@ -120,7 +125,10 @@ export function sampleRss(processes: Record<string, number>, intervalMs = 100): 
     writeFileSync(`/proc/${pid}/clear_refs`, '5');
     return true;
   };
-  const exactPeaks = Object.values(trees).flat().map((pid) => readOr(() => resetPeak(pid), false)).every(Boolean);
+  const exactPeaks = Object.values(trees)
+    .flat()
+    .map((pid) => readOr(() => resetPeak(pid), false))
+    .every(Boolean);
   const peakBytes: Record<string, number> = Object.fromEntries(Object.keys(processes).map((name) => [name, 0]));
   let peakOfSumBytes = 0;
   let samples = 0;
@@ -140,7 +148,12 @@ export function sampleRss(processes: Record<string, number>, intervalMs = 100): 
     stop() {
       clearInterval(timer);
       sample();
-      if (exactPeaks) for (const [name, tree] of Object.entries(trees)) peakBytes[name] = Math.max(peakBytes[name]!, tree.reduce((sum, pid) => sum + statusBytes(pid, 'VmHWM'), 0));
+      if (exactPeaks)
+        for (const [name, tree] of Object.entries(trees))
+          peakBytes[name] = Math.max(
+            peakBytes[name]!,
+            tree.reduce((sum, pid) => sum + statusBytes(pid, 'VmHWM'), 0),
+          );
       const sumOfPeaksBytes = Object.values(peakBytes).reduce((sum, bytes) => sum + bytes, 0);
       return { peakBytes, sumOfPeaksBytes, peakOfSumBytes, samples, intervalMs, exactPeaks };
     },

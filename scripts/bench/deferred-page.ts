@@ -111,7 +111,9 @@ export async function measureDeferredPage(
     for (const deferred of run % 2 ? [true, false] : [false, true]) {
       const measured = await loadPages(gatewayUrl, productIds, deferred, options);
       (deferred ? result.deferred : result.whole).push(measured);
-      options.log(`Q5 ${deferred ? 'with @defer' : 'whole'}: run ${run}: ${measured.pagesPerSecond} pages/s, first part p50 ${measured.first.p50} / p99 ${measured.first.p99} ms, last p50 ${measured.last.p50} / p99 ${measured.last.p99} ms, incomplete ${measured.incomplete}`);
+      options.log(
+        `Q5 ${deferred ? 'with @defer' : 'whole'}: run ${run}: ${measured.pagesPerSecond} pages/s, first part p50 ${measured.first.p50} / p99 ${measured.first.p99} ms, last p50 ${measured.last.p50} / p99 ${measured.last.p99} ms, incomplete ${measured.incomplete}`,
+      );
     }
   }
   return result;

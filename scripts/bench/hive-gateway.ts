@@ -37,9 +37,7 @@ export interface RunningHiveGateway {
 
 /** Starts Hive Gateway on node:http and resolves once the supergraph is loaded and it listens. */
 export async function startHiveGateway(options: HiveGatewayOptions): Promise<RunningHiveGateway> {
-  const subgraphLocations = Object.fromEntries(
-    Object.entries(options.subgraphUrls).map(([subgraph, origin]) => [subgraph, { location: new URL('/graphql', origin).toString() }]),
-  );
+  const subgraphLocations = Object.fromEntries(Object.entries(options.subgraphUrls).map(([subgraph, origin]) => [subgraph, { location: new URL('/graphql', origin).toString() }]));
 
   const runtime = createGatewayRuntime({
     supergraph: options.supergraphSdl,

@@ -195,10 +195,7 @@ export async function startMonolith(options: MonolithOptions): Promise<{ url: st
     return { accounts, orders, products, reviews };
   };
 
-  const [apiSchemaSdl, supergraphSdl] = await Promise.all([
-    readFile(`${repositoryRoot}/client/schema.graphql`, 'utf8'),
-    readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8'),
-  ]);
+  const [apiSchemaSdl, supergraphSdl] = await Promise.all([readFile(`${repositoryRoot}/client/schema.graphql`, 'utf8'), readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8')]);
   const databases = [accountsDatabase, ordersDatabase, productsDatabase, reviewsDatabase];
   const service = await startGraphQLService<MonolithContext>(
     {
@@ -303,8 +300,7 @@ function readOwnership(supergraphSdl: string): Map<string, TypeOwnership> {
 /** The subgraph whose resolver produced each object that a field of a split entity receives. */
 const origins = new WeakMap<object, SubgraphName>();
 
-const isPromiseLike = (value: unknown): value is PromiseLike<unknown> =>
-  value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
+const isPromiseLike = (value: unknown): value is PromiseLike<unknown> => value !== null && typeof value === 'object' && typeof (value as { then?: unknown }).then === 'function';
 
 /** Marks a resolver's result (an object, a list, a promise of either) as produced by `subgraph`. */
 function markOrigin(value: unknown, subgraph: SubgraphName): unknown {
@@ -341,8 +337,7 @@ function inContextOf(subgraph: SubgraphName, resolver: Resolver | undefined): Re
  */
 function entityResolver(typeName: string, subgraph: SubgraphName, keyFields: string[]) {
   const resolveReference = (SUBGRAPH_RESOLVERS[subgraph][typeName] as ResolverMap | undefined)?.__resolveReference as
-    | ((representation: object, context: unknown, info: GraphQLResolveInfo) => unknown)
-    | undefined;
+    ((representation: object, context: unknown, info: GraphQLResolveInfo) => unknown) | undefined;
   const entities = new WeakMap<object, Promise<unknown>>();
   return (parent: object, context: MonolithContext, info: GraphQLResolveInfo): Promise<unknown> => {
     let entity = entities.get(parent);
@@ -402,7 +397,7 @@ function buildMonolithSchema(apiSchemaSdl: string, ownership: Map<string, TypeOw
       !originSensitive.has(getNamedType(type.getFields()[fieldName]!.type).name)
     );
   };
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const type of objectTypes) {
       if (rootTypes.has(type) || originSensitive.has(type.name) || ownershipOf(type).subgraphs.length < 2) continue;

@@ -32,7 +32,8 @@ const CREATE_UPLOAD = `mutation BenchImageUpload($input: CreateProductImageUploa
   createProductImageUpload(input: $input) { upload { url method headers { name value } } userErrors { code message } }
 }`;
 /** Every width of a product's featured image in one format, in one request (aliases `w<width>`: six, under the gateway's limit of 15). */
-const imageUrls = (format: Format) => `query BenchImageUrls($id: ID!) { product(id: $id) { featuredImage { id ${WIDTHS.map((width) => `w${width}: url(width: ${width}, format: ${format})`).join(' ')} } } }`;
+const imageUrls = (format: Format) =>
+  `query BenchImageUrls($id: ID!) { product(id: $id) { featuredImage { id ${WIDTHS.map((width) => `w${width}: url(width: ${width}, format: ${format})`).join(' ')} } } }`;
 
 export interface ImageLoadRun {
   rps: number;
@@ -49,7 +50,17 @@ export interface ProductImagesResult {
   connections: number;
   warm: { urls: number; width: number; format: string; seconds: number; runs: ImageLoadRun[]; median: { rps: number; p50: number; p99: number } };
   cold: { sizes: number; sizesPerSecond: number; p50: number; p99: number; max: number; failed: number; failures: Record<string, number>; byFormat: Record<Format, { sizes: number; p50: number }> };
-  memory: { concurrentRequests: number; width: number; format: string; seconds: number; failed: number; failures: Record<string, number>; rssBeforeBytes: number; peakRssBytes: number; exactPeak: boolean };
+  memory: {
+    concurrentRequests: number;
+    width: number;
+    format: string;
+    seconds: number;
+    failed: number;
+    failures: Record<string, number>;
+    rssBeforeBytes: number;
+    peakRssBytes: number;
+    exactPeak: boolean;
+  };
 }
 
 /** Grain over every original (raw pixels, made once: drawing noise 50 times took most of a minute on a busy machine). */
@@ -116,7 +127,12 @@ function failuresOf(requests: { ok: boolean; outcome: string }[]): Record<string
   for (const request of requests) if (!request.ok) failures[request.outcome] = (failures[request.outcome] ?? 0) + 1;
   return failures;
 }
-const describeFailures = (failed: number, failures: Record<string, number>) => (failed === 0 ? '0' : `${failed} (${Object.entries(failures).map(([outcome, count]) => `${outcome} ×${count}`).join(', ')})`);
+const describeFailures = (failed: number, failures: Record<string, number>) =>
+  failed === 0
+    ? '0'
+    : `${failed} (${Object.entries(failures)
+        .map(([outcome, count]) => `${outcome} ×${count}`)
+        .join(', ')})`;
 
 /** Fisher–Yates, so that cold sizes come in no order the products process could take advantage of. */
 function shuffled<T>(values: T[]): T[] {
@@ -201,7 +217,10 @@ export async function measureProductImages(
   const unmade = shuffled(
     urls.flatMap((urlOf, index) =>
       WIDTHS.flatMap((width) =>
-        FORMATS.filter((format) => !(width === BURST.width && format === BURST.format) && !(index < THUMBNAILS && width === THUMBNAIL.width && format === THUMBNAIL.format)).map((format) => ({ url: urlOf(width, format), format })),
+        FORMATS.filter((format) => !(width === BURST.width && format === BURST.format) && !(index < THUMBNAILS && width === THUMBNAIL.width && format === THUMBNAIL.format)).map((format) => ({
+          url: urlOf(width, format),
+          format,
+        })),
       ),
     ),
   ).slice(0, options.coldSizes);
@@ -242,7 +261,7 @@ export async function measureProductImages(
   await new Promise((resolve) => setTimeout(resolve, 1_000));
   const rssBeforeBytes = residentBytes(options.productsPid);
   const sampler = sampleRss({ products: options.productsPid }, 50);
-  if (!sampler) throw new Error('I1 reads the products process\'s memory from /proc, which this system lacks');
+  if (!sampler) throw new Error("I1 reads the products process's memory from /proc, which this system lacks");
   const burstStarted = performance.now();
   const burst = await Promise.all(urls.map((urlOf) => fetchImage(urlOf(BURST.width, BURST.format), BURST.format)));
   const burstSeconds = Math.round((performance.now() - burstStarted) / 100) / 10;
@@ -258,7 +277,9 @@ export async function measureProductImages(
     peakRssBytes: rss.peakBytes.products!,
     exactPeak: rss.exactPeaks,
   };
-  log(`I1 memory: ${burst.length} resizes asked at once (limit ${options.resizeConcurrency}), done in ${burstSeconds} s, failed ${describeFailures(memory.failed, memory.failures)}; products RSS ${mib(memory.rssBeforeBytes)} → peak ${mib(memory.peakRssBytes)} MiB`);
+  log(
+    `I1 memory: ${burst.length} resizes asked at once (limit ${options.resizeConcurrency}), done in ${burstSeconds} s, failed ${describeFailures(memory.failed, memory.failures)}; products RSS ${mib(memory.rssBeforeBytes)} → peak ${mib(memory.peakRssBytes)} MiB`,
+  );
 
   return {
     originals: { count: ORIGINALS, width: ORIGINAL_SIZE, height: ORIGINAL_SIZE, format: 'JPEG', meanBytes, uploadSeconds },

@@ -46,7 +46,21 @@ import { measureDeferredPage, startDelayingProxy } from './deferred-page.js';
 import { deferredPageMarkdown, Q5_ORDERS_DELAY_MS, type DeferredPageResult } from './deferred-page-report.js';
 import { measureProductImages, productImagesMarkdown, type ProductImagesResult } from './product-images.js';
 import { buildStorefront, measureStorefrontPages, serveBuiltApp, storefrontPagesMarkdown, type StorefrontPagesResult } from './storefront-pages.js';
-import { BENCH_DATABASES, DATABASE_NAMES, freePort, median, perDatabase, percentile, sampleRss, startBenchPostgres, startSpanSink, subgraphsTheBenchLacks, TOKEN_SETTINGS, type DatabaseName, type RssPeaks } from './common.js';
+import {
+  BENCH_DATABASES,
+  DATABASE_NAMES,
+  freePort,
+  median,
+  perDatabase,
+  percentile,
+  sampleRss,
+  startBenchPostgres,
+  startSpanSink,
+  subgraphsTheBenchLacks,
+  TOKEN_SETTINGS,
+  type DatabaseName,
+  type RssPeaks,
+} from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
 import { prepareProductsDatabase, readProductsEnvironment } from '@greencart/products';
 import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
@@ -331,7 +345,16 @@ async function load(
       },
     ],
   });
-  const counted = { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, non2xx: result.non2xx, errors: result.errors, graphqlErrors, userErrors, sent: result.requests.sent };
+  const counted = {
+    rps: result.requests.average,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    graphqlErrors,
+    userErrors,
+    sent: result.requests.sent,
+  };
   return options.succeeded ? { ...counted, succeeded, answered: result.requests.total } : counted;
 }
 
@@ -453,7 +476,19 @@ async function measure(target: Target, operation: OperationName, fixture: Fixtur
   log(`${name} ${operation}: at half of peak (${rate} req/s, autocannon overallRate): p50 ${half.p50} ms, p99 ${half.p99} ms`);
   const evenly = await paced(target.url, makeRequest, { rate, seconds: config.durationSeconds });
   log(`${name} ${operation}: at half of peak (${rate} req/s, evenly spaced): p50 ${evenly.p50} ms, p99 ${evenly.p99} ms, failed ${evenly.failed}`);
-  return { target: name, operation, runs, peak, halfPeak: { ...half, rate }, halfPeakPaced: { rate, ...evenly }, statementsPerOperation, subgraphCallsPerOperation, entityCallsPerOperation, statementsByLineCount, exampleStatements };
+  return {
+    target: name,
+    operation,
+    runs,
+    peak,
+    halfPeak: { ...half, rate },
+    halfPeakPaced: { rate, ...evenly },
+    statementsPerOperation,
+    subgraphCallsPerOperation,
+    entityCallsPerOperation,
+    statementsByLineCount,
+    exampleStatements,
+  };
 }
 
 // ---------------------------------------------------------------- M1: placeOrder at a fixed rate
@@ -648,7 +683,16 @@ export interface HotProductCaseResult {
   socketErrors: number;
   alone: { runs: StockServiceRun[]; reservationsPerSecond: number; p50: number; p99: number };
   /** Over all of M2 (warm-ups included): per product, stock before − after = units in placed orders + units the stock service alone reserved = units held by live reservations; none below zero. */
-  stockCheck: { ordersPlaced: number; unitsInPlacedOrders: number; unitsReservedAlone: number; unitsTaken: number; productsWhoseStockDoesNotAddUp: number; negativeStock: number; claimsLeft: number; addsUp: boolean };
+  stockCheck: {
+    ordersPlaced: number;
+    unitsInPlacedOrders: number;
+    unitsReservedAlone: number;
+    unitsTaken: number;
+    productsWhoseStockDoesNotAddUp: number;
+    negativeStock: number;
+    claimsLeft: number;
+    addsUp: boolean;
+  };
 }
 
 export interface HotProductResult {
@@ -666,7 +710,6 @@ export interface HotProductResult {
   loadAverage: { before: number[]; after: number[] };
   targets: { hotKeepsHalf: boolean; nothingOversold: boolean };
 }
-
 
 /** `concurrency` callers reserving one unit each, back to back, for `seconds`, straight on products' StockService. */
 async function reserveBackToBack(stock: StockService, productIds: string[], options: { seconds: number; concurrency: number; reservedUnits: Map<string, number> }) {
@@ -755,7 +798,9 @@ async function measureHotProduct(target: Target, fixture: Fixture, serverUrl: st
           statementsPerRequest: statementsPer(statements, result.sent),
           lockWaits,
         });
-        log(`M2 ${name}: run ${run}: ${ordersPerSecond} orders/s (${result.succeeded} of ${result.answered} answers), p50 ${result.p50} ms, p99 ${result.p99} ms, user errors ${result.userErrors}, GraphQL errors ${result.graphqlErrors}, non-2xx ${result.non2xx}; waiting on the row ${lockWaits.productRow}, on the commit lock ${lockWaits.commitNotify}`);
+        log(
+          `M2 ${name}: run ${run}: ${ordersPerSecond} orders/s (${result.succeeded} of ${result.answered} answers), p50 ${result.p50} ms, p99 ${result.p99} ms, user errors ${result.userErrors}, GraphQL errors ${result.graphqlErrors}, non-2xx ${result.non2xx}; waiting on the row ${lockWaits.productRow}, on the commit lock ${lockWaits.commitNotify}`,
+        );
       }
     }
 
@@ -775,7 +820,9 @@ async function measureHotProduct(target: Target, fixture: Fixture, serverUrl: st
         const lockWaits = await sampler.stop();
         const statementsPerReservation = Math.round((aloneStatements / Math.max(1, result.reserved + result.refused + result.failed)) * 100) / 100;
         aloneRuns[name].push({ ...result, statementsPerReservation, lockWaits });
-        log(`M2 ${name}, stock service alone: run ${run}: ${result.reservationsPerSecond} reservations/s, p50 ${result.p50} ms, p99 ${result.p99} ms, refused ${result.refused}, failed ${result.failed}; waiting on the row ${lockWaits.productRow}, on the commit lock ${lockWaits.commitNotify}`);
+        log(
+          `M2 ${name}, stock service alone: run ${run}: ${result.reservationsPerSecond} reservations/s, p50 ${result.p50} ms, p99 ${result.p99} ms, refused ${result.refused}, failed ${result.failed}; waiting on the row ${lockWaits.productRow}, on the commit lock ${lockWaits.commitNotify}`,
+        );
       }
     }
 
@@ -1083,7 +1130,12 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
     const throughput = Object.fromEntries(
       S1_THROUGHPUT_OPERATIONS.map((operation) => [
         operation,
-        { without: without[operation]!, with: withSubscribers[operation]!, withoutAgain: withoutAgain[operation]!, ratio: Math.round((withSubscribers[operation]!.rps / without[operation]!.rps) * 1000) / 1000 },
+        {
+          without: without[operation]!,
+          with: withSubscribers[operation]!,
+          withoutAgain: withoutAgain[operation]!,
+          ratio: Math.round((withSubscribers[operation]!.rps / without[operation]!.rps) * 1000) / 1000,
+        },
       ]),
     ) as LiveUpdatesResult['throughput'];
     const subscriptions = Math.max(1, open.productSubscriptions);
@@ -1104,7 +1156,8 @@ async function measureLiveUpdates(target: Target, fixture: Fixture, serverUrl: s
       fanOutCpu,
       throughput,
       targets: {
-        noEventLost: opened.failed === 0 && quiet.lost + quiet.duplicates + quiet.unexpected + quiet.errors === 0 && underLoad.lost + underLoad.duplicates + underLoad.unexpected + underLoad.errors === 0,
+        noEventLost:
+          opened.failed === 0 && quiet.lost + quiet.duplicates + quiet.unexpected + quiet.errors === 0 && underLoad.lost + underLoad.duplicates + underLoad.unexpected + underLoad.errors === 0,
         p99Under250Ms: quiet.latency.p99 < 250,
         under64KiBPerSubscription: rssPerSubscriptionBytes < 64 * 1024,
         throughputWithin10Percent: Object.values(throughput).every((pair) => pair.ratio >= 0.9),
@@ -1151,7 +1204,9 @@ export function liveUpdatesMarkdown(s1: LiveUpdatesResult): string {
     `| No event lost (nor duplicated) | ${met(targets.noEventLost)}: ${s1.quiet.lost + s1.underLoad.lost} lost, ${s1.quiet.duplicates + s1.underLoad.duplicates} duplicated of ${s1.quiet.expected + s1.underLoad.expected} |`,
     `| Delivery p99 under 250 ms (changes alone) | ${met(targets.p99Under250Ms)}: ${s1.quiet.latency.p99} ms (during Q1/Q2 at full speed: ${s1.underLoad.latency.p99} ms) |`,
     `| Under 64 KiB of gateway RSS per open subscription | ${met(targets.under64KiBPerSubscription)}: ${kib(gateway.rssPerSubscriptionBytes)} KiB |`,
-    `| Q1/Q2 with the subscribers open within 10% of without | ${met(targets.throughputWithin10Percent)}: ${Object.entries(throughput).map(([operation, pair]) => `${operation} ${(pair.ratio * 100).toFixed(0)}%`).join(', ')} |`,
+    `| Q1/Q2 with the subscribers open within 10% of without | ${met(targets.throughputWithin10Percent)}: ${Object.entries(throughput)
+      .map(([operation, pair]) => `${operation} ${(pair.ratio * 100).toFixed(0)}%`)
+      .join(', ')} |`,
   ].join('\n');
 }
 
@@ -1196,17 +1251,22 @@ export function markdownTable(report: BenchReport): string {
   for (const result of report.operations) {
     const s = result.statementsPerOperation;
     const calls = result.subgraphCallsPerOperation
-      ? `${Object.entries(result.subgraphCallsPerOperation).filter(([, count]) => count > 0).map(([name, count]) => `${name} ${count}`).join(', ')} (${result.entityCallsPerOperation})`
+      ? `${Object.entries(result.subgraphCallsPerOperation)
+          .filter(([, count]) => count > 0)
+          .map(([name, count]) => `${name} ${count}`)
+          .join(', ')} (${result.entityCallsPerOperation})`
       : 'n/a';
-    const rss = SUBGRAPHS_BEHIND.includes(result.target)
-      ? `${mib(report.peakRssBytes[result.target])} + subgraphs ${mib(report.peakRssBytes.subgraphs)}`
-      : mib(report.peakRssBytes[result.target]);
+    const rss = SUBGRAPHS_BEHIND.includes(result.target) ? `${mib(report.peakRssBytes[result.target])} + subgraphs ${mib(report.peakRssBytes.subgraphs)}` : mib(report.peakRssBytes[result.target]);
     lines.push(
       `| ${result.operation} | ${TARGET_LABELS[result.target]}${report.config.tracing && SUBGRAPHS_BEHIND.includes(result.target) ? ', tracing on' : ''} | ${formatRps(result.peak.rps)} | ${result.peak.p50} / ${result.peak.p99} | ${result.halfPeak.rate} | ${result.halfPeakPaced.p50} / ${result.halfPeakPaced.p99} | ${result.halfPeak.p50} / ${result.halfPeak.p99} | ${s.total} (${DATABASE_NAMES.map((name) => s[name]).join('+')}) | ${calls} | ${rss} |`,
     );
   }
   if (report.placeOrders.length > 0) {
-    lines.push('', '| M1 placeOrder | Sent | Placed | Refused (user errors) | GraphQL errors | non-2xx | p50 / p99 (ms) | SQL statements / request | Oversold? |', '|---|---:|---:|---:|---:|---:|---:|---:|---|');
+    lines.push(
+      '',
+      '| M1 placeOrder | Sent | Placed | Refused (user errors) | GraphQL errors | non-2xx | p50 / p99 (ms) | SQL statements / request | Oversold? |',
+      '|---|---:|---:|---:|---:|---:|---:|---:|---|',
+    );
     for (const m1 of report.placeOrders) {
       lines.push(
         `| ${TARGET_LABELS[m1.target]} | ${m1.load.sent} | ${m1.placed} | ${m1.outOfStockOrOtherUserErrors} | ${m1.load.graphqlErrors} | ${m1.load.non2xx} | ${m1.load.p50} / ${m1.load.p99} | ${m1.statementsPerOperation.total} | ${m1.stockCheck.oversold ? '**yes**' : 'no'} |`,
@@ -1245,8 +1305,13 @@ function targetsMet(report: BenchReport): string[] {
   if (p99s.length > 0) lines.push(`| p99 at half of peak under 50 ms (GreenCart, evenly spaced) | ${p99s.join('; ')} |`);
   const rss = report.servicesRssUnderQ1;
   // The issue's budget was set for four services (gateway, three subgraphs); reviews now counts in it too.
-  lines.push(`| The ${rss ? `${Object.keys(rss.peakBytes).length} ` : ''}services' peak RSS together under Q1 at most 700 MiB | ${rss ? `${rss.sumOfPeaksBytes <= 700 * 2 ** 20 ? '**met**' : '**not met**'}: ${servicesRssLine(rss)}` : 'not measured in this run'} |`);
-  for (const m1 of report.placeOrders) lines.push(`| M1 ${TARGET_LABELS[m1.target]}: no stock oversold | ${m1.stockCheck.oversold ? '**not met**' : '**met**'}: ${m1.placed} orders, ${m1.stockCheck.unitsTaken} units taken = ${m1.stockCheck.unitsInPlacedOrders} in placed orders |`);
+  lines.push(
+    `| The ${rss ? `${Object.keys(rss.peakBytes).length} ` : ''}services' peak RSS together under Q1 at most 700 MiB | ${rss ? `${rss.sumOfPeaksBytes <= 700 * 2 ** 20 ? '**met**' : '**not met**'}: ${servicesRssLine(rss)}` : 'not measured in this run'} |`,
+  );
+  for (const m1 of report.placeOrders)
+    lines.push(
+      `| M1 ${TARGET_LABELS[m1.target]}: no stock oversold | ${m1.stockCheck.oversold ? '**not met**' : '**met**'}: ${m1.placed} orders, ${m1.stockCheck.unitsTaken} units taken = ${m1.stockCheck.unitsInPlacedOrders} in placed orders |`,
+    );
   return lines;
 }
 
@@ -1259,7 +1324,9 @@ function servicePids(target: Target): Record<string, number> {
 
 /** The services' peak RSS together, then each one's. */
 const servicesRssLine = (rss: RssPeaks) =>
-  `the ${Object.keys(rss.peakBytes).length} services' peak RSS together ${mib(rss.sumOfPeaksBytes)} MiB (${Object.entries(rss.peakBytes).map(([name, bytes]) => `${name} ${mib(bytes)}`).join(', ')}; at most ${mib(rss.peakOfSumBytes)} MiB at one moment)`;
+  `the ${Object.keys(rss.peakBytes).length} services' peak RSS together ${mib(rss.sumOfPeaksBytes)} MiB (${Object.entries(rss.peakBytes)
+    .map(([name, bytes]) => `${name} ${mib(bytes)}`)
+    .join(', ')}; at most ${mib(rss.peakOfSumBytes)} MiB at one moment)`;
 
 /** The service keys of every service that calls another (the manifest's callers), made once per run; each process takes its own from them. */
 async function newServiceKeys(): Promise<BenchServiceKeys> {
@@ -1270,7 +1337,13 @@ async function newServiceKeys(): Promise<BenchServiceKeys> {
  * The subgraph processes behind (c) and (d), started once, each after those it calls: accounts
  * first (the others fetch its keys), then products, orders (calls products), reviews (calls both).
  */
-async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, serviceKeys: BenchServiceKeys, gatewayUrl: string, imageResizeConcurrency: number): Promise<Record<SubgraphName, BenchProcess>> {
+async function startSubgraphProcesses(
+  serverUrl: string,
+  privateKeyPem: string,
+  serviceKeys: BenchServiceKeys,
+  gatewayUrl: string,
+  imageResizeConcurrency: number,
+): Promise<Record<SubgraphName, BenchProcess>> {
   const common = { role: 'subgraph' as const, serverUrl, serviceKeys, privateKeyPem, gatewayUrl };
   const accounts = await startProcess({ ...common, subgraph: 'accounts' });
   const products = await startProcess({ ...common, subgraph: 'products', accountsUrl: accounts.url, imageResizeConcurrency });
@@ -1282,9 +1355,13 @@ async function startSubgraphProcesses(serverUrl: string, privateKeyPem: string, 
 async function main(): Promise<void> {
   const startedAt = new Date();
   log(`config: ${JSON.stringify(config)}`);
-  for (const name of config.targets) if (!runsOnItsOwnGateway(name) && !(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${[...Object.keys(TARGET_LABELS), ...OWN_GATEWAY_TARGETS].join(', ')})`);
+  for (const name of config.targets)
+    if (!runsOnItsOwnGateway(name) && !(name in TARGET_LABELS)) throw new Error(`unknown target ${name} (${[...Object.keys(TARGET_LABELS), ...OWN_GATEWAY_TARGETS].join(', ')})`);
   const lacking = subgraphsTheBenchLacks();
-  if (lacking.length > 0) throw new Error(`supergraph.yaml names ${lacking.join(', ')}, which the bench does not start: add ${lacking.length === 1 ? 'it' : 'them'} to scripts/bench (BENCH_DATABASES, targets.ts, monolith.ts, seed.ts)`);
+  if (lacking.length > 0)
+    throw new Error(
+      `supergraph.yaml names ${lacking.join(', ')}, which the bench does not start: add ${lacking.length === 1 ? 'it' : 'them'} to scripts/bench (BENCH_DATABASES, targets.ts, monolith.ts, seed.ts)`,
+    );
   buildTargets();
   const database = await startBenchPostgres();
   // Every target process inherits the endpoint; only GreenCart's start tracing with it.
@@ -1323,7 +1400,13 @@ async function main(): Promise<void> {
     };
     const subgraphUrlsOf = (started: Record<SubgraphName, BenchProcess>) => Object.fromEntries(Object.entries(started).map(([name, part]) => [name, part.url])) as Record<SubgraphName, string>;
     /** A fresh (c) gateway over the running subgraphs, for M2, S1, Q5, the storefront's pages and I1. */
-    const ourGateway = (behind: Record<SubgraphName, BenchProcess>, port: number, workers: number, subgraphUrls = subgraphUrlsOf(behind), browserApp?: { corsOrigins: string[]; safelist: boolean }): TargetSettings => ({
+    const ourGateway = (
+      behind: Record<SubgraphName, BenchProcess>,
+      port: number,
+      workers: number,
+      subgraphUrls = subgraphUrlsOf(behind),
+      browserApp?: { corsOrigins: string[]; safelist: boolean },
+    ): TargetSettings => ({
       role: 'greencart',
       serviceKeys,
       subgraphUrls,
@@ -1335,7 +1418,13 @@ async function main(): Promise<void> {
     const report: BenchReport = {
       startedAt: startedAt.toISOString(),
       config,
-      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? 'unknown', memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10, node: process.version, platform: `${process.platform} ${process.arch}` },
+      machine: {
+        cpus: cpus().length,
+        cpuModel: cpus()[0]?.model ?? 'unknown',
+        memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+        node: process.version,
+        platform: `${process.platform} ${process.arch}`,
+      },
       dataSet: DATA_SET,
       operations: [],
       peakRssBytes: {},
@@ -1393,7 +1482,13 @@ async function main(): Promise<void> {
       const slowOrders = await startDelayingProxy(behind.orders.url, Q5_ORDERS_DELAY_MS);
       const front = await started(ourGateway(behind, gatewayPorts.greencart, config.gatewayWorkers, { ...subgraphUrlsOf(behind), orders: slowOrders.url }));
       try {
-        report.deferredPage = await measureDeferredPage(front.url, fixture.data.productIds.slice(0, 200), { connections: config.connections, seconds: config.durationSeconds, warmupSeconds: config.warmupSeconds, runs: config.runs, log });
+        report.deferredPage = await measureDeferredPage(front.url, fixture.data.productIds.slice(0, 200), {
+          connections: config.connections,
+          seconds: config.durationSeconds,
+          warmupSeconds: config.warmupSeconds,
+          runs: config.runs,
+          log,
+        });
       } finally {
         await stop(front);
         await slowOrders.close();

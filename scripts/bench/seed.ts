@@ -73,9 +73,7 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
     await insertAll(products, 'categories', categoryRows);
     await insertAll(products, 'products', productRows);
     // Three hand-made recommendations per product (Q4's product page shows them): the next three.
-    const recommendationRows = productRows.flatMap((product, i) =>
-      [1, 2, 3].map((step) => ({ product_id: product.id, recommended_product_id: productRows[(i + step) % productRows.length]!.id })),
-    );
+    const recommendationRows = productRows.flatMap((product, i) => [1, 2, 3].map((step) => ({ product_id: product.id, recommended_product_id: productRows[(i + step) % productRows.length]!.id })));
     await insertAll(products, 'product_recommendations', recommendationRows);
 
     // Customers: one scrypt hash, shared, so that seeding takes seconds.
@@ -127,8 +125,14 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
           const rating = [5, 5, 5, 4, 4, 3, 2, 1][randomInt(8)]!;
           const writtenAt = new Date(Math.min(createdAt.getTime() + 3_600_000, now));
           reviewRows.set(`${customerId}:${product.id}`, {
-            id: randomUUID(), product_id: product.id, customer_id: customerId, rating,
-            title: `${rating} stars`, body: 'A review of the benchmark data set.', created_at: writtenAt, updated_at: writtenAt,
+            id: randomUUID(),
+            product_id: product.id,
+            customer_id: customerId,
+            rating,
+            title: `${rating} stars`,
+            body: 'A review of the benchmark data set.',
+            created_at: writtenAt,
+            updated_at: writtenAt,
           });
         }
       }
@@ -160,13 +164,30 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
         [...lines].forEach((product, position) => {
           subtotal += product.price_cents;
           itemRows.push({
-            id: randomUUID(), order_id: id, position, product_id: product.id, sku: product.sku, name: product.name,
-            quantity: 1, unit_price_cents: product.price_cents, line_total_cents: product.price_cents, created_at: createdAt,
+            id: randomUUID(),
+            order_id: id,
+            position,
+            product_id: product.id,
+            sku: product.sku,
+            name: product.name,
+            quantity: 1,
+            unit_price_cents: product.price_cents,
+            line_total_cents: product.price_cents,
+            created_at: createdAt,
           });
         });
         orderRows.push({
-          id, number: `GC-${FIRST_ORDER_NUMBER + orderRows.length}`, customer_id: customerId, status: 'PAID', idempotency_key: `bench-seed-extra-${lineCount}-${k}`,
-          request_fingerprint: 'bench-seed', stock_reservation_id: randomUUID(), subtotal_cents: subtotal, total_cents: subtotal, created_at: createdAt, updated_at: createdAt,
+          id,
+          number: `GC-${FIRST_ORDER_NUMBER + orderRows.length}`,
+          customer_id: customerId,
+          status: 'PAID',
+          idempotency_key: `bench-seed-extra-${lineCount}-${k}`,
+          request_fingerprint: 'bench-seed',
+          stock_reservation_id: randomUUID(),
+          subtotal_cents: subtotal,
+          total_cents: subtotal,
+          created_at: createdAt,
+          updated_at: createdAt,
         });
         ordersByLineCount[lineCount]!.push({ id, customerId });
       }
@@ -179,7 +200,9 @@ export async function seedBenchmark(serverUrl: string, log: (message: string) =>
     // Orders placed during the run continue after the seeded numbers.
     await orders`select setval('order_number_seq', ${FIRST_ORDER_NUMBER + orderRows.length - 1})`;
     await Promise.all([accounts`analyze`, orders`analyze`, products`analyze`, reviews`analyze`]);
-    log(`seeded ${productRows.length} products, ${customerRows.length} customers, ${orderRows.length} orders (${itemRows.length} lines), ${reviewRows.size} reviews in ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `seeded ${productRows.length} products, ${customerRows.length} customers, ${orderRows.length} orders (${itemRows.length} lines), ${reviewRows.size} reviews in ${((performance.now() - started) / 1000).toFixed(1)} s`,
+    );
     return {
       categoryIds: categoryRows.map((row) => row.id),
       productIds: productRows.map((row) => row.id),

@@ -38,7 +38,10 @@ export async function buildStorefront(graphqlUrl: string): Promise<{ folder: str
     // logLevel error: Vite's chunk-size advice is not the bench's to print.
     await build({ root, configFile: join(root, 'vite.config.ts'), mode: 'production', logLevel: 'error', build: { outDir: folder, emptyOutDir: true } });
   } finally {
-    for (const [name, value] of [['VITE_GREENCART_URL', saved.url], ['NODE_ENV', saved.nodeEnv]] as const) {
+    for (const [name, value] of [
+      ['VITE_GREENCART_URL', saved.url],
+      ['NODE_ENV', saved.nodeEnv],
+    ] as const) {
       if (value === undefined) delete process.env[name];
       else process.env[name] = value;
     }
@@ -202,7 +205,11 @@ async function loadOnce(page: Page, url: string, graphqlUrl: string, reload: boo
 
 /** Waits for the page's content and reads its entries; the GraphQL figures are computed when the answer is called for. */
 async function measureLoad(page: Page, url: string, graphqlCalls: { startEpochMs: number; firstByteMs: number; endMs: number }[]): Promise<() => PageLoad> {
-  await page.waitForFunction(() => (window as unknown as { __bench: { contentMs?: number; failed: boolean } }).__bench.contentMs !== undefined || (window as unknown as { __bench: { failed: boolean } }).__bench.failed, undefined, { timeout: 20_000 });
+  await page.waitForFunction(
+    () => (window as unknown as { __bench: { contentMs?: number; failed: boolean } }).__bench.contentMs !== undefined || (window as unknown as { __bench: { failed: boolean } }).__bench.failed,
+    undefined,
+    { timeout: 20_000 },
+  );
   // Two frames: the content's paint has happened, and LCP has been reported for it.
   await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(() => requestAnimationFrame(() => setTimeout(resolve, 50)))));
   const measured = await page.evaluate(() => {
@@ -318,7 +325,16 @@ export async function measureStorefrontPages(
     executablePath: CHROMIUM,
     // test/support/chromium.ts's flags (nothing of Chromium's own phones home), and every host name
     // but loopback's left unresolved: the pages may reach only this machine.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE localhost, EXCLUDE 127.0.0.1',
+    ],
   });
   const leftLoopback: string[] = [];
   const watch = (page: Page) =>

@@ -79,7 +79,8 @@ const READ_DESCRIPTIONS: Record<string, string> = {
 /** A marker's text (what follows `bench-table:`) as its file, kind and rows. */
 export function parseMarker(text: string, line: number): TableMarker {
   const [file, kind, ...rest] = text.trim().split(/\s+/);
-  if (!file?.endsWith(kind === 'md' ? '.md' : '.json')) throw new BenchTableError(`BENCHMARKS.md:${line}: a bench-table marker starts with a result file (…${kind === 'md' ? 'md' : 'json'}), not "${file ?? ''}"`);
+  if (!file?.endsWith(kind === 'md' ? '.md' : '.json'))
+    throw new BenchTableError(`BENCHMARKS.md:${line}: a bench-table marker starts with a result file (…${kind === 'md' ? 'md' : 'json'}), not "${file ?? ''}"`);
   if (!TABLE_KINDS.includes(kind as TableKind)) throw new BenchTableError(`BENCHMARKS.md:${line}: bench-table kind "${kind ?? ''}" is not one of ${TABLE_KINDS.join(', ')}`);
   const pieces = rest
     .join(' ')
@@ -184,7 +185,9 @@ function markdownTables(marker: TableMarker, resultsOf: (file: string) => Result
 function q5Table(marker: TableMarker, resultsOf: (file: string) => ResultsFile): string[] {
   const q5 = resultsOf(marker.file).deferredPage;
   if (!q5) throw new BenchTableError(`BENCHMARKS.md:${marker.line}: ${marker.file} holds no Q5 (deferredPage)`);
-  return deferredPageMarkdown(q5).split('\n').filter((line) => line.startsWith('|'));
+  return deferredPageMarkdown(q5)
+    .split('\n')
+    .filter((line) => line.startsWith('|'));
 }
 
 /** The page with every generated table rendered again; everything outside the markers as it was. */

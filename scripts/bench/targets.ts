@@ -115,8 +115,7 @@ const credentialsFor = async (keys: BenchServiceKeys, service: ServiceName) =>
       dataDir: tmpdir(),
     })
   ).credentials;
-const remoteVerifier = (accountsUrl: string) =>
-  createRemoteUserTokenVerifier({ ...TOKEN_SETTINGS, jwksUrl: `${accountsUrl}${JWKS_PATH}`, cacheSeconds: 300, refetchCooldownSeconds: 30 });
+const remoteVerifier = (accountsUrl: string) => createRemoteUserTokenVerifier({ ...TOKEN_SETTINGS, jwksUrl: `${accountsUrl}${JWKS_PATH}`, cacheSeconds: 300, refetchCooldownSeconds: 30 });
 
 // ---------------------------------------------------------------- (c), (d): subgraphs and gateways
 

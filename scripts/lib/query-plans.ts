@@ -118,10 +118,13 @@ const anchorOf = (entry: OperationPlan, deferred: boolean) => (deferred ? `${ent
 /** One operation's section of docs/query-plans.md. */
 function sectionOf(entry: OperationPlan, deferred = false): string {
   const firstPart = entry.firstPart ? ` The first part: ${counted(entry.firstPart.fetches, 'fetch', 'fetches')}, in ${counted(entry.firstPart.rounds, 'round', 'rounds')}.` : '';
-  const summary = entry.fetches === 0 ? 'no subgraph fetch.' : `${counted(entry.fetches, 'subgraph fetch', 'subgraph fetches')} (${subgraphsOf(entry)}), in ${counted(entry.rounds, 'round', 'rounds')}${entry.firstPart ? ' to the last part' : ''}.${firstPart}`;
+  const summary =
+    entry.fetches === 0
+      ? 'no subgraph fetch.'
+      : `${counted(entry.fetches, 'subgraph fetch', 'subgraph fetches')} (${subgraphsOf(entry)}), in ${counted(entry.rounds, 'round', 'rounds')}${entry.firstPart ? ' to the last part' : ''}.${firstPart}`;
   const live =
     entry.kind === 'subscription'
-      ? '\n\nA subscription: for each change of its entity, the gateway runs it as a query of that entity by id (`liveOperation`, gateway/src/live/live-operation.ts), and this is that query\'s plan.'
+      ? "\n\nA subscription: for each change of its entity, the gateway runs it as a query of that entity by id (`liveOperation`, gateway/src/live/live-operation.ts), and this is that query's plan."
       : '';
   return `## ${headingOf(entry, deferred)}\n\n${entry.kind}: ${summary}${live}\n\n\`\`\`\n${entry.plan}\n\`\`\`\n`;
 }
@@ -131,7 +134,8 @@ function sectionOf(entry: OperationPlan, deferred = false): string {
  * operations file; then the same for `deferredPlans` (deferredOperationsPath, planned with @defer on).
  */
 export function queryPlansDocument(plans: OperationPlan[], deferredPlans: OperationPlan[] = []): string {
-  const rowOf = (entry: OperationPlan, deferred: boolean) => `| [${headingOf(entry, deferred)}](#${anchorOf(entry, deferred)}) | ${entry.kind} | ${entry.fetches} | ${entry.rounds} | ${subgraphsOf(entry)} |`;
+  const rowOf = (entry: OperationPlan, deferred: boolean) =>
+    `| [${headingOf(entry, deferred)}](#${anchorOf(entry, deferred)}) | ${entry.kind} | ${entry.fetches} | ${entry.rounds} | ${subgraphsOf(entry)} |`;
   const rows = plans.map((entry) => rowOf(entry, false));
   const deferred =
     deferredPlans.length === 0

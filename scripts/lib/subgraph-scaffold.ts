@@ -48,7 +48,12 @@ export interface ScaffoldReport {
   remaining: string[];
 }
 
-const pascalCase = (name: string) => name.split('-').filter(Boolean).map((word) => word[0]!.toUpperCase() + word.slice(1)).join('');
+const pascalCase = (name: string) =>
+  name
+    .split('-')
+    .filter(Boolean)
+    .map((word) => word[0]!.toUpperCase() + word.slice(1))
+    .join('');
 
 /** The names and ports for subgraph `name`: the next free ports after the manifest's highest. */
 export function subgraphNamesFor(name: string, manifest: ServiceManifest): SubgraphNames {
@@ -243,7 +248,9 @@ function sharedFileEdits(names: SubgraphNames, manifest: ServiceManifest): Share
       file: 'docker-compose.yml',
       byHand: `add a service ${name} running ${workspace}/dist/index.js with PORT ${port} and METRICS_PORT ${metricsPort}, its volume ${name}-data, and to the gateway ${urlVariable}: http://${name}:${port} and depends_on ${name}`,
       edit: (text) => {
-        const service = fillPlaceholders(readFileSync(join(templateRoot, 'snippets', 'docker-compose-service.yml'), 'utf8'), names).trimEnd().split('\n');
+        const service = fillPlaceholders(readFileSync(join(templateRoot, 'snippets', 'docker-compose-service.yml'), 'utf8'), names)
+          .trimEnd()
+          .split('\n');
         // The new service goes just before the gateway, after the other subgraphs.
         const lines = text.split('\n');
         const gatewayStart = lines.findIndex((line) => line === '  gateway:');
@@ -283,7 +290,8 @@ function sharedFileEdits(names: SubgraphNames, manifest: ServiceManifest): Share
       byHand: `let the gateway out to ${name}'s server pods on port ${port} (egress)`,
       edit: (text) => {
         // The rule is appended to egress, which must be the file's last list.
-        if (!/^ {2}egress:$/m.test(text) || !/^ {10}port: \d+\s*$/.test(text.trimEnd().split('\n').at(-1)!)) throw new Error('deploy/kubernetes/base/gateway/network-policy.yaml: egress is not its last list');
+        if (!/^ {2}egress:$/m.test(text) || !/^ {10}port: \d+\s*$/.test(text.trimEnd().split('\n').at(-1)!))
+          throw new Error('deploy/kubernetes/base/gateway/network-policy.yaml: egress is not its last list');
         return `${text.trimEnd()}\n${fillPlaceholders(readFileSync(join(templateRoot, 'snippets', 'gateway-egress.yaml'), 'utf8'), names)}`;
       },
     },
@@ -296,7 +304,13 @@ function sharedFileEdits(names: SubgraphNames, manifest: ServiceManifest): Share
         const ingress = lines.indexOf('  ingress:');
         const port = lines.findIndex((line, index) => index > ingress && line === `          port: ${names.issuerPort}` && lines[index - 2] === '      ports:');
         if (ingress < 0 || port < 0) throw new Error(`no ingress rule on port ${names.issuerPort}`);
-        lines.splice(port - 2, 0, ...fillPlaceholders(readFileSync(join(templateRoot, 'snippets', 'issuer-ingress.yaml'), 'utf8'), names).trimEnd().split('\n'));
+        lines.splice(
+          port - 2,
+          0,
+          ...fillPlaceholders(readFileSync(join(templateRoot, 'snippets', 'issuer-ingress.yaml'), 'utf8'), names)
+            .trimEnd()
+            .split('\n'),
+        );
         return lines.join('\n');
       },
     },
@@ -317,7 +331,7 @@ function sharedFileEdits(names: SubgraphNames, manifest: ServiceManifest): Share
           rows += 1;
           return line.replace(cell, `${cell}, \`${names.environmentName}_${suffix}\``);
         });
-        if (rows === 0) throw new Error('no row lists the subgraphs\' variables');
+        if (rows === 0) throw new Error("no row lists the subgraphs' variables");
         return edited.join('\n');
       },
     },
@@ -335,7 +349,8 @@ function sharedFileEdits(names: SubgraphNames, manifest: ServiceManifest): Share
     {
       file: 'deploy/kubernetes/overlays/production/kustomization.yaml',
       byHand: `add ${name} to replicas, with count 2`,
-      edit: (text) => insertAfterLast(text, /^ {4}count: \d+$/, [`  - name: ${name}`, '    count: 2'], 'deploy/kubernetes/overlays/production/kustomization.yaml', { from: /^replicas:$/, to: /^[a-zA-Z]/ }),
+      edit: (text) =>
+        insertAfterLast(text, /^ {4}count: \d+$/, [`  - name: ${name}`, '    count: 2'], 'deploy/kubernetes/overlays/production/kustomization.yaml', { from: /^replicas:$/, to: /^[a-zA-Z]/ }),
     },
     {
       file: 'deploy/kubernetes/base/external-services.yaml',

@@ -16,8 +16,7 @@ function persistedHash(document: DocumentNode): string {
   return hash;
 }
 
-const isSubscription = (document: DocumentNode) =>
-  document.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.SUBSCRIPTION);
+const isSubscription = (document: DocumentNode) => document.definitions.some((definition) => definition.kind === Kind.OPERATION_DEFINITION && definition.operation === OperationTypeNode.SUBSCRIPTION);
 
 /**
  * Apollo Client as a frontend team would set it up against GreenCart:

@@ -7,12 +7,24 @@ export const CART_FIELDS = /* GraphQL */ `
   fragment CartFields on Cart {
     id
     totalQuantity
-    subtotal { ...MoneyFields }
+    subtotal {
+      ...MoneyFields
+    }
     items {
       id
       quantity
-      lineTotal { ...MoneyFields }
-      product { id name price { ...MoneyFields } stock inStock }
+      lineTotal {
+        ...MoneyFields
+      }
+      product {
+        id
+        name
+        price {
+          ...MoneyFields
+        }
+        stock
+        inStock
+      }
     }
   }
 `;
@@ -25,15 +37,21 @@ export const USER_ERROR_FIELDS = /* GraphQL */ `
 `;
 export const CART = /* GraphQL */ `
   query Cart {
-    cart { ...CartFields }
+    cart {
+      ...CartFields
+    }
   }
   ${CART_FIELDS}
 `;
 export const ADD_TO_CART = /* GraphQL */ `
   mutation AddToCart($input: AddToCartInput!) {
     addToCart(input: $input) {
-      cart { ...CartFields }
-      userErrors { ...UserErrorFields }
+      cart {
+        ...CartFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${CART_FIELDS}
@@ -42,8 +60,12 @@ export const ADD_TO_CART = /* GraphQL */ `
 export const UPDATE_CART_ITEM = /* GraphQL */ `
   mutation UpdateCartItem($input: UpdateCartItemInput!) {
     updateCartItem(input: $input) {
-      cart { ...CartFields }
-      userErrors { ...UserErrorFields }
+      cart {
+        ...CartFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${CART_FIELDS}
@@ -52,11 +74,14 @@ export const UPDATE_CART_ITEM = /* GraphQL */ `
 export const REMOVE_FROM_CART = /* GraphQL */ `
   mutation RemoveFromCart($productId: ID!) {
     removeFromCart(productId: $productId) {
-      cart { ...CartFields }
-      userErrors { ...UserErrorFields }
+      cart {
+        ...CartFields
+      }
+      userErrors {
+        ...UserErrorFields
+      }
     }
   }
   ${CART_FIELDS}
   ${USER_ERROR_FIELDS}
 `;
-

@@ -102,8 +102,22 @@ export interface OrderTools {
 const ALL_ORDERS = /* GraphQL */ `
   query AllOrders($after: String) {
     orders(first: 100, after: $after) {
-      pageInfo { hasNextPage endCursor }
-      edges { node { id status items { quantity product { id } } } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          status
+          items {
+            quantity
+            product {
+              id
+            }
+          }
+        }
+      }
     }
   }
 `;
@@ -111,8 +125,16 @@ const ALL_ORDERS = /* GraphQL */ `
 const CATALOGUE_STOCK = /* GraphQL */ `
   query CatalogueStock($after: String, $search: String) {
     products(first: 100, after: $after, filter: { search: $search }) {
-      pageInfo { hasNextPage endCursor }
-      edges { node { id stock } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          stock
+        }
+      }
     }
   }
 `;

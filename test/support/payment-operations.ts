@@ -24,18 +24,39 @@ export const ORDER = /* GraphQL */ `
       id
       number
       status
-      total { ...MoneyFields }
-      items { quantity product { id stock } }
+      total {
+        ...MoneyFields
+      }
+      items {
+        quantity
+        product {
+          id
+          stock
+        }
+      }
       transactions {
         id
         kind
         status
-        amount { ...MoneyFields }
+        amount {
+          ...MoneyFields
+        }
         failureReason
         createdAt
-        paymentMethod { id brand last4 }
+        paymentMethod {
+          id
+          brand
+          last4
+        }
       }
-      invoice { id number issuedAt total { ...MoneyFields } }
+      invoice {
+        id
+        number
+        issuedAt
+        total {
+          ...MoneyFields
+        }
+      }
     }
   }
   ${MONEY_FIELDS}
@@ -153,8 +174,26 @@ export function cents(amount: string): number {
 const ALL_ORDERS = /* GraphQL */ `
   query AllOrders($after: String) {
     orders(first: 100, after: $after) {
-      pageInfo { hasNextPage endCursor }
-      edges { node { id status total { amount } transactions { kind status amount { amount } } } }
+      pageInfo {
+        hasNextPage
+        endCursor
+      }
+      edges {
+        node {
+          id
+          status
+          total {
+            amount
+          }
+          transactions {
+            kind
+            status
+            amount {
+              amount
+            }
+          }
+        }
+      }
     }
   }
 `;
@@ -247,11 +286,7 @@ export async function paymentTools(supergraph: TestSupergraph): Promise<PaymentT
       const orders: Node[] = [];
       let after: string | null = null;
       for (;;) {
-        const data: { orders: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: Array<{ node: Node }> } } = await supergraph.data(
-          ALL_ORDERS,
-          { after },
-          { token: adminToken },
-        );
+        const data: { orders: { pageInfo: { hasNextPage: boolean; endCursor: string | null }; edges: Array<{ node: Node }> } } = await supergraph.data(ALL_ORDERS, { after }, { token: adminToken });
         orders.push(...data.orders.edges.map((edge) => edge.node));
         if (!data.orders.pageInfo.hasNextPage) break;
         after = data.orders.pageInfo.endCursor;

@@ -108,7 +108,9 @@ function randomSelections(random: SeededRandom, type: GraphQLObjectType, level: 
 
 /** A copy of `selections` with random runs of siblings deferred, at every level, some nested. */
 function withDefers(random: SeededRandom, selections: Selection[], labels: { defers: number; next: number }): Selection[] {
-  const copied = selections.map((selection): Selection => (selection.kind === 'field' && selection.selections ? { ...selection, selections: withDefers(random, selection.selections, labels) } : selection));
+  const copied = selections.map((selection): Selection =>
+    selection.kind === 'field' && selection.selections ? { ...selection, selections: withDefers(random, selection.selections, labels) } : selection,
+  );
   return deferSome(random, copied, labels, true);
 }
 

@@ -26,7 +26,17 @@ import {
   type ServiceName,
 } from '@greencart/platform';
 import { prepareAccountsDatabase, seedAdministrator, seedDemoShoppers, startAccountsService, type SignInThrottleSettings } from '@greencart/accounts';
-import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, OrderRecovery, prepareOrdersDatabase, seedDemoOrders, startOrdersService, type FaultInjector } from '@greencart/orders';
+import {
+  createAccountsClient,
+  createInvoiceLinks,
+  createStockClient,
+  createTestPaymentProcessor,
+  OrderRecovery,
+  prepareOrdersDatabase,
+  seedDemoOrders,
+  startOrdersService,
+  type FaultInjector,
+} from '@greencart/orders';
 import { prepareProductsDatabase, seedDemoCatalogue, startProductsService } from '@greencart/products';
 import { createCatalogueClient, createPurchasesClient, prepareReviewsDatabase, seedDemoReviews, startReviewsService } from '@greencart/reviews';
 import { startGateway, type RateLimitSettings, type RequestLimits, type SubscriptionLimits } from '@greencart/gateway';
@@ -156,7 +166,9 @@ export interface TestSupergraph extends GraphQLClient {
  */
 /** The manifest's subgraphs that the harness does not start: a gateway without them would fail confusingly. */
 export function subgraphsTheHarnessLacks(): string[] {
-  return repositoryManifest().subgraphs.map((subgraph) => subgraph.name).filter((name) => !(HARNESS_SUBGRAPHS as readonly string[]).includes(name));
+  return repositoryManifest()
+    .subgraphs.map((subgraph) => subgraph.name)
+    .filter((name) => !(HARNESS_SUBGRAPHS as readonly string[]).includes(name));
 }
 
 /** Any fixed number: the advisory lock under which one test process builds the run's templates. */
@@ -180,7 +192,9 @@ async function copyTemplateDatabases(serverUrl: string, names: Record<HarnessSub
   try {
     await admin`select pg_advisory_lock(${TEMPLATE_LOCK})`;
     try {
-      const existing = new Set((await admin<Array<{ datname: string }>>`select datname from pg_database where datname like ${`${TEMPLATE_PREFIX}${inject('harnessRunId')}_%`}`).map((row) => row.datname));
+      const existing = new Set(
+        (await admin<Array<{ datname: string }>>`select datname from pg_database where datname like ${`${TEMPLATE_PREFIX}${inject('harnessRunId')}_%`}`).map((row) => row.datname),
+      );
       if (!Object.values(templates).every((name) => existing.has(name))) await buildTemplates(serverUrl, templates);
     } finally {
       await admin`select pg_advisory_unlock(${TEMPLATE_LOCK})`;
@@ -371,7 +385,13 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const gateway = await startGatewayOn(gatewayPort);
   for (const counter of Object.values(statements)) counter.reset();
 
-  const running = new Map<string, RunningService>([['gateway', gateway], ['reviews', reviews], ['orders', orders], ['accounts', accounts.service], ['products', products]]);
+  const running = new Map<string, RunningService>([
+    ['gateway', gateway],
+    ['reviews', reviews],
+    ['orders', orders],
+    ['accounts', accounts.service],
+    ['products', products],
+  ]);
   const replicas: RunningService[] = [];
   const supergraph: TestSupergraph = {
     ...graphqlClient(`${gateway.url}/graphql`),

@@ -13,10 +13,7 @@ export async function newSigningKeyPair(): Promise<{ privateKeyPem: string; publ
  * The header names the signing key's own kid unless `kid` says otherwise (`null`: no kid at all),
  * so a token with one bad claim is refused for that claim alone.
  */
-export async function signedToken(
-  privateKeyPem: string,
-  claims: { sub: string; role?: string; iss?: string; aud?: string; expiresIn?: string | number; kid?: string | null },
-): Promise<string> {
+export async function signedToken(privateKeyPem: string, claims: { sub: string; role?: string; iss?: string; aud?: string; expiresIn?: string | number; kid?: string | null }): Promise<string> {
   const key = await importPKCS8(privateKeyPem, 'ES256');
   const kid = claims.kid === undefined ? await keyIdOf(publicKeyOf(privateKeyPem)) : claims.kid;
   return new SignJWT({ role: claims.role ?? 'CUSTOMER' })

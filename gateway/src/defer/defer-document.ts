@@ -94,7 +94,12 @@ export function deferredOperation(document: DocumentNode, operationName: string 
       const inline: InlineFragmentNode =
         selection.kind === Kind.INLINE_FRAGMENT
           ? selection
-          : { kind: Kind.INLINE_FRAGMENT, typeCondition: fragment?.typeCondition, directives: selection.directives, selectionSet: fragment?.selectionSet ?? { kind: Kind.SELECTION_SET, selections: [] } };
+          : {
+              kind: Kind.INLINE_FRAGMENT,
+              typeCondition: fragment?.typeCondition,
+              directives: selection.directives,
+              selectionSet: fragment?.selectionSet ?? { kind: Kind.SELECTION_SET, selections: [] },
+            };
       // The label first, so that labels are numbered in document order.
       const directives = resolveDefer(inline.directives);
       return { ...inline, directives, selectionSet: resolve(inline.selectionSet) };
@@ -134,7 +139,9 @@ export function withoutDeferred(selectionSet: SelectionSetNode): SelectionSetNod
 }
 
 function holdsLabel(selectionSet: SelectionSetNode, label: string): boolean {
-  return selectionSet.selections.some((selection) => deferLabelOf(selection) === label || ('selectionSet' in selection && selection.selectionSet !== undefined && holdsLabel(selection.selectionSet, label)));
+  return selectionSet.selections.some(
+    (selection) => deferLabelOf(selection) === label || ('selectionSet' in selection && selection.selectionSet !== undefined && holdsLabel(selection.selectionSet, label)),
+  );
 }
 
 /**

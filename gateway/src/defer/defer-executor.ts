@@ -104,8 +104,9 @@ export class DeferExecutor {
   replay(node: PlanNode): PlanNode {
     let copy = this.replayed.get(node);
     if (!copy) {
-      copy = JSON.parse(JSON.stringify(node, (key, value: unknown) => (key === 'operationDocumentNode' ? undefined : value)), (key, value: unknown) =>
-        key === 'serviceName' && typeof value === 'string' ? `${REPLAY_PREFIX}${value}` : value,
+      copy = JSON.parse(
+        JSON.stringify(node, (key, value: unknown) => (key === 'operationDocumentNode' ? undefined : value)),
+        (key, value: unknown) => (key === 'serviceName' && typeof value === 'string' ? `${REPLAY_PREFIX}${value}` : value),
       ) as PlanNode;
       this.replayed.set(node, copy);
     }
@@ -119,7 +120,8 @@ export class DeferExecutor {
 
   /** An error of a deferred part as Apollo Server formats those of the first: a code (INTERNAL_SERVER_ERROR unless it has one), then formatError. */
   formatError(error: unknown): GraphQLFormattedError {
-    const graphQLError = error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : undefined });
+    const graphQLError =
+      error instanceof GraphQLError ? error : new GraphQLError(error instanceof Error ? error.message : String(error), { originalError: error instanceof Error ? error : undefined });
     const formatted = graphQLError.toJSON();
     return this.options.formatError({ ...formatted, extensions: { ...formatted.extensions, code: formatted.extensions?.code ?? 'INTERNAL_SERVER_ERROR' } }, error);
   }

@@ -8,7 +8,9 @@ import { deferredOperation, documentHasDefer } from './defer-document.js';
 import type { DeferExecutor, PartsOutcome, SubsequentPart } from './defer-executor.js';
 
 // The API schema is Apollo's CommonJS copy of graphql's; see limits.ts.
-const { DirectiveLocation, GraphQLBoolean, GraphQLDirective, GraphQLError, GraphQLNonNull, GraphQLSchema, GraphQLString, getVariableValues } = createRequire(import.meta.url)('graphql') as typeof import('graphql');
+const { DirectiveLocation, GraphQLBoolean, GraphQLDirective, GraphQLError, GraphQLNonNull, GraphQLSchema, GraphQLString, getVariableValues } = createRequire(import.meta.url)(
+  'graphql',
+) as typeof import('graphql');
 
 /** `@defer` as the incremental delivery proposal defines it (graphql-js 16 does not). */
 const deferDirective = new GraphQLDirective({
@@ -61,25 +63,27 @@ const laterParts = new WeakMap<object, AsyncIterable<SubsequentPart>>();
  * deferred fragments into the whole) takes @apollo/gateway's own path unchanged.
  */
 export function withIncrementalDelivery(gateway: GatewayInterface, executor: DeferExecutor): GatewayInterface {
-  const withDefer = (execute: GatewayExecutor): GatewayExecutor => async (requestContext) => {
-    const { document, request } = requestContext;
-    if (!documentHasDefer(document) || !acceptsIncrementalDelivery(request.http?.headers.get('accept'))) return execute(requestContext);
-    // @apollo/gateway checks the variables before planning; so does this path.
-    const operation = requestContext.operation;
-    const { errors } = getVariableValues(requestContext.schema, operation.variableDefinitions ?? [], request.variables ?? {});
-    if (errors) return { errors };
-    let deferred;
-    try {
-      deferred = deferredOperation(document, requestContext.operationName, request.variables);
-    } catch (error) {
-      if (error instanceof GraphQLError) return { errors: [error] };
-      throw error;
-    }
-    if (!deferred) return execute(requestContext);
-    const { initial, subsequent } = await executor.execute(requestContext, deferred);
-    if (subsequent) laterParts.set(requestContext.context, subsequent);
-    return initial;
-  };
+  const withDefer =
+    (execute: GatewayExecutor): GatewayExecutor =>
+    async (requestContext) => {
+      const { document, request } = requestContext;
+      if (!documentHasDefer(document) || !acceptsIncrementalDelivery(request.http?.headers.get('accept'))) return execute(requestContext);
+      // @apollo/gateway checks the variables before planning; so does this path.
+      const operation = requestContext.operation;
+      const { errors } = getVariableValues(requestContext.schema, operation.variableDefinitions ?? [], request.variables ?? {});
+      if (errors) return { errors };
+      let deferred;
+      try {
+        deferred = deferredOperation(document, requestContext.operationName, request.variables);
+      } catch (error) {
+        if (error instanceof GraphQLError) return { errors: [error] };
+        throw error;
+      }
+      if (!deferred) return execute(requestContext);
+      const { initial, subsequent } = await executor.execute(requestContext, deferred);
+      if (subsequent) laterParts.set(requestContext.context, subsequent);
+      return initial;
+    };
   return {
     load: async (options) => {
       const loaded = await gateway.load(options);

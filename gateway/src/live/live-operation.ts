@@ -45,9 +45,7 @@ export function liveOperation(document: DocumentNode, operation: OperationDefini
     ...root,
     alias: { kind: Kind.NAME, value: responseKey },
     name: { kind: Kind.NAME, value: LIVE_FIELDS[field].queryField },
-    arguments: byId
-      ? [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: ENTITY_ID_VARIABLE } } }]
-      : root.arguments,
+    arguments: byId ? [{ kind: Kind.ARGUMENT, name: { kind: Kind.NAME, value: 'id' }, value: { kind: Kind.VARIABLE, name: { kind: Kind.NAME, value: ENTITY_ID_VARIABLE } } }] : root.arguments,
   };
   const idVariable: VariableDefinitionNode = {
     kind: Kind.VARIABLE_DEFINITION,
@@ -62,7 +60,9 @@ export function liveOperation(document: DocumentNode, operation: OperationDefini
     variableDefinitions: byId ? [...(usedVariables ?? []), idVariable] : usedVariables,
     selectionSet: { ...operation.selectionSet, selections: [queryRoot] },
   };
-  const definitions = document.definitions.map((definition) => (definition === operation ? query : definition)).filter((definition) => definition.kind !== Kind.OPERATION_DEFINITION || definition === query);
+  const definitions = document.definitions
+    .map((definition) => (definition === operation ? query : definition))
+    .filter((definition) => definition.kind !== Kind.OPERATION_DEFINITION || definition === query);
   const queryVariables = (usedVariables ?? []).map((definition) => definition.variable.name.value);
   return { field, responseKey, query: print({ kind: Kind.DOCUMENT, definitions }), node: root, queryVariables };
 }

@@ -314,7 +314,10 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
   };
 
   /** A checked subscription, started for its subscriber once the customer's limits allow it. */
-  const startSubscription = async ({ extra, state, id, payload, stillWanted }: SubscribeMessage, { schema, document, live, ids, variables }: CheckedSubscription): Promise<ExecutionArgs | GraphQLErrorType[]> => {
+  const startSubscription = async (
+    { extra, state, id, payload, stillWanted }: SubscribeMessage,
+    { schema, document, live, ids, variables }: CheckedSubscription,
+  ): Promise<ExecutionArgs | GraphQLErrorType[]> => {
     const subscriber = await subscriberOf(state.subscriber, payload.extensions);
     if (subscriber instanceof GraphQLError) return [subscriber];
     const overCustomerLimit = await rateLimited(options.rateLimiter.checkCustomer(subscriber.user));
@@ -335,7 +338,9 @@ export function startSubscriptionServer(options: SubscriptionServerOptions): { s
       if (!stillWanted()) return [codedError('The subscription was completed before it started.', 'BAD_REQUEST')];
       // The reads it sets off (not those it shares) count against the rate limits, as requests would.
       const charge = (reads: number) =>
-        void options.rateLimiter.charge(subscriber.clientAddress, subscriber.user, reads).catch((error: unknown) => options.logger.debug("could not count a subscription's reads", { error: String(error) }));
+        void options.rateLimiter
+          .charge(subscriber.clientAddress, subscriber.user, reads)
+          .catch((error: unknown) => options.logger.debug("could not count a subscription's reads", { error: String(error) }));
       const refused = await subscription.start(ids, subscribeReads, charge, options.logger);
       if (refused) return refused;
       if (subscriber !== state.subscriber && subscriber.expiresAt) subscription.endAt(subscriber.expiresAt);
@@ -505,10 +510,13 @@ class LiveSubscription {
    * stays open: its other subscriptions, and the connection's own token, are not affected).
    */
   endAt(expiresAt: number): void {
-    const timer = setLongTimeout(() => {
-      this.send(JSON.stringify({ errors: [{ message: 'The token of this subscription has expired: subscribe again with a fresh one.', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }));
-      this.end();
-    }, expiresAt * 1000 - Date.now());
+    const timer = setLongTimeout(
+      () => {
+        this.send(JSON.stringify({ errors: [{ message: 'The token of this subscription has expired: subscribe again with a fresh one.', extensions: { code: ErrorCode.UNAUTHENTICATED } }] }));
+        this.end();
+      },
+      expiresAt * 1000 - Date.now(),
+    );
     this.onEnd(() => timer.clear());
   }
 

@@ -84,7 +84,10 @@ export async function redisSlots(limit: number, url: string, logger: Logger): Pr
   const fellBack = (error: unknown) => {
     if (outage) return;
     outage = true;
-    logger.warn('Redis does not answer: this gateway counts subscriptions per customer in its own memory until it does', { redis: where, error: error instanceof Error ? error.message : String(error) });
+    logger.warn('Redis does not answer: this gateway counts subscriptions per customer in its own memory until it does', {
+      redis: where,
+      error: error instanceof Error ? error.message : String(error),
+    });
   };
 
   const heartbeat = setInterval(() => {

@@ -107,7 +107,12 @@ export function serveGraphQLOverWebSocket<P extends Record<string, unknown> | un
     help: 'Bytes of WebSocket messages the gateway has read and is still working on (subscribes awaiting their first reads).',
     registers: [options.registry],
   });
-  const refusals = new Counter({ name: 'greencart_websocket_refusals_total', help: 'WebSocket connections refused or closed for a client limit, by reason.', labelNames: ['reason'], registers: [options.registry] });
+  const refusals = new Counter({
+    name: 'greencart_websocket_refusals_total',
+    help: 'WebSocket connections refused or closed for a client limit, by reason.',
+    labelNames: ['reason'],
+    registers: [options.registry],
+  });
 
   const onUpgrade = (request: http.IncomingMessage, socket: Duplex, head: Buffer) => {
     // Past the upgrade, node's HTTP server no longer handles this socket's errors (a reset would crash the process).

@@ -87,10 +87,7 @@ export class CallerKeys {
   ) {}
 
   /** Reads the keys given in the environment now, refusing a bad one; folders are read on first use. */
-  static async load(
-    sources: Record<ServiceName, CallerKeySource>,
-    warn: (message: string, fields: Record<string, unknown>) => void = () => {},
-  ): Promise<CallerKeys> {
+  static async load(sources: Record<ServiceName, CallerKeySource>, warn: (message: string, fields: Record<string, unknown>) => void = () => {}): Promise<CallerKeys> {
     const folders: Array<{ caller: ServiceName; folder: string }> = [];
     const given = new Map<string, CallerKey>();
     for (const [caller, source] of Object.entries(sources) as Array<[ServiceName, CallerKeySource]>) {

@@ -1,12 +1,4 @@
-import {
-  SignJWT,
-  createLocalJWKSet,
-  createRemoteJWKSet,
-  importPKCS8,
-  jwtVerify,
-  errors as joseErrors,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { SignJWT, createLocalJWKSet, createRemoteJWKSet, importPKCS8, jwtVerify, errors as joseErrors, type JWTVerifyGetKey } from 'jose';
 import { unauthenticated } from '../errors.js';
 import { isUuid } from '../pagination.js';
 import { USER_TOKEN_ALGORITHM, type PublishedKeySet, type SigningKey } from './signing-keys.js';

@@ -104,10 +104,7 @@ const READINESS_TIMEOUT_MS = 2_000;
 const DEFAULT_REQUEST_TIMEOUT_MS = 30_000;
 
 /** Builds and starts one GreenCart GraphQL process (a subgraph or the gateway) on `port` (0: any free one). */
-export async function startGraphQLService<TContext extends BaseContext>(
-  options: GraphQLServiceOptions<TContext>,
-  listen: ListenAddress,
-): Promise<RunningService> {
+export async function startGraphQLService<TContext extends BaseContext>(options: GraphQLServiceOptions<TContext>, listen: ListenAddress): Promise<RunningService> {
   const app = express();
   app.disable('x-powered-by');
   // No ETags from Express: hashing every response body was a cost on every request. The gateway tags

@@ -47,7 +47,7 @@ export function createServiceMetrics(service: string, options: { processMetrics?
   const errors = new Counter({ name: 'greencart_graphql_errors_total', help: 'Errors sent in GraphQL responses, by extensions.code.', labelNames: ['code'], registers });
   const entityFetches = new Counter({
     name: 'greencart_entity_fetches_total',
-    help: 'Subgraphs: requests for `_entities` answered (the gateway fetching this subgraph\'s fields of entities another subgraph returned).',
+    help: "Subgraphs: requests for `_entities` answered (the gateway fetching this subgraph's fields of entities another subgraph returned).",
     registers,
   });
   const subgraphRequests = new Counter({ name: 'greencart_subgraph_requests_total', help: 'Calls from the gateway to a subgraph.', labelNames: ['subgraph'], registers });

@@ -132,16 +132,9 @@ export function answerClientErrors(server: Server, logger: Logger): void {
       return;
     }
     logger.info('refused a malformed HTTP request', { status, reason: error.code });
-    const message =
-      status === 431
-        ? 'The request headers are too large.'
-        : status === 408
-          ? 'The request was not received in time.'
-          : 'The request is not valid HTTP.';
+    const message = status === 431 ? 'The request headers are too large.' : status === 408 ? 'The request was not received in time.' : 'The request is not valid HTTP.';
     const body = JSON.stringify(errorBody(message, 'BAD_REQUEST'));
-    socket.end(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
-    );
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
     socket.on('error', () => {});
     socket.resume();
     setTimeout(() => socket.destroy(), DRAIN_MS).unref();

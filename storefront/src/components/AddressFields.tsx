@@ -35,8 +35,7 @@ const COUNTRIES = [
   ['NL', 'Netherlands'],
 ] as const;
 
-export const describeAddress = (address: Omit<SavedAddress, 'id' | 'isDefault'>) =>
-  [address.line1, address.line2, `${address.city} ${address.postalCode}`, address.country].filter(Boolean).join(', ');
+export const describeAddress = (address: Omit<SavedAddress, 'id' | 'isDefault'>) => [address.line1, address.line2, `${address.city} ${address.postalCode}`, address.country].filter(Boolean).join(', ');
 
 /** Where to ship: a saved address, or a new one typed here. */
 export function AddressFields({ saved, errors, onChange }: { saved: readonly SavedAddress[]; errors: readonly FieldError[]; onChange(choice: AddressChoice): void }) {

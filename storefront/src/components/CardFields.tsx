@@ -51,7 +51,14 @@ export function CardFields({ saved, errors, onChange }: { saved: readonly SavedC
       )}
       {selected === NEW && (
         <div className="form-row">
-          <TextField label="Card number" inputMode="numeric" autoComplete="cc-number" value={card.cardNumber} onChange={(event) => type({ cardNumber: event.target.value })} error={errorFor('cardNumber')} />
+          <TextField
+            label="Card number"
+            inputMode="numeric"
+            autoComplete="cc-number"
+            value={card.cardNumber}
+            onChange={(event) => type({ cardNumber: event.target.value })}
+            error={errorFor('cardNumber')}
+          />
           <TextField label="Expiry (MM/YY)" autoComplete="cc-exp" placeholder="MM/YY" value={card.expiry} onChange={(event) => type({ expiry: event.target.value })} error={errorFor('expiry')} />
           <TextField label="CVC" inputMode="numeric" autoComplete="cc-csc" value={card.cvc} onChange={(event) => type({ cvc: event.target.value })} error={errorFor('cvc')} />
         </div>

@@ -34,11 +34,23 @@ export function CartLine({ line: masked, onQuantity, busy = false }: CartLinePro
         <div className="cart-line__actions">
           {onQuantity && product ? (
             <>
-              <button type="button" className="button button--secondary button--small" aria-label={`Decrease quantity of ${name}`} disabled={busy || line.quantity <= 1} onClick={() => onQuantity(product.id, line.quantity - 1)}>
+              <button
+                type="button"
+                className="button button--secondary button--small"
+                aria-label={`Decrease quantity of ${name}`}
+                disabled={busy || line.quantity <= 1}
+                onClick={() => onQuantity(product.id, line.quantity - 1)}
+              >
                 −
               </button>
               <span aria-label={`Quantity of ${name}`}>{line.quantity}</span>
-              <button type="button" className="button button--secondary button--small" aria-label={`Increase quantity of ${name}`} disabled={busy || line.quantity >= product.stock} onClick={() => onQuantity(product.id, line.quantity + 1)}>
+              <button
+                type="button"
+                className="button button--secondary button--small"
+                aria-label={`Increase quantity of ${name}`}
+                disabled={busy || line.quantity >= product.stock}
+                onClick={() => onQuantity(product.id, line.quantity + 1)}
+              >
                 +
               </button>
               <button type="button" className="link-button small" aria-label={`Remove ${name}`} disabled={busy} onClick={() => onQuantity(product.id, 0)}>

@@ -21,7 +21,13 @@ export function ProductGallery({ product: masked }: { product: FragmentType<type
         <ul className="gallery__thumbnails" aria-label={`Pictures of ${name}`}>
           {images.map((image, index) => (
             <li key={image.id}>
-              <button type="button" className="gallery__thumbnail" aria-pressed={image.id === shown.id} aria-label={`Picture ${index + 1} of ${images.length}: ${image.altText}`} onClick={() => setChosenId(image.id)}>
+              <button
+                type="button"
+                className="gallery__thumbnail"
+                aria-pressed={image.id === shown.id}
+                aria-label={`Picture ${index + 1} of ${images.length}: ${image.altText}`}
+                onClick={() => setChosenId(image.id)}
+              >
                 <ResponsiveImage image={{ ...image, altText: '' }} urls={[image.w160, image.w320]} box="thumbnail" />
               </button>
             </li>

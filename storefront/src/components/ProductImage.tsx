@@ -27,7 +27,10 @@ export function srcSetOf(urls: readonly string[]): string {
     const width = Number(/\/(\d+)\.\w+$/.exec(new URL(url).pathname)?.[1]);
     if (width > 0 && !byWidth.has(width)) byWidth.set(width, url);
   }
-  return [...byWidth].sort(([a], [b]) => a - b).map(([width, url]) => `${url} ${width}w`).join(', ');
+  return [...byWidth]
+    .sort(([a], [b]) => a - b)
+    .map(([width, url]) => `${url} ${width}w`)
+    .join(', ');
 }
 
 interface ResponsiveImageProps {

@@ -27,9 +27,7 @@ function useCompleteSignIn() {
   return async (token: string) => {
     const failures: string[] = [];
     for (const addition of pendingCart.read()) {
-      const result = await client
-        .mutate({ mutation: AddToCartDocument, variables: { input: addition }, context: { headers: { authorization: `Bearer ${token}` } } })
-        .catch(() => undefined);
+      const result = await client.mutate({ mutation: AddToCartDocument, variables: { input: addition }, context: { headers: { authorization: `Bearer ${token}` } } }).catch(() => undefined);
       failures.push(...readUserErrors(result?.data?.addToCart?.userErrors).map((error) => error.message));
       if (!result?.data?.addToCart) failures.push('An item could not be added to your cart.');
     }

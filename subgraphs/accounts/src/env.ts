@@ -12,7 +12,7 @@ export function readAccountsEnvironment(source: NodeJS.ProcessEnv = process.env)
       DATABASE_URL: databaseServerUrl,
       ACCOUNTS_DATABASE_NAME: databaseName('greencart_accounts'),
       PORT: z.coerce.number().int().min(0).max(65535).default(4001),
-    METRICS_PORT: metricsPort(9401),
+      METRICS_PORT: metricsPort(9401),
       JWT_PRIVATE_KEY: pemVariable,
       JWT_RETIRED_PUBLIC_KEYS: pemVariable,
       ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().min(60).max(86_400).default(900),

@@ -25,8 +25,12 @@ runMain('accounts', async () => {
     },
     { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT },
   );
-  stopOnSignals(runtime.logger, async () => {
-    await service.stop();
-    await database.close();
-  }, { supervised: env.GREENCART_SUPERVISED });
+  stopOnSignals(
+    runtime.logger,
+    async () => {
+      await service.stop();
+      await database.close();
+    },
+    { supervised: env.GREENCART_SUPERVISED },
+  );
 });

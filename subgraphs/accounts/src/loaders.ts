@@ -17,9 +17,7 @@ export function createLoaders(db: AccountsDb) {
     /** `Customer.addresses` across many customers. */
     addressesByCustomerId: new DataLoader<string, AddressRow[]>(async (ids) => groupsByKey(ids, await addresses.listFor(ids), (row) => row.customerId)),
     /** `Customer.paymentMethods` across many customers (active cards only). */
-    paymentMethodsByCustomerId: new DataLoader<string, PaymentMethodRow[]>(async (ids) =>
-      groupsByKey(ids, await paymentMethods.listActiveFor(ids), (row) => row.customerId),
-    ),
+    paymentMethodsByCustomerId: new DataLoader<string, PaymentMethodRow[]>(async (ids) => groupsByKey(ids, await paymentMethods.listActiveFor(ids), (row) => row.customerId)),
     /** Addresses for `_entities` references from orders (placing an order copies one). */
     addressById: new DataLoader<string, AddressRow | null>(async (ids) => rowsByKey(ids, await addresses.findByIds(ids), (row) => row.id)),
     /** Payment methods for `_entities` references from payments (removed ones included). */

@@ -21,11 +21,7 @@ export interface AccountsDependencies extends SubgraphDependencies {
 /** Starts the accounts subgraph on `listen.port` (0: any free port). No side effects on import. */
 export function startAccountsService(deps: AccountsDependencies, listen: ListenAddress): Promise<RunningService> {
   const schemaFile = new URL('../schema.graphql', import.meta.url);
-  return startSubgraph<AccountsContext>(
-    { name: 'accounts', schemaFile, resolvers, context: createContextFactory(deps), routes: jwksRoute(deps.publishedKeys, deps.jwksCacheSeconds) },
-    deps,
-    listen,
-  );
+  return startSubgraph<AccountsContext>({ name: 'accounts', schemaFile, resolvers, context: createContextFactory(deps), routes: jwksRoute(deps.publishedKeys, deps.jwksCacheSeconds) }, deps, listen);
 }
 
 export { prepareAccountsDatabase } from './db/database.js';

@@ -67,7 +67,11 @@ describe('validateProfileChanges', () => {
   });
 
   it('refuses a control character in the phone as such, even a trailing one trimming would drop', () => {
-    for (const [phone, codePoint] of [['+1 415\u0007 555 0100', 'U+0007'], ['+1 415 555 0100\n', 'U+000A'], ['\t+1 415 555 0100', 'U+0009']]) {
+    for (const [phone, codePoint] of [
+      ['+1 415\u0007 555 0100', 'U+0007'],
+      ['+1 415 555 0100\n', 'U+000A'],
+      ['\t+1 415 555 0100', 'U+0009'],
+    ]) {
       expect(validateProfileChanges({ phone })).toEqual({
         changes: {},
         errors: [{ code: 'INVALID_INPUT', field: 'phone', message: `The phone number must not contain control characters (${codePoint}).` }],

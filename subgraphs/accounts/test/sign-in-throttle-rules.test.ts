@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { CONCURRENT_RETRY_SECONDS, decideSignInAttempt, DEFAULT_SIGN_IN_THROTTLE, leastMaxFailuresPerAccount, signInThrottleKeys, type CountedSignInAttempt } from '../src/services/sign-in-throttle-rules.js';
+import {
+  CONCURRENT_RETRY_SECONDS,
+  decideSignInAttempt,
+  DEFAULT_SIGN_IN_THROTTLE,
+  leastMaxFailuresPerAccount,
+  signInThrottleKeys,
+  type CountedSignInAttempt,
+} from '../src/services/sign-in-throttle-rules.js';
 
 const settings = { maxFailuresPerAddressAndEmail: 5, maxFailuresPerAccount: 20, maxFailuresPerAddress: 50, windowSeconds: 900 };
 /** A counter after this attempt was counted: by default it alone is in flight, the rest settled. */
@@ -38,7 +45,11 @@ describe('decideSignInAttempt', () => {
   });
 
   it('waits for the last of the windows over their limits, in whole seconds, and never less than one', () => {
-    expect(decideSignInAttempt(counted({ pair: counter(6, 120.2), account: counter(21, 700.4), address: counter(1, 899) }), settings)).toEqual({ throttled: true, reason: 'failures', retryAfterSeconds: 701 });
+    expect(decideSignInAttempt(counted({ pair: counter(6, 120.2), account: counter(21, 700.4), address: counter(1, 899) }), settings)).toEqual({
+      throttled: true,
+      reason: 'failures',
+      retryAfterSeconds: 701,
+    });
     expect(decideSignInAttempt(counted({ pair: counter(6, -0.5) }), settings)).toEqual({ throttled: true, reason: 'failures', retryAfterSeconds: 1 });
   });
 });

@@ -20,9 +20,13 @@ runMain('orders', async () => {
   const service = await startOrdersService({ ...runtime, database, products, stock, accounts, processor, invoiceLinks }, { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT });
   // Puts right orders that a crash or an unreachable products subgraph left half done.
   const stopRecovery = new OrderRecovery(database.db, stock, runtime.logger).start(env.ORDER_RECOVERY_INTERVAL_SECONDS);
-  stopOnSignals(runtime.logger, async () => {
-    stopRecovery();
-    await service.stop();
-    await database.close();
-  }, { supervised: env.GREENCART_SUPERVISED });
+  stopOnSignals(
+    runtime.logger,
+    async () => {
+      stopRecovery();
+      await service.stop();
+      await database.close();
+    },
+    { supervised: env.GREENCART_SUPERVISED },
+  );
 });

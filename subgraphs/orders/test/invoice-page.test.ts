@@ -90,11 +90,9 @@ describe('the printable invoice page', () => {
   });
 
   it('escapes names, emails, descriptions and skus, so that they are text and never markup', () => {
-    const page = renderInvoicePage(
-      invoiceRow({ billedToName: 'Ann <b>&</b>', billedToEmail: '"o\'neil"@example.com' }),
-      orderRow(),
-      [lineRow(0, { description: '<script>alert(1)</script> & "more"', sku: "SKU<'1'>" })],
-    );
+    const page = renderInvoicePage(invoiceRow({ billedToName: 'Ann <b>&</b>', billedToEmail: '"o\'neil"@example.com' }), orderRow(), [
+      lineRow(0, { description: '<script>alert(1)</script> & "more"', sku: "SKU<'1'>" }),
+    ]);
     expect(page).toContain('Ann &#60;b&#62;&#38;&#60;/b&#62;');
     expect(page).toContain('&#34;o&#39;neil&#34;@example.com');
     expect(page).toContain('<td>&#60;script&#62;alert(1)&#60;/script&#62; &#38; &#34;more&#34;</td>');

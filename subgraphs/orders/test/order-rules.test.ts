@@ -60,7 +60,12 @@ describe('mergeLines', () => {
   });
 
   it('takes a product id in any letter case as the same product, in the lower case the catalogue answers', () => {
-    expect(mergeLines([{ productId: A.toUpperCase(), quantity: 1 }, { productId: A, quantity: 2 }])).toEqual([{ productId: A, quantity: 3, field: 'items.0' }]);
+    expect(
+      mergeLines([
+        { productId: A.toUpperCase(), quantity: 1 },
+        { productId: A, quantity: 2 },
+      ]),
+    ).toEqual([{ productId: A, quantity: 3, field: 'items.0' }]);
   });
 
   it('keeps an id that is not a UUID as it is, to be reported as not found', () => {
@@ -68,7 +73,12 @@ describe('mergeLines', () => {
   });
 
   it('keeps distinct lines as they are', () => {
-    expect(mergeLines([{ productId: A, quantity: 2 }, { productId: B, quantity: 3 }])).toEqual([
+    expect(
+      mergeLines([
+        { productId: A, quantity: 2 },
+        { productId: B, quantity: 3 },
+      ]),
+    ).toEqual([
       { productId: A, quantity: 2, field: 'items.0' },
       { productId: B, quantity: 3, field: 'items.1' },
     ]);
@@ -79,9 +89,15 @@ describe('mergeLines', () => {
   });
 
   it('does not change the items it is given', () => {
-    const items = [{ productId: A, quantity: 1 }, { productId: A, quantity: 2 }];
+    const items = [
+      { productId: A, quantity: 1 },
+      { productId: A, quantity: 2 },
+    ];
     mergeLines(items);
-    expect(items).toEqual([{ productId: A, quantity: 1 }, { productId: A, quantity: 2 }]);
+    expect(items).toEqual([
+      { productId: A, quantity: 1 },
+      { productId: A, quantity: 2 },
+    ]);
   });
 });
 
@@ -90,9 +106,29 @@ describe('requestFingerprint', () => {
   const fingerprint = (input: Omit<Parameters<typeof requestFingerprint>[0], 'idempotencyKey'>) => requestFingerprint({ idempotencyKey: key, ...input });
 
   it('is the same for the same items, whatever their order or split', () => {
-    const one = fingerprint({ items: [{ productId: A, quantity: 3 }, { productId: B, quantity: 1 }] });
-    expect(fingerprint({ items: [{ productId: B, quantity: 1 }, { productId: A, quantity: 3 }] })).toBe(one);
-    expect(fingerprint({ items: [{ productId: A, quantity: 1 }, { productId: B, quantity: 1 }, { productId: A, quantity: 2 }] })).toBe(one);
+    const one = fingerprint({
+      items: [
+        { productId: A, quantity: 3 },
+        { productId: B, quantity: 1 },
+      ],
+    });
+    expect(
+      fingerprint({
+        items: [
+          { productId: B, quantity: 1 },
+          { productId: A, quantity: 3 },
+        ],
+      }),
+    ).toBe(one);
+    expect(
+      fingerprint({
+        items: [
+          { productId: A, quantity: 1 },
+          { productId: B, quantity: 1 },
+          { productId: A, quantity: 2 },
+        ],
+      }),
+    ).toBe(one);
   });
 
   it('is the same whatever the letter case of a product id', () => {
@@ -109,7 +145,12 @@ describe('requestFingerprint', () => {
     const others = [
       fingerprint({ items: [{ productId: A, quantity: 3 }] }),
       fingerprint({ items: [{ productId: B, quantity: 2 }] }),
-      fingerprint({ items: [{ productId: A, quantity: 2 }, { productId: B, quantity: 1 }] }),
+      fingerprint({
+        items: [
+          { productId: A, quantity: 2 },
+          { productId: B, quantity: 1 },
+        ],
+      }),
       fingerprint({ items: [{ productId: A, quantity: 2 }], shippingAddressId: ADDRESS }),
       fingerprint({}),
       fingerprint({ items: null }),
@@ -124,8 +165,20 @@ describe('requestFingerprint', () => {
 
   it('does not confuse quantities across products', () => {
     // A:1 + B:2 must not look like A:2 + B:1.
-    expect(fingerprint({ items: [{ productId: A, quantity: 1 }, { productId: B, quantity: 2 }] })).not.toBe(
-      fingerprint({ items: [{ productId: A, quantity: 2 }, { productId: B, quantity: 1 }] }),
+    expect(
+      fingerprint({
+        items: [
+          { productId: A, quantity: 1 },
+          { productId: B, quantity: 2 },
+        ],
+      }),
+    ).not.toBe(
+      fingerprint({
+        items: [
+          { productId: A, quantity: 2 },
+          { productId: B, quantity: 1 },
+        ],
+      }),
     );
   });
 
@@ -200,7 +253,7 @@ describe('stockProblemError', () => {
     );
   });
 
-  it('names a product short of stock by its sku, on the line\'s quantity', () => {
+  it("names a product short of stock by its sku, on the line's quantity", () => {
     expect(stockProblemError({ productId: A, sku: 'OAT-1', code: 'OUT_OF_STOCK', available: 2 }, itemLines)).toEqual({
       code: 'OUT_OF_STOCK',
       field: 'items.0.quantity',

@@ -16,7 +16,7 @@ describe('the test payment processor', () => {
     ['pm_test_9b2f0c1e-4a1d-4f7e-8a55-0f3c2d1e6b7a', { succeeded: true, reference: expect.stringMatching(/^ch_test_/) }],
     ['pm_card_chargeDeclined', { succeeded: false, failureReason: 'card_declined' }],
     ['pm_card_chargeDeclinedInsufficientFunds', { succeeded: false, failureReason: 'insufficient_funds' }],
-  ])('charges the token %s with the test cards\' outcome', async (token, outcome) => {
+  ])("charges the token %s with the test cards' outcome", async (token, outcome) => {
     const processor = createTestPaymentProcessor();
     expect(await processor.charge(charge(token, `key-${token}`))).toEqual(outcome);
   });

@@ -15,8 +15,12 @@ runMain('products', async () => {
     resizesWaiting: env.IMAGE_RESIZES_WAITING,
   };
   const service = await startProductsService({ ...runtime, database, images }, { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT });
-  stopOnSignals(runtime.logger, async () => {
-    await service.stop();
-    await database.close();
-  }, { supervised: env.GREENCART_SUPERVISED });
+  stopOnSignals(
+    runtime.logger,
+    async () => {
+      await service.stop();
+      await database.close();
+    },
+    { supervised: env.GREENCART_SUPERVISED },
+  );
 });

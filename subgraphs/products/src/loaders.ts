@@ -20,16 +20,30 @@ export function createLoaders(db: ProductsDb) {
     productById: new DataLoader<string, ProductRow | null>(async (ids) => {
       const rows = await products.findByIdsWithCategories(ids);
       for (const { category } of rows) categoryById.prime(category.id, category);
-      return rowsByKey(ids, rows.map((row) => row.product), (row) => row.id);
+      return rowsByKey(
+        ids,
+        rows.map((row) => row.product),
+        (row) => row.id,
+      );
     }),
     categoryById,
     /** `Product.recommendations` across a page of products. */
     recommendationsByProductId: new DataLoader<string, ProductRow[]>(async (ids) =>
-      groupsByKey(ids, await products.activeRecommendationsFor(ids), (row) => row.forProductId, (row) => row.product),
+      groupsByKey(
+        ids,
+        await products.activeRecommendationsFor(ids),
+        (row) => row.forProductId,
+        (row) => row.product,
+      ),
     ),
     /** `Product.images` and `Product.featuredImage` across a page of products: one statement for all. */
     imagesByProductId: new DataLoader<string, ProductImageRow[]>(async (ids) =>
-      groupsByKey(ids, await new ProductImageRepository(db).listForProducts(ids), (row) => row.productId, (row) => row),
+      groupsByKey(
+        ids,
+        await new ProductImageRepository(db).listForProducts(ids),
+        (row) => row.productId,
+        (row) => row,
+      ),
     ),
     /** `Category.productCount` across all categories. */
     activeProductCountByCategoryId: new DataLoader<string, number>(async (ids) => {

@@ -7,7 +7,7 @@ import { newUploadToken, uploadTokenHash } from '../src/images/upload-tokens.js'
 const [WEBP, AVIF, JPEG] = SERVED_FORMATS;
 
 describe('the width ladder', () => {
-  it('offers the steps narrower than the original, and the original\'s width', () => {
+  it("offers the steps narrower than the original, and the original's width", () => {
     expect(offeredWidths(2000)).toEqual([160, 320, 640, 960, 1280, 1920, 2000]);
     expect(offeredWidths(1920)).toEqual([160, 320, 640, 960, 1280, 1920]);
     expect(offeredWidths(700)).toEqual([160, 320, 640, 700]);
@@ -25,7 +25,7 @@ describe('the width ladder', () => {
     expect(servedWidth(100, 160)).toBe(100);
   });
 
-  it('names a size in a path with the image\'s version, and reads back only such names', () => {
+  it("names a size in a path with the image's version, and reads back only such names", () => {
     const image = { id: '00000000-0000-4000-8000-00000000000a', contentHash: 'ab'.repeat(32) };
     expect(imagePath(image, 640, WEBP!)).toBe(`/images/${image.id}/${'ab'.repeat(10)}/640.webp`);
     expect(parseImageFile('640.webp')).toEqual({ width: 640, format: WEBP });
@@ -35,7 +35,7 @@ describe('the width ladder', () => {
   });
 });
 
-describe('what an upload\'s first bytes say it is', () => {
+describe("what an upload's first bytes say it is", () => {
   it('knows JPEG, PNG, WebP and AVIF by their magic numbers, and nothing else', () => {
     expect(sniffImageFormat(Buffer.from([0xff, 0xd8, 0xff, 0xe0, 0, 0]))).toBe('jpeg');
     expect(sniffImageFormat(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0]))).toBe('png');

@@ -22,14 +22,27 @@ describe('control characters', () => {
     ['sku', (text: string) => productRules.sku(text), 'SKU'],
     ['name', (text: string) => productRules.name(text), 'Name'],
   ] as const)('are refused in %s, and the message says so rather than giving the format', (field, check, label) => {
-    for (const [text, codePoint] of [['ABC\u001B[1m', 'U+001B'], ['A\u0001B', 'U+0001'], ['ABC\u007F', 'U+007F'], ['ABC\u0085', 'U+0085'], ['ABC\n', 'U+000A'], ['\tABC', 'U+0009']]) {
+    for (const [text, codePoint] of [
+      ['ABC\u001B[1m', 'U+001B'],
+      ['A\u0001B', 'U+0001'],
+      ['ABC\u007F', 'U+007F'],
+      ['ABC\u0085', 'U+0085'],
+      ['ABC\n', 'U+000A'],
+      ['\tABC', 'U+0009'],
+    ]) {
       expect(check(text!)).toEqual({ code: 'INVALID_INPUT', field, message: `${label} must not contain control characters (${codePoint}).` });
     }
   });
 
   it('are refused in a description, but for line feeds and tabs', () => {
     expect(productRules.description('Oats.\n\tRolled, not cut.\n')).toBeUndefined();
-    for (const [text, codePoint] of [['Oats\u001B[31m', 'U+001B'], ['Oats\r\n', 'U+000D'], ['Oats\u0000', 'U+0000'], ['Oats\u007F', 'U+007F'], ['Oats\u009C', 'U+009C']]) {
+    for (const [text, codePoint] of [
+      ['Oats\u001B[31m', 'U+001B'],
+      ['Oats\r\n', 'U+000D'],
+      ['Oats\u0000', 'U+0000'],
+      ['Oats\u007F', 'U+007F'],
+      ['Oats\u009C', 'U+009C'],
+    ]) {
       expect(productRules.description(text!)).toEqual({
         code: 'INVALID_INPUT',
         field: 'description',

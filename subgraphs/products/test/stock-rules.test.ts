@@ -47,7 +47,13 @@ describe('stockRules.mergeLines', () => {
   it.each([
     ['no lines', []],
     ['a zero quantity', [{ productId: A, quantity: 0 }]],
-    ['a negative quantity', [{ productId: A, quantity: 2 }, { productId: A, quantity: -1 }]],
+    [
+      'a negative quantity',
+      [
+        { productId: A, quantity: 2 },
+        { productId: A, quantity: -1 },
+      ],
+    ],
     ['too many products', Array.from({ length: MAX_RESERVATION_LINES + 1 }, (_, index) => ({ productId: `p${index}`, quantity: 1 }))],
   ])('refuses %s as BAD_USER_INPUT', (_, lines) => {
     expect(errorCodeOf(() => stockRules.mergeLines(lines))).toBe('BAD_USER_INPUT');
@@ -85,13 +91,30 @@ describe('stockRules.problems', () => {
 
 describe('stockRules.sameLines', () => {
   it('matches the same products and quantities in any order', () => {
-    expect(stockRules.sameLines([{ productId: A, quantity: 1 }, { productId: B, quantity: 2 }], [{ productId: B, quantity: 2 }, { productId: A, quantity: 1 }])).toBe(true);
+    expect(
+      stockRules.sameLines(
+        [
+          { productId: A, quantity: 1 },
+          { productId: B, quantity: 2 },
+        ],
+        [
+          { productId: B, quantity: 2 },
+          { productId: A, quantity: 1 },
+        ],
+      ),
+    ).toBe(true);
   });
 
   it.each([
     ['another quantity', [{ productId: A, quantity: 2 }]],
     ['another product', [{ productId: B, quantity: 1 }]],
-    ['one more line', [{ productId: A, quantity: 1 }, { productId: B, quantity: 1 }]],
+    [
+      'one more line',
+      [
+        { productId: A, quantity: 1 },
+        { productId: B, quantity: 1 },
+      ],
+    ],
   ])('tells %s apart', (_, requested) => {
     expect(stockRules.sameLines(requested, [{ productId: A, quantity: 1 }])).toBe(false);
   });

@@ -13,9 +13,13 @@ runMain('reviews', async () => {
   const service = await startReviewsService({ ...runtime, database, catalogue, purchases }, { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT });
   // The demo reviews need the demo orders, which orders seeds as it starts: asked for in the background.
   const seeding = env.SEED_DEMO_DATA ? seedDemoReviews(database.db, purchases, runtime.logger, { waitSeconds: 60 }) : Promise.resolve();
-  stopOnSignals(runtime.logger, async () => {
-    await service.stop();
-    await seeding.catch(() => undefined);
-    await database.close();
-  }, { supervised: env.GREENCART_SUPERVISED });
+  stopOnSignals(
+    runtime.logger,
+    async () => {
+      await service.stop();
+      await seeding.catch(() => undefined);
+      await database.close();
+    },
+    { supervised: env.GREENCART_SUPERVISED },
+  );
 });

@@ -43,18 +43,58 @@ describe('ratingOf', () => {
   });
 
   it('counts every star and lists them 5 down to 1', () => {
-    const rating = ratingOf([{ stars: 5, count: 3 }, { stars: 1, count: 1 }, { stars: 4, count: 2 }]);
+    const rating = ratingOf([
+      { stars: 5, count: 3 },
+      { stars: 1, count: 1 },
+      { stars: 4, count: 2 },
+    ]);
     expect(rating.count).toBe(6);
-    expect(rating.distribution).toEqual([{ stars: 5, count: 3 }, { stars: 4, count: 2 }, { stars: 3, count: 0 }, { stars: 2, count: 0 }, { stars: 1, count: 1 }]);
+    expect(rating.distribution).toEqual([
+      { stars: 5, count: 3 },
+      { stars: 4, count: 2 },
+      { stars: 3, count: 0 },
+      { stars: 2, count: 0 },
+      { stars: 1, count: 1 },
+    ]);
     expect(rating.average).toBe(4); // 24 / 6
   });
 
   it.each([
-    [[{ stars: 4, count: 3 }, { stars: 5, count: 1 }], 4.3], // 4.25 rounds half up
-    [[{ stars: 5, count: 2 }, { stars: 4, count: 1 }], 4.7], // 4.666…
-    [[{ stars: 1, count: 2 }, { stars: 2, count: 1 }], 1.3], // 1.333…
-    [[{ stars: 3, count: 1 }, { stars: 4, count: 1 }], 3.5],
-    [[{ stars: 1, count: 19 }, { stars: 2, count: 1 }], 1.1], // 1.05 rounds half up
+    [
+      [
+        { stars: 4, count: 3 },
+        { stars: 5, count: 1 },
+      ],
+      4.3,
+    ], // 4.25 rounds half up
+    [
+      [
+        { stars: 5, count: 2 },
+        { stars: 4, count: 1 },
+      ],
+      4.7,
+    ], // 4.666…
+    [
+      [
+        { stars: 1, count: 2 },
+        { stars: 2, count: 1 },
+      ],
+      1.3,
+    ], // 1.333…
+    [
+      [
+        { stars: 3, count: 1 },
+        { stars: 4, count: 1 },
+      ],
+      3.5,
+    ],
+    [
+      [
+        { stars: 1, count: 19 },
+        { stars: 2, count: 1 },
+      ],
+      1.1,
+    ], // 1.05 rounds half up
   ])('rounds the mean of %j to one decimal, half up: %s', (counts, average) => {
     expect(ratingOf(counts).average).toBe(average);
   });

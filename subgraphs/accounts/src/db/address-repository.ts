@@ -12,11 +12,7 @@ export class AddressRepository {
   async listFor(customerIds: readonly string[]): Promise<AddressRow[]> {
     const valid = customerIds.filter(isUuid);
     if (valid.length === 0) return [];
-    return this.db
-      .select()
-      .from(addresses)
-      .where(inArray(addresses.customerId, valid))
-      .orderBy(desc(addresses.isDefault), asc(addresses.createdAt), asc(addresses.id));
+    return this.db.select().from(addresses).where(inArray(addresses.customerId, valid)).orderBy(desc(addresses.isDefault), asc(addresses.createdAt), asc(addresses.id));
   }
 
   /** Addresses by id, whoever owns them: callers check ownership. */
@@ -27,28 +23,44 @@ export class AddressRepository {
   }
 
   async hasDefault(customerId: string): Promise<boolean> {
-    const [row] = await this.db.select({ id: addresses.id }).from(addresses).where(and(eq(addresses.customerId, customerId), eq(addresses.isDefault, true)));
+    const [row] = await this.db
+      .select({ id: addresses.id })
+      .from(addresses)
+      .where(and(eq(addresses.customerId, customerId), eq(addresses.isDefault, true)));
     return row !== undefined;
   }
 
   async insert(customerId: string, address: ValidAddress, isDefault: boolean): Promise<AddressRow> {
-    const [row] = await this.db.insert(addresses).values({ customerId, ...address, isDefault }).returning();
+    const [row] = await this.db
+      .insert(addresses)
+      .values({ customerId, ...address, isDefault })
+      .returning();
     return row!;
   }
 
   async clearDefault(customerId: string): Promise<void> {
-    await this.db.update(addresses).set({ isDefault: false }).where(and(eq(addresses.customerId, customerId), eq(addresses.isDefault, true)));
+    await this.db
+      .update(addresses)
+      .set({ isDefault: false })
+      .where(and(eq(addresses.customerId, customerId), eq(addresses.isDefault, true)));
   }
 
   async makeDefault(customerId: string, id: string): Promise<AddressRow | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.db.update(addresses).set({ isDefault: true }).where(and(eq(addresses.id, id), eq(addresses.customerId, customerId))).returning();
+    const [row] = await this.db
+      .update(addresses)
+      .set({ isDefault: true })
+      .where(and(eq(addresses.id, id), eq(addresses.customerId, customerId)))
+      .returning();
     return row;
   }
 
   async delete(customerId: string, id: string): Promise<AddressRow | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.db.delete(addresses).where(and(eq(addresses.id, id), eq(addresses.customerId, customerId))).returning();
+    const [row] = await this.db
+      .delete(addresses)
+      .where(and(eq(addresses.id, id), eq(addresses.customerId, customerId)))
+      .returning();
     return row;
   }
 

@@ -37,7 +37,10 @@ export class PaymentMethodRepository {
   }
 
   async hasActive(customerId: string): Promise<boolean> {
-    const [row] = await this.db.select({ id: paymentMethods.id }).from(paymentMethods).where(and(eq(paymentMethods.customerId, customerId), isNull(paymentMethods.removedAt)));
+    const [row] = await this.db
+      .select({ id: paymentMethods.id })
+      .from(paymentMethods)
+      .where(and(eq(paymentMethods.customerId, customerId), isNull(paymentMethods.removedAt)));
     return row !== undefined;
   }
 
@@ -50,7 +53,10 @@ export class PaymentMethodRepository {
   }
 
   async insert(customerId: string, method: NewPaymentMethod, isDefault: boolean): Promise<PaymentMethodRow> {
-    const [row] = await this.db.insert(paymentMethods).values({ customerId, ...method, isDefault }).returning();
+    const [row] = await this.db
+      .insert(paymentMethods)
+      .values({ customerId, ...method, isDefault })
+      .returning();
     return row!;
   }
 

@@ -40,7 +40,9 @@ export const addresses = pgTable(
   (table) => [
     index('addresses_customer_id_idx').on(table.customerId),
     // At most one default address per customer, enforced by the database.
-    uniqueIndex('addresses_one_default_per_customer').on(table.customerId).where(sql`${table.isDefault}`),
+    uniqueIndex('addresses_one_default_per_customer')
+      .on(table.customerId)
+      .where(sql`${table.isDefault}`),
   ],
 );
 
@@ -66,7 +68,9 @@ export const paymentMethods = pgTable(
   },
   (table) => [
     index('payment_methods_customer_id_idx').on(table.customerId),
-    uniqueIndex('payment_methods_one_default_per_customer').on(table.customerId).where(sql`${table.isDefault} and ${table.removedAt} is null`),
+    uniqueIndex('payment_methods_one_default_per_customer')
+      .on(table.customerId)
+      .where(sql`${table.isDefault} and ${table.removedAt} is null`),
   ],
 );
 

@@ -11,7 +11,13 @@ export interface CustomerAddress {
 const ADDRESS = /* GraphQL */ `
   query CustomerAddress($representations: [_Any!]!) {
     _entities(representations: $representations) {
-      ... on Address { line1 line2 city postalCode country }
+      ... on Address {
+        line1
+        line2
+        city
+        postalCode
+        country
+      }
     }
   }
 `;
@@ -19,7 +25,10 @@ const ADDRESS = /* GraphQL */ `
 const PAYMENT_METHOD = /* GraphQL */ `
   query PaymentMethodToCharge($representations: [_Any!]!) {
     _entities(representations: $representations) {
-      ... on PaymentMethod { processorToken active }
+      ... on PaymentMethod {
+        processorToken
+        active
+      }
     }
   }
 `;
@@ -27,7 +36,10 @@ const PAYMENT_METHOD = /* GraphQL */ `
 const CUSTOMER = /* GraphQL */ `
   query BilledCustomer($representations: [_Any!]!) {
     _entities(representations: $representations) {
-      ... on Customer { name email }
+      ... on Customer {
+        name
+        email
+      }
     }
   }
 `;
@@ -50,11 +62,7 @@ export interface AccountsClient {
 export function createAccountsClient(accounts: SubgraphClient): AccountsClient {
   return {
     async addressOf(authorization: string, addressId: string): Promise<CustomerAddress | null> {
-      const data = await accounts.request<{ _entities: Array<CustomerAddress | null> }>(
-        ADDRESS,
-        { representations: [{ __typename: 'Address', id: addressId }] },
-        { authorization },
-      );
+      const data = await accounts.request<{ _entities: Array<CustomerAddress | null> }>(ADDRESS, { representations: [{ __typename: 'Address', id: addressId }] }, { authorization });
       return data._entities[0] ?? null;
     },
 
@@ -69,11 +77,7 @@ export function createAccountsClient(accounts: SubgraphClient): AccountsClient {
     },
 
     async billedTo(authorization: string, customerId: string): Promise<{ name: string; email: string } | null> {
-      const data = await accounts.request<{ _entities: Array<{ name: string; email: string } | null> }>(
-        CUSTOMER,
-        { representations: [{ __typename: 'Customer', id: customerId }] },
-        { authorization },
-      );
+      const data = await accounts.request<{ _entities: Array<{ name: string; email: string } | null> }>(CUSTOMER, { representations: [{ __typename: 'Customer', id: customerId }] }, { authorization });
       return data._entities[0] ?? null;
     },
 

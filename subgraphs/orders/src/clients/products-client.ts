@@ -14,7 +14,16 @@ export interface CatalogueProduct {
 const PRODUCTS_BY_ID = /* GraphQL */ `
   query CatalogueProducts($representations: [_Any!]!) {
     _entities(representations: $representations) {
-      ... on Product { id sku name status stock price { amount } }
+      ... on Product {
+        id
+        sku
+        name
+        status
+        stock
+        price {
+          amount
+        }
+      }
     }
   }
 `;

@@ -23,14 +23,29 @@ const RESERVE = /* GraphQL */ `
     reserveStock(reservationId: $reservationId, lines: $lines) {
       reserved
       released
-      lines { productId sku name quantity unitPrice { amount } }
-      problems { productId sku code available }
+      lines {
+        productId
+        sku
+        name
+        quantity
+        unitPrice {
+          amount
+        }
+      }
+      problems {
+        productId
+        sku
+        code
+        available
+      }
     }
   }
 `;
 const RELEASE = /* GraphQL */ `
   mutation ReleaseStock($reservationId: ID!) {
-    releaseStock(reservationId: $reservationId) { released }
+    releaseStock(reservationId: $reservationId) {
+      released
+    }
   }
 `;
 

@@ -68,7 +68,10 @@ export class CartRepository {
   }
 
   async findItem(cartId: string, productId: string): Promise<CartItemRow | undefined> {
-    const [item] = await this.db.select().from(cartItems).where(and(eq(cartItems.cartId, cartId), eq(cartItems.productId, productId)));
+    const [item] = await this.db
+      .select()
+      .from(cartItems)
+      .where(and(eq(cartItems.cartId, cartId), eq(cartItems.productId, productId)));
     return item;
   }
 
@@ -81,12 +84,18 @@ export class CartRepository {
   }
 
   async removeItem(cartId: string, productId: string): Promise<boolean> {
-    const removed = await this.db.delete(cartItems).where(and(eq(cartItems.cartId, cartId), eq(cartItems.productId, productId))).returning({ id: cartItems.id });
+    const removed = await this.db
+      .delete(cartItems)
+      .where(and(eq(cartItems.cartId, cartId), eq(cartItems.productId, productId)))
+      .returning({ id: cartItems.id });
     await this.touch(cartId);
     return removed.length > 0;
   }
 
   private async touch(cartId: string): Promise<void> {
-    await this.db.update(carts).set({ updatedAt: sql`now()` }).where(eq(carts.id, cartId));
+    await this.db
+      .update(carts)
+      .set({ updatedAt: sql`now()` })
+      .where(eq(carts.id, cartId));
   }
 }

@@ -74,7 +74,10 @@ export class InvoiceRepository {
   }
 
   async count(scope: OrderScope): Promise<number> {
-    const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(invoices).where(and(...this.scoped(scope)));
+    const [row] = await this.db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(invoices)
+      .where(and(...this.scoped(scope)));
     return row?.count ?? 0;
   }
 

@@ -19,7 +19,11 @@ export interface PlacedOrder {
 
 // The reads on every order page, prepared once per database handle (see preparedPerExecutor).
 const ordersByIds = preparedPerExecutor((db: Executor) =>
-  db.select().from(orders).where(and(sql`${orders.id} = any(${sql.placeholder('ids')}::uuid[])`, ne(orders.status, 'PLACING'))).prepare('orders_by_ids'),
+  db
+    .select()
+    .from(orders)
+    .where(and(sql`${orders.id} = any(${sql.placeholder('ids')}::uuid[])`, ne(orders.status, 'PLACING')))
+    .prepare('orders_by_ids'),
 );
 const orderWithItems = preparedPerExecutor((db: Executor) =>
   db
@@ -57,7 +61,10 @@ export class OrderRepository {
   }
 
   async findByKey(customerId: string, idempotencyKey: string): Promise<OrderRow | undefined> {
-    const [row] = await this.db.select().from(orders).where(and(eq(orders.customerId, customerId), eq(orders.idempotencyKey, idempotencyKey)));
+    const [row] = await this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.customerId, customerId), eq(orders.idempotencyKey, idempotencyKey)));
     return row;
   }
 
@@ -87,7 +94,10 @@ export class OrderRepository {
 
   /** Deletes a PLACING claim (its stock was never taken, or has been given back); false when it was already gone. */
   async deleteClaim(id: string): Promise<boolean> {
-    const deleted = await this.db.delete(orders).where(and(eq(orders.id, id), eq(orders.status, 'PLACING'))).returning({ id: orders.id });
+    const deleted = await this.db
+      .delete(orders)
+      .where(and(eq(orders.id, id), eq(orders.status, 'PLACING')))
+      .returning({ id: orders.id });
     return deleted.length > 0;
   }
 
@@ -109,17 +119,28 @@ export class OrderRepository {
   /** An order (not PLACING), locked until the transaction ends. */
   async lock(id: string): Promise<OrderRow | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.db.select().from(orders).where(and(eq(orders.id, id), ne(orders.status, 'PLACING'))).for('update');
+    const [row] = await this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.id, id), ne(orders.status, 'PLACING')))
+      .for('update');
     return row;
   }
 
   async setStatus(id: string, status: Exclude<OrderStatus, 'PLACING'>): Promise<OrderRow> {
-    const [row] = await this.db.update(orders).set({ status, updatedAt: sql`now()` }).where(eq(orders.id, id)).returning();
+    const [row] = await this.db
+      .update(orders)
+      .set({ status, updatedAt: sql`now()` })
+      .where(eq(orders.id, id))
+      .returning();
     return row!;
   }
 
   async markStockReleased(id: string): Promise<void> {
-    await this.db.update(orders).set({ stockReleasedAt: sql`now()` }).where(eq(orders.id, id));
+    await this.db
+      .update(orders)
+      .set({ stockReleasedAt: sql`now()` })
+      .where(eq(orders.id, id));
   }
 
   /** One page, newest first, after the (createdAt, id) of the previous page's last order. */
@@ -136,7 +157,10 @@ export class OrderRepository {
   }
 
   async count(scope: OrderScope): Promise<number> {
-    const [row] = await this.db.select({ count: sql<number>`count(*)::int` }).from(orders).where(and(...this.scoped(scope)));
+    const [row] = await this.db
+      .select({ count: sql<number>`count(*)::int` })
+      .from(orders)
+      .where(and(...this.scoped(scope)));
     return row?.count ?? 0;
   }
 
@@ -171,6 +195,9 @@ export class OrderRepository {
 
   /** Cancelled orders whose stock is still to be given back. */
   async cancelledWithStockHeld(): Promise<OrderRow[]> {
-    return this.db.select().from(orders).where(and(eq(orders.status, 'CANCELLED'), isNull(orders.stockReleasedAt)));
+    return this.db
+      .select()
+      .from(orders)
+      .where(and(eq(orders.status, 'CANCELLED'), isNull(orders.stockReleasedAt)));
   }
 }

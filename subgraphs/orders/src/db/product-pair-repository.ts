@@ -80,7 +80,9 @@ export class ProductPairRepository {
       .select({
         productId: productPairs.productId,
         otherProductId: productPairs.otherProductId,
-        rank: sql<number>`row_number() over (partition by ${productPairs.productId} order by ${productPairs.ordersCount} desc, ${productPairs.lastOrderedAt} desc, ${productPairs.otherProductId})`.as('rank'),
+        rank: sql<number>`row_number() over (partition by ${productPairs.productId} order by ${productPairs.ordersCount} desc, ${productPairs.lastOrderedAt} desc, ${productPairs.otherProductId})`.as(
+          'rank',
+        ),
       })
       .from(productPairs)
       .where(and(inArray(productPairs.productId, ids), gt(productPairs.ordersCount, 0)))

@@ -28,13 +28,7 @@ export class PurchaseRepository {
       })
       .from(orders)
       .innerJoin(orderItems, eq(orderItems.orderId, orders.id))
-      .where(
-        and(
-          inArray(orders.customerId, [...customerIds]),
-          inArray(orders.status, [...BOUGHT]),
-          productIds ? inArray(orderItems.productId, [...productIds]) : undefined,
-        ),
-      )
+      .where(and(inArray(orders.customerId, [...customerIds]), inArray(orders.status, [...BOUGHT]), productIds ? inArray(orderItems.productId, [...productIds]) : undefined))
       .groupBy(orders.customerId, orderItems.productId) as Promise<PurchaseRow[]>;
   }
 }

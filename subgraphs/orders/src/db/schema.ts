@@ -7,9 +7,7 @@ const timestamps = {
 };
 
 /** One cart per customer (the customer is owned by accounts: only its id is kept here). */
-export const carts = pgTable('carts', { id: uuid().primaryKey().defaultRandom(), customerId: uuid().notNull(), ...timestamps }, (table) => [
-  uniqueIndex('carts_customer_id_key').on(table.customerId),
-]);
+export const carts = pgTable('carts', { id: uuid().primaryKey().defaultRandom(), customerId: uuid().notNull(), ...timestamps }, (table) => [uniqueIndex('carts_customer_id_key').on(table.customerId)]);
 
 export const cartItems = pgTable(
   'cart_items',
@@ -92,11 +90,7 @@ export const orderItems = pgTable(
     lineTotalCents: bigint({ mode: 'number' }).notNull(),
     createdAt: timestamp({ withTimezone: true, precision: 3 }).notNull().defaultNow(),
   },
-  (table) => [
-    index('order_items_order_id_idx').on(table.orderId),
-    index('order_items_product_id_idx').on(table.productId),
-    check('order_items_quantity_positive', sql`${table.quantity} > 0`),
-  ],
+  (table) => [index('order_items_order_id_idx').on(table.orderId), index('order_items_product_id_idx').on(table.productId), check('order_items_quantity_positive', sql`${table.quantity} > 0`)],
 );
 
 /**

@@ -12,6 +12,9 @@ export const Cart: CartResolvers = {
   },
   suggestions: async (cart, { first }, ctx) => {
     const items = await ctx.loaders.cartItemsByCartId.load(cart.id);
-    return ctx.boughtTogether.forCart(items.map((item) => item.productId), first);
+    return ctx.boughtTogether.forCart(
+      items.map((item) => item.productId),
+      first,
+    );
   },
 };

@@ -45,7 +45,12 @@ export function mergeLines(items: Array<{ productId: string; quantity: number }>
 /** What a request asked for, as a digest: a retry matches it, a different order with the same key does not. */
 export function requestFingerprint(input: PlaceOrderInput): string {
   const what = input.items
-    ? { items: mergeLines(input.items).map(({ productId, quantity }) => [productId, quantity]).sort(), address: input.shippingAddressId ?? null }
+    ? {
+        items: mergeLines(input.items)
+          .map(({ productId, quantity }) => [productId, quantity])
+          .sort(),
+        address: input.shippingAddressId ?? null,
+      }
     : { cart: true, address: input.shippingAddressId ?? null };
   return createHash('sha256').update(JSON.stringify(what)).digest('base64url');
 }
@@ -103,7 +108,10 @@ export class OrderPlacement {
 
     let reservation;
     try {
-      reservation = await this.stock.reserve(claim.stockReservationId, lines.map(({ productId, quantity }) => ({ productId, quantity })));
+      reservation = await this.stock.reserve(
+        claim.stockReservationId,
+        lines.map(({ productId, quantity }) => ({ productId, quantity })),
+      );
     } catch (error) {
       // The reservation may or may not have happened: release it either way (idempotent).
       await this.abandon(claim, error);

@@ -137,7 +137,7 @@ export class OrderService {
       await this.stock.release(order.stockReservationId);
       await this.orders.markStockReleased(order.id);
     } catch (error) {
-      this.logger.warn('could not give back a cancelled order\'s stock yet; the recovery sweep will retry', { orderId: order.id, error: String(error) });
+      this.logger.warn("could not give back a cancelled order's stock yet; the recovery sweep will retry", { orderId: order.id, error: String(error) });
     }
   }
 }

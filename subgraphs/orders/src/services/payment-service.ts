@@ -8,9 +8,7 @@ import type { OrderRow, TransactionRow } from '../db/schema.js';
 import { canPay, type PublicOrderStatus } from './order-rules.js';
 import type { PaymentProcessor } from './payment-processor.js';
 
-export type PayResult =
-  | { order: OrderRow; transaction: TransactionRow; userErrors: UserError[] }
-  | { order: null; transaction: null; userErrors: UserError[] };
+export type PayResult = { order: OrderRow; transaction: TransactionRow; userErrors: UserError[] } | { order: null; transaction: null; userErrors: UserError[] };
 
 const refused = (...userErrors: UserError[]): PayResult => ({ order: null, transaction: null, userErrors });
 const orderNotFound = () => userError(UserErrorCode.NOT_FOUND, 'No such order.', 'orderId');

@@ -5,7 +5,11 @@ import { categories, products, type CategoryRow } from './schema.js';
 
 /** `Product.category` across a response: categories by id (prepared once, see preparedPerExecutor). */
 const categoriesByIds = preparedPerExecutor((db: Executor) =>
-  db.select().from(categories).where(sql`${categories.id} = any(${sql.placeholder('ids')}::uuid[])`).prepare('categories_by_ids'),
+  db
+    .select()
+    .from(categories)
+    .where(sql`${categories.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('categories_by_ids'),
 );
 
 /** Categories SQL, returning plain rows. */
@@ -23,7 +27,10 @@ export class CategoryRepository {
   }
 
   async existsWithName(name: string): Promise<boolean> {
-    const [row] = await this.db.select({ id: categories.id }).from(categories).where(sql`lower(${categories.name}) = lower(${name})`);
+    const [row] = await this.db
+      .select({ id: categories.id })
+      .from(categories)
+      .where(sql`lower(${categories.name}) = lower(${name})`);
     return row !== undefined;
   }
 

@@ -1,15 +1,7 @@
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { isUuid } from '@greencart/platform';
 import type { Executor } from './database.js';
-import {
-  productImageOriginals,
-  productImages,
-  productImageUploads,
-  productImageVariants,
-  type ImageFormatName,
-  type ProductImageRow,
-  type ProductImageUploadRow,
-} from './schema.js';
+import { productImageOriginals, productImages, productImageUploads, productImageVariants, type ImageFormatName, type ProductImageRow, type ProductImageUploadRow } from './schema.js';
 
 export type NewProductImage = Omit<ProductImageRow, 'id' | 'position' | 'createdAt'>;
 export type NewProductImageUpload = Omit<ProductImageUploadRow, 'id' | 'usedAt' | 'imageId' | 'createdAt'>;
@@ -98,7 +90,10 @@ export class ProductImageRepository {
 
   async findUpload(id: string, tokenHash: string): Promise<ProductImageUploadRow | undefined> {
     if (!isUuid(id)) return undefined;
-    const [row] = await this.db.select().from(productImageUploads).where(and(eq(productImageUploads.id, id), eq(productImageUploads.tokenHash, tokenHash)));
+    const [row] = await this.db
+      .select()
+      .from(productImageUploads)
+      .where(and(eq(productImageUploads.id, id), eq(productImageUploads.tokenHash, tokenHash)));
     return row;
   }
 

@@ -6,7 +6,11 @@ import { categories, productRecommendations, products, type CategoryRow, type Pr
 // Products by id, the hottest read (`_entities`), prepared once (see preparedPerExecutor); with
 // their categories, joined, for the loaders: `Product.category` then costs no statement of its own.
 const productsByIds = preparedPerExecutor((db: Executor) =>
-  db.select().from(products).where(sql`${products.id} = any(${sql.placeholder('ids')}::uuid[])`).prepare('products_by_ids'),
+  db
+    .select()
+    .from(products)
+    .where(sql`${products.id} = any(${sql.placeholder('ids')}::uuid[])`)
+    .prepare('products_by_ids'),
 );
 const productsWithCategoriesByIds = preparedPerExecutor((db: Executor) =>
   db
@@ -93,16 +97,20 @@ export class ProductRepository {
    * One page of active products in the requested order, each with its category (joined: a page
    * showing categories costs no second statement); fetch `limit + 1` to learn if more follow.
    */
-  async listActive(options: { filter: ProductListFilter; sortKey: ProductSortKey; reverse: boolean; after?: ProductKeyset; limit: number }): Promise<Array<{ product: ProductRow; category: CategoryRow }>> {
+  async listActive(options: {
+    filter: ProductListFilter;
+    sortKey: ProductSortKey;
+    reverse: boolean;
+    after?: ProductKeyset;
+    limit: number;
+  }): Promise<Array<{ product: ProductRow; category: CategoryRow }>> {
     if (options.limit === 0) return [];
     const column = sortColumns[options.sortKey];
     const conditions = this.filterConditions(options.filter);
     if (options.after) {
       const value = options.sortKey === 'CREATED_AT' ? new Date(options.after.value) : options.after.value;
       const compare = options.reverse ? lt : gt;
-      conditions.push(
-        or(compare(column, value), and(eq(column, value), compare(products.id, options.after.id))) as SQL,
-      );
+      conditions.push(or(compare(column, value), and(eq(column, value), compare(products.id, options.after.id))) as SQL);
     }
     const order = options.reverse ? desc : asc;
     return this.db
@@ -129,9 +137,7 @@ export class ProductRepository {
     }
     if (filter.search) {
       const pattern = containing(filter.search);
-      conditions.push(
-        or(ilike(products.name, pattern), ilike(products.sku, pattern), ilike(products.description, pattern)) as SQL,
-      );
+      conditions.push(or(ilike(products.name, pattern), ilike(products.sku, pattern), ilike(products.description, pattern)) as SQL);
     }
     if (filter.inStock !== undefined) conditions.push(filter.inStock ? gt(products.stock, 0) : eq(products.stock, 0));
     if (filter.minPriceCents !== undefined) conditions.push(sql`${products.priceCents} >= ${filter.minPriceCents}`);
@@ -189,8 +195,6 @@ export class ProductRepository {
   }
 
   async removeRecommendation(productId: string, recommendedProductId: string): Promise<void> {
-    await this.db
-      .delete(productRecommendations)
-      .where(and(eq(productRecommendations.productId, productId), eq(productRecommendations.recommendedProductId, recommendedProductId)));
+    await this.db.delete(productRecommendations).where(and(eq(productRecommendations.productId, productId), eq(productRecommendations.recommendedProductId, recommendedProductId)));
   }
 }

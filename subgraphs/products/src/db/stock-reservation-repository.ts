@@ -42,11 +42,7 @@ export class StockReservationRepository {
 
   /** The lines of a reservation, in the order they were requested. */
   async findLines(reservationId: string): Promise<StockReservationLineRow[]> {
-    return this.db
-      .select()
-      .from(stockReservationLines)
-      .where(eq(stockReservationLines.reservationId, reservationId))
-      .orderBy(asc(stockReservationLines.position));
+    return this.db.select().from(stockReservationLines).where(eq(stockReservationLines.reservationId, reservationId)).orderBy(asc(stockReservationLines.position));
   }
 
   /**
@@ -111,7 +107,10 @@ export class StockReservationRepository {
   }
 
   async markReleased(reservationId: string): Promise<void> {
-    await this.db.update(stockReservations).set({ status: 'RELEASED', releasedAt: sql`now()` }).where(eq(stockReservations.id, reservationId));
+    await this.db
+      .update(stockReservations)
+      .set({ status: 'RELEASED', releasedAt: sql`now()` })
+      .where(eq(stockReservations.id, reservationId));
   }
 }
 

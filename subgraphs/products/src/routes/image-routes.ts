@@ -63,7 +63,13 @@ export function imageRoutes(deps: { database: ProductsDatabase; credentials: Ser
       }
       const etag = `"${version}-${wanted.width}-${wanted.format.extension}"`;
       res.set({ 'cache-control': IMMUTABLE, etag, 'x-content-type-options': 'nosniff' });
-      if (req.get('if-none-match')?.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag)) return void res.status(304).end();
+      if (
+        req
+          .get('if-none-match')
+          ?.split(',')
+          .some((tag) => tag.trim().replace(/^W\//, '') === etag)
+      )
+        return void res.status(304).end();
       let bytes: Buffer | undefined;
       try {
         bytes = await deps.variants.bytes(image, wanted.width, wanted.format.format);

@@ -94,7 +94,10 @@ export const demoCatalogue: Record<string, DemoProduct[]> = {
 export async function seedDemoCatalogue(db: ProductsDb): Promise<void> {
   await db.transaction(async (tx) => {
     const categoryNames = Object.keys(demoCatalogue);
-    await tx.insert(categories).values(categoryNames.map((name) => ({ name }))).onConflictDoNothing();
+    await tx
+      .insert(categories)
+      .values(categoryNames.map((name) => ({ name })))
+      .onConflictDoNothing();
     const categoryRows = await tx.select().from(categories).where(inArray(categories.name, categoryNames));
     const categoryIds = new Map(categoryRows.map((row) => [row.name, row.id]));
 
@@ -106,7 +109,12 @@ export async function seedDemoCatalogue(db: ProductsDb): Promise<void> {
     const productRows = await tx
       .select({ id: products.id, sku: products.sku })
       .from(products)
-      .where(inArray(sql`lower(${products.sku})`, rows.map((row) => row.sku.toLowerCase())));
+      .where(
+        inArray(
+          sql`lower(${products.sku})`,
+          rows.map((row) => row.sku.toLowerCase()),
+        ),
+      );
     const productIdsBySku = new Map(productRows.map((row) => [row.sku.toLowerCase(), row.id]));
     const productIdOf = (sku: string) => productIdsBySku.get(sku.toLowerCase())!;
 

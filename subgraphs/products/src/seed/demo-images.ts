@@ -53,12 +53,27 @@ export async function seedDemoImages(db: ProductsDb, skus: readonly string[]): P
       .select({ id: products.id, name: products.name, category: categories.name })
       .from(products)
       .innerJoin(categories, eq(categories.id, products.categoryId))
-      .where(and(inArray(sql`lower(${products.sku})`, skus.map((sku) => sku.toLowerCase())), notExists(executor.select({ one: sql`1` }).from(productImages).where(eq(productImages.productId, products.id)))));
+      .where(
+        and(
+          inArray(
+            sql`lower(${products.sku})`,
+            skus.map((sku) => sku.toLowerCase()),
+          ),
+          notExists(
+            executor
+              .select({ one: sql`1` })
+              .from(productImages)
+              .where(eq(productImages.productId, products.id)),
+          ),
+        ),
+      );
   // Drawn before the transaction, and only for products without an image: a restart draws nothing.
   const drawn = await Promise.all(
     (await lacking(db)).map(async (product) => ({
       product,
-      bytes: await sharp(Buffer.from(demoArtwork(product.name, product.category))).jpeg({ quality: 80 }).toBuffer(),
+      bytes: await sharp(Buffer.from(demoArtwork(product.name, product.category)))
+        .jpeg({ quality: 80 })
+        .toBuffer(),
     })),
   );
   if (drawn.length === 0) return;
@@ -71,7 +86,17 @@ export async function seedDemoImages(db: ProductsDb, skus: readonly string[]): P
     // Each is its product's only image, so first (position 0); all in two statements.
     const rows = await tx
       .insert(productImages)
-      .values(chosen.map(({ product, bytes }) => ({ productId: product.id, position: 0, altText: product.name, width: DEMO_IMAGE_SIZE, height: DEMO_IMAGE_SIZE, format: 'jpeg' as const, contentHash: contentHashOf(bytes) })))
+      .values(
+        chosen.map(({ product, bytes }) => ({
+          productId: product.id,
+          position: 0,
+          altText: product.name,
+          width: DEMO_IMAGE_SIZE,
+          height: DEMO_IMAGE_SIZE,
+          format: 'jpeg' as const,
+          contentHash: contentHashOf(bytes),
+        })),
+      )
       .returning({ id: productImages.id, productId: productImages.productId });
     const bytesOf = new Map(chosen.map(({ product, bytes }) => [product.id, bytes]));
     await tx.insert(productImageOriginals).values(rows.map((row) => ({ imageId: row.id, bytes: bytesOf.get(row.productId)! })));

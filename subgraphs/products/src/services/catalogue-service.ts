@@ -116,7 +116,16 @@ export class CatalogueService {
     const rows = await this.products.listActive({ filter, sortKey, reverse, after, limit: first + 1 });
     const cursorOf = (row: ProductRow) => encodeCursor([sortKey, sortValue(row, sortKey), row.id]);
     const categories = [...new Map(rows.map(({ category }) => [category.id, category])).values()];
-    return { ...connectionPage(rows.map(({ product }) => product), first, args.after, cursorOf), filter, categories };
+    return {
+      ...connectionPage(
+        rows.map(({ product }) => product),
+        first,
+        args.after,
+        cursorOf,
+      ),
+      filter,
+      categories,
+    };
   }
 
   countProducts(filter: ProductListFilter): Promise<number> {
@@ -151,13 +160,9 @@ export class CatalogueService {
 
   async createProduct(input: CreateProductInput): Promise<Result<ProductRow>> {
     const price = productRules.price(input.price);
-    const invalid = [
-      productRules.sku(input.sku),
-      productRules.name(input.name),
-      productRules.description(input.description ?? ''),
-      price.error,
-      productRules.stock(input.stock),
-    ].filter((error): error is UserError => error !== undefined);
+    const invalid = [productRules.sku(input.sku), productRules.name(input.name), productRules.description(input.description ?? ''), price.error, productRules.stock(input.stock)].filter(
+      (error): error is UserError => error !== undefined,
+    );
     if (invalid.length > 0) return refused(...invalid);
 
     const product: NewProduct = {
@@ -252,7 +257,10 @@ function parseFilter(filter: ProductListArguments['filter']): ProductListFilter 
     if (filter.search.trim() !== '') parsed.search = filter.search.trim();
   }
   if (filter.inStock != null) parsed.inStock = filter.inStock;
-  for (const [key, target] of [['minPrice', 'minPriceCents'], ['maxPrice', 'maxPriceCents']] as const) {
+  for (const [key, target] of [
+    ['minPrice', 'minPriceCents'],
+    ['maxPrice', 'maxPriceCents'],
+  ] as const) {
     const text = filter[key];
     if (text == null) continue;
     const amount = readAmount(text);

@@ -237,7 +237,10 @@ export class ProductImageService {
       await images.delete(id);
       // The rest close up, so positions stay 0 to n-1.
       const rest = siblings.filter((sibling) => sibling.id !== id);
-      await images.reorder(rest, rest.map((sibling) => sibling.id));
+      await images.reorder(
+        rest,
+        rest.map((sibling) => sibling.id),
+      );
       return { value: image, userErrors: [] };
     });
   }
@@ -286,4 +289,8 @@ function altTextRule(altText: string): UserError | undefined {
 
 const imageNotFound = () => userError(UserErrorCode.NOT_FOUND, 'No such product image.', 'id');
 const positionProblem = (count?: number) =>
-  userError(UserErrorCode.INVALID_INPUT, count === undefined ? 'Position must be a whole number, 0 or more.' : `Position must be 0 to ${count - 1}: the product has ${count} image${count === 1 ? '' : 's'}.`, 'position');
+  userError(
+    UserErrorCode.INVALID_INPUT,
+    count === undefined ? 'Position must be a whole number, 0 or more.' : `Position must be 0 to ${count - 1}: the product has ${count} image${count === 1 ? '' : 's'}.`,
+    'position',
+  );

@@ -10,7 +10,10 @@ export interface CatalogueClient {
 const PRODUCT_STATUS = /* GraphQL */ `
   query ReviewableProducts($representations: [_Any!]!) {
     _entities(representations: $representations) {
-      ... on Product { id status }
+      ... on Product {
+        id
+        status
+      }
     }
   }
 `;

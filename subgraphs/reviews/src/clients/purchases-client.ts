@@ -17,7 +17,12 @@ export interface PurchasesClient {
 
 const PURCHASES = /* GraphQL */ `
   query Purchases($customerIds: [ID!]!, $productIds: [ID!]) {
-    purchases(customerIds: $customerIds, productIds: $productIds) { customerId productId delivered lastOrderedAt }
+    purchases(customerIds: $customerIds, productIds: $productIds) {
+      customerId
+      productId
+      delivered
+      lastOrderedAt
+    }
   }
 `;
 

@@ -53,11 +53,7 @@ export class ReviewRepository {
   async starCounts(productIds: readonly string[]): Promise<StarCountRow[]> {
     const valid = productIds.filter(isUuid);
     if (valid.length === 0) return [];
-    return this.db
-      .select({ productId: reviews.productId, stars: reviews.rating, count: count() })
-      .from(reviews)
-      .where(inArray(reviews.productId, valid))
-      .groupBy(reviews.productId, reviews.rating);
+    return this.db.select({ productId: reviews.productId, stars: reviews.rating, count: count() }).from(reviews).where(inArray(reviews.productId, valid)).groupBy(reviews.productId, reviews.rating);
   }
 
   /**

@@ -10,6 +10,5 @@ export const Review: ReviewResolvers = {
 export const ReviewConnection: ReviewConnectionResolvers = {
   nodes: (page) => page.edges.map((edge) => edge.node),
   // A product's count comes with its rating (one statement for a whole page of products).
-  totalCount: async (page, _, ctx) =>
-    'productId' in page.scope ? (await ctx.loaders.ratingByProductId.load(page.scope.productId)).count : ctx.reviews.count(page.scope),
+  totalCount: async (page, _, ctx) => ('productId' in page.scope ? (await ctx.loaders.ratingByProductId.load(page.scope.productId)).count : ctx.reviews.count(page.scope)),
 };

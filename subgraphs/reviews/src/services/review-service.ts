@@ -1,14 +1,4 @@
-import {
-  connectionPage,
-  decodeTimeCursor,
-  encodeTimeCursor,
-  isUuid,
-  pageSize,
-  userError,
-  UserErrorCode,
-  type AuthenticatedUser,
-  type UserError,
-} from '@greencart/platform';
+import { connectionPage, decodeTimeCursor, encodeTimeCursor, isUuid, pageSize, userError, UserErrorCode, type AuthenticatedUser, type UserError } from '@greencart/platform';
 import type { CatalogueClient } from '../clients/catalogue-client.js';
 import type { PurchasesClient } from '../clients/purchases-client.js';
 import type { Executor } from '../db/database.js';

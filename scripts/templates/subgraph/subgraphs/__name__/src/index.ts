@@ -8,8 +8,12 @@ runMain('__name__', async () => {
   const runtime = await createServiceRuntime('__name__', env);
   const database = await prepare__Name__Database({ serverUrl: env.DATABASE_URL, name: env.__NAME___DATABASE_NAME });
   const service = await start__Name__Service({ ...runtime, database }, { port: env.PORT, host: env.HOST, metricsPort: env.METRICS_PORT });
-  stopOnSignals(runtime.logger, async () => {
-    await service.stop();
-    await database.close();
-  }, { supervised: env.GREENCART_SUPERVISED });
+  stopOnSignals(
+    runtime.logger,
+    async () => {
+      await service.stop();
+      await database.close();
+    },
+    { supervised: env.GREENCART_SUPERVISED },
+  );
 });
