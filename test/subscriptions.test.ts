@@ -86,7 +86,7 @@ beforeAll(async () => {
 });
 // Each test starts with no subscription open: the previous test's connections are closed, and the gateway has let go of them.
 afterEach(async () => {
-  await Promise.all(clients.splice(0).map((client) => client.dispose()));
+  await Promise.all(clients.splice(0).map(async (client) => client.dispose()));
   await subscribed(0);
 });
 afterAll(async () => {

@@ -49,7 +49,8 @@ interface PendingStatement<TResult> extends PromiseLike<TResult> {
 function tracedStatement<TResult>(query: postgres.PendingQuery<postgres.Row[]> & PromiseLike<TResult>, text: string, database: TracedDatabase): PendingStatement<TResult> {
   const statement: PendingStatement<TResult> = {
     values() {
-      query.values();
+      // Switches the pending query to rows as arrays; it runs only once awaited, below.
+      void query.values();
       return statement;
     },
     then(onFulfilled, onRejected) {

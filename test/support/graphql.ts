@@ -8,7 +8,6 @@ export interface GraphQLResponse<Data> {
 }
 
 // Test documents are untyped JSON: `any` is the honest type of a response tree in an assertion.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 export interface GraphQLClient {

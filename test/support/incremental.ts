@@ -2,7 +2,6 @@
 // as it arrives, and the parts merged into one result.
 
 // Response trees are untyped JSON in tests (see graphql.ts).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Json = any;
 
 /** Apollo Client's Accept header for queries (HttpLink's default in Apollo Client 4). */

@@ -33,7 +33,7 @@ function useCompleteSignIn() {
     }
     pendingCart.clear();
     signIn(token);
-    navigate(next, { state: failures.length > 0 ? { notice: failures.join(' ') } : undefined });
+    void navigate(next, { state: failures.length > 0 ? { notice: failures.join(' ') } : undefined });
   };
 }
 

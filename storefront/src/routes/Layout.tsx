@@ -43,7 +43,7 @@ function HeaderAccount() {
             className="link-button"
             onClick={() => {
               signOut();
-              navigate('/');
+              void navigate('/');
             }}
           >
             Sign out

@@ -31,7 +31,7 @@ function AddToCartForm({ productId, productName, stock }: { productId: string; p
         event.preventDefault();
         if (!signedIn) {
           pendingCart.add({ productId, quantity });
-          navigate(`/sign-in?next=${encodeURIComponent('/cart')}&reason=cart`);
+          void navigate(`/sign-in?next=${encodeURIComponent('/cart')}&reason=cart`);
           return;
         }
         // Errors show below the button; nothing to do with the rejected promise here.
