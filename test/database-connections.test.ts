@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { databaseUrl, dropDatabase, ensureDatabase, openDatabase, type Database } from '@greencart/platform';
@@ -19,7 +20,7 @@ describe('a service database pool', () => {
   beforeAll(async () => {
     await ensureDatabase(serverUrl, name);
     database = openDatabase({ url: databaseUrl(serverUrl, name), schema: {}, maxConnections: 4, onStatement: (statement) => statements.push(statement) });
-    admin = postgres(serverUrl, { max: 1, onnotice: () => {}, fetch_types: false });
+    admin = postgres(serverUrl, { max: 1, onnotice: () => {} });
   });
   afterAll(async () => {
     await database?.close();
@@ -37,6 +38,7 @@ describe('a service database pool', () => {
           return await database.sql<Array<{ id: string }>>`select unnest(${ids}::uuid[])::text as id`;
         } catch (error) {
           if (attempt === 10) throw error;
+          await sleep(50);
         }
       }
     };
@@ -44,8 +46,13 @@ describe('a service database pool', () => {
     const cuts: number[] = [];
     for (let round = 0; round < 2; round++) {
       await Promise.all(Array.from({ length: 4 }, () => database.sql`select pg_sleep(0.05)`));
-      const [{ cut }] = await admin<[{ cut: number }]>`select count(*) filter (where pg_terminate_backend(pid))::int as cut from pg_stat_activity where datname = ${name}`;
+      const victims = await admin<Array<{ pid: number }>>`select pid from pg_stat_activity where datname = ${name}`;
+      const [{ cut }] = await admin<
+        [{ cut: number }]
+      >`select count(*) filter (where pg_terminate_backend(pid))::int as cut from unnest(${admin.array(victims.map((victim) => victim.pid))}::int[]) as pid`;
       cuts.push(cut);
+      // Gone on the server before the pool is used again (a backend ends a moment after it is told to).
+      while ((await admin`select 1 from pg_stat_activity where pid = any(${admin.array(victims.map((victim) => victim.pid))}::int[])`).length > 0) await sleep(20);
       await roundTrip();
     }
     const rows = await roundTrip();
