@@ -120,14 +120,19 @@ describe('order changes', () => {
     await productsFeed.waitFor('stock taken from the first product', change('Product', first.id), 2);
     await productsFeed.waitFor('stock taken from the second product', change('Product', second.id), 2);
 
-    const ordersBefore = ordersFeed.events.length;
+    const ordersChanges = () => ordersFeed.events.filter((event) => event.event === 'change');
+    const ordersBefore = ordersChanges().length;
     const refused = await orders.placeOrder(customer.token, { idempotencyKey: randomUUID(), items: [{ productId: first.id, quantity: 100 }] });
     expect(refused.userErrors.map((error) => error.code)).toEqual(['OUT_OF_STOCK']);
     await settleProducts();
     await settleOrders();
     expect(productsFeed.changesOf(first.id)).toBe(2);
     // Only the marker arrived: the claim the refused placement wrote and deleted told nothing.
-    expect(ordersFeed.events.slice(ordersBefore).map((event) => event.data.id)).toHaveLength(1);
+    expect(
+      ordersChanges()
+        .slice(ordersBefore)
+        .map((event) => event.data.id),
+    ).toHaveLength(1);
     expect(ordersFeed.changesOf(order.id)).toBe(1);
   });
 

@@ -12,6 +12,8 @@ export interface FeedListener {
   change(change: EntityChange): void;
   /** Changes may have been missed (the feed was away, or the subgraph lost its database listener). */
   resync(): void;
+  /** The subgraph's feed heard its own notification of `at` (its clock, ms): every change committed before then has been told. */
+  alive?(at: number): void;
 }
 
 /** How long the feed waits before connecting again after a drop, doubling up to the last. */
@@ -118,12 +120,15 @@ export class SubgraphFeed {
       else if (line.startsWith('data:')) data += line.slice(5).trim();
     }
     if (event === 'resync') this.listeners.forEach((listener) => listener.resync());
-    if (event !== 'change') return;
+    if (event !== 'change' && event !== 'alive') return;
     try {
-      const change = JSON.parse(data) as Partial<EntityChange>;
-      if (typeof change.typename === 'string' && typeof change.id === 'string') {
-        const { typename, id } = change as EntityChange;
-        this.listeners.forEach((listener) => listener.change({ typename, id }));
+      const parsed = JSON.parse(data) as Partial<EntityChange> & { at?: unknown };
+      if (event === 'alive') {
+        const at = Number(parsed.at);
+        if (Number.isFinite(at)) this.listeners.forEach((listener) => listener.alive?.(at));
+      } else if (typeof parsed.typename === 'string' && typeof parsed.id === 'string') {
+        const change = { typename: parsed.typename, id: parsed.id };
+        this.listeners.forEach((listener) => listener.change(change));
       }
     } catch {
       this.options.logger.warn('a change feed sent an event that is not JSON', { subgraph: this.options.name });

@@ -25,6 +25,11 @@ export interface ChangeListener {
   change(change: EntityChange): void;
   /** Notifications may have been missed (the LISTEN connection was lost): anything may have changed. */
   resync(typename: string): void;
+  /**
+   * The feed's own heartbeat came back through its LISTEN connection: every change committed
+   * before `at` (milliseconds since the epoch, the sender's clock) has been told.
+   */
+  alive?(at: number): void;
   /** The feed stopped. */
   end?(): void;
 }
@@ -37,6 +42,16 @@ export interface ChangeSource {
 /** Heartbeat comment: lets the gateway and proxies tell a quiet stream from a dead one. */
 export const SSE_HEARTBEAT = ': ping\n\n';
 const HEARTBEAT_INTERVAL_MS = 15_000;
+/**
+ * How often the feed notifies itself on its channel. The notification comes back through the same
+ * LISTEN connection after every change committed before it, so its arrival proves the feed alive
+ * and caught up to its time; the gateway's cache serves nothing a feed has not proven this recent.
+ */
+export const DEFAULT_SELF_NOTIFY_INTERVAL_MS = 100;
+/** A feed that has not heard its own notification for this long listens again from scratch, and resyncs. */
+const RELISTEN_AFTER_MS = 2_000;
+/** The payload of a self-notification: this prefix, then the sender's clock in milliseconds. */
+const SELF_NOTIFICATION_PREFIX = 'heartbeat:';
 /** A feed client this far behind is cut off rather than buffered without end; it reconnects and resyncs. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
 
@@ -70,6 +85,10 @@ export class ChangeFanOut implements ChangeSource {
 
   resync(typename: string): void {
     for (const listener of this.listeners) listener.resync(typename);
+  }
+
+  alive(at: number): void {
+    for (const listener of this.listeners) listener.alive?.(at);
   }
 
   end(): void {
@@ -142,6 +161,8 @@ export interface ChangeFeedOptions {
   /** The entity type whose ids the channel carries. */
   typename: string;
   logger: Logger;
+  /** How often the feed notifies itself to prove its LISTEN connection alive (default DEFAULT_SELF_NOTIFY_INTERVAL_MS). */
+  selfNotifyIntervalMs?: number;
 }
 
 /** One process's feed: one LISTEN connection, shared by every SSE client and subscription. */
@@ -151,6 +172,11 @@ export class ChangeFeed implements ChangeSource {
   private listening: { unlisten(): Promise<void> } | undefined;
   private listens = 0;
   private heartbeat: NodeJS.Timeout | undefined;
+  private selfNotify: NodeJS.Timeout | undefined;
+  private notifying = false;
+  private relistening = false;
+  /** When the feed last heard its own notification back (performance.now()). */
+  private lastHeardAt = 0;
   private stopped = false;
 
   constructor(private readonly options: ChangeFeedOptions) {}
@@ -161,14 +187,22 @@ export class ChangeFeed implements ChangeSource {
 
   /** Starts listening; resolves once LISTEN is in effect, so no change committed after it is missed. */
   async start(): Promise<void> {
-    // postgres.js reconnects a lost LISTEN connection by itself and calls onListen again.
+    await this.listen();
+    this.lastHeardAt = performance.now();
+    this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
+    this.selfNotify = setInterval(() => void this.notifySelf(), this.options.selfNotifyIntervalMs ?? DEFAULT_SELF_NOTIFY_INTERVAL_MS);
+    this.selfNotify.unref();
+  }
+
+  private async listen(): Promise<void> {
+    // postgres.js reconnects a lost LISTEN connection by itself and calls onListen again; but a
+    // re-listen that fails (the database still down) is dropped silently, which notifySelf catches.
     this.listening = await this.options.sql.listen(
       this.options.channel,
       (payload) => this.notified(payload),
       () => this.listened(),
     );
-    this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_INTERVAL_MS);
-    this.heartbeat.unref();
   }
 
   subscribe(listener: ChangeListener): () => void {
@@ -194,6 +228,7 @@ export class ChangeFeed implements ChangeSource {
       const unsubscribe = this.fanOut.subscribe({
         change: (change) => send(serverSentEvent('change', JSON.stringify(change))),
         resync: (typename) => send(serverSentEvent('resync', JSON.stringify({ typename }))),
+        alive: (at) => send(serverSentEvent('alive', JSON.stringify({ at }))),
       });
       this.streams.add(res);
       res.on('close', () => {
@@ -211,6 +246,7 @@ export class ChangeFeed implements ChangeSource {
     if (this.stopped) return;
     this.stopped = true;
     clearInterval(this.heartbeat);
+    clearInterval(this.selfNotify);
     for (const res of this.streams) res.end();
     this.streams.clear();
     this.fanOut.end();
@@ -219,6 +255,13 @@ export class ChangeFeed implements ChangeSource {
 
   private notified(payload: string): void {
     if (this.stopped) return;
+    if (payload.startsWith(SELF_NOTIFICATION_PREFIX)) {
+      const at = Number(payload.slice(SELF_NOTIFICATION_PREFIX.length));
+      if (!Number.isFinite(at)) return;
+      this.lastHeardAt = performance.now();
+      this.fanOut.alive(at);
+      return;
+    }
     const id = notifiedId(payload);
     if (!id) {
       this.options.logger.warn('ignored a notification that names no id', { channel: this.options.channel });
@@ -233,6 +276,37 @@ export class ChangeFeed implements ChangeSource {
     // Listening again after the connection was lost: whatever committed meanwhile was not told.
     this.options.logger.warn('listening again after the connection was lost; telling feed clients to resync', { channel: this.options.channel });
     this.fanOut.resync(this.options.typename);
+  }
+
+  /**
+   * Notifies the channel with the time (every replica's feed hears every replica's); when the
+   * database takes the notification but it has not come back for RELISTEN_AFTER_MS, the LISTEN
+   * connection is dead unnoticed: listen again, which tells clients to resync.
+   */
+  private async notifySelf(): Promise<void> {
+    if (this.notifying || this.stopped) return;
+    this.notifying = true;
+    try {
+      await this.options.sql`select pg_notify(${this.options.channel}, ${SELF_NOTIFICATION_PREFIX + Date.now()})`;
+      if (performance.now() - this.lastHeardAt > RELISTEN_AFTER_MS && !this.relistening) await this.relisten();
+    } catch {
+      // The database is away: no notification comes back, which is what clients watch for.
+    } finally {
+      this.notifying = false;
+    }
+  }
+
+  private async relisten(): Promise<void> {
+    this.relistening = true;
+    this.options.logger.warn('the change feed stopped hearing its own notifications; listening again', { channel: this.options.channel });
+    try {
+      await this.listening?.unlisten().catch(() => {});
+      if (this.stopped) return;
+      await this.listen();
+      this.lastHeardAt = performance.now();
+    } finally {
+      this.relistening = false;
+    }
   }
 
   private ping(): void {
