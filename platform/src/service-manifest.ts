@@ -35,6 +35,12 @@ export interface SubgraphManifest {
   callers: Readonly<Record<string, readonly string[]>>;
   /** Entity types whose changes it announces on `/events`. */
   liveEntities: readonly string[];
+  /**
+   * Whether its `/events` tells every change of its public data that the contract's freshness
+   * covers (name, price, stock, availability, image, review), by entity: the gateway's cache keeps
+   * its answers only while that feed proves itself alive.
+   */
+  publicChanges: boolean;
   /** Paths the gateway serves by forwarding them to one of this subgraph's endpoints. */
   gatewayRoutes: ReadonlyArray<GatewayRoute>;
   /** Whether it signs customers' tokens and publishes their keys (`JWKS_URL` of every other service). */
@@ -108,6 +114,7 @@ const manifestShape = z.object({
       database: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a PostgreSQL name in lower case'),
       callers: z.record(z.string().regex(ENDPOINT_NAME, 'must be a camelCase word'), z.array(serviceName)),
       live_entities: z.array(z.string().regex(/^[A-Z][A-Za-z0-9]*$/)).default([]),
+      public_changes: z.boolean().default(false),
       gateway_routes: z
         .array(
           z.object({
@@ -170,6 +177,7 @@ function problemsOf(manifest: ServiceManifest): string[] {
       else owners.set(entity, subgraph.name);
     }
     if (subgraph.liveEntities.length > 0 && !subgraph.callers.events?.includes(GATEWAY_SERVICE)) problems.push(`${at}.callers.events: must include the gateway, which follows its live_entities`);
+    if (subgraph.publicChanges && !subgraph.callers.events?.includes(GATEWAY_SERVICE)) problems.push(`${at}.callers.events: must include the gateway, whose cache follows its public_changes`);
     const routesSeen = new Set<string>();
     for (const route of subgraph.gatewayRoutes) {
       const key = `${route.method} ${route.path}`;
@@ -206,6 +214,7 @@ export function parseServiceManifest(text: string, file: string = SERVICE_MANIFE
       database: subgraph.database,
       callers: subgraph.callers,
       liveEntities: subgraph.live_entities,
+      publicChanges: subgraph.public_changes,
       gatewayRoutes: subgraph.gateway_routes,
       userTokenIssuer: subgraph.user_token_issuer,
       nodeFlags: subgraph.node_flags,

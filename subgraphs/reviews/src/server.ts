@@ -1,4 +1,4 @@
-import { startSubgraph, type ListenAddress, type RunningService, type SubgraphDependencies } from '@greencart/platform';
+import { ChangeFeed, startSubgraph, type ListenAddress, type RunningService, type SubgraphDependencies } from '@greencart/platform';
 import { createContextFactory, type ReviewsContext, type ReviewsContextDependencies } from './context.js';
 import type { ReviewsDatabase } from './db/database.js';
 import { resolvers } from './resolvers/index.js';
@@ -7,10 +7,17 @@ export interface ReviewsDependencies extends SubgraphDependencies, ReviewsContex
   database: ReviewsDatabase;
 }
 
+/**
+ * The channel the reviews table's trigger notifies with the reviewed product's id (migration 0001):
+ * its reviews and rating changed. The gateway's cache follows it; no subscription does.
+ */
+export const REVIEW_CHANGED_CHANNEL = 'greencart_review_changed';
+
 /** Starts the reviews subgraph on `listen.port` (0: any free port). No side effects on import. */
 export function startReviewsService(deps: ReviewsDependencies, listen: ListenAddress): Promise<RunningService> {
   const schemaFile = new URL('../schema.graphql', import.meta.url);
-  return startSubgraph<ReviewsContext>({ name: 'reviews', schemaFile, resolvers, context: createContextFactory(deps) }, deps, listen);
+  const changeFeed = new ChangeFeed({ sql: deps.database.sql, channel: REVIEW_CHANGED_CHANNEL, typename: 'Product', logger: deps.logger });
+  return startSubgraph<ReviewsContext>({ name: 'reviews', schemaFile, resolvers, context: createContextFactory(deps), changeFeed }, deps, listen);
 }
 
 export { prepareReviewsDatabase } from './db/database.js';
