@@ -47,7 +47,7 @@ const HEARTBEAT_INTERVAL_MS = 15_000;
  * LISTEN connection after every change committed before it, so its arrival proves the feed alive
  * and caught up to its time; the gateway's cache serves nothing a feed has not proven this recent.
  */
-export const DEFAULT_SELF_NOTIFY_INTERVAL_MS = 100;
+export const DEFAULT_SELF_NOTIFY_INTERVAL_MS = 50;
 /** A feed that has not heard its own notification for this long listens again from scratch, and resyncs. */
 const RELISTEN_AFTER_MS = 2_000;
 /** The payload of a self-notification: this prefix, then the sender's clock in milliseconds. */
@@ -279,7 +279,7 @@ export class ChangeFeed implements ChangeSource {
   }
 
   /**
-   * Notifies the channel with the time (every replica's feed hears every replica's); when the
+   * Notifies the channel with the database's time (every replica's feed hears every replica's); when the
    * database takes the notification but it has not come back for RELISTEN_AFTER_MS, the LISTEN
    * connection is dead unnoticed: listen again, which tells clients to resync.
    */
@@ -287,7 +287,8 @@ export class ChangeFeed implements ChangeSource {
     if (this.notifying || this.stopped) return;
     this.notifying = true;
     try {
-      await this.options.sql`select pg_notify(${this.options.channel}, ${SELF_NOTIFICATION_PREFIX + Date.now()})`;
+      // Stamped by the database as the statement runs, not when it was queued for a pool connection.
+      await this.options.sql`select pg_notify(${this.options.channel}, ${SELF_NOTIFICATION_PREFIX} || floor(extract(epoch from clock_timestamp()) * 1000)::bigint)`;
       if (performance.now() - this.lastHeardAt > RELISTEN_AFTER_MS && !this.relistening) await this.relisten();
     } catch {
       // The database is away: no notification comes back, which is what clients watch for.
