@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { commonEnvironment, metricsPort, serviceUrlVariable, EnvironmentError, readEnvironment, repositoryManifest, type ServiceManifest } from '@greencart/platform';
 import { DEFAULT_MAX_BODY_BYTES, DEFAULT_REQUEST_LIMITS, DEFAULT_REQUEST_TIMEOUT_MS } from './limits.js';
 import { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS } from './http-caching.js';
+import { DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS, DEFAULT_GATEWAY_CACHE_MAX_BYTES } from './response-cache.js';
 import { DEFAULT_MAX_FORWARDED_BODY_BYTES } from './subgraph-forward.js';
 import { DEFAULT_RATE_LIMITS } from './rate-limits.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS } from './live/subscription-server.js';
@@ -61,6 +62,10 @@ export function readGatewayEnvironment(source: NodeJS.ProcessEnv = process.env, 
         }),
       // Seconds a CDN or browser may reuse a public GET's answer (0: every answer private, no-store).
       PUBLIC_CACHE_MAX_AGE: z.coerce.number().int().min(0).max(31_536_000).default(DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS),
+      // The gateway's own cache of public answers (docs/operations.md): on or off, its bound in bytes, the longest it keeps an answer.
+      GATEWAY_CACHE: z.enum(['on', 'off']).default('on'),
+      GATEWAY_CACHE_MAX_BYTES: z.coerce.number().int().min(1024).default(DEFAULT_GATEWAY_CACHE_MAX_BYTES),
+      GATEWAY_CACHE_MAX_AGE: z.coerce.number().int().min(1).max(86_400).default(DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS),
       TRUST_PROXY: z
         .enum(['true', 'false'])
         .default('false')

@@ -16,6 +16,7 @@ runMain('gateway', async () => {
       trustProxy: env.TRUST_PROXY,
       corsOrigins: env.CORS_ORIGINS,
       publicCacheMaxAgeSeconds: env.PUBLIC_CACHE_MAX_AGE,
+      responseCache: env.GATEWAY_CACHE === 'on' && { maxBytes: env.GATEWAY_CACHE_MAX_BYTES, maxAgeSeconds: env.GATEWAY_CACHE_MAX_AGE },
       requestLimits: {
         maxDepth: env.REQUEST_MAX_DEPTH,
         maxAliases: env.REQUEST_MAX_ALIASES,

@@ -39,6 +39,7 @@ import {
   type RequestLimits,
 } from './limits.js';
 import { readPersistedDocuments, safelist } from './persisted-documents.js';
+import { DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS, DEFAULT_GATEWAY_CACHE_MAX_BYTES, ResponseCache, responseCachePlugin } from './response-cache.js';
 import { SubgraphFeed } from './live/subgraph-feed.js';
 import { DEFAULT_SUBSCRIPTION_LIMITS, startSubscriptionServer, type SubscriptionLimits } from './live/subscription-server.js';
 import { memorySlots, redisSlots } from './live/subscription-slots.js';
@@ -86,6 +87,8 @@ export interface GatewayDependencies {
   webSocketConnectionsPerAddress?: number;
   /** How long a CDN or browser may reuse a public GET's answer, in seconds; 0: never (default 10). */
   publicCacheMaxAgeSeconds?: number;
+  /** The gateway's cache of public answers: its bound in bytes and the longest it keeps one; false: off (default on, 64 MiB, 10 s). */
+  responseCache?: { maxBytes: number; maxAgeSeconds: number } | false;
 }
 
 const READY_TIMEOUT_MS = 2_000;
@@ -150,16 +153,21 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
     checkScalarInputs(update.apiSchema);
     apiSchema = update.apiSchema;
   });
-  // Each entity type's change feed, from the subgraph the manifest says announces it (see live/subscription-server.ts).
-  const feeds = Object.fromEntries(
-    manifest.subgraphs
-      .filter((subgraph) => subgraphs.includes(subgraph.name))
-      .flatMap((subgraph) =>
-        subgraph.liveEntities.map(
-          (typename) => [typename, new SubgraphFeed({ name: subgraph.name, url: () => routingUrls.get(subgraph.name), credentials: deps.credentials, logger: deps.logger })] as const,
-        ),
-      ),
+  // One connection to each change feed the gateway follows: live entities' (see live/subscription-server.ts) and public data's (the cache).
+  const followed = manifest.subgraphs.filter((subgraph) => subgraphs.includes(subgraph.name) && (subgraph.liveEntities.length > 0 || subgraph.publicChanges));
+  const subgraphFeeds = new Map(
+    followed.map((subgraph) => [subgraph.name, new SubgraphFeed({ name: subgraph.name, url: () => routingUrls.get(subgraph.name), credentials: deps.credentials, logger: deps.logger })]),
   );
+  // Each entity type's change feed, from the subgraph the manifest says announces it.
+  const feeds = Object.fromEntries(followed.flatMap((subgraph) => subgraph.liveEntities.map((typename) => [typename, subgraphFeeds.get(subgraph.name)!] as const)));
+  const cacheSettings = deps.responseCache ?? { maxBytes: DEFAULT_GATEWAY_CACHE_MAX_BYTES, maxAgeSeconds: DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS };
+  const responseCache = cacheSettings
+    ? new ResponseCache({
+        ...cacheSettings,
+        feeds: followed.filter((subgraph) => subgraph.publicChanges).map((subgraph) => ({ name: subgraph.name, listen: (listener) => subgraphFeeds.get(subgraph.name)!.listen(listener) })),
+        registry: metrics.registry,
+      })
+    : undefined;
   // The manifest's gateway routes (printable invoices…), each with its forward to its subgraph.
   const routes = subgraphRoutes(manifest, subgraphs, {
     urlOf: (subgraph) => routingUrls.get(subgraph),
@@ -230,6 +238,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
         queryPlanInResponse,
         requestLimitsPlugin(requestLimits),
         incrementalDeliveryPlugin(),
+        ...(responseCache ? [responseCachePlugin({ cache: responseCache, supergraphSdl: deps.supergraphSdl, queryPlanHeader: QUERY_PLAN_HEADER })] : []),
         httpCachingPlugin({ supergraphSdl: deps.supergraphSdl, maxAgeSeconds: deps.publicCacheMaxAgeSeconds ?? DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS }),
       ],
       websocket: ({ httpServer, execute, clientAddress }) =>
@@ -285,12 +294,13 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
     },
     listen,
   );
-  for (const feed of Object.values(feeds)) feed.start();
+  for (const feed of subgraphFeeds.values()) feed.start();
   return {
     ...service,
     async stop() {
       await service.stop();
-      for (const feed of Object.values(feeds)) feed.stop();
+      for (const feed of subgraphFeeds.values()) feed.stop();
+      responseCache?.stop();
       poster.close();
       await rateLimiter.close();
       await slots.close();
@@ -306,6 +316,7 @@ export { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-tran
 export { liveOperation } from './live/live-operation.js';
 export { readGatewayEnvironment } from './env.js';
 export { DEFAULT_PUBLIC_CACHE_MAX_AGE_SECONDS, publicFieldsOf } from './http-caching.js';
+export { answerDependencies, CACHE_STATUS_HEADER, DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS, DEFAULT_GATEWAY_CACHE_MAX_BYTES, FRESHNESS_MS } from './response-cache.js';
 export { DEFAULT_MAX_FORWARDED_BODY_BYTES } from './subgraph-forward.js';
 export { checkSubgraphsListed, subgraphsOfSupergraph, UnlistedSubgraphError } from './manifest-subgraphs.js';
 export { buildPersistedDocuments, normalizedDocument, documentHash, persistedDocumentsPath, readPersistedDocuments } from './persisted-documents.js';

@@ -111,6 +111,8 @@ export interface SupergraphOptions extends Partial<AccountsKeyOptions> {
   subscriptionLimits?: SubscriptionLimits;
   /** How long a CDN or browser may reuse a public GET's answer, in seconds (default: production's). */
   publicCacheMaxAgeSeconds?: number;
+  /** The gateway's cache of public answers: its bound and longest age, or false for off (default: production's, on). */
+  responseCache?: { maxBytes: number; maxAgeSeconds: number } | false;
   /** Requests for new image sizes that may wait for a resize in products (default IMAGE_RESIZES_WAITING's, 64). */
   imageResizesWaiting?: number;
 }
@@ -155,7 +157,7 @@ export interface TestSupergraph extends GraphQLClient {
    * Starts another gateway on the same subgraphs with the same settings (but for `settings`), as a
    * load-balanced replica would be; stop() stops it too.
    */
-  startGatewayReplica(settings?: Pick<SupergraphOptions, 'requestTimeoutMs'>): Promise<{ url: string; metricsUrl: string }>;
+  startGatewayReplica(settings?: Pick<SupergraphOptions, 'requestTimeoutMs' | 'responseCache'>): Promise<{ url: string; metricsUrl: string }>;
   stop(): Promise<void>;
 }
 
@@ -356,7 +358,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
   const subgraphUrls = { accounts: accounts.service.url, orders: orders.url, products: products.url, reviews: reviews.url };
   const supergraphSdl = await readFile(`${repositoryRoot}/supergraph.graphql`, 'utf8');
   const gatewayCredentials = await credentialsFor('gateway');
-  const startGatewayOn = (port: number, gatewayLogger = logger('gateway'), settings: Pick<SupergraphOptions, 'requestTimeoutMs'> = {}) =>
+  const startGatewayOn = (port: number, gatewayLogger = logger('gateway'), settings: Pick<SupergraphOptions, 'requestTimeoutMs' | 'responseCache'> = {}) =>
     startGateway(
       {
         production: options.production ?? false,
@@ -374,6 +376,7 @@ export async function startSupergraph(options: SupergraphOptions = {}): Promise<
         requestTimeoutMs: settings.requestTimeoutMs ?? options.requestTimeoutMs,
         subscriptionLimits: options.subscriptionLimits,
         publicCacheMaxAgeSeconds: options.publicCacheMaxAgeSeconds,
+        responseCache: settings.responseCache ?? options.responseCache,
         // Every test sends from one address as fast as the machine allows, which on a quick machine
         // passes the production default (100 a second); the limits themselves are tested in
         // rate-limits.test.ts with limits of its own.
