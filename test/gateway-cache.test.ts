@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS, DEFAULT_GATEWAY_CACHE_MAX_BYTES } from '@greencart/gateway';
 import { metricValue } from './support/metrics.js';
 import { startSupergraph, type TestSupergraph } from './support/supergraph.js';
 
@@ -52,7 +53,7 @@ async function lookups(metricsUrl: string) {
 }
 
 beforeAll(async () => {
-  supergraph = await startSupergraph();
+  supergraph = await startSupergraph({ responseCache: { maxBytes: DEFAULT_GATEWAY_CACHE_MAX_BYTES, maxAgeSeconds: DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS } });
   const replica = await supergraph.startGatewayReplica();
   gateways = [supergraph.gatewayUrl, replica.url];
   metricsUrls = [supergraph.metricsUrls.gateway, replica.metricsUrl];

@@ -97,6 +97,8 @@ const config = {
   s1Seconds: number('BENCH_S1_SECONDS', 30),
   /** S1: `own` gives the subscribers a gateway process of their own (a WebSocket pool), `shared` the one the queries use. */
   s1LiveGateway: (process.env.BENCH_S1_LIVE_GATEWAY ?? 'shared') as 'shared' | 'own',
+  /** GreenCart's gateway keeps public answers in its cache (off by default here, so that the figures compare executions, not cache hits). */
+  gatewayCache: process.env.BENCH_GATEWAY_CACHE === 'on',
   /** GreenCart's processes (gateway and subgraphs) export traces, to a sink that drops them. */
   tracing: process.env.BENCH_TRACING === '1' || process.env.BENCH_TRACING === 'true',
   /** I1: sizes asked for the first time in the cold phase. */
@@ -1412,6 +1414,7 @@ async function main(): Promise<void> {
       subgraphUrls,
       port,
       workers,
+      gatewayCache: config.gatewayCache,
       ...browserApp,
     });
 

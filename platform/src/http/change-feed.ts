@@ -50,8 +50,13 @@ const HEARTBEAT_INTERVAL_MS = 15_000;
 export const DEFAULT_SELF_NOTIFY_INTERVAL_MS = 50;
 /** A feed that has not heard its own notification for this long listens again from scratch, and resyncs. */
 const RELISTEN_AFTER_MS = 2_000;
-/** The payload of a self-notification: this prefix, then the sender's clock in milliseconds. */
+/** The payload of a self-notification: this prefix, then the database's clock in milliseconds (the statement below writes it). */
 const SELF_NOTIFICATION_PREFIX = 'heartbeat:';
+
+/** Whether a statement a pool sent is a feed's self-notification, which tests counting a request's statements leave out. */
+export function isSelfNotificationStatement(statement: string): boolean {
+  return statement.includes(`'${SELF_NOTIFICATION_PREFIX}' ||`);
+}
 /** A feed client this far behind is cut off rather than buffered without end; it reconnects and resyncs. */
 const MAX_UNSENT_BYTES = 1024 * 1024;
 
@@ -288,7 +293,7 @@ export class ChangeFeed implements ChangeSource {
     this.notifying = true;
     try {
       // Stamped by the database as the statement runs, not when it was queued for a pool connection.
-      await this.options.sql`select pg_notify(${this.options.channel}, ${SELF_NOTIFICATION_PREFIX} || floor(extract(epoch from clock_timestamp()) * 1000)::bigint)`;
+      await this.options.sql`select pg_notify(${this.options.channel}, 'heartbeat:' || floor(extract(epoch from clock_timestamp()) * 1000)::bigint)`;
       if (performance.now() - this.lastHeardAt > RELISTEN_AFTER_MS && !this.relistening) await this.relisten();
     } catch {
       // The database is away: no notification comes back, which is what clients watch for.

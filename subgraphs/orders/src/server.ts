@@ -15,7 +15,8 @@ export const ORDER_CHANGED_CHANNEL = 'greencart_order_changed';
 export function startOrdersService(deps: OrdersDependencies, listen: ListenAddress): Promise<RunningService> {
   if (deps.faults && deps.production) throw new Error('Fault injection is for tests and is never enabled in production.');
   const schemaFile = new URL('../schema.graphql', import.meta.url);
-  const changeFeed = new ChangeFeed({ sql: deps.database.sql, channel: ORDER_CHANGED_CHANNEL, typename: 'Order', logger: deps.logger });
+  // Orders' feed serves subscriptions only, not the gateway's cache: a slower self-notification proves it alive often enough.
+  const changeFeed = new ChangeFeed({ sql: deps.database.sql, channel: ORDER_CHANGED_CHANNEL, typename: 'Order', logger: deps.logger, selfNotifyIntervalMs: 1_000 });
   return startSubgraph<OrdersContext>(
     {
       name: 'orders',
