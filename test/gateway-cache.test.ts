@@ -113,7 +113,7 @@ describe("the gateway's cache", () => {
       }
     });
 
-    // One chain of changes per product, side by side: commit, wait 250 ms, read it through both gateways, twice.
+    // One chain of changes per product, side by side: commit, wait 250 ms, read it through both gateways.
     const stale: string[] = [];
     let checks = 0;
     let hits = 0;
@@ -124,15 +124,16 @@ describe("the gateway's cache", () => {
         for (let change = chain; change < CHANGES; change += ids.length) {
           product.state = await commitChange(change, id, product.imageId, product.state);
           await sleep(AFTER_COMMIT_MS);
-          // Twice through each: the first read of a gateway after a change runs the query, the next may be its answer kept.
-          for (const gateway of [...gateways, ...gateways]) {
+          // Through each, and again through one: the first read of a gateway after a change runs the query, the next may be its answer kept.
+          for (const gateway of [...gateways, gateways[change % 2]!]) {
             const answer = await read(gateway, PRODUCT_QUERY, { id });
             const seen = shown(answer.body.data!.product);
             checks += 1;
             if (answer.cache === 'hit') hits += 1;
             if (JSON.stringify(seen) !== JSON.stringify(product.state)) stale.push(`${id} via ${gateway} (${answer.cache}): saw ${JSON.stringify(seen)}, committed ${JSON.stringify(product.state)}`);
           }
-          // The list too, where price and stock show beside every other product's.
+          // The list too, every other change, where price and stock show beside every other product's.
+          if (change % 2 === 1) continue;
           const listed = (await read(gateways[change % 2]!, CATALOGUE_QUERY)).body.data!.products.nodes.find((node: { id: string }) => node.id === id);
           checks += 1;
           if (Math.round(Number(listed.price.amount) * 100) !== product.state.priceCents || listed.stock !== product.state.stock) stale.push(`${id} in the catalogue: saw ${JSON.stringify(listed)}`);
