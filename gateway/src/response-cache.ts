@@ -38,7 +38,7 @@ export const FRESHNESS_MS = 200;
  */
 export const PROOF_WAIT_MS = 150;
 const MAX_WAITED_LAG_MS = 1_000;
-/** Invalidations remembered to decide whether an answer computed meanwhile may still be kept. */
+/** Invalidations remembered (at least; up to twice as many) to decide whether an answer computed meanwhile may still be kept. */
 const REMEMBERED_INVALIDATIONS = 4_096;
 /** The response header telling whether the cache answered: `hit`, `miss` (kept or not) or `bypass`. */
 export const CACHE_STATUS_HEADER = 'x-greencart-cache';
@@ -379,7 +379,8 @@ export class ResponseCache {
 
   private remember(invalidation: Invalidation): void {
     this.invalidations.push(invalidation);
-    if (this.invalidations.length > REMEMBERED_INVALIDATIONS) this.invalidations.splice(0, this.invalidations.length - REMEMBERED_INVALIDATIONS);
+    // Trimmed in halves, so that remembering costs the same whatever the rate of changes.
+    if (this.invalidations.length >= 2 * REMEMBERED_INVALIDATIONS) this.invalidations.splice(0, this.invalidations.length - REMEMBERED_INVALIDATIONS);
   }
 
   private unindex(key: string, entry: CachedAnswer): void {
@@ -392,16 +393,20 @@ export class ResponseCache {
   }
 }
 
+export interface ResponseCachePluginOptions {
+  cache: ResponseCache;
+  /** The supergraph, whose @public fields decide which queries are public. */
+  supergraphSdl: string;
+  /** A request header that changes the answer (the development query plan): such a request bypasses the cache. */
+  queryPlanHeader: string;
+}
+
 /**
  * Answers public queries from the cache and keeps their answers: a query over HTTP (GET or POST),
  * without an Authorization header or a verified user, selecting public fields only, not asking for
  * the query plan, and not answered in parts (@defer to a client that accepts them).
  */
-export function responseCachePlugin(options: {
-  cache: ResponseCache;
-  supergraphSdl: string;
-  /** A request header that changes the answer (the development query plan). */ queryPlanHeader: string;
-}): ApolloServerPlugin<GatewayContext> {
+export function responseCachePlugin(options: ResponseCachePluginOptions): ApolloServerPlugin<GatewayContext> {
   const { cache } = options;
   const publicFields = publicFieldsOf(options.supergraphSdl);
   const publicOperations = new WeakMap<OperationDefinitionNode, boolean>();

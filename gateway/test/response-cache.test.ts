@@ -103,6 +103,15 @@ describe('ResponseCache', () => {
     expect(cache.set('other', '2', { entities: new Set(['Product:b']), types: new Set() }, started)).toBe(true);
   });
 
+  it('does not keep an answer whose request started before more invalidations than it remembers', () => {
+    const { cache, products, proveAlive } = setUp();
+    proveAlive();
+    const started = cache.epoch;
+    for (let index = 0; index < 10_000; index++) products.change('Product', `other-${index}`);
+    expect(cache.set('one', '1', oneProduct, started)).toBe(false);
+    expect(cache.set('one', '1', oneProduct, cache.epoch - 100)).toBe(true);
+  });
+
   it('forgets everything when a feed resyncs, keeps nothing a request started before it computed, and follows again once that feed proves itself', () => {
     const { cache, products, proveAlive } = setUp();
     proveAlive();
