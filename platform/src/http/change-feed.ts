@@ -180,8 +180,12 @@ export class ChangeFeed implements ChangeSource {
   private selfNotify: NodeJS.Timeout | undefined;
   private notifying = false;
   private relistening = false;
-  /** When the feed last heard its own notification back (performance.now()). */
-  private lastHeardAt = 0;
+  /**
+   * When the database took the oldest self-notification not heard back since (performance.now()),
+   * or undefined: measured from the database's answer, so that a process busy starting up (its
+   * event loop held) does not take its own lateness for a dead connection.
+   */
+  private unheardSince: number | undefined;
   private stopped = false;
 
   constructor(private readonly options: ChangeFeedOptions) {}
@@ -193,7 +197,6 @@ export class ChangeFeed implements ChangeSource {
   /** Starts listening; resolves once LISTEN is in effect, so no change committed after it is missed. */
   async start(): Promise<void> {
     await this.listen();
-    this.lastHeardAt = performance.now();
     this.heartbeat = setInterval(() => this.ping(), HEARTBEAT_INTERVAL_MS);
     this.heartbeat.unref();
     this.selfNotify = setInterval(() => void this.notifySelf(), this.options.selfNotifyIntervalMs ?? DEFAULT_SELF_NOTIFY_INTERVAL_MS);
@@ -263,7 +266,7 @@ export class ChangeFeed implements ChangeSource {
     if (payload.startsWith(SELF_NOTIFICATION_PREFIX)) {
       const at = Number(payload.slice(SELF_NOTIFICATION_PREFIX.length));
       if (!Number.isFinite(at)) return;
-      this.lastHeardAt = performance.now();
+      this.unheardSince = undefined;
       this.fanOut.alive(at);
       return;
     }
@@ -294,7 +297,8 @@ export class ChangeFeed implements ChangeSource {
     try {
       // Stamped by the database as the statement runs, not when it was queued for a pool connection.
       await this.options.sql`select pg_notify(${this.options.channel}, 'heartbeat:' || floor(extract(epoch from clock_timestamp()) * 1000)::bigint)`;
-      if (performance.now() - this.lastHeardAt > RELISTEN_AFTER_MS && !this.relistening) await this.relisten();
+      this.unheardSince ??= performance.now();
+      if (performance.now() - this.unheardSince > RELISTEN_AFTER_MS && !this.relistening) await this.relisten();
     } catch {
       // The database is away: no notification comes back, which is what clients watch for.
     } finally {
@@ -309,7 +313,7 @@ export class ChangeFeed implements ChangeSource {
       await this.listening?.unlisten().catch(() => {});
       if (this.stopped) return;
       await this.listen();
-      this.lastHeardAt = performance.now();
+      this.unheardSince = undefined;
     } finally {
       this.relistening = false;
     }
