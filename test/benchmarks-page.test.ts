@@ -38,8 +38,8 @@ const MEASURED = /(?<![\w.,–-])\d[\d,.]*(?:\s?[–-]\s?\d[\d,.]*)?(?:\s?(?:req
  * say so (`the 700 MiB target`, `a 192 MiB heap budget`, `answers 50 ms late`, `every 50 ms`) or a
  * comparison comes right before it (`p99 < 250 ms`, `at most 700 MiB`, `within 10%`).
  */
-const SETTING_AFTER = /^\s(?:target|budget|heap budget|late|per semi-space|samples)\b/;
-const SETTING_BEFORE = /(?:<|≤|≥|at most|within|every|near|under)\s$/;
+const SETTING_AFTER = /^\s(?:target|budget|heap budget|limit|delay|late|per semi-space|samples)\b/;
+const SETTING_BEFORE = /(?:<|≤|≥|at most|more than|above|within|every|under)\s$/;
 
 /** The figures of the page's prose that no marker generates: `line: text`, one a figure. */
 function unmarkedFigures(text: string): string[] {
@@ -90,6 +90,26 @@ describe('BENCHMARKS.md', () => {
     expect(() => renderPage(stale, resultsFolderReader())).toThrow(/gateways-never-run\.json/);
   });
 
+  it('shows every inline figure as its result file gives it (else: each line that differs)', () => {
+    const figures = figuresOf(page);
+    expect(figures.length).toBeGreaterThan(0);
+    const lines = page.split('\n');
+    const rendered = renderFigures(page, resultsFolderReader()).split('\n');
+    expect(lines.map((line, index) => (line === rendered[index] ? undefined : `${index + 1}: ${line}\n   file: ${rendered[index]}`)).filter(Boolean)).toEqual([]);
+  });
+
+  it('fails on an inline figure altered by hand, at its line, and rendering puts the file’s figure back', () => {
+    const rendered = renderPage(page, resultsFolderReader());
+    const lines = rendered.split('\n');
+    const row = lines.findIndex((line) => /<!-- fig:[^>]*-->\d/.test(line));
+    expect(row).toBeGreaterThanOrEqual(0);
+    const typed = lines[row]!.replace(/(<!-- fig:[^>]*-->)(\d+)/, (_, marker: string, figure: string) => `${marker}${Number(figure) + 1}`);
+    const altered = [...lines.slice(0, row), typed, ...lines.slice(row + 1)].join('\n');
+
+    expect(firstDifference(altered, renderPage(altered, resultsFolderReader()))).toEqual({ line: row + 1, page: typed, rendered: lines[row] });
+    expect(renderPage(altered, resultsFolderReader())).toBe(rendered);
+  });
+
   it('refuses an inline figure whose result file or value is missing', () => {
     expect(() => renderPage('<!-- fig: gateways-never-run.json operations[Q1,hive].peak.rps rps -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(/gateways-never-run\.json/);
     expect(() => renderPage('Prose.\n<!-- fig: gateways-2026-12-07.json operations[Q9,hive].peak.rps rps -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(
@@ -98,6 +118,10 @@ describe('BENCHMARKS.md', () => {
     expect(() => renderPage('<!-- fig: gateways-2026-12-07.json servicesRssUnderQ1.peakBytes.search mib -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(
       /has no servicesRssUnderQ1\.peakBytes\.search/,
     );
+  });
+
+  it('holds no measured figure in its prose outside the markers (see MEASURED for the rule)', () => {
+    expect(unmarkedFigures(page)).toEqual([]);
   });
 });
 
@@ -238,6 +262,8 @@ describe('the inline figure renderer', () => {
     expect(renderFigures('Q1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->999<!-- /fig --> req/s, 5 ms.\n', resultsOf)).toBe(
       'Q1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->225<!-- /fig --> req/s, 5 ms.\n',
     );
+    const quoted = 'Write `<!-- fig: run.json operations[Q1,hive].peak.rps rps -->0<!-- /fig -->` around a figure.\n';
+    expect(renderFigures(quoted, resultsOf)).toBe(quoted);
     expect(() => renderFigures('One.\nQ1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->999 req/s.\n', resultsOf)).toThrow(/^BENCHMARKS\.md:2: a fig marker is closed/);
     expect(() => parseFigure('run.md operations', 3)).toThrow(/starts with a \.json result file/);
     expect(() => parseFigure('run.json a + / b', 3)).toThrow(/paths joined by/);

@@ -295,21 +295,33 @@ export function renderFigure(figure: FigureMarker, resultsOf: (file: string) => 
   return format ? format(value) : String(value);
 }
 
+// Text in `code spans` may quote a marker: it is neither read nor rendered.
+const CODE_SPAN = /`[^`\n]*`/g;
+
+/** The page with its code spans blanked out (same length, same lines), for finding markers. */
+const withoutCode = (page: string) => page.replace(CODE_SPAN, (span) => ' '.repeat(span.length));
+
 /** Every inline figure of the page, in order. */
 export function figuresOf(page: string): FigureMarker[] {
-  return [...page.matchAll(FIGURE)].map((match) => parseFigure(match[1]!, lineAt(page, match.index)));
+  return [...withoutCode(page).matchAll(FIGURE)].map((match) => parseFigure(match[1]!, lineAt(page, match.index)));
 }
 
 /** The page with every inline figure rendered again from its file. */
 export function renderFigures(page: string, resultsOf: (file: string) => ResultsFile): string {
-  const closed = new Set([...page.matchAll(FIGURE)].map((match) => match.index));
-  for (const start of page.matchAll(FIGURE_START)) {
+  const prose = withoutCode(page);
+  const figures = [...prose.matchAll(FIGURE)];
+  const closed = new Set(figures.map((match) => match.index));
+  for (const start of prose.matchAll(FIGURE_START)) {
     if (!closed.has(start.index)) throw new BenchTableError(`BENCHMARKS.md:${lineAt(page, start.index)}: a fig marker is closed by <!-- /fig --> on its line, its figure between`);
   }
-  return page.replace(FIGURE, (_whole, text: string, _figure: string, index: number) => {
-    const marker = `<!-- fig:${text}-->`;
-    return `${marker}${renderFigure(parseFigure(text, lineAt(page, index)), resultsOf)}<!-- /fig -->`;
-  });
+  let rendered = '';
+  let from = 0;
+  for (const match of figures) {
+    const marker = `<!-- fig:${match[1]!}-->`;
+    rendered += `${page.slice(from, match.index)}${marker}${renderFigure(parseFigure(match[1]!, lineAt(page, match.index)), resultsOf)}<!-- /fig -->`;
+    from = match.index + match[0].length;
+  }
+  return rendered + page.slice(from);
 }
 
 /** The page with every generated table and inline figure rendered again; everything outside the markers as it was. */
