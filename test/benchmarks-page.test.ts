@@ -111,11 +111,11 @@ describe('BENCHMARKS.md', () => {
   });
 
   it('refuses an inline figure whose result file or value is missing', () => {
-    expect(() => renderPage('<!-- fig: gateways-never-run.json operations[Q1,hive].peak.rps rps -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(/gateways-never-run\.json/);
-    expect(() => renderPage('Prose.\n<!-- fig: gateways-2026-12-07.json operations[Q9,hive].peak.rps rps -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(
+    expect(() => renderPage('Q1: <!-- fig: gateways-never-run.json operations[Q1,hive].peak.rps rps -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(/gateways-never-run\.json/);
+    expect(() => renderPage('Prose.\nQ9: <!-- fig: gateways-2026-12-07.json operations[Q9,hive].peak.rps rps -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(
       'BENCHMARKS.md:2: gateways-2026-12-07.json has no operations[Q9,hive].peak.rps',
     );
-    expect(() => renderPage('<!-- fig: gateways-2026-12-07.json servicesRssUnderQ1.peakBytes.search mib -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(
+    expect(() => renderPage('Memory: <!-- fig: gateways-2026-12-07.json servicesRssUnderQ1.peakBytes.search mib -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(
       /has no servicesRssUnderQ1\.peakBytes\.search/,
     );
   });
@@ -262,6 +262,12 @@ describe('the inline figure renderer', () => {
     expect(renderFigures('Q1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->999<!-- /fig --> req/s, 5 ms.\n', resultsOf)).toBe(
       'Q1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->225<!-- /fig --> req/s, 5 ms.\n',
     );
+    for (const opening of ['', '  ', '- ', '> ']) {
+      expect(() => renderFigures(`Memory:\n${opening}<!-- fig: run.json servicesRssUnderQ1.sumOfPeaksBytes mib -->727<!-- /fig --> MiB.\n`, resultsOf)).toThrow(
+        /^BENCHMARKS\.md:2: a fig marker follows a word/,
+      );
+    }
+    expect(renderFigures('Memory:\n**<!-- fig: run.json servicesRssUnderQ1.sumOfPeaksBytes mib -->1<!-- /fig --> MiB**\n', resultsOf)).toContain('-->727<');
     const quoted = 'Write `<!-- fig: run.json operations[Q1,hive].peak.rps rps -->0<!-- /fig -->` around a figure.\n';
     expect(renderFigures(quoted, resultsOf)).toBe(quoted);
     expect(() => renderFigures('One.\nQ1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->999 req/s.\n', resultsOf)).toThrow(/^BENCHMARKS\.md:2: a fig marker is closed/);

@@ -1,4 +1,4 @@
-// `npm run bench:tables`: renders every generated table of BENCHMARKS.md from the result files the
+// `npm run bench:tables`: renders every generated table and inline figure of BENCHMARKS.md from the result files the
 // bench wrote (scripts/bench/results/*.json), in place, so no figure on the page is typed by hand.
 // A generated table sits between two markers; the first names its file, its kind and its rows:
 //
@@ -24,6 +24,8 @@
 // array `name` holding those values (`operations[Q1,hive]`), `name[0]` the first. Places may be
 // added or subtracted (`a + b - c`) and one sum divided by another (`a / b`, for shares). The last
 // word, when it is one of FIGURE_FORMATS, says how to print the value (else as the file has it).
+// A marker never opens a line (Markdown would read the line as HTML), and one quoted in a `code span`
+// is left alone.
 // `--check` changes nothing and fails with the first line that differs (test/benchmarks-page.test.ts does the same).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -301,6 +303,10 @@ const CODE_SPAN = /`[^`\n]*`/g;
 /** The page with its code spans blanked out (same length, same lines), for finding markers. */
 const withoutCode = (page: string) => page.replace(CODE_SPAN, (span) => ' '.repeat(span.length));
 
+// What may come before a marker on its line and still leave it opening the line for Markdown:
+// indentation, a quote's `>`, a list item's bullet or number.
+const LINE_OPENING = /^(?:\s*(?:>|[-*+]\s|\d+[.)]\s))*\s*$/;
+
 /** Every inline figure of the page, in order. */
 export function figuresOf(page: string): FigureMarker[] {
   return [...withoutCode(page).matchAll(FIGURE)].map((match) => parseFigure(match[1]!, lineAt(page, match.index)));
@@ -317,6 +323,8 @@ export function renderFigures(page: string, resultsOf: (file: string) => Results
   let rendered = '';
   let from = 0;
   for (const match of figures) {
+    if (LINE_OPENING.test(page.slice(page.lastIndexOf('\n', match.index - 1) + 1, match.index)))
+      throw new BenchTableError(`BENCHMARKS.md:${lineAt(page, match.index)}: a fig marker follows a word on its line (Markdown reads a line that starts with <!-- as HTML)`);
     const marker = `<!-- fig:${match[1]!}-->`;
     rendered += `${page.slice(from, match.index)}${marker}${renderFigure(parseFigure(match[1]!, lineAt(page, match.index)), resultsOf)}<!-- /fig -->`;
     from = match.index + match[0].length;
