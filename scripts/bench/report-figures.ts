@@ -30,3 +30,12 @@ export const formatShare = (share: number): string => `${(share * 100).toFixed(0
 
 /** Bytes as whole MiB ('?' when not measured). */
 export const mib = (bytes: number | undefined): string => (bytes ? (bytes / 2 ** 20).toFixed(0) : '?');
+
+/** Bytes as KiB with one decimal, as S1's report prints memory per subscription. */
+export const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
+
+/** A count with thousands separators, as the M2 report prints stock (10,000,000). */
+export const formatCount = (count: number): string => Math.round(count).toLocaleString('en');
+
+/** A figure rounded to a whole number, as the report prints req/s and the runs' seconds. */
+export const formatWhole = (value: number): string => value.toFixed(0);
