@@ -62,8 +62,7 @@ import {
   type RssPeaks,
 } from './common.js';
 import { DATA_SET, seedBenchmark, type BenchData } from './seed.js';
-import { prepareProductsDatabase, readProductsEnvironment } from '@greencart/products';
-import { StockService } from '../../subgraphs/products/src/services/stock-service.js';
+import { prepareProductsDatabase, readProductsEnvironment, StockService } from '@greencart/products';
 import type { BenchServiceKeys, SubgraphName, TargetName, TargetSettings } from './targets.js';
 import { renderChart } from './chart.js';
 import { formatRps, formatShare, mib, peakShare, THROUGHPUT_TARGETS } from './report-figures.js';
