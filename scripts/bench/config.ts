@@ -4,8 +4,8 @@
 import type { TargetName } from './targets.js';
 import { READS, type OperationName } from './harness/operations.js';
 
-/** Scenarios that run after the compared targets, each on a fresh (c) gateway of its own, in this order: M2 (`orders`), S1 (`subscriptions`), Q5 (`deferred`), the storefront's pages (`pages`) and I1 (`images`). */
-export const OWN_GATEWAY_TARGETS = ['orders', 'subscriptions', 'deferred', 'pages', 'images'] as const;
+/** Scenarios that run after the compared targets, each on a fresh (c) gateway of its own, in this order: M2 (`orders`), S1 (`subscriptions`), Q5 (`deferred`), the storefront's pages (`pages`), I1 (`images`) and the soak (`soak`). */
+export const OWN_GATEWAY_TARGETS = ['orders', 'subscriptions', 'deferred', 'pages', 'images', 'soak'] as const;
 export type OwnGatewayTarget = (typeof OWN_GATEWAY_TARGETS)[number];
 /** What BENCH_TARGETS may name: a compared target ((a)–(d)) or a scenario of its own. */
 export type BenchTargetName = TargetName | OwnGatewayTarget;
@@ -47,6 +47,9 @@ export function readBenchConfig(env: NodeJS.ProcessEnv = process.env) {
     i1ColdSizes: number('BENCH_I1_COLD_SIZES', 120),
     /** Storefront pages: loads of each page, cold and warm each. */
     pageLoads: number('BENCH_PAGE_LOADS', 20),
+    /** The soak: how long (six windows of a sixth each), and its open subscribers. */
+    soakMinutes: number('BENCH_SOAK_MINUTES', 30),
+    soakSubscribers: number('BENCH_SOAK_SUBSCRIBERS', 200),
   };
   for (const read of config.reads) if (!READS.includes(read)) throw new Error(`BENCH_OPERATIONS: ${read} is not one of ${READS.join(', ')}`);
   if (!/^[\w.-]+$/.test(config.resultsName)) throw new Error(`BENCH_RESULTS_NAME: "${config.resultsName}" must be a file name (letters, digits, ., - and _)`);

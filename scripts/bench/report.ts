@@ -1,8 +1,8 @@
 // The bench's report: what a run measured (BenchReport), the comparison's markdown with the
 // issue's targets met or not, and the result files, written under scripts/bench/results/:
 // <name>.{json,md,svg} for the compared targets (BENCH_RESULTS_NAME, `latest` by default), and
-// beside them each scenario's own: m2.*, s1.*, and <name>-q5.*, <name>-pages.*, <name>-i1.* (q5.*,
-// pages.*, i1.* for `latest`). A run of scenarios alone leaves the comparison's files as they were.
+// beside them each scenario's own: m2.*, s1.*, and <name>-q5.*, <name>-pages.*, <name>-i1.*,
+// <name>-soak.* (q5.*, pages.*, i1.*, soak.* for `latest`). A run of scenarios alone leaves the comparison's files as they were.
 // BENCHMARKS.md's tables are rendered from these files (tables.ts), with report-figures.ts's rounding.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -18,6 +18,7 @@ import { liveUpdatesMarkdown, type LiveUpdatesResult } from './scenarios/live-up
 import type { PlaceOrderResult } from './scenarios/place-order.js';
 import { productImagesMarkdown, type ProductImagesResult } from './scenarios/product-images.js';
 import type { OperationResult } from './scenarios/reads.js';
+import { soakMarkdown, type SoakResult } from './scenarios/soak.js';
 import { storefrontPagesMarkdown, type StorefrontPagesResult } from './scenarios/storefront-pages.js';
 import { DATA_SET } from './seed.js';
 import type { TargetName } from './targets.js';
@@ -43,6 +44,8 @@ export interface BenchReport {
   storefrontPages?: StorefrontPagesResult;
   /** I1, when `images` was among the targets. */
   productImages?: ProductImagesResult;
+  /** The soak, when `soak` was among the targets. */
+  soak?: SoakResult;
 }
 
 export const TARGET_LABELS: Record<TargetName, string> = {
@@ -189,6 +192,13 @@ export async function writeResults(report: BenchReport): Promise<void> {
     await writeFile(`${folder}${i1Name}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, productImages: report.productImages }, null, 2)}\n`);
     await writeFile(`${folder}${i1Name}.md`, `${i1}\n`);
     if (report.operations.length === 0) process.stdout.write(`${i1}\n`);
+  }
+  if (report.soak) {
+    const soak = soakMarkdown(report.soak);
+    const soakName = config.resultsName === 'latest' ? 'soak' : `${config.resultsName}-soak`;
+    await writeFile(`${folder}${soakName}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, soak: report.soak }, null, 2)}\n`);
+    await writeFile(`${folder}${soakName}.md`, `${soak}\n`);
+    if (report.operations.length === 0) process.stdout.write(`${soak}\n`);
   }
   if (report.liveUpdates) {
     const s1 = liveUpdatesMarkdown(report.liveUpdates);

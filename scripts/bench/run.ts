@@ -8,10 +8,12 @@
 //   deferred       Q5, a product page with @defer        (scenarios/deferred-page.ts)
 //   pages          the storefront's pages in Chromium    (scenarios/storefront-pages.ts), opt-in
 //   images         I1, product images                    (scenarios/product-images.ts), opt-in
+//   soak           30 minutes at half of peak            (scenarios/soak.ts), opt-in
 // The scenarios after the compared targets each run on a fresh (c) gateway of their own over the
 // same subgraph processes. `pages` runs before `images`, so the catalogue it loads has no pictures
 // whether or not I1 ran; both are opt-in: each takes longer than the ~90 s a default run can spare
-// (BENCHMARKS.md's introduction).
+// (BENCHMARKS.md's introduction), and so is the soak (BENCH_TARGETS=soak npm run bench;
+// BENCH_SOAK_MINUTES, 30 by default).
 // The harness (harness/): the run's session (services built, PostgreSQL seeded, tokens, every
 // process started, session.ts), the processes and their counters (processes.ts, over targets.ts's
 // IPC), the operations (operations.ts) and the load generator (load.ts). The services run as
@@ -33,6 +35,7 @@ import { runDeferredPage } from './scenarios/deferred-page.js';
 import { runHotProduct } from './scenarios/hot-product.js';
 import { runLiveUpdates } from './scenarios/live-updates.js';
 import { runProductImages } from './scenarios/product-images.js';
+import { runSoak } from './scenarios/soak.js';
 import { runStorefrontPages } from './scenarios/storefront-pages.js';
 import type { TargetStats } from './targets.js';
 
@@ -57,13 +60,14 @@ async function main(): Promise<void> {
   const session = await startSession(config);
   try {
     const report = newReport(startedAt, config);
-    // M2, S1, Q5, the pages and I1 run last, each on a gateway of its own (below).
+    // M2, S1, Q5, the pages, I1 and the soak run last, each on a gateway of its own (below).
     for (const name of config.targets) if (!runsOnItsOwnGateway(name)) await runComparedTarget(session, name, report);
     if (config.targets.includes('orders')) report.hotProduct = await runHotProduct(session);
     if (config.targets.includes('subscriptions')) report.liveUpdates = await runLiveUpdates(session);
     if (config.targets.includes('deferred')) report.deferredPage = await runDeferredPage(session);
     if (config.targets.includes('pages')) report.storefrontPages = await runStorefrontPages(session);
     if (config.targets.includes('images')) report.productImages = await runProductImages(session);
+    if (config.targets.includes('soak')) report.soak = await runSoak(session);
     if (session.subgraphs) {
       const rss = await Promise.all(Object.values(session.subgraphs).map((part) => part.request<TargetStats>({ type: 'stats' })));
       report.peakRssBytes.subgraphs = rss.reduce((sum, stats) => sum + stats.maxRssBytes, 0);

@@ -2,6 +2,7 @@
 // calls per operation one request at a time (for Q1 also by order size), then BENCH_RUNS runs at
 // full speed (medians of RPS, p50, p99), then one run at half of that peak with a fixed overall
 // rate and one evenly spaced (p50, p99 of each).
+import type autocannon from 'autocannon';
 import type { DatabaseName } from '../common.js';
 import { median } from '../common.js';
 import type { BenchConfig } from '../config.js';
@@ -27,6 +28,22 @@ export interface OperationResult {
   statementsByLineCount?: Record<number, number>;
   /** What one request sent to the databases, to see where statements come from. */
   exampleStatements: TargetStats['recent'];
+}
+
+/** BENCH_RUNS runs at full speed, and their medians: how the bench finds an operation's peak (the soak starts from it too). */
+export async function peakOf(
+  url: string,
+  makeRequest: () => autocannon.Request,
+  label: string,
+  config: Pick<BenchConfig, 'runs' | 'durationSeconds' | 'connections'>,
+): Promise<{ runs: LoadResult[]; peak: { rps: number; p50: number; p99: number } }> {
+  const runs: LoadResult[] = [];
+  for (let run = 1; run <= config.runs; run++) {
+    const result = await load(url, makeRequest, { seconds: config.durationSeconds, connections: config.connections });
+    log(`${label}: run ${run}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, GraphQL errors ${result.graphqlErrors}`);
+    runs.push(result);
+  }
+  return { runs, peak: { rps: median(runs.map((run) => run.rps)), p50: median(runs.map((run) => run.p50)), p99: median(runs.map((run) => run.p99)) } };
 }
 
 /** One read on one target, from the probe to the half-of-peak runs. */
@@ -81,13 +98,7 @@ export async function measureRead(target: Target, operation: OperationName, fixt
   await send(target.url, makeRequest());
   const exampleStatements = (await countedStatements(target)).recent;
 
-  const runs: LoadResult[] = [];
-  for (let run = 1; run <= config.runs; run++) {
-    const result = await load(target.url, makeRequest, { seconds: config.durationSeconds, connections: config.connections });
-    log(`${name} ${operation}: run ${run}: ${result.rps.toFixed(0)} req/s, p50 ${result.p50} ms, p99 ${result.p99} ms, non-2xx ${result.non2xx}, GraphQL errors ${result.graphqlErrors}`);
-    runs.push(result);
-  }
-  const peak = { rps: median(runs.map((run) => run.rps)), p50: median(runs.map((run) => run.p50)), p99: median(runs.map((run) => run.p99)) };
+  const { runs, peak } = await peakOf(target.url, makeRequest, `${name} ${operation}`, config);
   const rate = Math.max(1, Math.floor(peak.rps / 2));
   const half = await load(target.url, makeRequest, { seconds: config.durationSeconds, connections: config.connections, overallRate: rate });
   log(`${name} ${operation}: at half of peak (${rate} req/s, autocannon overallRate): p50 ${half.p50} ms, p99 ${half.p99} ms`);
