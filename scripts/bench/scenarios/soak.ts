@@ -283,7 +283,7 @@ async function measureSoak(front: BenchProcess, behind: Record<SubgraphName, Ben
       const memory = await serviceMemory(services);
       const connections = await clients.request<{ open: number; closed: number }>({ type: 'status' });
       const openSubscriptions = (await gatewayGauges(front.metricsUrl!)).productSubscriptions;
-      windows.push({ endMinute: Math.round(((index + 1) * windowMs) / 6_000) / 10, deliveries, openSubscriptions, openConnections: connections.open, ...memory });
+      windows.push({ endMinute: Math.round(((index + 1) * windowMs) / 600) / 100, deliveries, openSubscriptions, openConnections: connections.open, ...memory });
       const latest = counts.Q1[index]!;
       log(
         `soak minute ${windows.at(-1)!.endMinute}: Q1 p99 ${percentile(
