@@ -1,9 +1,9 @@
-// How the bench's report turns a run's numbers into printed figures. run.ts writes its results
+// How the bench's report turns a run's numbers into printed figures. report.ts writes its results
 // `.md` with these, and tables.ts renders BENCHMARKS.md's tables with them, so a figure on the page
 // is rounded and compared exactly as the run's own summary did it. No imports: the page's test
 // loads this without the bench's processes, databases or load generator.
 
-/** A read's result as far as these figures need it (run.ts's OperationResult). */
+/** A read's result as far as these figures need it (scenarios/reads.ts's OperationResult). */
 export interface PeakResult {
   target: string;
   operation: string;
