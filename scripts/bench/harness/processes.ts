@@ -22,6 +22,16 @@ export interface BenchProcess {
   stop(): Promise<void>;
 }
 
+/** Stops a bench process: SIGTERM, then SIGKILL if it has not exited within 5 s. */
+function stopProcess(child: ChildProcess): Promise<void> {
+  return new Promise<void>((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', () => resolve());
+    child.kill('SIGTERM');
+    setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+  });
+}
+
 const roleOf = (settings: TargetSettings) => (settings.role === 'subgraph' ? settings.subgraph : settings.role);
 
 /** The services (`npm run build`'s tsc projects) and targets.ts compiled into scripts/bench/dist/; tsc -b skips what is up to date. */
@@ -74,13 +84,7 @@ export async function startProcess(settings: TargetSettings, nodeOptions: string
         child.on('message', listener);
         child.send(message);
       }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.removeAllListeners('exit');
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+    stop: () => stopProcess(child),
   };
 }
 
@@ -213,12 +217,6 @@ export async function startLiveSubscribers(settings: LiveSubscribersSettings): P
         child.on('message', listener);
         child.send(message);
       }),
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.removeAllListeners('exit');
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      }),
+    stop: () => stopProcess(child),
   };
 }
