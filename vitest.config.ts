@@ -25,8 +25,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts', 'scripts/test/**/*.test.ts', 'platform/test/**/*.test.ts', 'subgraphs/*/test/**/*.test.ts', 'gateway/test/**/*.test.ts'],
     globalSetup: ['test/support/global-setup.ts'],
     pool: 'forks',
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    // Limits that catch a hung test, not timings: on a loaded 2-core machine a test that starts
+    // processes runs several times slower than here idle (a race of 40 buyers passed 30 s).
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
     // Each test file starts its own four servers on fresh databases; two at a time suit 2 cores.
     maxWorkers: 2,
     // Files share their worker's modules rather than importing the gateway, the subgraphs and their

@@ -57,7 +57,7 @@ const env = readEnvironment({
   LOG_FORMAT: z.enum(['json', 'pretty']).default(process.stderr.isTTY ? 'pretty' : 'json'),
   DATABASE_URL: z.string().url().optional(),
   EMBEDDED_POSTGRES_PORT: z.coerce.number().int().min(1).max(65535).default(5433),
-  READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(60),
+  READY_TIMEOUT_SECONDS: z.coerce.number().int().min(1).default(180),
   JWT_PRIVATE_KEY: pemVariable,
   JWT_RETIRED_PUBLIC_KEYS: pemVariable,
   SERVICE_PRIVATE_KEY: perServiceOnly,

@@ -1,18 +1,67 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { BENCHMARKS_PAGE, BenchTableError, firstDifference, markersOf, parseMarker, RESULTS_FOLDER, renderPage, renderTable, resultsFolderReader, type ResultsFile } from '../scripts/bench/tables.js';
+import {
+  BENCHMARKS_PAGE,
+  BenchTableError,
+  figuresOf,
+  firstDifference,
+  markersOf,
+  parseFigure,
+  parseMarker,
+  RESULTS_FOLDER,
+  renderFigure,
+  renderFigures,
+  renderPage,
+  renderTable,
+  resultsFolderReader,
+  type ResultsFile,
+} from '../scripts/bench/tables.js';
 
 /**
- * BENCHMARKS.md's generated tables are what `npm run bench:tables` renders from the result files
- * the bench wrote: a figure typed over, or a result file changed under the page, fails here.
+ * BENCHMARKS.md's generated tables and inline figures are what `npm run bench:tables` renders from
+ * the result files the bench wrote: a figure typed over, or a result file changed under the page,
+ * fails here; and so does a measured figure typed in prose, outside the markers.
  * Pure: reads the page and scripts/bench/results/, starts nothing.
  */
 const page = readFileSync(BENCHMARKS_PAGE, 'utf8');
 
+/**
+ * What looks like a measured figure: a number (or a range, `405–444`) followed by the unit of a
+ * measurement: req/s, RPS, ms, µs, KiB, MiB, GiB, MB, %, × (not `1600×1600`), or any `<word>/s`
+ * (orders/s, pages/s). Numbers that name or count things carry no such unit and pass: Q1, p99,
+ * issue 28, 2026-12-07, 50 products, 20 lines, runs of 10 s, a 10 s TTL.
+ */
+const MEASURED = /(?<![\w.,–-])\d[\d,.]*(?:\s?[–-]\s?\d[\d,.]*)?(?:\s?(?:req\/s|RPS|ms|µs|KiB|MiB|GiB|MB|[a-z]+\/s)(?![\w/])|%|×(?!\d))/g;
+/**
+ * A setting or a target has a unit but is no measurement: it passes when the words right after it
+ * say so (`the 700 MiB target`, `a 192 MiB heap budget`, `answers 50 ms late`, `every 50 ms`) or a
+ * comparison comes right before it (`p99 < 250 ms`, `at most 700 MiB`, `within 10%`).
+ */
+const SETTING_AFTER = /^\s(?:target|budget|heap budget|limit|delay|late|per semi-space|samples)\b/;
+const SETTING_BEFORE = /(?:<|≤|≥|at most|more than|above|within|every|under)\s$/;
+
+/** The figures of the page's prose that no marker generates: `line: text`, one a figure. */
+function unmarkedFigures(text: string): string[] {
+  const blank = (part: string) => part.replace(/[^\n]/g, ' ');
+  const prose = text
+    .replace(/^```[\s\S]*?^```$/gm, blank)
+    .replace(/^<!-- bench-table:[\s\S]*?^<!-- \/bench-table -->$/gm, blank)
+    .replace(/<!-- fig:[^>]*?-->[^<\n]*<!-- \/fig -->/g, blank)
+    .replace(/<!--[\s\S]*?-->/g, blank)
+    .replace(/`[^`\n]*`/g, blank);
+  return prose
+    .split('\n')
+    .flatMap((line, index) =>
+      [...line.matchAll(MEASURED)]
+        .filter((match) => !SETTING_AFTER.test(line.slice(match.index + match[0].length)) && !SETTING_BEFORE.test(line.slice(0, match.index)))
+        .map((match) => `${index + 1}: ${match[0]}`),
+    );
+}
+
 describe('BENCHMARKS.md', () => {
   it('names only result files that exist', () => {
-    const named = [...new Set(markersOf(page).flatMap((marker) => [marker.file, ...marker.rows.map((row) => row.file)]))];
+    const named = [...new Set([...markersOf(page).flatMap((marker) => [marker.file, ...marker.rows.map((row) => row.file)]), ...figuresOf(page).map((figure) => figure.file)])];
     expect(named.length).toBeGreaterThan(0);
     expect(named.filter((file) => !existsSync(join(RESULTS_FOLDER, file)))).toEqual([]);
   });
@@ -39,6 +88,52 @@ describe('BENCHMARKS.md', () => {
   it('refuses a marker whose result file is missing', () => {
     const stale = '<!-- bench-table: gateways-never-run.json ratio Q1 -->\n| made up |\n<!-- /bench-table -->\n';
     expect(() => renderPage(stale, resultsFolderReader())).toThrow(/gateways-never-run\.json/);
+  });
+
+  it('shows every inline figure as its result file gives it (else: each line that differs)', () => {
+    const figures = figuresOf(page);
+    expect(figures.length).toBeGreaterThan(0);
+    const lines = page.split('\n');
+    const rendered = renderFigures(page, resultsFolderReader()).split('\n');
+    expect(lines.map((line, index) => (line === rendered[index] ? undefined : `${index + 1}: ${line}\n   file: ${rendered[index]}`)).filter(Boolean)).toEqual([]);
+  });
+
+  it('fails on an inline figure altered by hand, at its line, and rendering puts the file’s figure back', () => {
+    const rendered = renderPage(page, resultsFolderReader());
+    const lines = rendered.split('\n');
+    const row = lines.findIndex((line) => /<!-- fig:[^>]*-->\d/.test(line));
+    expect(row).toBeGreaterThanOrEqual(0);
+    const typed = lines[row]!.replace(/(<!-- fig:[^>]*-->)(\d+)/, (_, marker: string, figure: string) => `${marker}${Number(figure) + 1}`);
+    const altered = [...lines.slice(0, row), typed, ...lines.slice(row + 1)].join('\n');
+
+    expect(firstDifference(altered, renderPage(altered, resultsFolderReader()))).toEqual({ line: row + 1, page: typed, rendered: lines[row] });
+    expect(renderPage(altered, resultsFolderReader())).toBe(rendered);
+  });
+
+  it('refuses an inline figure whose result file or value is missing', () => {
+    expect(() => renderPage('Q1: <!-- fig: gateways-never-run.json operations[Q1,hive].peak.rps rps -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(/gateways-never-run\.json/);
+    expect(() => renderPage('Prose.\nQ9: <!-- fig: gateways-2026-12-07.json operations[Q9,hive].peak.rps rps -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(
+      'BENCHMARKS.md:2: gateways-2026-12-07.json has no operations[Q9,hive].peak.rps',
+    );
+    expect(() => renderPage('Memory: <!-- fig: gateways-2026-12-07.json servicesRssUnderQ1.peakBytes.search mib -->1<!-- /fig -->\n', resultsFolderReader())).toThrow(
+      /has no servicesRssUnderQ1\.peakBytes\.search/,
+    );
+  });
+
+  it('holds no measured figure in its prose outside the markers (see MEASURED for the rule)', () => {
+    expect(unmarkedFigures(page)).toEqual([]);
+  });
+});
+
+describe('the prose guard', () => {
+  it('finds measured figures and lets names, counts, settings and targets pass', () => {
+    const prose = [
+      'Q1 through (c) 236 req/s, p99 140 ms; 727 MiB; 27.7 KiB each; 105%; 2.5× faster; 171.9 orders/s; 405–444 RPS.',
+      'Q1, p99, issue 28, 2026-12-07, 50 products, a 10 s TTL, 1600×1600 JPEG, runs of 10 s.',
+      'the 700 MiB target, a 192 MiB heap budget, orders answers 50 ms late, p99 < 250 ms, at most 700 MiB, within 10%.',
+      'Hidden: `512 MiB`, <!-- 5 ms -->, <!-- fig: run.json a rps -->236<!-- /fig --> req/s.',
+    ].join('\n');
+    expect(unmarkedFigures(prose)).toEqual(['1: 236 req/s', '1: 140 ms', '1: 727 MiB', '1: 27.7 KiB', '1: 105%', '1: 2.5×', '1: 171.9 orders/s', '1: 405–444 RPS']);
   });
 });
 
@@ -126,5 +221,62 @@ describe('the bench-table renderer', () => {
     expect(() => parseMarker('run.json ratio M1', 3)).toThrow(/peak tables only/);
     expect(() => renderPage('<!-- bench-table: run.json ratio Q1 -->\n| Q1 |\n', resultsOf)).toThrow(/no <!-- \/bench-table -->/);
     expect(() => renderTable(parseMarker('again.json ratio Q2', 3), resultsOf)).toThrow(/again\.json has no Q2 through greencart/);
+  });
+});
+
+describe('the inline figure renderer', () => {
+  const written = {
+    operations: [
+      { target: 'greencart', operation: 'Q1', peak: { rps: 235.5, p50: 63, p99: 140 }, runs: [{ rps: 177.9 }, { rps: 243.4 }] },
+      { target: 'hive', operation: 'Q1', peak: { rps: 225.3, p50: 69, p99: 127 }, runs: [] },
+    ],
+    placeOrders: [],
+    servicesRssUnderQ1: { peakBytes: { gateway: 270057472, reviews: 104140800 }, sumOfPeaksBytes: 762138624 },
+    liveUpdates: { quiet: { expected: 89940 }, underLoad: { expected: 71952 }, gateway: { heapPerSubscriptionBytes: 28353 } },
+    machine: { cpuModel: 'AMD EPYC' },
+  };
+  // A result file holds more than the tables read (runs, memory, S1, the machine), all of it reachable by a place.
+  const run: ResultsFile = written;
+  const resultsOf = (file: string) => {
+    if (file !== 'run.json') throw new BenchTableError(`BENCHMARKS.md names ${file}, which the test does not have`);
+    return run;
+  };
+  const figure = (text: string) => renderFigure(parseFigure(text, 7), resultsOf);
+
+  it('prints a value with the report’s own rounding, picked out of an array by what it holds', () => {
+    expect(figure('run.json operations[Q1,hive].peak.rps rps')).toBe('225');
+    expect(figure('run.json operations[Q1,greencart].peak.p99')).toBe('140');
+    expect(figure('run.json operations[greencart,Q1].runs[1].rps')).toBe('243.4');
+    expect(figure('run.json servicesRssUnderQ1.peakBytes.gateway mib')).toBe('258');
+    expect(figure('run.json liveUpdates.gateway.heapPerSubscriptionBytes kib')).toBe('27.7');
+    expect(figure('run.json machine.cpuModel')).toBe('AMD EPYC');
+  });
+
+  it('adds, subtracts and divides places: sums, and shares from the unrounded figures', () => {
+    expect(figure('run.json operations[Q1,greencart].peak.rps / operations[Q1,hive].peak.rps share')).toBe('105%');
+    expect(figure('run.json servicesRssUnderQ1.sumOfPeaksBytes - servicesRssUnderQ1.peakBytes.reviews mib')).toBe('628');
+    expect(figure('run.json liveUpdates.quiet.expected + liveUpdates.underLoad.expected count')).toBe('161,892');
+  });
+
+  it('rewrites only the figure between the markers, and refuses markers it cannot follow', () => {
+    expect(renderFigures('Q1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->999<!-- /fig --> req/s, 5 ms.\n', resultsOf)).toBe(
+      'Q1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->225<!-- /fig --> req/s, 5 ms.\n',
+    );
+    for (const opening of ['', '  ', '- ', '> ']) {
+      expect(() => renderFigures(`Memory:\n${opening}<!-- fig: run.json servicesRssUnderQ1.sumOfPeaksBytes mib -->727<!-- /fig --> MiB.\n`, resultsOf)).toThrow(
+        /^BENCHMARKS\.md:2: a fig marker follows a word/,
+      );
+    }
+    expect(renderFigures('Memory:\n**<!-- fig: run.json servicesRssUnderQ1.sumOfPeaksBytes mib -->1<!-- /fig --> MiB**\n', resultsOf)).toContain('-->727<');
+    const quoted = 'Write `<!-- fig: run.json operations[Q1,hive].peak.rps rps -->0<!-- /fig -->` around a figure.\n';
+    expect(renderFigures(quoted, resultsOf)).toBe(quoted);
+    expect(() => renderFigures('One.\nQ1: <!-- fig: run.json operations[Q1,hive].peak.rps rps -->999 req/s.\n', resultsOf)).toThrow(/^BENCHMARKS\.md:2: a fig marker is closed/);
+    expect(() => parseFigure('run.md operations', 3)).toThrow(/starts with a \.json result file/);
+    expect(() => parseFigure('run.json a + / b', 3)).toThrow(/paths joined by/);
+    expect(() => figure('run.json operations[Q1].peak.rps')).toThrow('BENCHMARKS.md:7: run.json has 2 elements for operations[Q1]; name one');
+    expect(() => figure('run.json operations[Q2,hive].peak.rps')).toThrow('BENCHMARKS.md:7: run.json has no operations[Q2,hive].peak.rps');
+    expect(() => figure('run.json operations[Q1,hive].peak')).toThrow(/is not a figure/);
+    expect(() => figure('run.json machine.cpuModel rps')).toThrow(/is not a number/);
+    expect(() => figure('other.json machine.cpuModel')).toThrow(/other\.json/);
   });
 });

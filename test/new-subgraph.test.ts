@@ -35,7 +35,7 @@ interface Outcome {
 
 function run(command: string, args: string[], environment: Record<string, string | undefined> = {}): Promise<Outcome> {
   return new Promise((resolve) => {
-    execFile(command, args, { cwd: copy, env: { ...cleanEnvironment, ...environment }, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 }, (error, stdout, stderr) => {
+    execFile(command, args, { cwd: copy, env: { ...cleanEnvironment, ...environment }, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 }, (error, stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, output: `${stdout}${stderr}` });
     });
   });
@@ -106,7 +106,7 @@ describe('npm run new-subgraph', () => {
     const refused = await run('npm', ['run', '--silent', 'new-subgraph', 'products']);
     expect(refused.code).toBe(1);
     expect(refused.output.trim()).toBe('cannot add subgraph products:\n  supergraph.yaml has products already');
-  });
+  }, 90_000);
 
   it("keeps the template's UserErrorCode to the platform's codes", () => {
     const template = readFileSync(join(templateRoot, 'subgraphs', '__name__', 'schema.graphql'), 'utf8');
@@ -162,7 +162,7 @@ describe('npm run new-subgraph', () => {
     expect(scaffold.output).toContain('Left to do');
     // Nothing of it in the repository itself.
     expect(existsSync(join(repositoryRoot, 'subgraphs', NAME))).toBe(false);
-  }, 120_000);
+  }, 240_000);
 
   it('writes code that type-checks against its generated resolver types', async () => {
     // The new workspace and what it imports, rather than the whole repository again.
@@ -170,7 +170,7 @@ describe('npm run new-subgraph', () => {
     const typecheck = await run(join(copy, 'node_modules', '.bin', 'tsc'), ['--noEmit', '-p', 'tsconfig.new-subgraph.json']);
     expect(typecheck.output).toBe('');
     expect(typecheck.code).toBe(0);
-  }, 90_000);
+  }, 180_000);
 
   it("passes the copy's checks of the manifest, docker-compose.yml and Kubernetes, and its own unit test, but for the harness and the bench, which a team extends by hand", async () => {
     const report = join(copy, 'vitest-report.json');
@@ -183,7 +183,7 @@ describe('npm run new-subgraph', () => {
       tests.output,
     ).toEqual(["is what the integration tests' harness starts: every subgraph", 'is what the bench starts: every subgraph, each with its own bench database']);
     expect(outcomes.filter((test) => test.file === `subgraphs/${NAME}/test/${NAME}-rules.test.ts` && test.status === 'passed').length).toBeGreaterThan(0);
-  }, 90_000);
+  }, 180_000);
 
   it("starts with the copy's npm start and answers the field it contributes through the gateway", async () => {
     const services = ['gateway', ...repositoryManifest().subgraphs.map((subgraph) => subgraph.name), NAME];
@@ -210,7 +210,7 @@ describe('npm run new-subgraph', () => {
       const gateway = `http://127.0.0.1:${ports.gateway}`;
       for (let attempt = 0; ; attempt++) {
         if (child.exitCode !== null) throw new Error(`npm start exited before it was ready:\n${log.join('')}`);
-        if (attempt > 360) throw new Error(`the gateway was not ready:\n${log.join('')}`);
+        if (attempt > 720) throw new Error(`the gateway was not ready:\n${log.join('')}`);
         if (
           await fetch(`${gateway}/ready`).then(
             (response) => response.ok,
@@ -233,5 +233,5 @@ describe('npm run new-subgraph', () => {
       child.kill('SIGINT');
       expect(await exit).toBe(0);
     }
-  }, 120_000);
+  }, 240_000);
 });

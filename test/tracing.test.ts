@@ -102,8 +102,9 @@ function start(service: Service, environment: Record<string, string>): ChildProc
   return child;
 }
 
-async function waitUntil(service: Service, url: string): Promise<void> {
-  for (let attempt = 0; attempt < 240; attempt++) {
+/** Waits for `url` to answer 200: five processes migrating their databases at once can take a minute on a busy 2-core machine. */
+async function waitUntil(service: Service, url: string, timeoutMs = 150_000): Promise<void> {
+  for (const deadline = Date.now() + timeoutMs; Date.now() < deadline;) {
     if (
       await fetch(url).then(
         (response) => response.ok,

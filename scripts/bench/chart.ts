@@ -1,6 +1,6 @@
 // The benchmark's chart: RPS (median of the runs at full speed) and p99 at half of peak, per
 // operation and target, as a plain SVG with no dependencies.
-import type { BenchReport } from './run.js';
+import type { BenchReport } from './report.js';
 
 const COLOURS: Record<string, string> = { limit: '#4c78a8', greencart: '#59a14f', monolith: '#f28e2b', hive: '#e15759' };
 const LEGEND: Record<string, string> = { limit: '(a) limit', monolith: '(b) monolith', greencart: '(c) GreenCart gateway', hive: '(d) Hive Gateway' };

@@ -99,6 +99,9 @@ const statusBytes = (pid: number, field: 'VmRSS' | 'VmHWM') => Number(new RegExp
 /** A process's resident memory now, in bytes (0 without /proc or once it has exited). */
 export const residentBytes = (pid: number) => statusBytes(pid, 'VmRSS');
 
+/** A process's resident memory now with its descendants' (a gateway's cluster workers), in bytes. */
+export const residentTreeBytes = (pid: number) => processTree(pid).reduce((sum, member) => sum + statusBytes(member, 'VmRSS'), 0);
+
 /** Processes' resident memory over a phase of the benchmark. */
 export interface RssPeaks {
   /** Each named process's peak (with its descendants) during the phase, in bytes. */

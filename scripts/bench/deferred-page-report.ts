@@ -1,4 +1,4 @@
-// Q5's results as the bench writes them and as BENCHMARKS.md shows them (deferred-page.ts measures
+// Q5's results as the bench writes them and as BENCHMARKS.md shows them (scenarios/deferred-page.ts measures
 // them). No imports: `npm run bench:tables` renders these tables without loading the services.
 
 /** What the page's deferred parts wait on: each of orders' answers held this long. */

@@ -1,5 +1,5 @@
-// S1's client side (`npm run bench`, target `subscriptions`): a process of its own, forked by
-// run.ts, that opens the productUpdated subscribers on the gateway (graphql-transport-ws over `ws`, one
+// S1's client side (`npm run bench`, target `subscriptions`; the soak's too): a process of its own,
+// forked by the bench, that opens the productUpdated subscribers on the gateway (graphql-transport-ws over `ws`, one
 // WebSocket connection per subscriber, as a browser tab holds one) and commits the stock changes
 // they watch straight in the products database, which is what the change feed carries. Writer and
 // receivers share this process's clock, so a delivery's latency is one performance.now() minus another.
@@ -7,6 +7,7 @@
 //   → { type: 'ready' }
 //   ← { type: 'open' }                                → { type: 'open', seconds, failed }
 //   ← { type: 'changes', rate, seconds, drainSeconds } → { type: 'changes', result: DeliveryResult }
+//   ← { type: 'status' }                              → { type: 'status', open, closed }
 //   ← { type: 'close' }                               → { type: 'close' }
 import { randomInt } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -239,6 +240,12 @@ async function changes(rate: number, seconds: number, drainSeconds: number): Pro
   }
 }
 
+/** Connections still open, and those the gateway (or the network) closed: a long run's dropped subscribers. */
+function status(): { open: number; closed: number } {
+  const open = sockets.filter((socket) => socket.readyState === WebSocket.OPEN).length;
+  return { open, closed: sockets.length - open };
+}
+
 async function close(): Promise<void> {
   await Promise.all(
     sockets.map(
@@ -260,7 +267,9 @@ if (process.send && process.env.BENCH_S1) {
         ? open().then((opened) => ({ type: 'open', ...opened }))
         : message.type === 'changes'
           ? changes(message.rate!, message.seconds!, message.drainSeconds!).then((result) => ({ type: 'changes', result }))
-          : close().then(() => ({ type: 'close' }));
+          : message.type === 'status'
+            ? Promise.resolve({ type: 'status', ...status() })
+            : close().then(() => ({ type: 'close' }));
     answer.then(
       (reply) => process.send!(reply),
       (error: unknown) => process.send!({ type: 'failed', error: error instanceof Error ? error.stack : String(error) }),

@@ -1,7 +1,7 @@
 // (b) The monolith: GreenCart's subgraphs served as ONE non-federated GraphQL schema by one
 // `@apollo/server`, in one process, with no gateway and no HTTP between services.
 //
-// It runs the subgraphs' own code: their resolver maps (subgraphs/*/src/resolvers), their context
+// It runs the subgraphs' own code, as their workspaces export it: their resolver maps, their context
 // factories (and so their loaders, services and SQL), on their own databases. Only the wiring
 // differs from the supergraph:
 //
@@ -78,18 +78,20 @@ import {
   type SubgraphRequestOptions,
   type UserTokenVerifier,
 } from '@greencart/platform';
-import { prepareAccountsDatabase } from '@greencart/accounts';
-import { createAccountsClient, createInvoiceLinks, createStockClient, createTestPaymentProcessor, prepareOrdersDatabase } from '@greencart/orders';
-import { prepareProductsDatabase } from '@greencart/products';
-import { createCatalogueClient, createPurchasesClient, prepareReviewsDatabase } from '@greencart/reviews';
-import { createContextFactory as createAccountsContextFactory, type AccountsContext } from '../../subgraphs/accounts/src/context.js';
-import { resolvers as accountsResolvers } from '../../subgraphs/accounts/src/resolvers/index.js';
-import { createContextFactory as createOrdersContextFactory, type OrdersContext, type OrdersContextDependencies } from '../../subgraphs/orders/src/context.js';
-import { resolvers as ordersResolvers } from '../../subgraphs/orders/src/resolvers/index.js';
-import { createContextFactory as createProductsContextFactory, type ProductsContext } from '../../subgraphs/products/src/context.js';
-import { resolvers as productsResolvers } from '../../subgraphs/products/src/resolvers/index.js';
-import { createContextFactory as createReviewsContextFactory, type ReviewsContext } from '../../subgraphs/reviews/src/context.js';
-import { resolvers as reviewsResolvers } from '../../subgraphs/reviews/src/resolvers/index.js';
+import { accountsResolvers, createAccountsContextFactory, prepareAccountsDatabase, type AccountsContext } from '@greencart/accounts';
+import {
+  createAccountsClient,
+  createInvoiceLinks,
+  createOrdersContextFactory,
+  createStockClient,
+  createTestPaymentProcessor,
+  ordersResolvers,
+  prepareOrdersDatabase,
+  type OrdersContext,
+  type OrdersContextDependencies,
+} from '@greencart/orders';
+import { createProductsContextFactory, prepareProductsDatabase, productsResolvers, type ProductsContext } from '@greencart/products';
+import { createCatalogueClient, createPurchasesClient, createReviewsContextFactory, prepareReviewsDatabase, reviewsResolvers, type ReviewsContext } from '@greencart/reviews';
 import { BENCH_DATABASES, TOKEN_SETTINGS, type DatabaseName } from './common.js';
 
 /** The subgraphs, by their names in supergraph.graphql (`join__Graph`); each has a database of its name. */

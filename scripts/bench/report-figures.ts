@@ -1,9 +1,9 @@
-// How the bench's report turns a run's numbers into printed figures. run.ts writes its results
+// How the bench's report turns a run's numbers into printed figures. report.ts writes its results
 // `.md` with these, and tables.ts renders BENCHMARKS.md's tables with them, so a figure on the page
 // is rounded and compared exactly as the run's own summary did it. No imports: the page's test
 // loads this without the bench's processes, databases or load generator.
 
-/** A read's result as far as these figures need it (run.ts's OperationResult). */
+/** A read's result as far as these figures need it (scenarios/reads.ts's OperationResult). */
 export interface PeakResult {
   target: string;
   operation: string;
@@ -30,3 +30,12 @@ export const formatShare = (share: number): string => `${(share * 100).toFixed(0
 
 /** Bytes as whole MiB ('?' when not measured). */
 export const mib = (bytes: number | undefined): string => (bytes ? (bytes / 2 ** 20).toFixed(0) : '?');
+
+/** Bytes as KiB with one decimal, as S1's report prints memory per subscription. */
+export const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
+
+/** A count with thousands separators, as the M2 report prints stock (10,000,000). */
+export const formatCount = (count: number): string => Math.round(count).toLocaleString('en');
+
+/** A figure rounded to a whole number, as the report prints req/s and the runs' seconds. */
+export const formatWhole = (value: number): string => value.toFixed(0);

@@ -5,12 +5,10 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { databaseUrl, dropDatabase } from '@greencart/platform';
-import { prepareAccountsDatabase } from '@greencart/accounts';
-import { prepareOrdersDatabase } from '@greencart/orders';
+import { hashPassword, prepareAccountsDatabase } from '@greencart/accounts';
+import { prepareOrdersDatabase, ProductPairRepository } from '@greencart/orders';
 import { prepareProductsDatabase } from '@greencart/products';
 import { prepareReviewsDatabase } from '@greencart/reviews';
-import { hashPassword } from '../../subgraphs/accounts/src/services/passwords.js';
-import { ProductPairRepository } from '../../subgraphs/orders/src/db/product-pair-repository.js';
 import { BENCH_DATABASES } from './common.js';
 
 export const DATA_SET = { categories: 50, products: 10_000, customers: 1_000, orders: 5_000, linesPerOrder: 20, repeatedLinesPerOrder: 3, initialStock: 100_000, reviewsPerPaidOrder: 3 } as const;

@@ -1,4 +1,4 @@
-// `npm run bench:tables`: renders every generated table of BENCHMARKS.md from the result files the
+// `npm run bench:tables`: renders every generated table and inline figure of BENCHMARKS.md from the result files the
 // bench wrote (scripts/bench/results/*.json), in place, so no figure on the page is typed by hand.
 // A generated table sits between two markers; the first names its file, its kind and its rows:
 //
@@ -15,10 +15,21 @@
 //   peak   the same with each side's p99 at full speed, and M1 (placed, oversold, p99) as a row `M1`;
 //   q5     Q5's table (ProductPage with and without @defer) from a <name>-q5.json, as the bench prints it; no rows;
 //   md     the tables of a scenario's .md as the bench wrote it beside its .json (I1's, the pages'); no rows.
+// A figure in a sentence is generated too: an inline marker names its file, its place in the file
+// and how the report prints it, and holds the figure, rewritten on every run:
+//
+//   Q1 through (d) <!-- fig: gateways-2026-12-07.json operations[Q1,hive].peak.rps rps -->153<!-- /fig --> req/s
+//
+// The place is a path into the .json: keys joined by `.`; `name[Q1,hive]` is the one element of the
+// array `name` holding those values (`operations[Q1,hive]`), `name[0]` the first. Places may be
+// added or subtracted (`a + b - c`) and one sum divided by another (`a / b`, for shares). The last
+// word, when it is one of FIGURE_FORMATS, says how to print the value (else as the file has it).
+// A marker never opens a line (Markdown would read the line as HTML), and one quoted in a `code span`
+// is left alone.
 // `--check` changes nothing and fails with the first line that differs (test/benchmarks-page.test.ts does the same).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { formatRps, formatShare, peakShare, THROUGHPUT_TARGETS, type PeakResult } from './report-figures.js';
+import { formatCount, formatRps, formatShare, formatWhole, kib, mib, peakShare, THROUGHPUT_TARGETS, type PeakResult } from './report-figures.js';
 import { deferredPageMarkdown, type DeferredPageResult } from './deferred-page-report.js';
 import type { BenchReport } from './run.js';
 
@@ -190,8 +201,140 @@ function q5Table(marker: TableMarker, resultsOf: (file: string) => ResultsFile):
     .filter((line) => line.startsWith('|'));
 }
 
-/** The page with every generated table rendered again; everything outside the markers as it was. */
-export function renderPage(page: string, resultsOf: (file: string) => ResultsFile): string {
+/** How an inline figure may be printed: the report's own functions (report-figures.ts). */
+export const FIGURE_FORMATS: Record<string, (value: number) => string> = {
+  /** Whole requests a second. */
+  rps: formatRps,
+  /** A share as a whole percentage (of `a / b`, or of a fraction the file holds). */
+  share: formatShare,
+  /** Bytes as whole MiB. */
+  mib: (bytes) => mib(bytes),
+  /** Bytes as KiB, one decimal. */
+  kib,
+  /** A whole number with thousands separators. */
+  count: formatCount,
+  /** A whole number. */
+  whole: formatWhole,
+};
+
+export interface FigureMarker {
+  file: string;
+  /** The place as written, for messages. */
+  place: string;
+  /** Sums of paths: the figure is numerator[0] (or its sum), divided by the denominator's sum when there is one. */
+  numerator: Array<{ sign: 1 | -1; path: string }>;
+  denominator?: Array<{ sign: 1 | -1; path: string }>;
+  format?: string;
+  line: number;
+}
+
+// An inline figure: its marker, the figure, and the closing marker, on one line.
+const FIGURE = /<!-- fig:([^>]*?)-->([^<\n]*)<!-- \/fig -->/g;
+const FIGURE_START = /<!-- fig:/g;
+
+/** An inline marker's text (what follows `fig:`) as its file, place and format. */
+export function parseFigure(text: string, line: number): FigureMarker {
+  const words = text.trim().split(/\s+/);
+  const file = words.shift() ?? '';
+  if (!file.endsWith('.json')) throw new BenchTableError(`BENCHMARKS.md:${line}: a fig marker starts with a .json result file, not "${file}"`);
+  const format = words.length > 1 && Object.hasOwn(FIGURE_FORMATS, words.at(-1)!) ? words.pop() : undefined;
+  const place = words.join(' ');
+  const sum = (terms: string[]) => {
+    const parts: Array<{ sign: 1 | -1; path: string }> = [];
+    if (terms.length % 2 === 0) throw new BenchTableError(`BENCHMARKS.md:${line}: fig place "${place}" is paths joined by +, - and one /`);
+    for (let index = 0; index < terms.length; index += 2) {
+      const operator = index === 0 ? '+' : terms[index - 1];
+      const path = terms[index];
+      if ((operator !== '+' && operator !== '-') || !path || /^[-+/]$/.test(path)) throw new BenchTableError(`BENCHMARKS.md:${line}: fig place "${place}" is paths joined by +, - and one /`);
+      parts.push({ sign: operator === '+' ? 1 : -1, path });
+    }
+    return parts;
+  };
+  const slash = words.indexOf('/');
+  if (words.length === 0) throw new BenchTableError(`BENCHMARKS.md:${line}: a fig marker names a place in ${file}`);
+  if (slash === -1) return { file, place, numerator: sum(words), ...(format ? { format } : {}), line };
+  return { file, place, numerator: sum(words.slice(0, slash)), denominator: sum(words.slice(slash + 1)), ...(format ? { format } : {}), line };
+}
+
+/** The value at a path of a result file (`operations[Q1,hive].peak.rps`), or a BenchTableError naming what is missing. */
+function valueAt(results: unknown, path: string, file: string, line: number): unknown {
+  let value = results;
+  for (const segment of path.split(/\.(?![^[]*\])/)) {
+    const match = /^(?<key>[^[\]]+)(?:\[(?<select>[^\]]+)\])?$/.exec(segment);
+    if (!match) throw new BenchTableError(`BENCHMARKS.md:${line}: "${segment}" in ${path} is a key, or a key and [values]`);
+    value = value !== null && typeof value === 'object' ? (value as Record<string, unknown>)[match.groups!.key!] : undefined;
+    const select = match.groups!.select;
+    if (select !== undefined && Array.isArray(value)) {
+      const wanted = select.split(',').map((word) => word.trim());
+      const candidates: unknown[] = value;
+      const found = /^\d+$/.test(select)
+        ? [candidates[Number(select)]].filter((element) => element !== undefined)
+        : candidates.filter((element) => element !== null && typeof element === 'object' && wanted.every((word) => Object.values(element).some((field) => String(field) === word)));
+      if (found.length > 1) throw new BenchTableError(`BENCHMARKS.md:${line}: ${file} has ${found.length} elements for ${segment}; name one`);
+      value = found[0];
+    } else if (select !== undefined) value = undefined;
+    if (value === undefined || value === null) throw new BenchTableError(`BENCHMARKS.md:${line}: ${file} has no ${path}`);
+  }
+  return value;
+}
+
+/** An inline figure as its file gives it, printed in its format. */
+export function renderFigure(figure: FigureMarker, resultsOf: (file: string) => ResultsFile): string {
+  const results = resultsOf(figure.file);
+  const number = (path: string) => {
+    const value = valueAt(results, path, figure.file, figure.line);
+    if (typeof value !== 'number') throw new BenchTableError(`BENCHMARKS.md:${figure.line}: ${figure.file}'s ${path} is not a number`);
+    return value;
+  };
+  const total = (terms: Array<{ sign: 1 | -1; path: string }>) => terms.reduce((sum, term) => sum + term.sign * number(term.path), 0);
+  const format = figure.format ? FIGURE_FORMATS[figure.format]! : undefined;
+  if (figure.numerator.length === 1 && !figure.denominator && !format) {
+    const value = valueAt(results, figure.numerator[0]!.path, figure.file, figure.line);
+    if (typeof value === 'object') throw new BenchTableError(`BENCHMARKS.md:${figure.line}: ${figure.file}'s ${figure.place} is not a figure`);
+    return String(value);
+  }
+  const value = figure.denominator ? total(figure.numerator) / total(figure.denominator) : total(figure.numerator);
+  return format ? format(value) : String(value);
+}
+
+// Text in `code spans` may quote a marker: it is neither read nor rendered.
+const CODE_SPAN = /`[^`\n]*`/g;
+
+/** The page with its code spans blanked out (same length, same lines), for finding markers. */
+const withoutCode = (page: string) => page.replace(CODE_SPAN, (span) => ' '.repeat(span.length));
+
+// What may come before a marker on its line and still leave it opening the line for Markdown:
+// indentation, a quote's `>`, a list item's bullet or number.
+const LINE_OPENING = /^(?:\s*(?:>|[-*+]\s|\d+[.)]\s))*\s*$/;
+
+/** Every inline figure of the page, in order. */
+export function figuresOf(page: string): FigureMarker[] {
+  return [...withoutCode(page).matchAll(FIGURE)].map((match) => parseFigure(match[1]!, lineAt(page, match.index)));
+}
+
+/** The page with every inline figure rendered again from its file. */
+export function renderFigures(page: string, resultsOf: (file: string) => ResultsFile): string {
+  const prose = withoutCode(page);
+  const figures = [...prose.matchAll(FIGURE)];
+  const closed = new Set(figures.map((match) => match.index));
+  for (const start of prose.matchAll(FIGURE_START)) {
+    if (!closed.has(start.index)) throw new BenchTableError(`BENCHMARKS.md:${lineAt(page, start.index)}: a fig marker is closed by <!-- /fig --> on its line, its figure between`);
+  }
+  let rendered = '';
+  let from = 0;
+  for (const match of figures) {
+    if (LINE_OPENING.test(page.slice(page.lastIndexOf('\n', match.index - 1) + 1, match.index)))
+      throw new BenchTableError(`BENCHMARKS.md:${lineAt(page, match.index)}: a fig marker follows a word on its line (Markdown reads a line that starts with <!-- as HTML)`);
+    const marker = `<!-- fig:${match[1]!}-->`;
+    rendered += `${page.slice(from, match.index)}${marker}${renderFigure(parseFigure(match[1]!, lineAt(page, match.index)), resultsOf)}<!-- /fig -->`;
+    from = match.index + match[0].length;
+  }
+  return rendered + page.slice(from);
+}
+
+/** The page with every generated table and inline figure rendered again; everything outside the markers as it was. */
+export function renderPage(original: string, resultsOf: (file: string) => ResultsFile): string {
+  const page = renderFigures(original, resultsOf);
   let rendered = '';
   let from = 0;
   for (const match of page.matchAll(START)) {
@@ -242,14 +385,14 @@ if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   const page = readFileSync(BENCHMARKS_PAGE, 'utf8');
   const rendered = renderPage(page, resultsFolderReader());
   const difference = firstDifference(page, rendered);
-  const tables = markersOf(page).length;
+  const tables = `${markersOf(page).length} generated tables and ${figuresOf(page).length} inline figures`;
   if (!difference) {
-    process.stdout.write(`BENCHMARKS.md: ${tables} generated tables, all up to date\n`);
+    process.stdout.write(`BENCHMARKS.md: ${tables}, all up to date\n`);
   } else if (process.argv.includes('--check')) {
     process.stderr.write(`BENCHMARKS.md:${difference.line} differs from its results files:\n  page:     ${difference.page}\n  rendered: ${difference.rendered}\nRun npm run bench:tables.\n`);
     process.exitCode = 1;
   } else {
     writeFileSync(BENCHMARKS_PAGE, rendered);
-    process.stdout.write(`BENCHMARKS.md: ${tables} generated tables rendered (first change at line ${difference.line})\n`);
+    process.stdout.write(`BENCHMARKS.md: ${tables} rendered (first change at line ${difference.line})\n`);
   }
 }

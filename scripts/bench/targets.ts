@@ -225,6 +225,8 @@ async function startBenchGateway(settings: Extract<TargetSettings, { role: 'gree
       subgraphTimeoutMs: 15_000,
       requestLimits: { maxDepth: 10, maxAliases: 15, maxDirectives: 20, maxTokens: 2_000, maxCost: 1_000_000 },
       rateLimits: { perAddress: UNLIMITED, perCustomer: UNLIMITED },
+      // The subscribers (S1's thousand, the soak's) stand for browsers on many machines, but all connect from 127.0.0.1.
+      webSocketConnectionsPerAddress: UNLIMITED.burst,
       corsOrigins: settings.corsOrigins,
       safelist: settings.safelist,
       responseCache: settings.gatewayCache ? { maxBytes: DEFAULT_GATEWAY_CACHE_MAX_BYTES, maxAgeSeconds: DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS } : false,

@@ -7,7 +7,7 @@ import type { TestProject } from 'vitest/node';
 // By path: Vitest loads the global setup without the @greencart/source condition its tests resolve with.
 import { createLogger, dropDatabase, startEmbeddedPostgres } from '../../platform/src/index.js';
 import { freePort } from './ports.js';
-import { TEMPLATE_PREFIX } from './template-databases.js';
+import { templateDatabasesOf } from './template-databases.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -45,8 +45,7 @@ export default async function setup(project: TestProject) {
 async function dropTemplates(serverUrl: string, runId: string): Promise<void> {
   const admin = postgres(serverUrl, { max: 1, onnotice: () => {}, fetch_types: false });
   try {
-    const templates = await admin<Array<{ datname: string }>>`select datname from pg_database where datname like ${`${TEMPLATE_PREFIX}${runId}_%`}`;
-    for (const { datname } of templates) await dropDatabase(serverUrl, datname);
+    for (const name of await templateDatabasesOf(admin, runId)) await dropDatabase(serverUrl, name);
   } finally {
     await admin.end({ timeout: 5 });
   }

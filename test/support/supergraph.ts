@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import postgres from 'postgres';
 import { inject } from 'vitest';
-import { TEMPLATE_PREFIX } from './template-databases.js';
+import { templateDatabasesOf, templatePrefixOf } from './template-databases.js';
 import {
   buildUserTokenKeySet,
   createLocalUserTokenVerifier,
@@ -184,7 +184,7 @@ const TEMPLATE_LOCK = 7_304_112_027;
 
 /** The run's template databases, as names on the server: each subgraph's, and products' with the demo catalogue. */
 function templateNames(): Record<HarnessSubgraph | 'productsCatalogue', string> {
-  const prefix = `${TEMPLATE_PREFIX}${inject('harnessRunId')}_`;
+  const prefix = templatePrefixOf(inject('harnessRunId'));
   return { ...(Object.fromEntries(HARNESS_SUBGRAPHS.map((name) => [name, `${prefix}${name}`])) as Record<HarnessSubgraph, string>), productsCatalogue: `${prefix}products_catalogue` };
 }
 
@@ -200,9 +200,7 @@ async function copyTemplateDatabases(serverUrl: string, names: Record<HarnessSub
   try {
     await admin`select pg_advisory_lock(${TEMPLATE_LOCK})`;
     try {
-      const existing = new Set(
-        (await admin<Array<{ datname: string }>>`select datname from pg_database where datname like ${`${TEMPLATE_PREFIX}${inject('harnessRunId')}_%`}`).map((row) => row.datname),
-      );
+      const existing = new Set(await templateDatabasesOf(admin, inject('harnessRunId')));
       if (!Object.values(templates).every((name) => existing.has(name))) await buildTemplates(serverUrl, templates);
     } finally {
       await admin`select pg_advisory_unlock(${TEMPLATE_LOCK})`;

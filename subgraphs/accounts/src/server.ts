@@ -28,3 +28,7 @@ export { prepareAccountsDatabase } from './db/database.js';
 export { seedAdministrator, ADMIN_EMAIL } from './seed/admin.js';
 export { seedDemoShoppers } from './seed/demo-shoppers.js';
 export { DEFAULT_SIGN_IN_THROTTLE, type SignInThrottleSettings } from './services/sign-in-throttle.js';
+// The resolvers and context apart from the service, for a schema that runs them in process (the bench's monolith), and password hashing for seeding straight into the database.
+export { createContextFactory as createAccountsContextFactory, type AccountsContext } from './context.js';
+export { resolvers as accountsResolvers } from './resolvers/index.js';
+export { hashPassword } from './services/passwords.js';

@@ -39,3 +39,7 @@ export { OrderRecovery } from './services/order-recovery.js';
 export { createTestPaymentProcessor, type PaymentProcessor } from './services/payment-processor.js';
 export { createInvoiceLinks } from './services/invoice-links.js';
 export { SimulatedCrash, type FaultInjector, type FaultPoint } from './services/faults.js';
+// The resolvers and context apart from the service, for a schema that runs them in process (the bench's monolith), and the pair counts behind boughtTogether for seeding straight into the database.
+export { createContextFactory as createOrdersContextFactory, type OrdersContext, type OrdersContextDependencies } from './context.js';
+export { resolvers as ordersResolvers } from './resolvers/index.js';
+export { ProductPairRepository } from './db/product-pair-repository.js';

@@ -38,3 +38,7 @@ export function startProductsService(deps: ProductsDependencies, listen: ListenA
 export { prepareProductsDatabase } from './db/database.js';
 export { seedDemoCatalogue } from './seed/demo-catalogue.js';
 export { readProductsEnvironment } from './env.js';
+// The resolvers and context apart from the service, for a schema that runs them in process (the bench's monolith), and the stock service alone (the bench's M2 measures it without HTTP).
+export { createContextFactory as createProductsContextFactory, type ProductsContext } from './context.js';
+export { resolvers as productsResolvers } from './resolvers/index.js';
+export { StockService } from './services/stock-service.js';

@@ -24,3 +24,6 @@ export { prepareReviewsDatabase } from './db/database.js';
 export { createCatalogueClient } from './clients/catalogue-client.js';
 export { createPurchasesClient } from './clients/purchases-client.js';
 export { seedDemoReviews } from './seed/demo-reviews.js';
+// The resolvers and context apart from the service, for a schema that runs them in process (the bench's monolith).
+export { createContextFactory as createReviewsContextFactory, type ReviewsContext } from './context.js';
+export { resolvers as reviewsResolvers } from './resolvers/index.js';

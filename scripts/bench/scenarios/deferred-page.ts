@@ -6,10 +6,12 @@ import { readFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import { print } from 'graphql';
 import { operationDocuments, operationsPath } from '@greencart/gateway';
-import { percentile } from './common.js';
-import type { DeferredPageResult, DeferredPageRun } from './deferred-page-report.js';
+import { percentile } from '../common.js';
+import type { DeferredPageResult, DeferredPageRun } from '../deferred-page-report.js';
 
-import { Q5_ORDERS_DELAY_MS } from './deferred-page-report.js';
+import { Q5_ORDERS_DELAY_MS } from '../deferred-page-report.js';
+import { log } from '../harness/log.js';
+import type { BenchSession } from '../harness/session.js';
 
 /** The contract's ProductPage (with its two @defer fragments), a client operation, as docs/query-plans.md plans it. */
 const PRODUCT_PAGE = print(operationDocuments(readFileSync(operationsPath, 'utf8')).find(({ operation }) => operation.name?.value === 'ProductPage')!.document);
@@ -117,4 +119,25 @@ export async function measureDeferredPage(
     }
   }
   return result;
+}
+
+/** Q5 on a fresh (c) gateway whose calls to orders go through a proxy that holds each answer Q5_ORDERS_DELAY_MS. */
+export async function runDeferredPage(session: BenchSession): Promise<DeferredPageResult> {
+  const { config } = session;
+  log(`starting Q5: ProductPage with and without @defer on a fresh (c) gateway, orders ${Q5_ORDERS_DELAY_MS} ms late`);
+  const behind = await session.ensureSubgraphs();
+  const slowOrders = await startDelayingProxy(behind.orders.url, Q5_ORDERS_DELAY_MS);
+  const front = await session.started(session.ourGateway(behind, session.gatewayPorts.greencart, config.gatewayWorkers, { ...session.subgraphUrlsOf(behind), orders: slowOrders.url }));
+  try {
+    return await measureDeferredPage(front.url, session.fixture.data.productIds.slice(0, 200), {
+      connections: config.connections,
+      seconds: config.durationSeconds,
+      warmupSeconds: config.warmupSeconds,
+      runs: config.runs,
+      log,
+    });
+  } finally {
+    await session.stop(front);
+    await slowOrders.close();
+  }
 }

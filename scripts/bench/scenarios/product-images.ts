@@ -8,10 +8,12 @@
 //   `connections` clients taking the next one in turn: latency p50/p99 and sizes made a second;
 // - memory: 50 requests at once, each for a size not made yet of a different original, while the
 //   products process's RSS is sampled: its peak, beside the resize limit that is meant to bound it.
-import { randomInt } from 'node:crypto';
+import { randomInt, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import sharp from 'sharp';
-import { median, percentile, residentBytes, sampleRss } from './common.js';
+import { median, percentile, residentBytes, sampleRss } from '../common.js';
+import { log } from '../harness/log.js';
+import type { BenchSession } from '../harness/session.js';
 
 /** Originals uploaded: the memory burst needs 50 different ones, and the other phases reuse them. */
 const ORIGINALS = 50;
@@ -317,4 +319,33 @@ export function productImagesMarkdown(i1: ProductImagesResult): string {
     '|---|---:|---:|---:|---:|---:|---:|',
     `| ${memory.concurrentRequests} originals, each at ${memory.width} px ${memory.format} (not made before) | ${memory.concurrentRequests} | ${i1.resizeConcurrency} | ${memory.seconds} | ${mib(memory.rssBeforeBytes)} | ${mib(memory.peakRssBytes)}${memory.exactPeak ? '' : ' (sampled)'} | ${describeFailures(memory.failed, memory.failures)} |`,
   ].join('\n');
+}
+
+/** I1 on a fresh (c) gateway, against the bench's products process and its resize limit. */
+export async function runProductImages(session: BenchSession): Promise<ProductImagesResult> {
+  const { config } = session;
+  log(`starting I1: product images on a fresh (c) gateway, products' resize limit ${session.imageResizeConcurrency}`);
+  const behind = await session.ensureSubgraphs();
+  const front = await session.started(session.ourGateway(behind, session.gatewayPorts.greencart, config.gatewayWorkers));
+  const began = performance.now();
+  try {
+    const adminToken = await session.issuer.issue({ id: randomUUID(), role: 'ADMIN' });
+    // Products from the end of the data set: not on the catalogue's first page, nor the hot products of M1.
+    const result = await measureProductImages(front.url, {
+      adminToken,
+      productIds: session.fixture.data.productIds.slice(-50),
+      productsPid: behind.products.child.pid!,
+      resizeConcurrency: session.imageResizeConcurrency,
+      coldSizes: config.i1ColdSizes,
+      connections: config.connections,
+      seconds: config.durationSeconds,
+      warmupSeconds: config.warmupSeconds,
+      runs: config.runs,
+      log,
+    });
+    log(`I1 took ${((performance.now() - began) / 1000).toFixed(0)} s`);
+    return result;
+  } finally {
+    await session.stop(front);
+  }
 }

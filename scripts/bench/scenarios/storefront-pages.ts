@@ -16,7 +16,9 @@ import { extname, join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { chromium, type Browser, type BrowserContext, type Page, type Request } from 'playwright-core';
 import { repositoryManifest, repositoryRoot } from '@greencart/platform';
-import { median, percentile } from './common.js';
+import { median, percentile } from '../common.js';
+import { log } from '../harness/log.js';
+import type { BenchSession } from '../harness/session.js';
 
 /** Debian's Chromium, as the browser tests use it (CHROMIUM_PATH to override); never a downloaded one. */
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -401,4 +403,31 @@ export function storefrontPagesMarkdown(result: StorefrontPagesResult): string {
     ...rows,
     ...(result.leftLoopback.length > 0 ? ['', `Requests beyond loopback (stopped): ${result.leftLoopback.join(', ')}`] : []),
   ].join('\n');
+}
+
+/** The storefront built for production and its pages loaded in Chromium through a fresh (c) gateway, as production runs it. */
+export async function runStorefrontPages(session: BenchSession): Promise<StorefrontPagesResult> {
+  const { config } = session;
+  log('starting the storefront pages: the storefront built for production, loaded in Chromium through a fresh (c) gateway');
+  const behind = await session.ensureSubgraphs();
+  const began = performance.now();
+  const graphqlUrl = `http://127.0.0.1:${session.gatewayPorts.greencart}/graphql`;
+  const built = await buildStorefront(graphqlUrl);
+  const storefront = await serveBuiltApp(built.folder);
+  try {
+    // As production runs it: the storefront's origin let in by CORS, and only persisted documents (the storefront's among them).
+    const front = await session.started(
+      session.ourGateway(behind, session.gatewayPorts.greencart, config.gatewayWorkers, session.subgraphUrlsOf(behind), { corsOrigins: [storefront.origin], safelist: true }),
+    );
+    try {
+      const result = await measureStorefrontPages(storefront.origin, graphqlUrl, { productId: session.fixture.data.productIds[0]!, loads: config.pageLoads, buildSeconds: built.seconds, log });
+      log(`the storefront pages took ${((performance.now() - began) / 1000).toFixed(0)} s, its build included`);
+      return result;
+    } finally {
+      await session.stop(front);
+    }
+  } finally {
+    await storefront.close();
+    await built.remove();
+  }
 }
