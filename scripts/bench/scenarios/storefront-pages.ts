@@ -260,23 +260,12 @@ async function measureLoad(page: Page, url: string, graphqlCalls: { startEpochMs
   };
 }
 
-export interface PageLoadSummary {
+/** A page's loads summed up: the paints' median and p95, the element LCP named most often, and the medians of the rest. */
+export interface PageLoadSummary extends Omit<PageLoad, 'fcpMs' | 'lcpMs' | 'contentMs'> {
   loads: number;
   fcp: { median: number; p95: number };
   lcp: { median: number; p95: number };
   content: { median: number; p95: number };
-  /** The element LCP named most often. */
-  lcpElement: string;
-  /** Medians over the loads. */
-  graphqlBeforeLcp: number;
-  graphqlBeforeLcpMs: number;
-  graphqlFirstByteMs: number;
-  graphqlRequests: number;
-  lastGraphqlEndMs: number;
-  scripts: number;
-  scriptBytesSent: number;
-  scriptBytes: number;
-  documentMs: number;
 }
 
 function summarise(loads: PageLoad[]): PageLoadSummary {
