@@ -40,6 +40,8 @@ export const PROOF_WAIT_MS = 150;
 const MAX_WAITED_LAG_MS = 1_000;
 /** Invalidations remembered (at least; up to twice as many) to decide whether an answer computed meanwhile may still be kept. */
 const REMEMBERED_INVALIDATIONS = 4_096;
+/** Keys asked for once remembered (as hashes) per generation of the doorkeeper, at most: see admits(). */
+const DOORKEEPER_KEYS = 16_384;
 /** The response header telling whether the cache answered: `hit`, `miss` (kept or not) or `bypass`. */
 export const CACHE_STATUS_HEADER = 'x-greencart-cache';
 
@@ -201,6 +203,10 @@ export class ResponseCache {
   private readonly unlisten: Array<() => void>;
   private readonly now: () => number;
   private readonly lookups?: Counter<'outcome'>;
+  /** The doorkeeper's two generations of keys missed once (FNV-1a hashes), and when the newer began. */
+  private seenNow = new Set<number>();
+  private seenBefore = new Set<number>();
+  private generationStartedAt = 0;
 
   constructor(private readonly options: ResponseCacheOptions) {
     this.now = options.now ?? Date.now;
@@ -279,7 +285,7 @@ export class ResponseCache {
    */
   whenProvenSince(since: number, withinMs: number): Promise<boolean> {
     if (this.provenSince(since)) return Promise.resolve(true);
-    if (this.options.feeds.some((feed) => (this.provenAt.get(feed.name) ?? 0) < since - MAX_WAITED_LAG_MS)) return Promise.resolve(false);
+    if (this.awaySince(since)) return Promise.resolve(false);
     return new Promise((resolve) => {
       const waiter = {
         since,
@@ -292,6 +298,16 @@ export class ResponseCache {
       const timer = setTimeout(() => waiter.resolve(false), withinMs);
       this.waiters.add(waiter);
     });
+  }
+
+  /** Whether a feed is further behind `since` than MAX_WAITED_LAG_MS: away (or never heard), not just late. */
+  awaySince(since: number): boolean {
+    return this.options.feeds.some((feed) => (this.provenAt.get(feed.name) ?? 0) < since - MAX_WAITED_LAG_MS);
+  }
+
+  /** Whether an answer is kept under `key` (not yet expired), without marking it used. */
+  has(key: string): boolean {
+    return this.entries.has(key);
   }
 
   /** The answer's JSON when it is kept (the caller has checked the feeds). */
@@ -334,6 +350,27 @@ export class ResponseCache {
       keys.add(key);
     }
     return true;
+  }
+
+  /**
+   * Whether an answer computed for `key` is worth keeping: only when the key was missed before,
+   * within about GATEWAY_CACHE_MAX_AGE (a doorkeeper, as TinyLFU admits entries). Most product
+   * pages of a large catalogue are read once in a while; keeping each would cost its walk and its
+   * bytes, push popular answers out and leave the heap full of answers that expire unread.
+   */
+  admits(key: string): boolean {
+    const now = this.now();
+    // Two generations of half the longest age each: a key is remembered between a half and a whole.
+    const generationMs = this.options.maxAgeSeconds * 500;
+    if (this.seenNow.size >= DOORKEEPER_KEYS || now - this.generationStartedAt > generationMs) {
+      this.seenBefore = now - this.generationStartedAt > 2 * generationMs ? new Set() : this.seenNow;
+      this.seenNow = new Set();
+      this.generationStartedAt = now;
+    }
+    const hash = fnv1a(key);
+    if (this.seenNow.has(hash) || this.seenBefore.has(hash)) return true;
+    this.seenNow.add(hash);
+    return false;
   }
 
   /** A feed told a change: drop every answer holding the entity, and every answer listing its type. */
@@ -432,8 +469,11 @@ export function responseCachePlugin(options: ResponseCachePluginOptions): Apollo
           }
           if (!isPublic) return null;
           const candidate = `${queryHash}\n${request.operationName ?? ''}\n${JSON.stringify(request.variables ?? {})}`;
-          // What a hit needs proven is fixed when the read starts (waiting does not move it).
-          const proven = await cache.whenProvenSince(cache.provenTimeNeeded(), PROOF_WAIT_MS);
+          // What a hit needs proven is fixed when the read starts (waiting does not move it). Only a
+          // kept answer waits for the proof: with nothing to serve, a read whose feeds lag under load
+          // runs at once (a miss, or a bypass when a feed is away).
+          const needed = cache.provenTimeNeeded();
+          const proven = cache.has(candidate) ? await cache.whenProvenSince(needed, PROOF_WAIT_MS) : !cache.awaySince(needed);
           const json = proven ? cache.get(candidate) : undefined;
           if (json !== undefined) {
             cache.count('hit');
@@ -442,7 +482,7 @@ export function responseCachePlugin(options: ResponseCachePluginOptions): Apollo
           // Kept even when the feeds are late: what it read is told later (or a resync drops it), and it is served only once proven.
           outcome = proven ? 'miss' : 'bypass';
           cache.count(outcome);
-          if (mayKeep) key = candidate;
+          if (mayKeep && cache.admits(candidate)) key = candidate;
           return null;
         },
         async willSendResponse({ schema, document, operation, response }) {
@@ -456,4 +496,14 @@ export function responseCachePlugin(options: ResponseCachePluginOptions): Apollo
       };
     },
   };
+}
+
+/** A 32-bit FNV-1a hash of a string's UTF-16 code units: two keys that collide are only admitted early. */
+function fnv1a(text: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < text.length; index++) {
+    hash ^= text.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193);
+  }
+  return hash >>> 0;
 }

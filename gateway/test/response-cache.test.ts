@@ -136,6 +136,17 @@ describe('ResponseCache', () => {
     expect(cache.provenSince(cache.provenTimeNeeded())).toBe(true);
   });
 
+  it("admits an answer on its key's second miss within the longest age, not its first, and forgets a key missed once long ago", () => {
+    const { cache, advance } = setUp();
+    expect([cache.admits('page-a'), cache.admits('page-a'), cache.admits('page-b')]).toEqual([false, true, false]);
+    // Remembered between half and the whole of maxAgeSeconds (10 s): two generations of 5 s.
+    advance(6_000);
+    expect(cache.admits('page-b')).toBe(true);
+    expect(cache.admits('page-c')).toBe(false);
+    advance(11_000);
+    expect([cache.admits('page-a'), cache.admits('page-c')]).toEqual([false, false]);
+  });
+
   it('keeps its byte count under its bound, pushing out the least recently used', () => {
     const { cache, proveAlive } = setUp(16 * 1024);
     proveAlive();

@@ -4,8 +4,8 @@
 import type { TargetName } from './targets.js';
 import { READS, type OperationName } from './harness/operations.js';
 
-/** Scenarios that run after the compared targets, each on a fresh (c) gateway of its own, in this order: M2 (`orders`), S1 (`subscriptions`), Q5 (`deferred`), the storefront's pages (`pages`), I1 (`images`) and the soak (`soak`). */
-export const OWN_GATEWAY_TARGETS = ['orders', 'subscriptions', 'deferred', 'pages', 'images', 'soak'] as const;
+/** Scenarios that run after the compared targets, each on gateways of its own, in this order: the cached reads (`cache`: (c) and (d), with and without their caches), M2 (`orders`), S1 (`subscriptions`), Q5 (`deferred`), the storefront's pages (`pages`), I1 (`images`) and the soak (`soak`). */
+export const OWN_GATEWAY_TARGETS = ['cache', 'orders', 'subscriptions', 'deferred', 'pages', 'images', 'soak'] as const;
 export type OwnGatewayTarget = (typeof OWN_GATEWAY_TARGETS)[number];
 /** What BENCH_TARGETS may name: a compared target ((a)–(d)) or a scenario of its own. */
 export type BenchTargetName = TargetName | OwnGatewayTarget;

@@ -6,10 +6,12 @@
 //
 // Production-like and fair: no GraphiQL or landing page, warn-level logs, no usage reporting or
 // telemetry (nothing leaves loopback), Hive's defaults otherwise: its own parse, validation and
-// query plan caches stay on, and no response cache is added.
+// query plan caches stay on, and no response cache is added unless asked (responseCacheTtlMs: its
+// documented response caching, in memory, one cache for every request without a token).
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createGatewayRuntime } from '@graphql-hive/gateway';
+import InMemoryLRUCache from '@graphql-mesh/cache-inmemory-lru';
 import { unifiedGraphHandler } from '@graphql-hive/router-runtime';
 import { SERVICE_TOKEN_HEADER, serviceNamed, type ServiceCredentials } from '@greencart/platform';
 
@@ -27,6 +29,8 @@ export interface HiveGatewayOptions {
   /** 0: any free port. */
   port: number;
   host: string;
+  /** Hive's response cache on, keeping each answer this long (its `ttl`); off when unset. */
+  responseCacheTtlMs?: number;
 }
 
 export interface RunningHiveGateway {
@@ -53,6 +57,12 @@ export async function startHiveGateway(options: HiveGatewayOptions): Promise<Run
         authorization: request.headers.get('authorization'),
       }),
     },
+    ...(options.responseCacheTtlMs && {
+      // Its response caching as documented: answers in its in-memory LRU cache, one session per
+      // Authorization header (a request without one shares the public session), kept for the TTL.
+      cache: new InMemoryLRUCache(),
+      responseCaching: { session: (request: Request) => request.headers.get('authorization'), ttl: options.responseCacheTtlMs },
+    }),
     graphqlEndpoint: '/graphql',
     graphiql: false,
     landingPage: false,

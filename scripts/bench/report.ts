@@ -1,8 +1,8 @@
 // The bench's report: what a run measured (BenchReport), the comparison's markdown with the
 // issue's targets met or not, and the result files, written under scripts/bench/results/:
 // <name>.{json,md,svg} for the compared targets (BENCH_RESULTS_NAME, `latest` by default), and
-// beside them each scenario's own: m2.*, s1.*, and <name>-q5.*, <name>-pages.*, <name>-i1.*,
-// <name>-soak.* (q5.*, pages.*, i1.*, soak.* for `latest`). A run of scenarios alone leaves the comparison's files as they were.
+// beside them each scenario's own: m2.*, s1.*, and <name>-cache.*, <name>-q5.*, <name>-pages.*,
+// <name>-i1.*, <name>-soak.* (cache.*, q5.*, pages.*, i1.*, soak.* for `latest`). A run of scenarios alone leaves the comparison's files as they were.
 // BENCHMARKS.md's tables are rendered from these files (tables.ts), with report-figures.ts's rounding.
 import { mkdir, writeFile } from 'node:fs/promises';
 import { cpus, totalmem } from 'node:os';
@@ -13,6 +13,7 @@ import type { BenchConfig } from './config.js';
 import { deferredPageMarkdown, type DeferredPageResult } from './deferred-page-report.js';
 import { SUBGRAPHS_BEHIND, type OperationName } from './harness/operations.js';
 import { formatRps, formatShare, mib, peakShare, THROUGHPUT_TARGETS } from './report-figures.js';
+import { cachedReadsMarkdown, type CachedReadsResult } from './scenarios/cached-reads.js';
 import { hotProductMarkdown, type HotProductResult } from './scenarios/hot-product.js';
 import { liveUpdatesMarkdown, type LiveUpdatesResult } from './scenarios/live-updates.js';
 import type { PlaceOrderResult } from './scenarios/place-order.js';
@@ -34,6 +35,8 @@ export interface BenchReport {
   /** The services' (our gateway and every subgraph) resident memory while Q1 runs through (c). */
   servicesRssUnderQ1?: RssPeaks;
   placeOrders: PlaceOrderResult[];
+  /** Q2 and Q4 through (c) and (d) with and without their caches, when `cache` was among the targets. */
+  cachedReads?: CachedReadsResult;
   /** M2, when `orders` was among the targets. */
   hotProduct?: HotProductResult;
   /** S1, when `subscriptions` was among the targets. */
@@ -164,6 +167,13 @@ export async function writeResults(report: BenchReport): Promise<void> {
     await writeFile(`${folder}${config.resultsName}.md`, `${table}\n`);
     await writeFile(`${folder}${config.resultsName}.svg`, renderChart(report));
     process.stdout.write(`${table}\n`);
+  }
+  if (report.cachedReads) {
+    const cache = cachedReadsMarkdown(report.cachedReads);
+    const cacheName = config.resultsName === 'latest' ? 'cache' : `${config.resultsName}-cache`;
+    await writeFile(`${folder}${cacheName}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, cachedReads: report.cachedReads }, null, 2)}\n`);
+    await writeFile(`${folder}${cacheName}.md`, `${cache}\n`);
+    if (report.operations.length === 0) process.stdout.write(`${cache}\n`);
   }
   if (report.hotProduct) {
     const m2 = hotProductMarkdown(report.hotProduct);

@@ -3,16 +3,18 @@
 // settings (config.ts, BENCH_*) and runs what BENCH_TARGETS selects, in this order:
 //   limit, monolith, greencart, hive  the compared targets, in the order named: Q1–Q4 and M1 each
 //                                     (scenarios/compared-targets.ts, reads.ts, place-order.ts)
+//   cache          Q2 and Q4 through (c) and (d), each with and without its cache, beside a
+//                  freshness probe                      (scenarios/cached-reads.ts), opt-in
 //   orders         M2, one hot product against many      (scenarios/hot-product.ts)
 //   subscriptions  S1, live updates                      (scenarios/live-updates.ts)
 //   deferred       Q5, a product page with @defer        (scenarios/deferred-page.ts)
 //   pages          the storefront's pages in Chromium    (scenarios/storefront-pages.ts), opt-in
 //   images         I1, product images                    (scenarios/product-images.ts), opt-in
 //   soak           30 minutes at half of peak            (scenarios/soak.ts), opt-in
-// The scenarios after the compared targets each run on a fresh (c) gateway of their own over the
-// same subgraph processes. `pages` runs before `images`, so the catalogue it loads has no pictures
+// The scenarios after the compared targets each run on fresh gateways of their own over the same
+// subgraph processes. `pages` runs before `images`, so the catalogue it loads has no pictures
 // whether or not I1 ran; both are opt-in: each takes longer than the ~90 s a default run can spare
-// (BENCHMARKS.md's introduction), and so is the soak (BENCH_TARGETS=soak npm run bench;
+// (BENCHMARKS.md's introduction), and so are the cached reads and the soak (BENCH_TARGETS=soak npm run bench;
 // BENCH_SOAK_MINUTES, 30 by default).
 // The harness (harness/): the run's session (services built, PostgreSQL seeded, tokens, every
 // process started, session.ts), the processes and their counters (processes.ts, over targets.ts's
@@ -30,6 +32,7 @@ import { OWN_GATEWAY_TARGETS, readBenchConfig, runsOnItsOwnGateway } from './con
 import { log } from './harness/log.js';
 import { startSession } from './harness/session.js';
 import { newReport, TARGET_LABELS, writeResults } from './report.js';
+import { runCachedReads } from './scenarios/cached-reads.js';
 import { runComparedTarget } from './scenarios/compared-targets.js';
 import { runDeferredPage } from './scenarios/deferred-page.js';
 import { runHotProduct } from './scenarios/hot-product.js';
@@ -41,6 +44,7 @@ import type { TargetStats } from './targets.js';
 
 // What this module lent before the bench was split (tables.ts reads BenchReport from here).
 export { markdownTable, TARGET_LABELS, type BenchReport } from './report.js';
+export { cachedReadsMarkdown, type CachedReadsResult } from './scenarios/cached-reads.js';
 export { hotProductMarkdown, type HotProductCaseResult, type HotProductResult, type HotProductRun, type LockWaits, type StockServiceRun } from './scenarios/hot-product.js';
 export { liveUpdatesMarkdown, type LiveUpdatesResult } from './scenarios/live-updates.js';
 export type { PlaceOrderResult } from './scenarios/place-order.js';
@@ -60,8 +64,9 @@ async function main(): Promise<void> {
   const session = await startSession(config);
   try {
     const report = newReport(startedAt, config);
-    // M2, S1, Q5, the pages, I1 and the soak run last, each on a gateway of its own (below).
+    // The cached reads, M2, S1, Q5, the pages, I1 and the soak run last, each on gateways of its own (below).
     for (const name of config.targets) if (!runsOnItsOwnGateway(name)) await runComparedTarget(session, name, report);
+    if (config.targets.includes('cache')) report.cachedReads = await runCachedReads(session);
     if (config.targets.includes('orders')) report.hotProduct = await runHotProduct(session);
     if (config.targets.includes('subscriptions')) report.liveUpdates = await runLiveUpdates(session);
     if (config.targets.includes('deferred')) report.deferredPage = await runDeferredPage(session);

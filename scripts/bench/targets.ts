@@ -79,8 +79,10 @@ export type TargetSettings =
       /** (c) only, for the storefront's pages: browser origins let in by CORS, and production's safelist of persisted documents on. */
       corsOrigins?: string[];
       safelist?: boolean;
-      /** GreenCart's gateway cache of public answers, at its defaults (BENCH_GATEWAY_CACHE=on); off otherwise. */
+      /** GreenCart's gateway cache of public answers, at its defaults (BENCH_GATEWAY_CACHE=on, and the cached reads' scenario); off otherwise. */
       gatewayCache?: boolean;
+      /** (d) only: Hive's response cache, keeping answers this long (the cached reads' scenario); off when unset. */
+      hiveResponseCacheTtlMs?: number;
     };
 
 export interface TargetStats {
@@ -211,7 +213,7 @@ async function startBenchGateway(settings: Extract<TargetSettings, { role: 'gree
   const credentials = await credentialsFor(settings.serviceKeys, 'gateway');
   if (settings.role === 'hive') {
     const { startHiveGateway } = await import('./hive-gateway.js');
-    return { url: (await startHiveGateway({ supergraphSdl, subgraphUrls: settings.subgraphUrls, credentials, ...listen })).url };
+    return { url: (await startHiveGateway({ supergraphSdl, subgraphUrls: settings.subgraphUrls, credentials, responseCacheTtlMs: settings.hiveResponseCacheTtlMs, ...listen })).url };
   }
   const { startGateway, DEFAULT_GATEWAY_CACHE_MAX_AGE_SECONDS, DEFAULT_GATEWAY_CACHE_MAX_BYTES } = await import('@greencart/gateway');
   const gateway = await startGateway(
