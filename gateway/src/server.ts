@@ -3,7 +3,7 @@ import type { GraphQLSchema } from 'graphql';
 import { ApolloGateway } from '@apollo/gateway';
 import type { ApolloServerPlugin } from '@apollo/server';
 import { prettyFormatQueryPlan, type QueryPlannerConfig } from '@apollo/query-planner';
-import type { GatewayInterface } from '@apollo/server-gateway-interface';
+import type { GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
 import {
   createErrorFormatter,
   createJsonPoster,
@@ -45,6 +45,7 @@ import { DEFAULT_SUBSCRIPTION_LIMITS, startSubscriptionServer, type Subscription
 import { memorySlots, redisSlots } from './live/subscription-slots.js';
 import { DEFAULT_WEBSOCKET_CONNECTIONS_PER_ADDRESS } from './live/websocket-transport.js';
 import { createRateLimiter, DEFAULT_RATE_LIMITS, type RateLimitSettings } from './rate-limits.js';
+import { SingleFetchShortcut } from './single-fetch.js';
 import { SubgraphDataSource } from './subgraph-data-source.js';
 import { mountSubgraphRoutes, subgraphRoutes } from './subgraph-routes.js';
 import { DEFAULT_MAX_FORWARDED_BODY_BYTES } from './subgraph-forward.js';
@@ -130,12 +131,16 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   // Nothing phones home: unless this is set, @apollo/gateway asks every cloud's metadata address
   // who runs it and sends Apollo usage metrics (hourly, and when it stops). It reads only this variable.
   process.env.APOLLO_TELEMETRY_DISABLED = 'true';
+  // Development: a developer who asks (x-greencart-query-plan) sees how the query fans out.
+  const wantsQueryPlan = (requestContext: GatewayGraphQLRequestContext) => !deps.production && Boolean(requestContext.request.http?.headers.get(QUERY_PLAN_HEADER));
+  // A query one subgraph answers whole is sent there and its answer returned as it came (see single-fetch.ts).
+  const singleFetch = new SingleFetchShortcut({ dataSources: () => dataSources, skip: wantsQueryPlan, registry: metrics.registry });
   const gateway = new ApolloGateway({
     supergraphSdl: deps.supergraphSdl,
     queryPlannerConfig,
-    // Development: a developer who asks (x-greencart-query-plan) sees how the query fans out.
     experimental_didResolveQueryPlan: ({ queryPlan, requestContext }) => {
-      if (deps.production || !requestContext.request.http?.headers.get(QUERY_PLAN_HEADER)) return;
+      singleFetch.planned(queryPlan, requestContext);
+      if (!wantsQueryPlan(requestContext)) return;
       (requestContext.context as GatewayContext).queryPlan = prettyFormatQueryPlan(queryPlan);
     },
     logger: { debug: () => {}, info: (message) => deps.logger.info(String(message)), warn: (message) => deps.logger.warn(String(message)), error: (message) => deps.logger.error(String(message)) },
@@ -215,7 +220,7 @@ export async function startGateway(deps: GatewayDependencies, listen: ListenAddr
   const service = await startGraphQLService<GatewayContext & RequestDeadline>(
     {
       name: 'gateway',
-      gateway: withRequestDeadline(withIncrementalDelivery(gateway as unknown as GatewayInterface, deferExecutor), requestTimeoutMs),
+      gateway: withRequestDeadline(withIncrementalDelivery(singleFetch.wrap(gateway as unknown as GatewayInterface), deferExecutor), requestTimeoutMs),
       // The deadline runs from here; the rate limits come first, per address before the token is
       // verified, per customer once it is.
       context: async (request) => {
