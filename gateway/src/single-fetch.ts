@@ -3,6 +3,7 @@ import type { DocumentNode, GraphQLSchema, OperationDefinitionNode } from 'graph
 import type { GraphQLDataSourceProcessOptions, ServiceMap } from '@apollo/gateway';
 import type { FetchNode, QueryPlan } from '@apollo/query-planner';
 import type { GatewayExecutor, GatewayGraphQLRequestContext, GatewayInterface } from '@apollo/server-gateway-interface';
+import { SpanStatusCode, trace } from '@opentelemetry/api';
 import { LRUCache } from 'lru-cache';
 import { Counter, type Registry } from 'prom-client';
 
@@ -12,7 +13,10 @@ const { Kind, TypeInfo, getNamedType, isAbstractType, parse, print, visit, visit
 /** @apollo/gateway's GraphQLDataSourceRequestKind.INCOMING_OPERATION, an enum it does not export: a call made for a client's operation. */
 const INCOMING_OPERATION = 'incoming operation' as Extract<GraphQLDataSourceProcessOptions, { incomingRequestContext: unknown }>['kind'];
 
-/** Operations whose plan is remembered (answered through the shortcut or not), as many as the gateway's plan cache holds at least. */
+/** The fetch's span is named as @apollo/gateway names its own, so that a trace reads the same whichever path ran. */
+const tracer = trace.getTracer('@greencart/gateway/single-fetch');
+
+/** Operations whose verdict is kept (shortcut or not), the last used; one pushed out learns again from its next plan. */
 const REMEMBERED_OPERATIONS = 500;
 
 /**
@@ -77,13 +81,22 @@ export class SingleFetchShortcut {
         for (const name of fetch.variableUsages ?? []) if (provided[name] !== undefined) variables[name] = provided[name];
         let answer;
         try {
-          answer = await service.process({
-            kind: INCOMING_OPERATION,
-            request: { query: fetch.operation, variables, operationName: fetch.operationName },
-            incomingRequestContext: requestContext,
-            context: requestContext.context,
-            document: fetch.operationDocumentNode,
-            pathInIncomingRequest: [],
+          answer = await tracer.startActiveSpan('gateway.fetch', { attributes: { service: fetch.serviceName } }, async (span) => {
+            try {
+              return await service.process({
+                kind: INCOMING_OPERATION,
+                request: { query: fetch.operation, variables, operationName: fetch.operationName },
+                incomingRequestContext: requestContext,
+                context: requestContext.context,
+                document: fetch.operationDocumentNode,
+                pathInIncomingRequest: [],
+              });
+            } catch (error) {
+              span.setStatus({ code: SpanStatusCode.ERROR });
+              throw error;
+            } finally {
+              span.end();
+            }
           });
         } catch {
           this.answers?.inc({ outcome: 'fallback' });
