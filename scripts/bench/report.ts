@@ -168,52 +168,19 @@ export async function writeResults(report: BenchReport): Promise<void> {
     await writeFile(`${folder}${config.resultsName}.svg`, renderChart(report));
     process.stdout.write(`${table}\n`);
   }
-  if (report.cachedReads) {
-    const cache = cachedReadsMarkdown(report.cachedReads);
-    const cacheName = config.resultsName === 'latest' ? 'cache' : `${config.resultsName}-cache`;
-    await writeFile(`${folder}${cacheName}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, cachedReads: report.cachedReads }, null, 2)}\n`);
-    await writeFile(`${folder}${cacheName}.md`, `${cache}\n`);
-    if (report.operations.length === 0) process.stdout.write(`${cache}\n`);
-  }
-  if (report.hotProduct) {
-    const m2 = hotProductMarkdown(report.hotProduct);
-    await writeFile(`${folder}m2.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, hotProduct: report.hotProduct }, null, 2)}\n`);
-    await writeFile(`${folder}m2.md`, `${m2}\n`);
-    if (report.operations.length === 0) process.stdout.write(`${m2}\n`);
-  }
-  if (report.deferredPage) {
-    const q5 = deferredPageMarkdown(report.deferredPage);
-    // q5.* for a run without a name; <name>-q5.* beside a named run's files, for BENCHMARKS.md to cite.
-    const q5Name = config.resultsName === 'latest' ? 'q5' : `${config.resultsName}-q5`;
-    await writeFile(`${folder}${q5Name}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, deferredPage: report.deferredPage }, null, 2)}\n`);
-    await writeFile(`${folder}${q5Name}.md`, `${q5}\n`);
-    if (report.operations.length === 0) process.stdout.write(`${q5}\n`);
-  }
-  if (report.storefrontPages) {
-    const pages = storefrontPagesMarkdown(report.storefrontPages);
-    const pagesName = config.resultsName === 'latest' ? 'pages' : `${config.resultsName}-pages`;
-    await writeFile(`${folder}${pagesName}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, storefrontPages: report.storefrontPages }, null, 2)}\n`);
-    await writeFile(`${folder}${pagesName}.md`, `${pages}\n`);
-    if (report.operations.length === 0) process.stdout.write(`${pages}\n`);
-  }
-  if (report.productImages) {
-    const i1 = productImagesMarkdown(report.productImages);
-    const i1Name = config.resultsName === 'latest' ? 'i1' : `${config.resultsName}-i1`;
-    await writeFile(`${folder}${i1Name}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, productImages: report.productImages }, null, 2)}\n`);
-    await writeFile(`${folder}${i1Name}.md`, `${i1}\n`);
-    if (report.operations.length === 0) process.stdout.write(`${i1}\n`);
-  }
-  if (report.soak) {
-    const soak = soakMarkdown(report.soak);
-    const soakName = config.resultsName === 'latest' ? 'soak' : `${config.resultsName}-soak`;
-    await writeFile(`${folder}${soakName}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, soak: report.soak }, null, 2)}\n`);
-    await writeFile(`${folder}${soakName}.md`, `${soak}\n`);
-    if (report.operations.length === 0) process.stdout.write(`${soak}\n`);
-  }
-  if (report.liveUpdates) {
-    const s1 = liveUpdatesMarkdown(report.liveUpdates);
-    await writeFile(`${folder}s1.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, liveUpdates: report.liveUpdates }, null, 2)}\n`);
-    await writeFile(`${folder}s1.md`, `${s1}\n`);
-    if (report.operations.length === 0) process.stdout.write(`${s1}\n`);
-  }
+  /** A scenario's own files: its result beside the run's start, settings and machine, and its markdown (printed too when no target was compared). */
+  const writeScenario = async (file: string, result: Partial<BenchReport>, markdown: string) => {
+    await writeFile(`${folder}${file}.json`, `${JSON.stringify({ startedAt: report.startedAt, config, machine: report.machine, ...result }, null, 2)}\n`);
+    await writeFile(`${folder}${file}.md`, `${markdown}\n`);
+    if (report.operations.length === 0) process.stdout.write(`${markdown}\n`);
+  };
+  // <scenario>.* for a run without a name; <name>-<scenario>.* beside a named run's files, for BENCHMARKS.md to cite.
+  const named = (scenario: string) => (config.resultsName === 'latest' ? scenario : `${config.resultsName}-${scenario}`);
+  if (report.cachedReads) await writeScenario(named('cache'), { cachedReads: report.cachedReads }, cachedReadsMarkdown(report.cachedReads));
+  if (report.hotProduct) await writeScenario('m2', { hotProduct: report.hotProduct }, hotProductMarkdown(report.hotProduct));
+  if (report.deferredPage) await writeScenario(named('q5'), { deferredPage: report.deferredPage }, deferredPageMarkdown(report.deferredPage));
+  if (report.storefrontPages) await writeScenario(named('pages'), { storefrontPages: report.storefrontPages }, storefrontPagesMarkdown(report.storefrontPages));
+  if (report.productImages) await writeScenario(named('i1'), { productImages: report.productImages }, productImagesMarkdown(report.productImages));
+  if (report.soak) await writeScenario(named('soak'), { soak: report.soak }, soakMarkdown(report.soak));
+  if (report.liveUpdates) await writeScenario('s1', { liveUpdates: report.liveUpdates }, liveUpdatesMarkdown(report.liveUpdates));
 }
