@@ -277,7 +277,9 @@ describe.skipIf(!redisAvailable)('shared by gateway replicas in Redis (REDIS_URL
     expect(passed(await Promise.all(Array.from({ length: 6 }, () => send(second, { address }))))).toHaveLength(5);
 
     // A gateway started now starts all the same, and says so.
-    const third = (await supergraph.startGatewayReplica()).url;
+    const thirdReplica = await supergraph.startGatewayReplica();
+    const third = thirdReplica.url;
+    metricsUrlOf.set(third, thirdReplica.metricsUrl);
     expect(logged(FALLING_BACK, 3)).toHaveLength(1);
     expect(passed([await send(third, { address })])).toHaveLength(1);
 
@@ -298,10 +300,26 @@ describe.skipIf(!redisAvailable)('shared by gateway replicas in Redis (REDIS_URL
     expect(logged(FALLING_BACK)).toHaveLength(1);
 
     // Shared again (Redis came back empty): once one gateway used the budget, the others refuse.
-    const afterwards = '203.0.113.21';
-    for (let request = 0; request < 5; request++) expect(passed([await send(first, { address: afterwards })])).toHaveLength(1);
-    expectRateLimited(await send(second, { address: afterwards }), /address/);
-    expectRateLimited(await send(third, { address: afterwards }), /address/);
+    // A check Redis does not answer within its command timeout falls back to that gateway's memory
+    // (as it must); on a loaded machine one may, right after the reconnection. Such a round is
+    // counted as a fallback and tried again with a fresh address, and printed.
+    const fellBackTotal = async () => (await fallbacks(first, 'address')) + (await fallbacks(second, 'address')) + (await fallbacks(third, 'address'));
+    const disturbed: string[] = [];
+    for (let round = 0; ; round++) {
+      const afterwards = `203.0.113.${21 + round}`;
+      const before = await fellBackTotal();
+      const answers = [];
+      for (let request = 0; request < 5; request++) answers.push(await send(first, { address: afterwards }));
+      answers.push(await send(second, { address: afterwards }), await send(third, { address: afterwards }));
+      if ((await fellBackTotal()) > before && round < 5) {
+        disturbed.push(afterwards);
+        continue;
+      }
+      console.log(`shared again after Redis came back: rounds a slow Redis answer sent to a gateway's memory: ${disturbed.length}`);
+      expect(passed(answers.slice(0, 5))).toHaveLength(5);
+      for (const answer of answers.slice(5)) expectRateLimited(answer, /address/);
+      break;
+    }
   });
 });
 
