@@ -9,6 +9,7 @@
 // carry the same load; a change through SQL is what a stock-taking order or an admin elsewhere
 // does, which no gateway sees pass.
 import { randomInt } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type autocannon from 'autocannon';
 import postgres from 'postgres';
 import { databaseUrl } from '@greencart/platform';
@@ -33,6 +34,9 @@ export const CACHED_READS = ['Q2', 'Q4'] as const;
 export type CachedRead = (typeof CACHED_READS)[number];
 export type CachedReadsGateway = 'greencart' | 'greencart-cached' | 'hive' | 'hive-cached';
 export const CACHED_READS_GATEWAYS: readonly CachedReadsGateway[] = ['greencart', 'greencart-cached', 'hive', 'hive-cached'];
+/** The compared target a gateway of this scenario is: requests are made for it as for that target. */
+const targetOf = (gateway: CachedReadsGateway) => (gateway.startsWith('hive') ? 'hive' : 'greencart');
+
 export const CACHED_READS_LABELS: Record<CachedReadsGateway, string> = {
   greencart: '(c) GreenCart, no cache',
   'greencart-cached': "(c) GreenCart, its gateway's cache",
@@ -81,7 +85,6 @@ function priceIn(body: string, operation: CachedRead, productId: string): string
 function startFreshnessProbe(url: string, operation: CachedRead, fixture: Fixture, sql: postgres.Sql): { stop(): Promise<FreshnessProbe> } {
   const counts: FreshnessProbe = { changes: 0, reads: 0, stale: 0, failed: 0 };
   let stopped = false;
-  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms)));
   const cycle = async () => {
     // The request the load sends for one category or product, so that it is cached under the same key.
     const request: autocannon.Request = requestFor('greencart', operation, fixture);
@@ -102,7 +105,7 @@ function startFreshnessProbe(url: string, operation: CachedRead, fixture: Fixtur
       where id = ${productId} returning price_cents as "priceCents"`;
     const committedAt = performance.now();
     counts.changes++;
-    await sleep(committedAt + PROBE_READ_AFTER_MS - performance.now());
+    await sleep(Math.max(0, committedAt + PROBE_READ_AFTER_MS - performance.now()));
     const after = await send(url, request);
     const shown = after.status === 200 ? priceIn(after.body, operation, productId) : undefined;
     if (shown === undefined) counts.failed++;
@@ -115,7 +118,7 @@ function startFreshnessProbe(url: string, operation: CachedRead, fixture: Fixtur
     while (!stopped) {
       const started = performance.now();
       await cycle().catch(() => counts.failed++);
-      await sleep(started + PROBE_CYCLE_MS - performance.now());
+      await sleep(Math.max(0, started + PROBE_CYCLE_MS - performance.now()));
     }
   })();
   return {
@@ -138,7 +141,7 @@ async function cacheLookups(metricsUrl: string): Promise<{ hit: number; miss: nu
 async function measureCachedRead(session: BenchSession, gateway: CachedReadsGateway, front: BenchProcess, operation: CachedRead, sql: postgres.Sql): Promise<CachedReadRun> {
   const { config, fixture } = session;
   const label = `${gateway} ${operation}`;
-  const makeRequest = () => requestFor(gateway.startsWith('hive') ? 'hive' : 'greencart', operation, fixture);
+  const makeRequest = () => requestFor(targetOf(gateway), operation, fixture);
   const first = await send(front.url, makeRequest());
   if (first.status !== 200 || first.body.includes('"errors"') || first.body.includes('"data":null')) throw new Error(`${label}: ${first.status} ${first.body.slice(0, 500)}`);
   const lookupsBefore = front.metricsUrl && gateway === 'greencart-cached' ? await cacheLookups(front.metricsUrl) : undefined;
@@ -174,7 +177,7 @@ export async function runCachedReads(session: BenchSession): Promise<CachedReads
   const result: CachedReadsResult = { probeReadAfterMs: PROBE_READ_AFTER_MS, probeCycleMs: PROBE_CYCLE_MS, hiveResponseCacheTtlMs: HIVE_RESPONSE_CACHE_TTL_MS, runs: [] };
   try {
     for (const gateway of CACHED_READS_GATEWAYS) {
-      const hive = gateway.startsWith('hive');
+      const hive = targetOf(gateway) === 'hive';
       const cached = gateway.endsWith('-cached');
       const common = { serviceKeys: session.serviceKeys, subgraphUrls, workers: session.config.gatewayWorkers };
       const settings: TargetSettings = hive
@@ -189,7 +192,7 @@ export async function runCachedReads(session: BenchSession): Promise<CachedReads
         const warmupSeconds = session.config.warmupSeconds * (freshSubgraphs ? 2 : 1);
         for (const operation of reads) {
           log(`${gateway} ${operation}: gateway warm-up ${warmupSeconds} s`);
-          await load(front.url, () => requestFor(hive ? 'hive' : 'greencart', operation, session.fixture), { seconds: warmupSeconds, connections: session.config.connections });
+          await load(front.url, () => requestFor(targetOf(gateway), operation, session.fixture), { seconds: warmupSeconds, connections: session.config.connections });
         }
         await settle();
         for (const operation of reads) result.runs.push(await measureCachedRead(session, gateway, front, operation, sql));
